@@ -1,0 +1,127 @@
+"""``crmwh``: one command per pipeline step. Run ``crmwh --help`` for the list."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from crmwh import __version__, settings
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or YYYYMMDD)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="crmwh")
+def cli() -> None:
+    """Analytical CRM data warehouse for commercial banks.
+
+    \b
+    Steps, in the order `make demo` runs them:
+      generate   write a synthetic bank's daily deliveries into a landing area
+      ingest     load new deliveries into the raw layer of the DuckDB warehouse
+      contracts  print or write the human-readable extract specification
+
+    Paths come from flags, else CRMWH_LANDING / CRMWH_WAREHOUSE, else defaults under var/ in the repository.
+    """
+
+
+@cli.command()
+@click.option("--scale", type=float, default=0.01, show_default=True,
+              help="Size of the bank: 1 = 100,000 customers (about 5 % corporate).")
+@click.option("--start", "start", callback=_parse_date, default="2025-01-01", show_default=True,
+              help="First business date.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Business dates to deliver.")
+@click.option("--seed", type=int, default=20260101, show_default=True, help="Random seed; same seed, same bank.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Landing area to write into [default: CRMWH_LANDING or var/landing].")
+@click.option("--defect", "defects", multiple=True, metavar="KIND[:SYSTEM[:YYYYMMDD]]",
+              help="Inject a defect for testing (repeatable); `--defect list` shows the kinds.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def generate(scale: float, start: date, days: int, seed: int, out: Path | None, defects: tuple[str, ...],
+             quiet: bool) -> None:
+    """Write a synthetic bank's deliveries, exactly per the extract contracts, plus a manifest of true totals."""
+    from crmwh.synth import defects as defect_mod
+    from crmwh.synth.bank import generate_bank
+
+    if "list" in defects:
+        for kind, text in defect_mod.DEFECT_KINDS.items():
+            click.echo(f"{kind:24} {text}")
+        return
+    target = settings.landing_dir(out)
+    try:
+        parsed = [defect_mod.parse_defect(d) for d in defects]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--defect") from exc
+    manifest = generate_bank(scale=scale, start=start, days=days, seed=seed, out=target, defects=parsed,
+                             progress=not quiet)
+    click.echo(f"wrote {manifest.summary()} into {target}")
+
+
+@cli.command()
+@click.argument("landing", required=False, type=click.Path(path_type=Path))
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
+              help="DuckDB file [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+@click.option("--reload", "reload_", is_flag=True,
+              help="Replace deliveries already loaded whose files changed, instead of refusing them.")
+@click.option("--system", "systems", multiple=True, help="Only these source systems (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems: tuple[str, ...], quiet: bool) -> None:
+    """Load every new delivery in LANDING into the raw layer, checked against control files and contracts.
+
+    A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected.
+    """
+    from ingest.loader import ingest_landing
+
+    report = ingest_landing(
+        landing=settings.landing_dir(landing),
+        warehouse=settings.warehouse_path(warehouse),
+        reload=reload_,
+        systems=systems or None,
+        progress=not quiet,
+    )
+    click.echo(report.summary())
+    if report.rejected:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--write", "write_to", type=click.Path(path_type=Path), default=None,
+              help="Write the Markdown spec to this file instead of printing it.")
+@click.option("--check", "check_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Exit 1 if this file differs from the spec the contracts give.")
+def contracts(write_to: Path | None, check_path: Path | None) -> None:
+    """The human-readable extract specification, generated from ingest/contracts/."""
+    from ingest.spec import render_spec
+
+    text = render_spec()
+    if check_path is not None:
+        if check_path.read_text(encoding="utf-8") != text:
+            click.echo(f"{check_path} is out of date: run `crmwh contracts --write {check_path}`", err=True)
+            sys.exit(1)
+        click.echo(f"{check_path} matches the contracts")
+        return
+    if write_to is not None:
+        write_to.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {write_to}")
+    else:
+        click.echo(text, nl=False)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""Where things live. Every path comes from a flag, else the environment, else a default under the ignored ``var/``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+
+ENV_LANDING = "CRMWH_LANDING"
+ENV_WAREHOUSE = "CRMWH_WAREHOUSE"
+
+
+def landing_dir(flag: str | Path | None = None) -> Path:
+    """The landing area: ``<landing>/<system>/<YYYYMMDD>/`` holds one delivery."""
+    return Path(flag or os.environ.get(ENV_LANDING) or VAR_DIR / "landing").resolve()
+
+
+def warehouse_path(flag: str | Path | None = None) -> Path:
+    """The served DuckDB file."""
+    return Path(flag or os.environ.get(ENV_WAREHOUSE) or VAR_DIR / "warehouse" / "crmwh.duckdb").resolve()

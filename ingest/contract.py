@@ -1,0 +1,328 @@
+"""The extract contract: one YAML file per extract under ``ingest/contracts/<system>/``.
+
+The contract is the interface a bank's source systems deliver to. Everything that reads or writes an extract (the
+loader, the synthetic bank, the generated spec in ``docs/``) takes its layout from here, so adding an extract is a new
+contract file plus a staging model, not new Python.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+SYSTEMS_FILE = "_systems.yaml"
+DATE_TOKEN = "{yyyymmdd}"
+CONTROL_SUFFIX = ".flg"
+
+_TYPES = {"string", "integer", "decimal", "date"}
+_FREQUENCIES = {"daily", "month_end"}
+_LOAD_TYPES = {"full", "incremental"}
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ContractError(ValueError):
+    """A contract file is malformed; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
+    description: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    start: int | None = None  # fixed width: 1-based byte position
+    width: int | None = None  # fixed width: bytes
+    codes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duckdb_type(self) -> str:
+        if self.type == "string":
+            return "VARCHAR"
+        if self.type == "integer":
+            return "BIGINT"
+        if self.type == "date":
+            return "DATE"
+        return f"DECIMAL({self.precision},{self.scale})"
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_system: str
+    ref_extract: str
+    ref_columns: tuple[str, ...]
+
+    @property
+    def ref_key(self) -> str:
+        return f"{self.ref_system}.{self.ref_extract}"
+
+
+@dataclass(frozen=True)
+class Format:
+    kind: str  # delimited | fixed_width
+    encoding: str
+    header: bool
+    date_format: str
+    delimiter: str | None = None
+
+    @property
+    def python_encoding(self) -> str:
+        return {"utf-8": "utf-8", "gbk": "gbk"}[self.encoding]
+
+
+@dataclass(frozen=True)
+class Contract:
+    extract: str
+    system: str
+    description: str
+    file: str
+    frequency: str
+    load_type: str
+    format: Format
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    max_reject_ratio: float = 0.01
+    source_path: Path | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}.{self.extract}"
+
+    @property
+    def raw_table(self) -> str:
+        """Table name in the ``raw`` schema."""
+        return f"{self.system}__{self.extract}"
+
+    @cached_property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.key} has no column {name!r}")
+
+    def file_name(self, business_date: date) -> str:
+        return self.file.replace(DATE_TOKEN, business_date.strftime("%Y%m%d"))
+
+    def control_file_name(self, business_date: date) -> str:
+        return control_name_for(self.file_name(business_date))
+
+    def delivered_on(self, business_date: date) -> bool:
+        """Whether the source system delivers this extract for ``business_date``."""
+        if self.frequency == "daily":
+            return True
+        last_day = calendar.monthrange(business_date.year, business_date.month)[1]
+        return business_date.day == last_day
+
+    @property
+    def record_width(self) -> int:
+        """Fixed-width files: bytes per record, excluding the line end."""
+        return max(c.start + c.width - 1 for c in self.columns)  # type: ignore[operator]
+
+
+def control_name_for(data_file_name: str) -> str:
+    stem = data_file_name.rsplit(".", 1)[0]
+    return stem + CONTROL_SUFFIX
+
+
+@dataclass(frozen=True)
+class ContractSet:
+    systems: tuple[str, ...]
+    system_descriptions: dict[str, str]
+    contracts: tuple[Contract, ...]
+
+    def for_system(self, system: str) -> list[Contract]:
+        return [c for c in self.contracts if c.system == system]
+
+    def load_order(self, system: str) -> list[Contract]:
+        """The system's contracts ordered so that every extract comes after the extracts its foreign keys name."""
+        pending = {c.key: c for c in self.for_system(system)}
+        ordered: list[Contract] = []
+        while pending:
+            ready = [
+                c
+                for c in pending.values()
+                if all(fk.ref_key not in pending or fk.ref_key == c.key for fk in c.foreign_keys)
+            ]
+            if not ready:
+                raise ContractError(f"foreign keys of system {system!r} form a cycle: {sorted(pending)}")
+            for c in sorted(ready, key=lambda c: c.extract):
+                ordered.append(c)
+                del pending[c.key]
+        return ordered
+
+    def get(self, key: str) -> Contract:
+        for c in self.contracts:
+            if c.key == key:
+                return c
+        raise KeyError(f"no contract {key!r}")
+
+    def by_file_name(self, system: str, file_name: str) -> tuple[Contract, date] | None:
+        """The contract whose file pattern matches ``file_name``, and the business date in the name."""
+        for c in self.for_system(system):
+            prefix, suffix = c.file.split(DATE_TOKEN)
+            m = re.fullmatch(re.escape(prefix) + r"(\d{8})" + re.escape(suffix), file_name)
+            if m:
+                try:
+                    return c, _parse_yyyymmdd(m.group(1))
+                except ValueError:
+                    return None
+        return None
+
+
+def _parse_yyyymmdd(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+def _require(raw: dict[str, Any], key: str, where: str) -> Any:
+    if key not in raw or raw[key] is None:
+        raise ContractError(f"{where}: missing required key {key!r}")
+    return raw[key]
+
+
+def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
+    name = _require(raw, "name", where)
+    where = f"{where}: column {name!r}"
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise ContractError(f"{where}: column names must be lower_snake_case identifiers")
+    col_type = _require(raw, "type", where)
+    if col_type not in _TYPES:
+        raise ContractError(f"{where}: type {col_type!r} is not one of {sorted(_TYPES)}")
+    if "nullable" not in raw or not isinstance(raw["nullable"], bool):
+        raise ContractError(f"{where}: 'nullable' must be true or false")
+    precision = raw.get("precision")
+    scale = raw.get("scale")
+    if col_type == "decimal" and (not isinstance(precision, int) or not isinstance(scale, int) or scale > precision):
+        raise ContractError(f"{where}: a decimal needs integer precision and scale (scale <= precision)")
+    start, width = raw.get("start"), raw.get("width")
+    if fixed_width and (not isinstance(start, int) or not isinstance(width, int) or start < 1 or width < 1):
+        raise ContractError(f"{where}: a fixed-width column needs positive integer 'start' and 'width'")
+    codes = {str(k): str(v) for k, v in (raw.get("codes") or {}).items()}
+    return Column(
+        name=name,
+        type=col_type,
+        nullable=raw["nullable"],
+        description=str(raw.get("description", "")),
+        length=raw.get("length"),
+        precision=precision,
+        scale=scale,
+        start=start,
+        width=width,
+        codes=codes,
+    )
+
+
+def parse_contract(path: Path) -> Contract:
+    where = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{where}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ContractError(f"{where}: a contract is a mapping")
+    fmt_raw = _require(raw, "format", where)
+    kind = _require(fmt_raw, "kind", where + ": format")
+    if kind not in {"delimited", "fixed_width"}:
+        raise ContractError(f"{where}: format.kind must be 'delimited' or 'fixed_width'")
+    encoding = _require(fmt_raw, "encoding", where + ": format")
+    if encoding not in {"utf-8", "gbk"}:
+        raise ContractError(f"{where}: format.encoding must be 'utf-8' or 'gbk'")
+    fmt = Format(
+        kind=kind,
+        encoding=encoding,
+        header=bool(fmt_raw.get("header", False)),
+        date_format=_require(fmt_raw, "date_format", where + ": format"),
+        delimiter=fmt_raw.get("delimiter"),
+    )
+    if kind == "delimited" and not fmt.delimiter:
+        raise ContractError(f"{where}: a delimited format needs a delimiter")
+    if kind == "fixed_width" and fmt.header:
+        raise ContractError(f"{where}: fixed-width files have no header")
+    file_pattern = _require(raw, "file", where)
+    if file_pattern.count(DATE_TOKEN) != 1:
+        raise ContractError(f"{where}: 'file' must contain {DATE_TOKEN} exactly once")
+    frequency = _require(raw, "frequency", where)
+    if frequency not in _FREQUENCIES:
+        raise ContractError(f"{where}: frequency must be one of {sorted(_FREQUENCIES)}")
+    load_type = _require(raw, "load_type", where)
+    if load_type not in _LOAD_TYPES:
+        raise ContractError(f"{where}: load_type must be one of {sorted(_LOAD_TYPES)}")
+    raw_columns = _require(raw, "columns", where)
+    columns = tuple(_parse_column(c, where, kind == "fixed_width") for c in raw_columns)
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        raise ContractError(f"{where}: duplicate column names")
+    if kind == "fixed_width":
+        spans = sorted((c.start, c.start + c.width - 1, c.name) for c in columns)  # type: ignore[operator]
+        for (_, end_a, a), (start_b, _, b) in zip(spans, spans[1:], strict=False):
+            if start_b <= end_a:
+                raise ContractError(f"{where}: fixed-width columns {a!r} and {b!r} overlap")
+    primary_key = tuple(_require(raw, "primary_key", where))
+    for k in primary_key:
+        if k not in names:
+            raise ContractError(f"{where}: primary key column {k!r} is not a column")
+    fks = []
+    for fk in raw.get("foreign_keys") or []:
+        ref = _require(fk, "references", where + ": foreign key")
+        cols = tuple(_require(fk, "columns", where + ": foreign key"))
+        for k in cols:
+            if k not in names:
+                raise ContractError(f"{where}: foreign key column {k!r} is not a column")
+        fks.append(
+            ForeignKey(
+                columns=cols,
+                ref_system=_require(ref, "system", where),
+                ref_extract=_require(ref, "extract", where),
+                ref_columns=tuple(_require(ref, "columns", where)),
+            )
+        )
+    contract = Contract(
+        extract=_require(raw, "extract", where),
+        system=_require(raw, "system", where),
+        description=str(raw.get("description", "")).strip(),
+        file=file_pattern,
+        frequency=frequency,
+        load_type=load_type,
+        format=fmt,
+        primary_key=primary_key,
+        columns=columns,
+        foreign_keys=tuple(fks),
+        max_reject_ratio=float(raw.get("max_reject_ratio", 0.01)),
+        source_path=path,
+    )
+    if path.parent.name != contract.system:
+        raise ContractError(f"{where}: lies in folder {path.parent.name!r} but says system {contract.system!r}")
+    return contract
+
+
+def load_contracts(directory: Path = CONTRACTS_DIR) -> ContractSet:
+    systems_path = directory / SYSTEMS_FILE
+    if not systems_path.exists():
+        raise ContractError(f"{systems_path}: missing (it lists the source systems and their load order)")
+    systems_raw = yaml.safe_load(systems_path.read_text(encoding="utf-8"))["systems"]
+    systems = tuple(s["name"] for s in systems_raw)
+    descriptions = {s["name"]: s.get("description", "") for s in systems_raw}
+    contracts: list[Contract] = []
+    for system in systems:
+        for path in sorted((directory / system).glob("*.yaml")):
+            contracts.append(parse_contract(path))
+    keys = {c.key for c in contracts}
+    for c in contracts:
+        for fk in c.foreign_keys:
+            if fk.ref_key not in keys:
+                raise ContractError(f"{c.source_path}: foreign key references unknown extract {fk.ref_key!r}")
+    return ContractSet(systems=systems, system_descriptions=descriptions, contracts=tuple(contracts))
