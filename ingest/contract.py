@@ -8,6 +8,7 @@ contract file plus a staging model, not new Python.
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -268,7 +269,7 @@ def parse_contract(path: Path) -> Contract:
         raise ContractError(f"{where}: duplicate column names")
     if kind == "fixed_width":
         spans = sorted((c.start, c.start + c.width - 1, c.name) for c in columns)  # type: ignore[operator]
-        for (_, end_a, a), (start_b, _, b) in zip(spans, spans[1:], strict=False):
+        for (_, end_a, a), (start_b, _, b) in itertools.pairwise(spans):
             if start_b <= end_a:
                 raise ContractError(f"{where}: fixed-width columns {a!r} and {b!r} overlap")
     primary_key = tuple(_require(raw, "primary_key", where))

@@ -25,9 +25,8 @@ class ControlRecord:
     md5: str
 
     def render(self) -> str:
-        return "|".join(
-            [self.file_name, self.business_date.strftime("%Y%m%d"), str(self.record_count), str(self.byte_size), self.md5]
-        ) + "\n"
+        day = self.business_date.strftime("%Y%m%d")
+        return "|".join([self.file_name, day, str(self.record_count), str(self.byte_size), self.md5]) + "\n"
 
     @classmethod
     def parse(cls, text: str, source: str) -> ControlRecord:

@@ -1,0 +1,62 @@
+# The two commands a new user needs (see README): `make demo` runs the main job, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+CRMWH := $(VENV)/bin/crmwh
+export DO_NOT_TRACK := 1
+
+# Demo bank: small enough for a laptop, big enough to mean something. Override: make demo SCALE=0.1 DAYS=365
+SCALE ?= 0.01
+DAYS ?= 365
+START ?= 2025-01-01
+SEED ?= 20260101
+
+.PHONY: help setup demo generate ingest test test-unit test-e2e lint format bench docs lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup:  ## create/update the virtualenv(s) (idempotent)
+	@scripts/setup.sh
+
+demo: setup  ## the main job: generate a small bank → ingest → …, on var/
+	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
+	$(CRMWH) ingest
+
+generate: setup  ## write the synthetic bank's deliveries into the landing area only
+	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
+
+ingest: setup  ## load new deliveries from the landing area
+	$(CRMWH) ingest
+
+test: setup lint  ## every test: lint, unit and end-to-end
+	$(PY) -m pytest
+
+test-unit: setup  ## quick unit tests only
+	$(PY) -m pytest -m "not slow"
+
+test-e2e: setup  ## slow end-to-end tests only
+	$(PY) -m pytest -m slow
+
+lint: setup  ## ruff, and the extract spec in docs/ is in step with the contracts
+	$(VENV)/bin/ruff check .
+	$(CRMWH) contracts --check docs/extracts.md
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup  ## measure generate/ingest throughput; prints and writes bench/results.json
+	$(PY) -m bench.run --out bench/results.json
+
+docs: setup  ## regenerate docs/extracts.md from the contracts
+	$(CRMWH) contracts --write docs/extracts.md
+
+lock:  ## rewrite requirements/warehouse.lock from the current .venv
+	(echo "# Exact versions of the warehouse virtualenv (.venv). Regenerate with: make lock"; \
+	  $(VENV)/bin/pip freeze --exclude-editable) > requirements/warehouse.lock
+
+clean:  ## remove generated data (var/), keep the virtualenvs
+	rm -rf var bench/out

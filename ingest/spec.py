@@ -1,0 +1,97 @@
+"""Render the human-readable extract specification (docs/extracts.md) from the machine-readable contracts."""
+
+from __future__ import annotations
+
+from ingest.contract import CONTRACTS_DIR, Column, Contract, ContractSet, load_contracts
+
+_HEADER = """\
+# Extract specification (数据下发接口规范)
+
+Generated from `ingest/contracts/` by `crmwh contracts --write docs/extracts.md`; do not edit by hand
+(`make lint` fails when this file and the contracts disagree).
+
+## Delivery
+
+- A delivery is one source system's files for one business date, in a folder `landing/<system>/<YYYYMMDD>/`.
+- Every data file comes with a control file (标志文件) of the same name ending in `.flg`, one ASCII line:
+  `<data file name>|<business date YYYYMMDD>|<record count>|<byte size>|<md5 hex>`. The record count excludes a header.
+  A data file without its control file, or not matching it, is not loaded — and neither is the rest of its delivery.
+- `daily` extracts come every business date; `month_end` extracts on the last calendar day of each month.
+- `full` extracts are a complete snapshot each time; `incremental` ones carry what was new or changed that date
+  (the first delivery of an incremental extract carries everything).
+- Amounts are exact decimals with a point (`1234.50`, `-12.00`); fixed-width amounts are signed and zero-padded
+  (`+00000001234567.89`). Empty fields are NULL.
+- Delimited files have no quoting unless a field contains the delimiter, a quote or a line break, in which case it is
+  enclosed in double quotes with inner quotes doubled (RFC 4180). Lines end in `\\n`.
+"""
+
+
+def _type_text(col: Column) -> str:
+    if col.type == "decimal":
+        return f"decimal({col.precision},{col.scale})"
+    if col.type == "string" and col.length:
+        return f"string({col.length})"
+    return col.type
+
+
+def _codes_text(col: Column) -> str:
+    if not col.codes:
+        return ""
+    return "; ".join(f"`{k}` {v}" for k, v in col.codes.items())
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _render_contract(c: Contract) -> list[str]:
+    fmt = c.format
+    if fmt.kind == "fixed_width":
+        layout = f"fixed width, {c.record_width} bytes a record, byte positions"
+    else:
+        layout = f"delimited by `{fmt.delimiter}`, {'a header line' if fmt.header else 'no header'}"
+    lines = [
+        f"### `{c.file}` — {c.system}.{c.extract}",
+        "",
+        _escape(c.description),
+        "",
+        f"- Encoding **{fmt.encoding.upper()}**, {layout}; dates `{fmt.date_format}`.",
+        f"- Frequency `{c.frequency}`, load type `{c.load_type}`; raw table `raw.{c.raw_table}`.",
+        f"- Primary key: {', '.join(f'`{k}`' for k in c.primary_key)}.",
+    ]
+    for fk in c.foreign_keys:
+        lines.append(
+            f"- Foreign key: {', '.join(fk.columns)} → {fk.ref_key} ({', '.join(fk.ref_columns)})."
+        )
+    lines.append(f"- A delivery fails when more than {c.max_reject_ratio:.0%} of a file's rows are rejected.")
+    lines.append("")
+    if fmt.kind == "fixed_width":
+        lines += ["| # | column | type | bytes | null | description | codes |", "|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["| # | column | type | null | description | codes |", "|---|---|---|---|---|---|"]
+    for i, col in enumerate(c.columns, 1):
+        null = "yes" if col.nullable else "no"
+        cells = [str(i), f"`{col.name}`", _type_text(col)]
+        if fmt.kind == "fixed_width":
+            cells.append(f"{col.start}–{(col.start or 0) + (col.width or 0) - 1}")
+        cells += [null, _escape(col.description), _escape(_codes_text(col))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def render_spec(contracts: ContractSet | None = None) -> str:
+    cs = contracts or load_contracts(CONTRACTS_DIR)
+    out = [_HEADER]
+    out.append("## Systems\n")
+    out.append("| system | delivers | extracts |")
+    out.append("|---|---|---|")
+    for system in cs.systems:
+        names = ", ".join(f"`{c.extract}`" for c in cs.load_order(system))
+        out.append(f"| `{system}` | {_escape(cs.system_descriptions.get(system, ''))} | {names} |")
+    out.append("")
+    for system in cs.systems:
+        out.append(f"## System `{system}`\n")
+        for c in cs.load_order(system):
+            out.extend(_render_contract(c))
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create or update the warehouse virtualenv (.venv) from requirements/warehouse.lock. Idempotent: does nothing when
+# the lock and pyproject.toml have not changed since the last successful run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python_bin=${PYTHON:-}
+if [ -z "$python_bin" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      python_bin=$candidate; break
+    fi
+  done
+fi
+if [ -z "$python_bin" ]; then
+  echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+
+[ -x .venv/bin/python ] || "$python_bin" -m venv .venv
+stamp=.venv/.crmwh-setup.sha256
+want=$(cat requirements/warehouse.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
+  exit 0
+fi
+echo "setup: installing the warehouse virtualenv (.venv) from requirements/warehouse.lock"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/warehouse.lock
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+echo "$want" > "$stamp"
+echo "setup: .venv ready"
