@@ -1,0 +1,203 @@
+"""``make bench``: throughput figures for the pipeline, printed and written to a JSON file.
+
+Each step runs in a fresh child process so that wall time and peak memory (the child's own max RSS) are its own.
+Steps that are compared run side by side in the same invocation, alternating, and the medians are quoted: the machines
+are noisy, so ratios within one run mean more than absolute seconds across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``args`` as a child process; its wall time and its own peak resident memory."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        args, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
+    return Measured(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024, stdout=out)
+
+
+def _crmwh(*args: str) -> list[str]:
+    return [PYTHON, "-m", "crmwh.cli", *args]
+
+
+def _plain_read_csv_script(landing: Path, db: Path) -> list[str]:
+    """DuckDB's plain read_csv over every data file of the landing area, into a fresh database file.
+
+    The baseline reads the same bytes with no checks: GBK files as latin-1 (no transcoding), fixed-width files as one
+    text column per line.
+    """
+    code = f"""
+import duckdb, sys
+sys.path.insert(0, {str(REPO)!r})
+from pathlib import Path
+from ingest.contract import load_contracts
+cs = load_contracts()
+con = duckdb.connect({str(db)!r})
+n = 0
+for system in cs.systems:
+    for day_dir in sorted(Path({str(landing)!r}, system).glob('[0-9]' * 8)):
+        for c in cs.load_order(system):
+            f = day_dir / c.file_name(__import__('datetime').date(int(day_dir.name[:4]), int(day_dir.name[4:6]),
+                                                               int(day_dir.name[6:])))
+            if not f.exists():
+                continue
+            table = c.raw_table
+            enc = 'latin-1' if c.format.encoding == 'gbk' else 'utf-8'
+            if c.format.kind == 'fixed_width':
+                opts = "delim=chr(1), header=false, columns={{'line': 'VARCHAR'}}, quote=''"
+            else:
+                header = 'true' if c.format.header else 'false'
+                opts = f"delim='{{c.format.delimiter}}', header={{header}}"
+            src = f"read_csv('{{f}}', {{opts}}, encoding='{{enc}}')"
+            exists = con.execute("select count(*) from information_schema.tables where table_name = ?",
+                                 [table]).fetchone()[0]
+            if exists:
+                con.execute(f"INSERT INTO {{table}} SELECT * FROM {{src}}")
+            else:
+                con.execute(f"CREATE TABLE {{table}} AS SELECT * FROM {{src}}")
+            n += 1
+con.execute('CHECKPOINT')
+rows = sum(con.execute(f"select count(*) from {{t}}").fetchone()[0]
+           for (t,) in con.execute("select table_name from information_schema.tables").fetchall())
+print(n, rows)
+"""
+    return [PYTHON, "-c", code]
+
+
+def _landing_bytes(landing: Path) -> int:
+    return sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
+
+
+def bench_scale(scale: float, days: int, repeat: int, workdir: Path) -> dict[str, object]:
+    landing = workdir / f"landing-{scale}"
+    shutil.rmtree(landing, ignore_errors=True)
+    gen = run_measured(
+        _crmwh("generate", "--scale", str(scale), "--days", str(days), "--seed", "7", "--out", str(landing), "--quiet")
+    )
+    manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
+    gen_rows = int(manifest["totals"]["rows"])
+    size_mb = _landing_bytes(landing) / 1e6
+
+    ingest_runs: list[Measured] = []
+    plain_runs: list[Measured] = []
+    ingest_rows = 0
+    for i in range(repeat):
+        db = workdir / f"ingest-{scale}-{i}.duckdb"
+        db.unlink(missing_ok=True)
+        ingest_runs.append(run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet")))
+        import duckdb  # the child wrote it; read how many rows landed
+
+        with duckdb.connect(str(db), read_only=True) as con:
+            ingest_rows = int(
+                con.execute("SELECT sum(rows_loaded) FROM audit.deliveries WHERE status = 'LOADED'").fetchone()[0]  # type: ignore[index]
+            )
+        db.unlink(missing_ok=True)
+        plain_db = workdir / f"plain-{scale}-{i}.duckdb"
+        plain_db.unlink(missing_ok=True)
+        plain_runs.append(run_measured(_plain_read_csv_script(landing, plain_db)))
+        plain_db.unlink(missing_ok=True)
+
+    ingest_s = statistics.median(m.seconds for m in ingest_runs)
+    plain_s = statistics.median(m.seconds for m in plain_runs)
+    return {
+        "scale": scale,
+        "days": days,
+        "landing_mb": round(size_mb, 1),
+        "generate": {
+            "seconds": round(gen.seconds, 2),
+            "rows": gen_rows,
+            "rows_per_s": round(gen_rows / gen.seconds),
+            "peak_rss_mb": round(gen.peak_rss_mb),
+        },
+        "ingest": {
+            "repeat": repeat,
+            "median_seconds": round(ingest_s, 2),
+            "all_seconds": [round(m.seconds, 2) for m in ingest_runs],
+            "rows": ingest_rows,
+            "rows_per_s": round(ingest_rows / ingest_s),
+            "peak_rss_mb": round(max(m.peak_rss_mb for m in ingest_runs)),
+        },
+        "plain_read_csv": {
+            "median_seconds": round(plain_s, 2),
+            "all_seconds": [round(m.seconds, 2) for m in plain_runs],
+            "rows_per_s": round(ingest_rows / plain_s),
+            "peak_rss_mb": round(max(m.peak_rss_mb for m in plain_runs)),
+        },
+        "ingest_throughput_vs_plain_read_csv": round(plain_s / ingest_s, 3),
+        "generate_seconds_vs_ingest": round(gen.seconds / ingest_s, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", "0.1,1"),
+                        help="comma-separated scales [BENCH_SCALES, default 0.1,1]")
+    parser.add_argument("--days", type=int, default=int(os.environ.get("BENCH_DAYS", "365")))
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "3")),
+                        help="side-by-side repetitions per scale; medians are reported")
+    parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "scales": [],
+    }
+    for scale in [float(s) for s in args.scales.split(",") if s.strip()]:
+        print(f"bench: scale {scale}, {args.days} days, {args.repeat} side-by-side runs …", flush=True)
+        figures = bench_scale(scale, args.days, args.repeat, args.workdir)
+        results["scales"].append(figures)  # type: ignore[union-attr]
+        _print_scale(figures)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"bench: wrote {args.out}")
+
+
+def _print_scale(f: dict[str, object]) -> None:
+    g, i, p = f["generate"], f["ingest"], f["plain_read_csv"]
+    print(
+        f"  scale {f['scale']}: {f['landing_mb']} MB of extracts\n"
+        f"    generate   {g['seconds']:>8} s  {g['rows_per_s']:>10,} rows/s  peak {g['peak_rss_mb']} MB\n"  # type: ignore[index]
+        f"    ingest     {i['median_seconds']:>8} s  {i['rows_per_s']:>10,} rows/s  peak {i['peak_rss_mb']} MB"  # type: ignore[index]
+        f"  (median of {i['repeat']})\n"  # type: ignore[index]
+        f"    read_csv   {p['median_seconds']:>8} s  {p['rows_per_s']:>10,} rows/s  peak {p['peak_rss_mb']} MB\n"  # type: ignore[index]
+        f"    ingest throughput = {f['ingest_throughput_vs_plain_read_csv']:.0%} of plain read_csv (target ≥ 60 %)",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
