@@ -31,6 +31,7 @@ def cli() -> None:
     Steps, in the order `make demo` runs them:
       generate   write a synthetic bank's daily deliveries into a landing area
       ingest     load new deliveries into the raw layer of the DuckDB warehouse
+      build      ingest → dbt build → validate → publish the warehouse atomically
       contracts  print or write the human-readable extract specification
 
     Paths come from flags, else CRMWH_LANDING / CRMWH_WAREHOUSE, else defaults under var/ in the repository.
@@ -93,6 +94,42 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
     )
     click.echo(report.summary())
     if report.rejected:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--landing", type=click.Path(path_type=Path), default=None,
+              help="Landing area [default: CRMWH_LANDING or var/landing].")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
+              help="Served DuckDB file to publish [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+@click.option("--no-ingest", is_flag=True, help="Rebuild from what is already loaded; do not look at the landing area.")
+@click.option("--no-validate", is_flag=True, help="Skip the Great Expectations gate (never in production).")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--quiet", is_flag=True, help="No progress bars or dbt output.")
+def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_validate: bool, full_refresh: bool,
+          quiet: bool) -> None:
+    """Ingest new deliveries, run `dbt build`, validate, and publish the warehouse atomically.
+
+    Everything happens on a working copy; the served file is replaced only when dbt and the critical expectations pass.
+    Exits 1 when a delivery was rejected (the rest is still published), 2 when nothing was published.
+    """
+    from crmwh.build import BuildError, run_build
+    from crmwh.publish import PublishError
+
+    try:
+        report = run_build(
+            settings.landing_dir(landing),
+            settings.warehouse_path(warehouse),
+            ingest=not no_ingest,
+            validate=not no_validate,
+            full_refresh=full_refresh,
+            progress=not quiet,
+        )
+    except (BuildError, PublishError) as exc:
+        click.echo(f"build failed, the served warehouse is unchanged: {exc}", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+    if report.rejected_deliveries:
         sys.exit(1)
 
 

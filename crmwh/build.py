@@ -1,0 +1,104 @@
+"""``crmwh build``: ingest new deliveries → dbt build → validate → publish, on a private working copy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crmwh import publish
+from crmwh.settings import REPO_ROOT
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+ENV_DBT_DATABASE = "CRMWH_DBT_DATABASE"
+
+
+class BuildError(RuntimeError):
+    """A build step failed; the served warehouse was not replaced."""
+
+
+@dataclass
+class BuildReport:
+    published: bool = False
+    rejected_deliveries: int = 0
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.steps)
+        state = "published" if self.published else "NOT published"
+        return f"build {state} ({timing})" + "".join(f"\n  {m}" for m in self.messages)
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
+    """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
+    env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1"}
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    result = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet, text=True)
+    if result.returncode != 0:
+        tail = (result.stdout or "")[-4000:] if quiet else ""
+        raise BuildError(f"`dbt {' '.join(args)}` failed with exit code {result.returncode}\n{tail}".rstrip())
+
+
+def _timed(report: BuildReport, name: str, step: Callable[[], object]) -> object:
+    start = time.perf_counter()
+    result = step()
+    report.steps.append((name, time.perf_counter() - start))
+    return result
+
+
+def run_build(
+    landing: Path,
+    served: Path,
+    *,
+    ingest: bool = True,
+    validate: bool = True,
+    full_refresh: bool = False,
+    progress: bool = True,
+) -> BuildReport:
+    """Build the warehouse into a working copy and publish it atomically over ``served``.
+
+    Deliveries the loader rejects are reported (and make the command exit non-zero) but do not stop the build: the
+    rest of the bank's data still publishes. A failed dbt build or a failed critical expectation stops it and the last
+    good warehouse keeps being served.
+    """
+    from ingest.loader import ingest_landing
+
+    report = BuildReport()
+    with publish.build_lock(served):
+        work = publish.prepare_work_copy(served)
+        try:
+            if ingest:
+                ingested = _timed(
+                    report,
+                    "ingest",
+                    lambda: ingest_landing(landing=landing, warehouse=work, reload=False, systems=None,
+                                           progress=progress),
+                )
+                report.messages.append(ingested.summary())  # type: ignore[attr-defined]
+                report.rejected_deliveries = len(ingested.rejected)  # type: ignore[attr-defined]
+            dbt_args = ["build", "--full-refresh"] if full_refresh else ["build"]
+            _timed(report, "dbt build", lambda: run_dbt(work, dbt_args, quiet=not progress))
+            if validate:
+                from expectations import run_validation
+
+                validation = _timed(report, "validate", lambda: run_validation(work))
+                report.messages.append(validation.summary())  # type: ignore[attr-defined]
+                if not validation.passed:  # type: ignore[attr-defined]
+                    failed = ", ".join(validation.critical_failures)  # type: ignore[attr-defined]
+                    raise BuildError(f"critical expectations failed: {failed}")
+            _timed(report, "publish", lambda: publish.publish(work, served))
+            report.published = True
+        except BaseException:
+            publish.discard(work)
+            raise
+    return report

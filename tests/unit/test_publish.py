@@ -1,0 +1,96 @@
+"""Publishing swaps a finished working copy over the served warehouse, atomically and never half-done."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crmwh import publish
+
+
+def _make_served(path: Path, amount: str) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t AS SELECT CAST(? AS DECIMAL(18,2)) AS amount", [amount])
+    con.close()
+
+
+def _amount(path: Path) -> Decimal:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT amount FROM t").fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_work_copy_is_private_and_publish_replaces_served(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    _make_served(served, "1.10")
+    work = publish.prepare_work_copy(served)
+    assert work != served and work.exists()
+    con = duckdb.connect(str(work))
+    con.execute("UPDATE t SET amount = 2.20")
+    con.close()
+    assert _amount(served) == Decimal("1.10")  # building does not touch what is served
+    publish.publish(work, served)
+    assert _amount(served) == Decimal("2.20")
+    assert not work.exists()
+    assert not publish.wal_path(served).exists()
+
+
+def test_reader_opened_before_the_swap_keeps_working_and_next_reader_sees_new_file(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    _make_served(served, "1.00")
+    reader = duckdb.connect(str(served), read_only=True)
+    work = publish.prepare_work_copy(served)
+    con = duckdb.connect(str(work))
+    con.execute("UPDATE t SET amount = 3.00")
+    con.close()
+    publish.publish(work, served)
+    assert reader.execute("SELECT amount FROM t").fetchone()[0] == Decimal("1.00")
+    reader.close()
+    assert _amount(served) == Decimal("3.00")
+
+
+def test_discarded_build_leaves_served_unchanged(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    _make_served(served, "5.00")
+    work = publish.prepare_work_copy(served)
+    con = duckdb.connect(str(work))
+    con.execute("UPDATE t SET amount = 9.99")
+    con.close()
+    publish.discard(work)
+    assert not work.exists()
+    assert _amount(served) == Decimal("5.00")
+
+
+def test_served_file_with_a_wal_is_refused(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    _make_served(served, "1.00")
+    publish.wal_path(served).write_bytes(b"x")
+    with pytest.raises(publish.PublishError, match=r"\.wal exists"):
+        publish.prepare_work_copy(served)
+
+
+def test_second_concurrent_build_fails_fast(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    with (
+        publish.build_lock(served),
+        pytest.raises(publish.PublishError, match="another build"),
+        publish.build_lock(served),
+    ):
+        pass
+    with publish.build_lock(served):  # released after the first build
+        pass
+
+
+def test_first_build_starts_from_nothing(tmp_path: Path) -> None:
+    served = tmp_path / "sub" / "wh.duckdb"
+    served.parent.mkdir()
+    work = publish.prepare_work_copy(served)
+    assert not work.exists()
+    _make_served(work, "7.00")
+    publish.publish(work, served)
+    assert _amount(served) == Decimal("7.00")
