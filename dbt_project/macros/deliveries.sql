@@ -1,0 +1,28 @@
+{#-
+  Only rows of deliveries whose status is LOADED count: a REJECTED delivery never reaches the warehouse and a
+  SUPERSEDED one was replaced by a reload (which has its own, later batch id).
+-#}
+{% macro loaded_batches(system) -%}
+    (
+        select d.batch_id
+        from {{ source('audit', 'deliveries') }} as d
+        where d.system = '{{ system }}' and d.status = 'LOADED'
+    )
+{%- endmacro %}
+
+{#- Batch ids of a system that no longer count (superseded by a reload, or rejected). -#}
+{% macro unloaded_batches(system) -%}
+    (
+        select d.batch_id
+        from {{ source('audit', 'deliveries') }} as d
+        where d.system = '{{ system }}' and d.status <> 'LOADED'
+    )
+{%- endmacro %}
+
+{#-
+  The latest delivery of each key wins: later business date first, then the later batch (a reload), then the later
+  line of the file (a key repeated inside one file).
+-#}
+{% macro latest_delivery_order() -%}
+    _business_date desc, _batch_id desc, _line_number desc
+{%- endmacro %}

@@ -1,0 +1,36 @@
+{#-
+  Exact decimal arithmetic. DuckDB 2.0 turns DECIMAL / anything into DOUBLE, so no division of money goes through `/`.
+  divide_round(n, d, scale) computes n / d rounded half away from zero to `scale` decimals with 128-bit integers:
+  both operands are scaled to integers at 12 decimals (exact for every DECIMAL in this warehouse: money has 2,
+  rates 6), the quotient is rounded in integer arithmetic and returned as DECIMAL(38, scale).
+  Division by zero gives NULL.
+-#}
+{% macro divide_round(numerator, denominator, scale=2) -%}
+    {%- set unit = '1' ~ '0' * 12 -%}
+    {%- set result_unit = '1' ~ '0' * scale -%}
+    (
+        case when cast({{ denominator }} as decimal(38, 12)) = 0 then null else
+        cast(
+            sign(cast({{ numerator }} as decimal(38, 12))) * sign(cast({{ denominator }} as decimal(38, 12)))
+            * (
+                (
+                    2 * abs(cast(cast({{ numerator }} as decimal(38, 12)) * {{ unit }} as hugeint)) * {{ result_unit }}
+                    + abs(cast(cast({{ denominator }} as decimal(38, 12)) * {{ unit }} as hugeint))
+                )
+                // (2 * abs(cast(cast({{ denominator }} as decimal(38, 12)) * {{ unit }} as hugeint)))
+            )
+            as decimal(38, 0)
+        ) * cast(1 / {{ result_unit }} as decimal(38, {{ scale }}))
+        end
+    )
+{%- endmacro %}
+
+{#- Money rounded to the cent (half away from zero), typed DECIMAL(18,2). -#}
+{% macro round_money(expression) -%}
+    cast(round(cast({{ expression }} as decimal(38, 12)), 2) as decimal(18, 2))
+{%- endmacro %}
+
+{#- An amount in its currency converted to CNY with a CNY-per-unit rate, rounded to the cent. -#}
+{% macro to_cny(amount, cny_per_unit) -%}
+    {{ round_money('cast(' ~ amount ~ ' as decimal(38, 2)) * cast(' ~ cny_per_unit ~ ' as decimal(38, 6))') }}
+{%- endmacro %}

@@ -1,0 +1,35 @@
+-- SCD2 history of the branch hierarchy (name, level, parent, city, status). Branches come as a full snapshot every
+-- day: a branch missing from a snapshot has its version ended on that business date.
+{% set tracked = ['branch_name', 'branch_level_code', 'parent_branch_code', 'city', 'branch_status_code', 'closed_on'] %}
+
+{% set delivered_rows %}
+    select
+        branch_code,
+        branch_name,
+        branch_level as branch_level_code,
+        parent_branch_code,
+        city,
+        status as branch_status_code,
+        close_date as closed_on,
+        _business_date
+    from {{ source('ref', 'branches') }}
+    where _batch_id in {{ loaded_batches('ref') }}
+    qualify row_number() over (partition by branch_code, _business_date order by _batch_id desc, _line_number desc) = 1
+{% endset %}
+
+{% set delivery_dates %}
+    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'ref'
+{% endset %}
+
+with history as (
+    {{ scd2_history(delivered_rows, ['branch_code'], tracked, delivery_dates) }}
+),
+
+final as (
+    select
+        {{ surrogate_key(['branch_code', 'valid_from']) }} as branch_version_key,
+        *
+    from history
+)
+
+select * from final

@@ -1,0 +1,34 @@
+-- SCD2 history of the RM roster (branch, type, grade, status). The roster comes as a full snapshot every day: an RM
+-- missing from a snapshot has the version ended on that business date.
+{% set tracked = ['branch_code', 'rm_type_code', 'rm_grade_code', 'rm_status_code', 'left_on'] %}
+
+{% set delivered_rows %}
+    select
+        rm_id,
+        branch_code,
+        rm_type as rm_type_code,
+        rm_grade as rm_grade_code,
+        status as rm_status_code,
+        leave_date as left_on,
+        _business_date
+    from {{ source('ref', 'relationship_managers') }}
+    where _batch_id in {{ loaded_batches('ref') }}
+    qualify row_number() over (partition by rm_id, _business_date order by _batch_id desc, _line_number desc) = 1
+{% endset %}
+
+{% set delivery_dates %}
+    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'ref'
+{% endset %}
+
+with history as (
+    {{ scd2_history(delivered_rows, ['rm_id'], tracked, delivery_dates) }}
+),
+
+final as (
+    select
+        {{ surrogate_key(['rm_id', 'valid_from']) }} as rm_version_key,
+        *
+    from history
+)
+
+select * from final

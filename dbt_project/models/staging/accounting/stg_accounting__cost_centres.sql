@@ -1,0 +1,27 @@
+-- Cost centres with the branch and department they belong to, latest delivered version of each.
+with source as (
+    select *
+    from {{ source('accounting', 'cost_centres') }}
+    where _batch_id in {{ loaded_batches('accounting') }}
+    qualify row_number() over (partition by cost_centre_code order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        cost_centre_code,
+        cost_centre_name,
+        branch_code,
+        department_code,
+        {{ decode('department_code', 'accounting.cost_centres.department_code') }} as department_name,
+        cost_centre_type as cost_centre_type_code,
+        {{ decode('cost_centre_type', 'accounting.cost_centres.cost_centre_type') }} as cost_centre_type_name,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

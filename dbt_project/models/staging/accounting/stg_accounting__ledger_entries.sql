@@ -1,0 +1,34 @@
+-- General-ledger postings in CNY (both legs), with the signed amount and the account's role in the contribution.
+with source as (
+    select *
+    from {{ source('accounting', 'ledger_entries') }}
+    where _batch_id in {{ loaded_batches('accounting') }}
+    qualify row_number() over (partition by entry_id order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        entry_id,
+        posting_date as posted_on,
+        {{ month_start('posting_date') }} as month_start,
+        account_code as gl_account_code,
+        cost_centre_code,
+        currency as currency_code,
+        dr_cr_flag as dr_cr_code,
+        {{ decode('dr_cr_flag', 'accounting.ledger_entries.dr_cr_flag') }} as dr_cr_name,
+        amount,
+        description as narrative,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select
+        *,
+        -- debit-positive: expense and asset postings add, credits subtract
+        case when dr_cr_code = 'D' then amount else -amount end as debit_amount_signed
+    from renamed
+)
+
+select * from final

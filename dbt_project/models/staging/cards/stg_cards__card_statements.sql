@@ -1,0 +1,34 @@
+-- Monthly credit card statements (one per card and statement date).
+with source as (
+    select *
+    from {{ source('cards', 'card_statements') }}
+    where _batch_id in {{ loaded_batches('cards') }}
+    qualify row_number() over (partition by card_no, statement_date order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        card_no,
+        statement_date as statement_on,
+        {{ month_start('statement_date') }} as month_start,
+        due_date as due_on,
+        opening_balance,
+        purchases,
+        cash_advances,
+        payments,
+        interest_charged,
+        fees_charged,
+        closing_balance,
+        minimum_payment,
+        revolving_balance,
+        cast(days_past_due as integer) as days_past_due,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

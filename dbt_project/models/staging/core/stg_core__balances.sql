@@ -1,0 +1,35 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_loaded',
+        unique_key=['account_no', 'balance_on'],
+        source_system='core',
+        on_schema_change='fail'
+    )
+}}
+-- End-of-day ledger balances (日终余额), change-only: an account has a row on the days its balance changed and on
+-- every month end. A balance holds until the account's next row. Incremental: each run adds the new batches.
+with source as (
+    select *
+    from {{ source('core', 'balances') }}
+    where _batch_id in {{ loaded_batches('core') }}
+      and {{ new_batches_only() }}
+    qualify row_number() over (partition by account_no, balance_date order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        account_no,
+        balance_date as balance_on,
+        currency as currency_code,
+        balance,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

@@ -1,0 +1,33 @@
+-- Branch hierarchy (机构树): the latest delivered version of every branch.
+with source as (
+    select *
+    from {{ source('ref', 'branches') }}
+    where _batch_id in {{ loaded_batches('ref') }}
+    qualify row_number() over (partition by branch_code order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        branch_code,
+        branch_name,
+        branch_level as branch_level_code,
+        {{ decode('branch_level', 'ref.branches.branch_level') }} as branch_level_name,
+        parent_branch_code,
+        city,
+        open_date as opened_on,
+        close_date as closed_on,
+        status as branch_status_code,
+        {{ decode('status', 'ref.branches.status') }} as branch_status_name,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select
+        *,
+        _delivered_on = (select max(_delivered_on) from renamed) as is_in_latest_delivery
+    from renamed
+)
+
+select * from final

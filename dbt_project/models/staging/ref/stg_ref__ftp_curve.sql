@@ -1,0 +1,25 @@
+-- FTP yield curve by date and term (every delivered day is kept: matched-maturity FTP prices each account on the
+-- curve of its own pricing date).
+with source as (
+    select *
+    from {{ source('ref', 'ftp_curve') }}
+    where _batch_id in {{ loaded_batches('ref') }}
+    qualify row_number() over (partition by curve_date, term_months order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        curve_date as curve_on,
+        tenor as tenor_label,
+        cast(term_months as integer) as term_months,
+        ftp_rate as base_ftp_rate,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

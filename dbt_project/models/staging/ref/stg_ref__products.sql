@@ -1,0 +1,35 @@
+-- Product catalogue: product line → category → product, latest delivered version of each product.
+with source as (
+    select *
+    from {{ source('ref', 'products') }}
+    where _batch_id in {{ loaded_batches('ref') }}
+    qualify row_number() over (partition by product_code order by {{ latest_delivery_order() }}) = 1
+),
+
+renamed as (
+    select
+        product_code,
+        product_name,
+        category_code,
+        category_name,
+        product_line as product_line_code,
+        {{ decode('product_line', 'ref.products.product_line', 'zh') }} as product_line_name,
+        balance_side as balance_side_code,
+        {{ decode('balance_side', 'ref.products.balance_side') }} as balance_side_name,
+        customer_type as eligible_customer_type_code,
+        {{ decode('customer_type', 'ref.products.customer_type') }} as eligible_customer_type_name,
+        is_term = 'Y' as is_term_product,
+        term_months as standard_term_months,
+        base_rate as list_rate,
+        gl_interest_account as gl_interest_account_code,
+        gl_fee_account as gl_fee_account_code,
+        _business_date as _delivered_on,
+        _batch_id
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final
