@@ -1,0 +1,181 @@
+"""A small, clean raw layer built from the contracts alone, for testing the suites without the generator and loader.
+
+Every extract gets a few rows per business date whose values follow the contract and ``config.yaml``: codes from the
+code lists, keys unique, foreign keys and configured references pointing at rows that exist, amounts and dates
+inside their ranges. The audit tables are the loader's own (``ingest.audit.ensure_schema``), filled as the loader
+would for LOADED deliveries. A REJECTED delivery with broken rows is added too: the suites must ignore it.
+
+Tests copy the file and break one thing with SQL to see the matching expectation fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from expectations.config import QualityConfig, load_config
+from ingest import audit as ingest_audit
+from ingest.contract import Column, Contract, ContractSet, load_contracts
+
+DEFAULT_DATES = (date(2025, 1, 30), date(2025, 1, 31))
+ROWS = 4
+REJECTED_DATE = date(2025, 2, 1)
+REJECTED_SYSTEM = "core"
+
+
+class _Bank:
+    def __init__(self, contracts: ContractSet, cfg: QualityConfig) -> None:
+        self.contracts = contracts
+        self.cfg = cfg
+        # column -> (target extract key, target column): contract foreign keys and configured references
+        self.links: dict[tuple[str, str], tuple[str, str]] = {}
+        for c in contracts.contracts:
+            for fk in c.foreign_keys:
+                for col, ref in zip(fk.columns, fk.ref_columns, strict=True):
+                    self.links[(c.key, col)] = (fk.ref_key, ref)
+        for r in cfg.raw.references:
+            for col, ref in zip(r.columns, r.target_columns, strict=True):
+                self.links.setdefault((r.source, col), (r.target, ref))
+
+    def codes(self, contract: Contract, col: Column) -> list[str]:
+        origin = self.cfg.raw.codes_from.get((contract.key, col.name))
+        codes = self.contracts.get(origin[0]).column(origin[1]).codes if origin else col.codes
+        return sorted(codes)
+
+    def bounds(self, contract: Contract, col: Column) -> tuple[Decimal | None, Decimal | None]:
+        lows, highs = [], []
+        for b in self.cfg.raw.ranges.get(contract.key, {}).get(col.name, {}).values():
+            if b.min is not None:
+                lows.append(b.min)
+            if b.max is not None:
+                highs.append(b.max)
+        return (max(lows) if lows else None, min(highs) if highs else None)
+
+    def value(self, contract: Contract, col: Column, day: date, i: int) -> Any:
+        link = self.links.get((contract.key, col.name))
+        if link is not None:
+            target = self.contracts.get(link[0])
+            return self.row(target.key, day, i % ROWS)[link[1]]
+        in_key = col.name in contract.primary_key
+        if col.nullable and not in_key:
+            return None
+        codes = self.codes(contract, col)
+        if codes:
+            return codes[i % len(codes)]
+        if col.type == "date":
+            return self._date(contract, col, day, i)
+        if col.type in ("decimal", "integer"):
+            return self._number(contract, col, i, in_key)
+        event = contract.key in self.cfg.raw.unique_across_deliveries
+        stamp = day.strftime("%m%d") if event and in_key else ""
+        return f"{col.name[:4].upper()}{stamp}{i:03d}"
+
+    def _date(self, contract: Contract, col: Column, day: date, i: int) -> date:
+        raw = self.cfg.raw
+        if col.name in raw.dates_equal_business_date.get(contract.key, ()):
+            return day
+        if col.name in raw.dates_month_start.get(contract.key, ()):
+            return day.replace(day=1)
+        if col.name in raw.future_dates_allowed:
+            return day + timedelta(days=365 + i)
+        return day - timedelta(days=30 + i)
+
+    def _number(self, contract: Contract, col: Column, i: int, in_key: bool) -> Decimal | int:
+        low, high = self.bounds(contract, col)
+        if col.type == "integer":
+            start = int(low) if low is not None else 1
+            return start + i if in_key or high is None else min(start + i, int(high))
+        scale = Decimal(1).scaleb(-(col.scale or 0))
+        if low is not None and high is not None:
+            value = low + (high - low) / 4
+        elif low is not None:
+            value = low + 100
+        elif high is not None:
+            value = min(high, Decimal(100))
+        else:
+            value = Decimal(100)
+        return value.quantize(scale)
+
+    @cache  # noqa: B019 - one small bank per build; the cache is what makes references consistent
+    def row(self, key: str, day: date, i: int) -> dict[str, Any]:
+        contract = self.contracts.get(key)
+        return {col.name: self.value(contract, col, day, i) for col in contract.columns}
+
+
+def build_raw_fixture(
+    path: Path,
+    dates: Sequence[date] = DEFAULT_DATES,
+    contracts: ContractSet | None = None,
+    cfg: QualityConfig | None = None,
+) -> dict[tuple[str, date], int]:
+    """Write the fixture warehouse to ``path`` (must not exist); returns the batch id of each (system, date)."""
+    contracts = contracts or load_contracts()
+    cfg = cfg or load_config(contracts=contracts)
+    bank = _Bank(contracts, cfg)
+    batches: dict[tuple[str, date], int] = {}
+    con = duckdb.connect(str(path))
+    try:
+        ingest_audit.ensure_schema(con, contracts.contracts)
+        for day in dates:
+            for system in contracts.systems:
+                batch = len(batches) + 1
+                batches[(system, day)] = batch
+                _deliver(con, contracts, bank, system, day, batch, ingest_audit.LOADED)
+        _deliver(con, contracts, bank, REJECTED_SYSTEM, REJECTED_DATE, len(batches) + 1, ingest_audit.REJECTED)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return batches
+
+
+def _deliver(
+    con: duckdb.DuckDBPyConnection,
+    contracts: ContractSet,
+    bank: _Bank,
+    system: str,
+    day: date,
+    batch: int,
+    status: str,
+) -> None:
+    loaded_at = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    files = []
+    total = 0
+    for contract in contracts.load_order(system):
+        if not contract.delivered_on(day):
+            continue
+        rows = [bank.row(contract.key, day, i) for i in range(ROWS)]
+        if status != ingest_audit.LOADED:
+            # what a rejected delivery may leave behind: rows that break every rule
+            rows = [{k: None for k in r} for r in rows]
+        file_name = contract.file_name(day)
+        names = list(contract.column_names)
+        cols = ", ".join(f'"{n}"' for n in [*names, *(c for c, _ in ingest_audit.LINEAGE_COLUMNS)])
+        marks = ", ".join("?" for _ in range(len(names) + len(ingest_audit.LINEAGE_COLUMNS)))
+        con.executemany(
+            f"INSERT INTO raw.{contract.raw_table} ({cols}) VALUES ({marks})",
+            [[r[n] for n in names] + [batch, day, file_name, line, loaded_at] for line, r in enumerate(rows, 1)],
+        )
+        files.append(
+            {
+                "batch_id": batch, "system": system, "business_date": day, "extract": contract.extract,
+                "file_name": file_name, "control_record_count": len(rows), "rows_read": len(rows),
+                "rows_loaded": len(rows), "rows_rejected": 0, "status": status,
+            }
+        )
+        total += len(rows)
+    ingest_audit.insert_files(con, files)
+    ingest_audit.insert_delivery(
+        con,
+        {
+            "batch_id": batch, "system": system, "business_date": day, "status": status, "files": len(files),
+            "control_records": total, "rows_read": total, "rows_loaded": total, "rows_rejected": 0,
+            "reason_code": None if status == ingest_audit.LOADED else ingest_audit.CHECK_FAILED,
+        },
+    )
+
