@@ -224,6 +224,39 @@ def new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
+def _run(
+    warehouse: Path,
+    stages: Sequence[str],
+    batch_ids: Sequence[int] | None,
+    run_id: str | None,
+    docs_dir: Path | None,
+    config_path: Path,
+    progress: bool,
+    default_batches: str,
+) -> ValidationReport:
+    from expectations.data_docs import make_offline
+
+    started = time.perf_counter()
+    run_at = datetime.now(UTC).replace(tzinfo=None)
+    run_id = run_id or new_run_id(run_at)
+    contracts = load_contracts()
+    cfg = load_config(config_path, contracts)
+    the_plan = plan(warehouse, tuple(stages), batch_ids, cfg, contracts, default_batches)
+    outcomes, docs_index = execute(warehouse, the_plan.suites, run_id, run_at, docs_dir, progress)
+    if docs_dir is not None and docs_index is not None:
+        make_offline(docs_dir)
+    return ValidationReport(
+        run_id=run_id,
+        run_at=run_at,
+        stages=tuple(stages),
+        batch_ids=the_plan.batch_ids,
+        outcomes=tuple(outcomes),
+        seconds=time.perf_counter() - started,
+        notes=the_plan.notes,
+        docs_index=str(docs_dir / "index.html") if docs_index is not None and docs_dir is not None else None,
+    )
+
+
 def run_validation(
     warehouse: Path,
     stages: Sequence[str] = ("raw", "marts"),
@@ -243,28 +276,14 @@ def run_validation(
     build's results survive the discarded working copy). ``docs_dir``: also render Data Docs there (offline assets).
     The caller must have closed its own connections to ``warehouse``.
     """
-    from expectations.data_docs import make_offline
-
-    started = time.perf_counter()
-    run_at = datetime.now(UTC).replace(tzinfo=None)
-    run_id = run_id or new_run_id(run_at)
-    contracts = load_contracts()
-    cfg = load_config(config_path, contracts)
-    the_plan = plan(warehouse, tuple(stages), batch_ids, cfg, contracts)
-    outcomes, docs_index = execute(warehouse, the_plan.suites, run_id, run_at, docs_dir, progress)
-    if docs_dir is not None and docs_index is not None:
-        make_offline(docs_dir)
-    report = ValidationReport(
-        run_id=run_id,
-        run_at=run_at,
-        stages=tuple(stages),
-        batch_ids=the_plan.batch_ids,
-        outcomes=tuple(outcomes),
-        seconds=time.perf_counter() - started,
-        notes=the_plan.notes,
-        docs_index=str(docs_dir / "index.html") if docs_index is not None and docs_dir is not None else None,
-    )
+    report = _run(warehouse, stages, batch_ids, run_id, docs_dir, config_path, progress, "pending")
     if record:
         results.record(results_to or warehouse, report)
     return report
 
+
+def show_run(
+    warehouse: Path, docs_dir: Path, stages: Sequence[str], batch_ids: Sequence[int] | None
+) -> ValidationReport:
+    """A run for Data Docs only: nothing recorded; ``None`` batch ids = each system's latest LOADED delivery."""
+    return _run(warehouse, stages, batch_ids, None, docs_dir, CONFIG_FILE, False, "latest")
