@@ -1,0 +1,124 @@
+"""Bring Superset's metadata to a servable state; safe to run on every start.
+
+Runs inside ``.venv-superset`` (``python -m dashboards.bootstrap``), with ``SUPERSET_CONFIG_PATH`` pointing at
+``dashboards/superset_config.py``. In one process, so Superset's app is built once:
+
+1. ``superset db upgrade``  (schema migrations; a no-op at head)
+2. register the warehouse DuckDB file, read-only, under a fixed UUID
+3. ``superset init``        (permissions and built-in roles, including the warehouse's database_access)
+4. the admin user exists, is an Admin, and has the effective password
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from dashboards import settings
+
+log = logging.getLogger("crmwh.superset.bootstrap")
+
+# Superset must never write to the warehouse: DuckDB allows one writer, and the build publishes a new file by
+# atomic replace. read_only also lets any number of Superset connections share the file.
+WAREHOUSE_EXTRA: dict[str, Any] = {
+    "engine_params": {"connect_args": {"read_only": True}},
+    "allows_virtual_table_explore": True,
+    "disable_data_preview": False,
+}
+
+
+def _step(name: str, started: float) -> None:
+    print(f"  {name} ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def upgrade_metadata() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+def register_warehouse() -> None:
+    from superset.extensions import db
+    from superset.models.core import Database
+
+    database = (
+        db.session.query(Database).filter_by(uuid=settings.WAREHOUSE_DATABASE_UUID).one_or_none()
+        or db.session.query(Database).filter_by(database_name=settings.WAREHOUSE_DATABASE_NAME).one_or_none()
+    )
+    if database is None:
+        database = Database(database_name=settings.WAREHOUSE_DATABASE_NAME, uuid=settings.WAREHOUSE_DATABASE_UUID)
+        db.session.add(database)
+    database.uuid = settings.WAREHOUSE_DATABASE_UUID
+    database.verbose_name = "CRM 数据仓库"
+    database.set_sqlalchemy_uri(settings.warehouse_uri())
+    database.extra = json.dumps(WAREHOUSE_EXTRA, sort_keys=True)
+    database.expose_in_sqllab = True
+    database.allow_run_async = False
+    database.allow_dml = False
+    database.allow_ctas = False
+    database.allow_cvas = False
+    database.allow_file_upload = False
+    database.impersonate_user = False
+    db.session.commit()
+
+
+def sync_permissions() -> None:
+    from superset.extensions import appbuilder, db, security_manager
+
+    appbuilder.add_permissions(update_perms=True)
+    security_manager.sync_role_definitions()
+    db.session.commit()
+
+
+def ensure_admin(username: str, password: str) -> None:
+    from superset.extensions import db, security_manager
+    from werkzeug.security import check_password_hash
+
+    role = security_manager.find_role("Admin")
+    if role is None:
+        raise RuntimeError("Superset has no Admin role after `superset init`")
+    user = security_manager.find_user(username=username)
+    if user is None:
+        created = security_manager.add_user(
+            username, "CRM", "Administrator", f"{username}@crmwh.invalid", role, password=password
+        )
+        if not created:
+            raise RuntimeError(f"could not create the Superset admin user {username!r} (see the log above)")
+        return
+    if role not in user.roles:
+        user.roles.append(role)
+    if not user.active:
+        user.active = True
+    db.session.commit()
+    # The password follows CRMWH_SUPERSET_ADMIN_PASSWORD (or the generated one) on every start.
+    if not check_password_hash(user.password, password):
+        security_manager.reset_password(user.id, password)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    secrets = settings.load_secrets()
+    password = settings.admin_password(secrets)
+
+    from superset.app import create_app
+
+    started = time.monotonic()
+    app = create_app()
+    _step("Superset app loaded", started)
+    with app.app_context():
+        upgrade_metadata()
+        _step("metadata schema at head (superset db upgrade)", started)
+        register_warehouse()
+        _step(f"warehouse registered read-only: {settings.warehouse_path()}", started)
+        sync_permissions()
+        _step("roles and permissions synced (superset init)", started)
+        ensure_admin(settings.admin_user(), password)
+        _step(f"admin user {settings.admin_user()!r} ready", started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

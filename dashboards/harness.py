@@ -1,0 +1,241 @@
+"""Start a throw-away Superset and talk to its REST API, for tests and benchmarks.
+
+Runs in the warehouse ``.venv`` (needs ``requests``); Superset itself runs in ``.venv-superset`` through the same
+entry point as ``make serve`` (``python -m dashboards.serve``), with its state, secrets and port isolated in a
+working directory so a test never touches ``var/superset`` or ``.secrets``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from dashboards import settings
+
+STARTUP_TIMEOUT_S = 300.0
+READY_MARKER = "ready at http://127.0.0.1:"
+
+
+class HarnessError(RuntimeError):
+    """Superset did not start, or an API call failed; the message carries the server's answer or log tail."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def reachable(host: str, port: int, timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def superset_python() -> Path:
+    return Path(os.environ.get("CRMWH_SUPERSET_VENV") or settings.SUPERSET_VENV) / "bin" / "python"
+
+
+@dataclass
+class SupersetServer:
+    """A Superset started by :func:`start_superset`; ``stop()`` sends SIGTERM like Ctrl-C/systemd would."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    workdir: Path
+    log_path: Path
+    admin_user: str
+    admin_password: str
+    startup_s: float = 0.0
+    exit_code: int | None = field(default=None)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "".join(text.splitlines(keepends=True)[-lines:])
+
+    def stop(self, timeout: float = 60.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # Last resort only: the whole session, so no gunicorn worker outlives the test.
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.exit_code = self.process.returncode
+        return self.exit_code
+
+    def client(self) -> SupersetClient:
+        api = SupersetClient(self.base_url)
+        api.login(self.admin_user, self.admin_password)
+        return api
+
+
+def start_superset(
+    workdir: Path,
+    warehouse: Path,
+    *,
+    profile: str = "embedded",
+    extra_env: dict[str, str] | None = None,
+    timeout: float = STARTUP_TIMEOUT_S,
+) -> SupersetServer:
+    """Start Superset on a free port over ``warehouse`` and return once it serves requests."""
+    python = superset_python()
+    if not python.exists():
+        raise HarnessError(f"{python} is missing: run scripts/superset_setup.sh first")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    password = secrets.token_urlsafe(12)
+    env = {
+        **os.environ,
+        settings.ENV_PROFILE: profile,
+        settings.ENV_PORT: str(port),
+        settings.ENV_ADMIN_PASSWORD: password,
+        settings.ENV_HOME: str(workdir / "home"),
+        settings.ENV_SECRETS_DIR: str(workdir / "secrets"),
+        settings.ENV_WAREHOUSE: str(warehouse),
+        "PYTHONPATH": str(settings.REPO_ROOT),
+        **(extra_env or {}),
+    }
+    log_path = workdir / "serve.log"
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "dashboards.serve"],
+            cwd=settings.REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = SupersetServer(port, process, env, workdir, log_path, settings.DEFAULT_ADMIN_USER, password)
+    while time.monotonic() - started < timeout:
+        if READY_MARKER in server.log_tail(200):
+            server.startup_s = time.monotonic() - started
+            return server
+        if process.poll() is not None:
+            raise HarnessError(f"Superset exited with {process.returncode} during startup:\n{server.log_tail()}")
+        time.sleep(0.5)
+    server.stop()
+    raise HarnessError(f"Superset was not ready within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def web_session(base_url: str, username: str, password: str, timeout: float = 60.0) -> requests.Session:
+    """A browser-like session logged in through the login form (pages and ``@has_access`` views need it)."""
+    browser = requests.Session()
+    page = browser.get(f"{base_url}/login/", timeout=timeout)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    if page.status_code != 200 or not found:
+        raise HarnessError(f"the login page has no CSRF token (HTTP {page.status_code})")
+    answer = browser.post(
+        f"{base_url}/login/",
+        data={"username": username, "password": password, "csrf_token": found.group(1)},
+        timeout=timeout,
+        allow_redirects=False,
+    )
+    if answer.status_code not in (302, 303) or "/login" in answer.headers.get("Location", "/login"):
+        raise HarnessError(f"form login as {username!r} failed: HTTP {answer.status_code}")
+    return browser
+
+
+class SupersetClient:
+    """A logged-in REST API session: JWT bearer for auth, plus the session cookie and CSRF token for writes."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", "Referer": base_url})
+
+    def login(self, username: str, password: str) -> None:
+        answer = self.session.post(
+            f"{self.base_url}/api/v1/security/login",
+            json={"username": username, "password": password, "provider": "db", "refresh": True},
+            timeout=self.timeout,
+        )
+        if answer.status_code != 200:
+            raise HarnessError(f"login as {username!r} failed: HTTP {answer.status_code} {answer.text[:300]}")
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        token = self.get("/api/v1/security/csrf_token/")["result"]
+        self.session.headers["X-CSRFToken"] = token
+
+    def _check(self, answer: requests.Response, what: str) -> requests.Response:
+        if answer.status_code >= 400:
+            raise HarnessError(f"{what}: HTTP {answer.status_code} {answer.text[:800]}")
+        return answer
+
+    def get(self, path: str, **params: Any) -> Any:
+        answer = self.session.get(f"{self.base_url}{path}", params=params or None, timeout=self.timeout)
+        return self._check(answer, f"GET {path}").json(parse_float=Decimal)
+
+    def post(self, path: str, payload: dict[str, Any]) -> Any:
+        answer = self.session.post(f"{self.base_url}{path}", json=payload, timeout=self.timeout)
+        return self._check(answer, f"POST {path}").json(parse_float=Decimal)
+
+    def post_raw(self, path: str, payload: dict[str, Any]) -> requests.Response:
+        return self._check(
+            self.session.post(f"{self.base_url}{path}", json=payload, timeout=self.timeout), f"POST {path}"
+        )
+
+    def database(self, name: str = settings.WAREHOUSE_DATABASE_NAME) -> dict[str, Any]:
+        rison = f"(filters:!((col:database_name,opr:eq,value:{name})))"
+        found = self.get("/api/v1/database/", q=rison)["result"]
+        if len(found) != 1:
+            raise HarnessError(f"expected one Superset database named {name!r}, found {len(found)}")
+        return self.get(f"/api/v1/database/{found[0]['id']}")["result"]
+
+    def sql(self, database_id: int, sql: str, schema: str = "main") -> list[dict[str, Any]]:
+        """Run a statement through SQL Lab; numbers come back as exact ``Decimal`` parsed from the JSON text."""
+        result = self.post(
+            "/api/v1/sqllab/execute/",
+            {
+                "database_id": database_id,
+                "sql": sql,
+                "schema": schema,
+                "runAsync": False,
+                "client_id": secrets.token_hex(5),
+                "queryLimit": 100000,
+            },
+        )
+        if result.get("status") != "success":
+            raise HarnessError(f"SQL Lab query failed: {json.dumps(result, default=str)[:800]}")
+        return list(result["data"])
+
+    def create_dataset(self, database_id: int, table: str, schema: str = "main") -> int:
+        return int(
+            self.post("/api/v1/dataset/", {"database": database_id, "schema": schema, "table_name": table})["id"]
+        )
+
+    def chart_data(self, dataset_id: int, query: dict[str, Any], result_format: str = "json") -> Any:
+        payload = {
+            "datasource": {"id": dataset_id, "type": "table"},
+            "force": True,
+            "queries": [query],
+            "result_format": result_format,
+            "result_type": "full",
+        }
+        if result_format == "json":
+            return self.post("/api/v1/chart/data", payload)["result"][0]
+        return self.post_raw("/api/v1/chart/data", payload).text

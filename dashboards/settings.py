@@ -1,0 +1,170 @@
+"""Where Superset's pieces live and how they are configured, from the environment.
+
+Standard library only: this module is imported by the Superset process (through ``superset_config.py``), by the
+serve entry point (both in ``.venv-superset``) and by the tests (in the warehouse ``.venv``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SUPERSET_VENV = REPO_ROOT / ".venv-superset"
+CONFIG_FILE = Path(__file__).resolve().parent / "superset_config.py"
+
+ENV_PROFILE = "CRMWH_SUPERSET_PROFILE"
+ENV_PORT = "CRMWH_SUPERSET_PORT"
+ENV_ADMIN_USER = "CRMWH_SUPERSET_ADMIN_USER"
+ENV_ADMIN_PASSWORD = "CRMWH_SUPERSET_ADMIN_PASSWORD"
+ENV_HOME = "CRMWH_SUPERSET_HOME"
+ENV_SECRETS_DIR = "CRMWH_SECRETS_DIR"
+ENV_METADATA_URI = "CRMWH_SUPERSET_METADATA_URI"
+ENV_REDIS_URL = "CRMWH_SUPERSET_REDIS_URL"
+ENV_LOCALE = "CRMWH_SUPERSET_LOCALE"
+ENV_WORKERS = "CRMWH_SUPERSET_WORKERS"
+ENV_THREADS = "CRMWH_SUPERSET_THREADS"
+ENV_WAREHOUSE = "CRMWH_WAREHOUSE"
+
+PROFILES = ("embedded", "production")
+DEFAULT_PORT = 8088
+DEFAULT_ADMIN_USER = "admin"
+DEFAULT_METADATA_URI = "postgresql+psycopg2://postgres@127.0.0.1:5432/crmwh_superset"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+LOCALES = ("zh", "en")
+
+# The warehouse's Superset database is addressed by a fixed UUID so that exported assets (datasets, charts) always
+# point at it, whatever id the metadata database gives it.
+WAREHOUSE_DATABASE_NAME = "crmwh"
+WAREHOUSE_DATABASE_UUID = uuid.uuid5(uuid.NAMESPACE_URL, "crmwh:superset:database:warehouse")
+
+SECRETS_FILE_NAME = "superset.json"
+
+
+class SettingsError(ValueError):
+    """A Superset setting from the environment is unusable."""
+
+
+@dataclass(frozen=True)
+class Secrets:
+    secret_key: str
+    admin_password: str
+
+
+def profile() -> str:
+    value = os.environ.get(ENV_PROFILE, "embedded").strip().lower() or "embedded"
+    if value not in PROFILES:
+        raise SettingsError(f"{ENV_PROFILE}={value!r}: expected one of {', '.join(PROFILES)}")
+    return value
+
+
+def port() -> int:
+    raw = os.environ.get(ENV_PORT, "").strip()
+    if not raw:
+        return DEFAULT_PORT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_PORT}={raw!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise SettingsError(f"{ENV_PORT}={raw!r} is outside 1..65535")
+    return value
+
+
+def _positive_int(env: str, default: int) -> int:
+    raw = os.environ.get(env, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{env}={raw!r} must be a positive integer")
+    return int(raw)
+
+
+def workers() -> int:
+    # Embedded keeps one process so its in-process cache stays coherent; production scales by process.
+    return _positive_int(ENV_WORKERS, 1 if profile() == "embedded" else 2)
+
+
+def threads() -> int:
+    return _positive_int(ENV_THREADS, 8 if profile() == "embedded" else 4)
+
+
+def locale() -> str:
+    value = os.environ.get(ENV_LOCALE, "zh").strip() or "zh"
+    if value not in LOCALES:
+        raise SettingsError(f"{ENV_LOCALE}={value!r}: expected one of {', '.join(LOCALES)}")
+    return value
+
+
+def home_dir() -> Path:
+    """Superset's own state (embedded metadata database, logs): never the warehouse."""
+    return Path(os.environ.get(ENV_HOME) or REPO_ROOT / "var" / "superset").resolve()
+
+
+def secrets_dir() -> Path:
+    return Path(os.environ.get(ENV_SECRETS_DIR) or REPO_ROOT / ".secrets").resolve()
+
+
+def secrets_file() -> Path:
+    return secrets_dir() / SECRETS_FILE_NAME
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get(ENV_WAREHOUSE) or REPO_ROOT / "var" / "warehouse" / "crmwh.duckdb").resolve()
+
+
+def warehouse_uri() -> str:
+    return f"duckdb:///{warehouse_path()}"
+
+
+def metadata_uri() -> str:
+    if profile() == "production":
+        return os.environ.get(ENV_METADATA_URI) or DEFAULT_METADATA_URI
+    return f"sqlite:///{home_dir() / 'superset.db'}"
+
+
+def redis_url() -> str:
+    return os.environ.get(ENV_REDIS_URL) or DEFAULT_REDIS_URL
+
+
+def admin_user() -> str:
+    return os.environ.get(ENV_ADMIN_USER, "").strip() or DEFAULT_ADMIN_USER
+
+
+def load_secrets() -> Secrets:
+    """Read the generated secrets; the Superset process calls this and must not invent new ones."""
+    path = secrets_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path} is missing: start Superset through `make serve` so it is generated") from None
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{path} is not valid JSON ({exc}); delete it to generate new secrets") from None
+    try:
+        return Secrets(secret_key=str(data["secret_key"]), admin_password=str(data["admin_password"]))
+    except KeyError as exc:
+        raise SettingsError(f"{path} lacks {exc.args[0]!r}; delete it to generate new secrets") from None
+
+
+def ensure_secrets() -> tuple[Secrets, bool]:
+    """Return the stored secrets, generating them on first use. The flag says whether they were just generated."""
+    path = secrets_file()
+    if path.exists():
+        return load_secrets(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Secrets(secret_key=secrets.token_urlsafe(48), admin_password=secrets.token_urlsafe(12))
+    # Created 0600 from the start so the password is never readable by others, not even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"secret_key": fresh.secret_key, "admin_password": fresh.admin_password}, handle, indent=2)
+        handle.write("\n")
+    return fresh, True
+
+
+def admin_password(stored: Secrets) -> str:
+    """The environment's password when set, else the generated one."""
+    return os.environ.get(ENV_ADMIN_PASSWORD) or stored.admin_password
