@@ -1,0 +1,266 @@
+"""The warehouse's ``audit`` and ``raw`` schemas: table definitions, and the delivery history the loader decides from.
+
+``audit.deliveries``      one row per delivery attempt (a batch): LOADED, REJECTED or SUPERSEDED
+``audit.delivery_files``  one row per file of an attempt, with its checksums, control counts and row accounting
+``audit.rejected_rows``   one row per problem found in a row of an accepted file (a row can have several)
+``raw.<system>__<extract>`` every contract column, typed, plus the lineage columns in ``LINEAGE_COLUMNS``
+
+Timestamps are UTC. Batch ids are global and increase in the order attempts were made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+from ingest.contract import Contract
+
+LOADED = "LOADED"
+REJECTED = "REJECTED"
+SUPERSEDED = "SUPERSEDED"
+
+# File statuses: a file of a rejected delivery that passed its own checks is NOT_LOADED.
+FILE_LOADED = "LOADED"
+FILE_REJECTED = "REJECTED"
+FILE_NOT_LOADED = "NOT_LOADED"
+FILE_SUPERSEDED = "SUPERSEDED"
+
+# Why a delivery was rejected (audit.deliveries.reason_code).
+CHECK_FAILED = "CHECK_FAILED"  # a file or its rows failed the checks
+ERROR = "ERROR"  # the load itself failed (rolled back)
+CHANGED_REDELIVERY = "CHANGED_REDELIVERY"  # already loaded with other files, and no --reload
+OUT_OF_ORDER = "OUT_OF_ORDER"  # older than the latest loaded business date of the system
+HELD = "HELD"  # an earlier delivery of the system is not loaded
+
+# Rejections that stop later deliveries of the same system (the others are about the delivery's place, not content).
+BLOCKING_CODES = frozenset({CHECK_FAILED, ERROR})
+
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_batch_id", "BIGINT"),
+    ("_business_date", "DATE"),
+    ("_source_file", "VARCHAR"),
+    ("_line_number", "BIGINT"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+AUDIT_DDL = """
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE IF NOT EXISTS audit.deliveries (
+    batch_id BIGINT NOT NULL,
+    system VARCHAR NOT NULL,
+    business_date DATE NOT NULL,
+    status VARCHAR NOT NULL,
+    reason_code VARCHAR,
+    reason VARCHAR,
+    files INTEGER,
+    control_records BIGINT,
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_rejected BIGINT,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    duration_seconds DOUBLE,
+    reload BOOLEAN,
+    replaced_batch_id BIGINT,
+    superseded_by_batch_id BIGINT,
+    superseded_at TIMESTAMP,
+    fingerprint VARCHAR,
+    delivery_path VARCHAR
+);
+CREATE TABLE IF NOT EXISTS audit.delivery_files (
+    batch_id BIGINT NOT NULL,
+    system VARCHAR NOT NULL,
+    business_date DATE NOT NULL,
+    extract VARCHAR,
+    file_name VARCHAR NOT NULL,
+    byte_size BIGINT,
+    md5 VARCHAR,
+    control_file_name VARCHAR,
+    control_file_md5 VARCHAR,
+    control_record_count BIGINT,
+    control_byte_size BIGINT,
+    control_md5 VARCHAR,
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_rejected BIGINT,
+    status VARCHAR NOT NULL,
+    reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS audit.rejected_rows (
+    batch_id BIGINT NOT NULL,
+    system VARCHAR NOT NULL,
+    business_date DATE NOT NULL,
+    extract VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    line_number BIGINT NOT NULL,
+    column_name VARCHAR,
+    reason_code VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    raw_text VARCHAR
+);
+CREATE OR REPLACE VIEW audit.delivery_status AS
+WITH attempts AS (
+    SELECT *, row_number() OVER (PARTITION BY system, business_date ORDER BY batch_id DESC) AS attempt_rank
+    FROM audit.deliveries
+)
+SELECT
+    a.system,
+    a.business_date,
+    l.batch_id AS loaded_batch_id,
+    coalesce(l.rows_loaded, 0) AS rows_loaded,
+    a.batch_id AS last_batch_id,
+    a.status AS last_status,
+    a.reason_code AS last_reason_code,
+    a.reason AS last_reason,
+    (SELECT count(*) FROM audit.rejected_rows r WHERE r.batch_id = a.batch_id) AS last_rejected_row_problems
+FROM attempts a
+LEFT JOIN audit.deliveries l
+    ON l.system = a.system AND l.business_date = a.business_date AND l.status = 'LOADED'
+WHERE a.attempt_rank = 1;
+"""
+
+FILE_COLUMNS = (
+    "batch_id", "system", "business_date", "extract", "file_name", "byte_size", "md5", "control_file_name",
+    "control_file_md5", "control_record_count", "control_byte_size", "control_md5", "rows_read", "rows_loaded",
+    "rows_rejected", "status", "reason",
+)
+DELIVERY_COLUMNS = (
+    "batch_id", "system", "business_date", "status", "reason_code", "reason", "files", "control_records",
+    "rows_read", "rows_loaded", "rows_rejected", "started_at", "finished_at", "duration_seconds", "reload",
+    "replaced_batch_id", "fingerprint", "delivery_path",
+)
+
+
+class SchemaMismatchError(RuntimeError):
+    """A raw table exists with columns other than its contract gives."""
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_table_ref(contract: Contract) -> str:
+    return f"raw.{quote_ident(contract.raw_table)}"
+
+
+def raw_columns(contract: Contract) -> list[tuple[str, str]]:
+    return [(c.name, c.duckdb_type) for c in contract.columns] + list(LINEAGE_COLUMNS)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, contracts: Iterable[Contract]) -> None:
+    """Create the audit tables and one raw table per contract (idempotent); refuse raw tables that drifted."""
+    con.execute(AUDIT_DDL)
+    existing: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'raw' AND table_catalog = current_database() ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        existing.setdefault(table, []).append((column, dtype))
+    for contract in contracts:
+        wanted = raw_columns(contract)
+        have = existing.get(contract.raw_table)
+        if have is None:
+            cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in wanted)
+            con.execute(f"CREATE TABLE {raw_table_ref(contract)} ({cols})")
+        elif [(n, t.upper()) for n, t in have] != [(n, t.upper()) for n, t in wanted]:
+            raise SchemaMismatchError(
+                f"raw.{contract.raw_table} has columns {have} but the contract {contract.source_path} gives "
+                f"{wanted}; migrate the table (or rebuild the warehouse) before loading"
+            )
+
+
+@dataclass
+class Attempt:
+    batch_id: int
+    system: str
+    business_date: date
+    status: str
+    reason_code: str | None
+    reason: str | None
+    fingerprint: str | None
+
+
+@dataclass
+class DeliveryHistory:
+    """What audit.deliveries says about every system and business date, kept in step as the loader goes."""
+
+    attempts: dict[tuple[str, date], list[Attempt]] = field(default_factory=dict)
+    next_batch_id: int = 1
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> DeliveryHistory:
+        history = cls()
+        rows = con.execute(
+            "SELECT batch_id, system, business_date, status, reason_code, reason, fingerprint "
+            "FROM audit.deliveries ORDER BY batch_id"
+        ).fetchall()
+        for row in rows:
+            history.add(Attempt(*row))
+        return history
+
+    def add(self, attempt: Attempt) -> None:
+        self.attempts.setdefault((attempt.system, attempt.business_date), []).append(attempt)
+        self.next_batch_id = max(self.next_batch_id, attempt.batch_id + 1)
+
+    def supersede(self, batch_id: int) -> None:
+        for attempts in self.attempts.values():
+            for a in attempts:
+                if a.batch_id == batch_id:
+                    a.status = SUPERSEDED
+
+    def take_batch_id(self) -> int:
+        batch_id = self.next_batch_id
+        self.next_batch_id += 1
+        return batch_id
+
+    def loaded(self, system: str, day: date) -> Attempt | None:
+        for a in self.attempts.get((system, day), []):
+            if a.status == LOADED:
+                return a
+        return None
+
+    def last(self, system: str, day: date) -> Attempt | None:
+        attempts = self.attempts.get((system, day))
+        return attempts[-1] if attempts else None
+
+    def latest_loaded_date(self, system: str) -> date | None:
+        days = [d for (s, d), attempts in self.attempts.items()
+                if s == system and any(a.status == LOADED for a in attempts)]
+        return max(days) if days else None
+
+    def blocking(self, system: str, before: date) -> Attempt | None:
+        """The earliest rejected, never-loaded delivery of ``system`` after its latest loaded date, before ``before``.
+
+        Deliveries refused for their place in the sequence (held, out of order, changed without --reload) do not
+        block: only a delivery whose own content failed does.
+        """
+        latest = self.latest_loaded_date(system)
+        candidates = []
+        for (s, d), attempts in self.attempts.items():
+            if s != system or d >= before or (latest is not None and d <= latest):
+                continue
+            if any(a.status == LOADED for a in attempts):
+                continue
+            last = attempts[-1]
+            if last.status == REJECTED and last.reason_code in BLOCKING_CODES:
+                candidates.append(last)
+        return min(candidates, key=lambda a: a.business_date) if candidates else None
+
+
+def insert_delivery(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> None:
+    cols = ", ".join(DELIVERY_COLUMNS)
+    marks = ", ".join("?" for _ in DELIVERY_COLUMNS)
+    con.execute(f"INSERT INTO audit.deliveries ({cols}) VALUES ({marks})", [values.get(c) for c in DELIVERY_COLUMNS])
+
+
+def insert_files(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    cols = ", ".join(FILE_COLUMNS)
+    one = "(" + ", ".join("?" for _ in FILE_COLUMNS) + ")"
+    params = [row.get(c) for row in rows for c in FILE_COLUMNS]
+    con.execute(f"INSERT INTO audit.delivery_files ({cols}) VALUES " + ", ".join(one for _ in rows), params)

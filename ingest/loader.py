@@ -1,0 +1,684 @@
+"""Load the deliveries of a landing area into the ``raw`` schema of the warehouse, all or nothing per delivery.
+
+A delivery is ``<landing>/<system>/<YYYYMMDD>/``: every file one source system sent for one business date. For each
+delivery, in (business date, system order) order:
+
+1. decide from ``audit.deliveries`` whether to attempt it: already loaded with identical files → nothing to do;
+   changed files → refused unless ``reload``; older than the system's latest loaded date → refused; an earlier
+   delivery of the system failed → held;
+2. check every file against its control file and contract (``ingest.filecheck``) — nothing is loaded if one fails;
+3. land every file as text with DuckDB's ``read_csv`` (its reject tables catch malformed records), then find the
+   rows to reject: wrong type or format, missing required value, duplicate primary key, orphan foreign key
+   (``ingest.rowsql``); check the row accounting and the reject ratio of every file;
+4. in one transaction: append the accepted rows of every file to ``raw.<system>__<extract>`` with their lineage,
+   record the rejected rows, the files and the delivery in ``audit``. A delivery that fails any of this is rolled
+   back and recorded as REJECTED in a transaction of its own, with the rejected rows found so far.
+
+See docs/ingest.md for the rules and the audit tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from ingest import audit, report
+from ingest.audit import Attempt, DeliveryHistory
+from ingest.contract import CONTROL_SUFFIX, Contract, ContractSet, load_contracts
+from ingest.filecheck import ScannedFile, read_lines, scan_file
+from ingest.report import DeliveryOutcome, IngestReport
+from ingest.rowsql import (
+    REJECTS,
+    ReferenceSource,
+    check_rows_sql,
+    count_problems_sql,
+    insert_raw_sql,
+    land_select,
+    skip_map_sql,
+    sql_str,
+)
+
+_DATE_DIR = re.compile(r"^\d{8}$")
+_READER_ERRORS = "_crmwh_reader_errors"
+_READER_SCANS = "_crmwh_reader_scans"
+_REASON_CODES = {
+    "MISSING COLUMNS": "FIELD_COUNT",
+    "TOO MANY COLUMNS": "FIELD_COUNT",
+    "UNQUOTED VALUE": "QUOTING",
+    "LINE SIZE OVER MAXIMUM": "LINE_TOO_LONG",
+    "INVALID ENCODING": "ENCODING",
+}
+_MAX_REASONS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Delivery:
+    system: str
+    business_date: date
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.system} {self.business_date:%Y-%m-%d}"
+
+
+@dataclass
+class _FileState:
+    """One file of a delivery being attempted: its scan, its land table and its row accounting."""
+
+    idx: int
+    scan: ScannedFile
+    land: str | None = None
+    skip_map: str | None = None
+    land_rows: int = 0
+    rejected_ordinals: int = 0
+    rows_rejected: int = 0
+    problem: str | None = None
+
+    @property
+    def contract(self) -> Contract:
+        return self.scan.contract
+
+    @property
+    def header_lines(self) -> int:
+        return 1 if self.scan.read_header else 0
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.land_rows - self.rejected_ordinals
+
+
+class IngestError(RuntimeError):
+    """The ingest run cannot start (bad landing path, unknown system)."""
+
+
+def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems: Sequence[str] | None = None,
+                   progress: bool = True) -> IngestReport:
+    """Load every new delivery in ``landing`` into the DuckDB file ``warehouse`` (created if missing)."""
+    warehouse = Path(warehouse)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    try:
+        return ingest_deliveries(con, Path(landing), reload=reload, systems=systems, progress=progress)
+    finally:
+        con.close()
+
+
+def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: bool = False,
+                      systems: Sequence[str] | None = None, progress: bool = False,
+                      contracts: ContractSet | None = None, work_dir: Path | None = None) -> IngestReport:
+    """Load every new delivery in ``landing`` through an open connection (which must not be inside a transaction).
+
+    ``work_dir`` holds the temporary UTF-8 copies of GBK and fixed-width files (default: the system temp folder).
+    """
+    started = time.perf_counter()
+    contracts = contracts or load_contracts()
+    deliveries, warnings = discover(landing, contracts, systems)
+    audit.ensure_schema(con, contracts.contracts)
+    loader = _Loader(con, contracts, reload=reload, work_dir=work_dir)
+    result = IngestReport(warnings=warnings)
+    total_files = sum(len(_expected(contracts, d)) for d in deliveries)
+    bar = tqdm(total=total_files, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    try:
+        for delivery in deliveries:
+            bar.set_description(delivery.label)
+            before = bar.n
+            outcome = loader.process(delivery, bar)
+            bar.update(before + len(_expected(contracts, delivery)) - bar.n)
+            result.outcomes.append(outcome)
+    finally:
+        bar.close()
+        loader.cleanup()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def discover(landing: Path, contracts: ContractSet, systems: Sequence[str] | None) -> tuple[list[Delivery], list[str]]:
+    """Deliveries under ``landing`` in load order, and warnings about folders that are not deliveries."""
+    landing = landing.resolve()
+    if not landing.is_dir():
+        raise IngestError(f"landing area {landing} does not exist or is not a folder")
+    wanted = list(contracts.systems)
+    if systems:
+        unknown = [s for s in systems if s not in contracts.systems]
+        if unknown:
+            raise IngestError(f"unknown system(s) {', '.join(unknown)}; the contracts define {', '.join(wanted)}")
+        wanted = [s for s in wanted if s in systems]
+    order = {s: i for i, s in enumerate(contracts.systems)}
+    deliveries: list[Delivery] = []
+    warnings: list[str] = []
+    for system in wanted:
+        system_dir = landing / system
+        if not system_dir.is_dir():
+            continue
+        for entry in sorted(system_dir.iterdir()):
+            if entry.name.startswith("."):
+                continue
+            day = _parse_day(entry.name) if entry.is_dir() and _DATE_DIR.match(entry.name) else None
+            if day is None:
+                warnings.append(f"{entry}: not a delivery folder (<system>/<YYYYMMDD>/), ignored")
+                continue
+            deliveries.append(Delivery(system, day, entry))
+    deliveries.sort(key=lambda d: (d.business_date, order[d.system]))
+    return deliveries, warnings
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+
+
+def _expected(contracts: ContractSet, delivery: Delivery) -> list[Contract]:
+    return [c for c in contracts.load_order(delivery.system) if c.delivered_on(delivery.business_date)]
+
+
+def _entries(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if not p.name.startswith("."))
+
+
+def fingerprint(path: Path) -> str:
+    """Names, sizes and modification times of a delivery's files: equal fingerprints mean untouched files."""
+    digest = hashlib.sha256()
+    for entry in _entries(path):
+        st = entry.stat()
+        kind = "d" if entry.is_dir() else "f"
+        digest.update(f"{entry.name}\0{kind}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _short(text: str | None, limit: int = 300) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Loader:
+    def __init__(self, con: duckdb.DuckDBPyConnection, contracts: ContractSet, reload: bool,
+                 work_dir: Path | None) -> None:
+        self.con = con
+        self.contracts = contracts
+        self.reload = reload
+        self.work_dir = work_dir
+        self.history = DeliveryHistory.read(con)
+        self.land_tables: set[str] = set()
+        self.rejects_pending = False  # the rejects table holds rows (of the delivery being attempted)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REJECTS} (file_idx INTEGER, ordinal BIGINT, line_number BIGINT, "
+            f"column_name VARCHAR, reason_code VARCHAR, reason VARCHAR, raw_text VARCHAR)"
+        )
+
+    # ---- deciding ---------------------------------------------------------------------------------------------
+
+    def process(self, delivery: Delivery, bar: tqdm) -> DeliveryOutcome:
+        system, day = delivery.system, delivery.business_date
+        fp = fingerprint(delivery.path)
+        loaded = self.history.loaded(system, day)
+        last = self.history.last(system, day)
+        if loaded is not None:
+            changes = self._changes_since(loaded, delivery, fp)
+            if not changes:
+                return DeliveryOutcome(system, day, report.ALREADY_LOADED, f"already loaded as batch {loaded.batch_id}",
+                                       batch_id=loaded.batch_id, recorded=False)
+            if not self.reload:
+                return self._refuse(delivery, fp, audit.CHANGED_REDELIVERY, report.REFUSED,
+                                    f"already loaded as batch {loaded.batch_id}, and the files differ now "
+                                    f"({'; '.join(changes)}); use --reload to replace that batch")
+            if _unchanged_failure(last, fp):
+                return self._still_rejected(delivery, last)  # type: ignore[arg-type]
+            return self._attempt(delivery, fp, bar, replace=loaded.batch_id)
+        latest = self.history.latest_loaded_date(system)
+        if latest is not None and latest > day:
+            return self._refuse(delivery, fp, audit.OUT_OF_ORDER, report.REFUSED,
+                                f"out of order: {system} is already loaded up to {latest:%Y-%m-%d}, this delivery is "
+                                f"for {day:%Y-%m-%d} (an older date can only replace a loaded one, with --reload)")
+        blocking = self.history.blocking(system, day)
+        if blocking is not None:
+            return self._refuse(delivery, fp, audit.HELD, report.HELD,
+                                f"earlier delivery {system} {blocking.business_date:%Y-%m-%d} not loaded "
+                                f"(batch {blocking.batch_id} rejected); deliveries of {system} load in date order")
+        if _unchanged_failure(last, fp):
+            return self._still_rejected(delivery, last)  # type: ignore[arg-type]
+        return self._attempt(delivery, fp, bar, replace=None)
+
+    def _changes_since(self, loaded: Attempt, delivery: Delivery, fp: str) -> list[str]:
+        """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical)."""
+        if loaded.fingerprint == fp:
+            return []
+        recorded: dict[str, str | None] = {}
+        for name, md5, control_name, control_md5 in self.con.execute(
+            "SELECT file_name, md5, control_file_name, control_file_md5 FROM audit.delivery_files WHERE batch_id = ?",
+            [loaded.batch_id],
+        ).fetchall():
+            recorded[name] = md5
+            if control_name:
+                recorded[control_name] = control_md5
+        present = {p.name: p for p in _entries(delivery.path)}
+        changes = [f"{n} added" for n in sorted(set(present) - set(recorded))]
+        changes += [f"{n} removed" for n in sorted(set(recorded) - set(present))]
+        for name in sorted(set(present) & set(recorded)):
+            path = present[name]
+            if path.is_dir() or hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() != recorded[name]:
+                changes.append(f"{name} changed")
+        return changes
+
+    def _still_rejected(self, delivery: Delivery, last: Attempt) -> DeliveryOutcome:
+        return DeliveryOutcome(delivery.system, delivery.business_date, report.REJECTED,
+                               f"unchanged since batch {last.batch_id} rejected it: {_short(last.reason)}",
+                               batch_id=last.batch_id, recorded=False)
+
+    def _refuse(self, delivery: Delivery, fp: str, code: str, outcome: str, reason: str) -> DeliveryOutcome:
+        system, day = delivery.system, delivery.business_date
+        last = self.history.last(system, day)
+        if (last is not None and last.status == audit.REJECTED and last.reason_code == code
+                and last.reason == reason and last.fingerprint == fp):
+            return DeliveryOutcome(system, day, outcome, reason, batch_id=last.batch_id, recorded=False)
+        batch_id = self.history.take_batch_id()
+        now = _now()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            audit.insert_delivery(self.con, {
+                "batch_id": batch_id, "system": system, "business_date": day, "status": audit.REJECTED,
+                "reason_code": code, "reason": reason, "started_at": now, "finished_at": now,
+                "duration_seconds": 0.0, "reload": self.reload, "fingerprint": fp,
+                "delivery_path": str(delivery.path),
+            })
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.history.add(Attempt(batch_id, system, day, audit.REJECTED, code, reason, fp))
+        return DeliveryOutcome(system, day, outcome, reason, batch_id=batch_id)
+
+    # ---- attempting -------------------------------------------------------------------------------------------
+
+    def _attempt(self, delivery: Delivery, fp: str, bar: tqdm, replace: int | None) -> DeliveryOutcome:
+        system, day = delivery.system, delivery.business_date
+        batch_id = self.history.take_batch_id()
+        started_at, t0 = _now(), time.perf_counter()
+        base = {"batch_id": batch_id, "system": system, "business_date": day, "started_at": started_at,
+                "reload": replace is not None, "replaced_batch_id": replace, "fingerprint": fp,
+                "delivery_path": str(delivery.path)}
+        expected = _expected(self.contracts, delivery)
+        files: list[_FileState] = []
+        unexpected: list[Path] = []
+        if self.rejects_pending:
+            self.con.execute(f"DELETE FROM {REJECTS}")
+            self.rejects_pending = False
+        tmp = Path(tempfile.mkdtemp(prefix="crmwh-ingest-", dir=self.work_dir))
+        try:
+            try:
+                for idx, contract in enumerate(expected):
+                    scan = scan_file(contract, day, delivery.path / contract.file_name(day),
+                                     delivery.path / contract.control_file_name(day), tmp)
+                    files.append(_FileState(idx, scan, problem=scan.problem))
+                    bar.update(1)
+                expected_names = {n for c in expected for n in (c.file_name(day), c.control_file_name(day))}
+                unexpected = [p for p in _entries(delivery.path) if p.name not in expected_names]
+                problems = [f.problem for f in files if f.problem]
+                problems += [self._unexpected_reason(delivery, p) for p in unexpected]
+                if not problems:
+                    self._check_rows(files, replace)
+                    problems = [f.problem for f in files if f.problem]
+            except Exception as exc:  # an unreadable file or a failed query: reject, say why, go on
+                reason = f"checking failed: {type(exc).__name__}: {exc}"
+                self._record_rejection(base, files, unexpected, reason, audit.ERROR, t0)
+                return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
+            if problems:
+                reason = _delivery_reason(problems, len(expected) + len(unexpected))
+                self._record_rejection(base, files, unexpected, reason, audit.CHECK_FAILED, t0)
+                return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
+            try:
+                self._load(base, files, replace, t0)
+            except Exception as exc:  # _load rolled back; record the rejection on its own
+                reason = f"load failed and was rolled back: {type(exc).__name__}: {exc}"
+                self._record_rejection(base, files, [], reason, audit.ERROR, t0)
+                return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
+            rejected = sum(f.rows_rejected for f in files)
+            note = f"{rejected} rows rejected (see audit.rejected_rows)" if rejected else None
+            outcome = self._outcome(delivery, report.LOADED, note, batch_id, files, t0, loaded=True)
+            outcome.replaced_batch_id = replace
+            return outcome
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _unexpected_reason(self, delivery: Delivery, path: Path) -> str:
+        system, day = delivery.system, delivery.business_date
+        if path.is_dir():
+            return f"{path.name}: unexpected folder inside the delivery"
+        for contract in self.contracts.for_system(system):
+            data_name = path.name
+            if path.name.endswith(CONTROL_SUFFIX):
+                data_name = path.name.removesuffix(CONTROL_SUFFIX) + "." + contract.file.rsplit(".", 1)[-1]
+            match = self.contracts.by_file_name(system, data_name)
+            if match is None or match[0] is not contract:
+                continue
+            if match[1] != day:
+                return (f"{path.name}: unexpected file: it is for business date {match[1]:%Y%m%d}, "
+                        f"the delivery for {day:%Y%m%d}")
+            return f"{path.name}: unexpected file: {system} delivers {contract.extract} only at month end"
+        return f"{path.name}: unexpected file (no contract of {system} describes it)"
+
+    def _outcome(self, delivery: Delivery, outcome: str, reason: str | None, batch_id: int,
+                 files: list[_FileState], t0: float, loaded: bool) -> DeliveryOutcome:
+        return DeliveryOutcome(
+            delivery.system, delivery.business_date, outcome, reason, batch_id=batch_id, files=len(files),
+            rows_loaded=sum(f.rows_loaded for f in files) if loaded else 0,
+            rows_rejected=sum(f.rows_rejected for f in files), seconds=time.perf_counter() - t0,
+        )
+
+    # ---- row checks -------------------------------------------------------------------------------------------
+
+    def _check_rows(self, files: list[_FileState], replace: int | None) -> None:
+        """Land every file and find its rejected rows; sets ``problem`` on files that must stop the delivery."""
+        for f in files:
+            self._land(f)
+        by_key = {f.contract.key: f for f in files}
+        exclude = replace if replace is not None else -1
+        references = {f.idx: self._references(f, by_key) for f in files if f.land is not None}
+        landed = [f for f in files if f.land is not None]
+        if landed:
+            quick = " UNION ALL ".join(
+                count_problems_sql(f.contract, f.idx, f.land, references[f.idx], exclude)  # type: ignore[arg-type]
+                for f in landed
+            )
+            suspect = any(n for _, n in self.con.execute(quick).fetchall())
+            if suspect:
+                self.rejects_pending = True
+                for f in landed:
+                    sql = check_rows_sql(f.contract, f.idx, f.land, f.header_lines, f.skip_map,  # type: ignore[arg-type]
+                                         references[f.idx], exclude_batch=exclude)
+                    if sql:
+                        self.con.execute(sql)
+        if not self.rejects_pending:
+            for f in files:
+                f.problem = f.problem or self._accounting_problem(f)
+            return
+        counts = {
+            idx: (lines, ordinals)
+            for idx, lines, ordinals in self.con.execute(
+                f"SELECT file_idx, count(DISTINCT line_number), count(DISTINCT ordinal) FROM {REJECTS} GROUP BY ALL"
+            ).fetchall()
+        }
+        for f in files:
+            f.rows_rejected, f.rejected_ordinals = counts.get(f.idx, (0, 0))
+            if f.problem is not None:
+                continue
+            f.problem = self._accounting_problem(f)
+        self._fill_raw_text(files)
+
+    def _references(self, f: _FileState, by_key: dict[str, _FileState]) -> dict[str, ReferenceSource]:
+        references = {}
+        for fk in f.contract.foreign_keys:
+            ref = by_key.get(fk.ref_key)
+            references[fk.ref_key] = ReferenceSource(
+                contract=self.contracts.get(fk.ref_key),
+                land=ref.land if ref is not None else None,
+                file_idx=ref.idx if ref is not None else None,
+                is_self=fk.ref_key == f.contract.key,
+            )
+        return references
+
+    def _land(self, f: _FileState) -> None:
+        scan = f.scan
+        contract = f.contract
+        f.land = f"_crmwh_land_{f.idx}"
+        self.land_tables.add(f.land)
+        columns = "{" + ", ".join(f"{sql_str(c.name)}: 'VARCHAR'" for c in contract.columns) + "}"
+        if scan.data_lines == 0:
+            cols = ", ".join(f"{audit.quote_ident(c.name)} VARCHAR" for c in contract.columns)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {f.land} ({cols}, _ok BOOLEAN)")
+            f.land_rows = 0
+        else:
+            quote = sql_str(scan.read_quote)
+            try:
+                f.land_rows = int(self.con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {f.land} AS SELECT {land_select(contract)} FROM read_csv("
+                    f"{sql_str(str(scan.read_path))}, columns = {columns}, header = {str(scan.read_header).lower()}, "
+                    f"delim = {sql_str(scan.read_delimiter)}, quote = {quote}, escape = {quote}, auto_detect = false, "
+                    f"null_padding = false, store_rejects = true, rejects_table = '{_READER_ERRORS}', "
+                    f"rejects_scan = '{_READER_SCANS}')"
+                ).fetchone()[0])  # type: ignore[index]
+            except duckdb.Error as exc:
+                f.problem = f"{scan.data_path.name}: DuckDB could not read it: {exc}"
+                f.land = None
+                return
+        skipped = list(scan.skipped)
+        if f.land_rows + len({s.line_number for s in skipped}) < scan.data_lines:
+            skipped_rows = self._reader_rejects(f, skipped)
+        else:
+            skipped_rows = [(f.idx, None, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text)
+                            for s in skipped]
+        if skipped_rows:
+            self.rejects_pending = True
+            frame = pd.DataFrame(skipped_rows, columns=["file_idx", "ordinal", "line_number", "column_name",
+                                                        "reason_code", "reason", "raw_text"])
+            self.con.register("_crmwh_skipped_frame", frame)
+            try:
+                self.con.execute(
+                    f"INSERT INTO {REJECTS} SELECT file_idx::INTEGER, ordinal::BIGINT, line_number::BIGINT, "
+                    f"column_name::VARCHAR, reason_code::VARCHAR, reason::VARCHAR, raw_text::VARCHAR "
+                    f"FROM _crmwh_skipped_frame"
+                )
+            finally:
+                self.con.unregister("_crmwh_skipped_frame")
+            f.skip_map = f"_crmwh_skip_{f.idx}"
+            self.land_tables.add(f.skip_map)
+            self.con.execute(skip_map_sql(f.skip_map, f.idx, f.header_lines))
+
+    def _reader_rejects(self, f: _FileState, skipped: list) -> list[tuple]:
+        """Records DuckDB's reader set aside (last scan), in original line numbers, plus the scan's own skips."""
+        rows = self.con.execute(
+            f"SELECT line, column_name, error_type::VARCHAR, error_message, csv_line FROM {_READER_ERRORS} "
+            f"WHERE scan_id = (SELECT max(scan_id) FROM {_READER_SCANS}) ORDER BY line"
+        ).fetchall()
+        out = [(f.idx, None, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text) for s in skipped]
+        fixed = f.contract.format.kind == "fixed_width"
+        skipped_lines = sorted({s.line_number for s in skipped})
+        seen: set[tuple[int, str]] = set()
+        for line, column, error_type, message, csv_line in rows:
+            if fixed:
+                # The reader saw the converted file, which lacks the records the scan set aside.
+                line = _original_line(int(line), skipped_lines)
+            code = _REASON_CODES.get(error_type, "PARSE")
+            if (line, code) in seen:
+                continue
+            seen.add((line, code))
+            reason = f"wrong number of fields: {message}" if code == "FIELD_COUNT" else message
+            raw = None if fixed else (csv_line or "").strip("\r\n")
+            out.append((f.idx, None, int(line), column, code, reason, raw))
+        self.con.execute(f"DELETE FROM {_READER_ERRORS}")
+        self.con.execute(f"DELETE FROM {_READER_SCANS}")
+        return out
+
+    def _accounting_problem(self, f: _FileState) -> str | None:
+        name = f.scan.data_path.name
+        expected = f.scan.control.record_count if f.scan.control else 0
+        if f.rows_loaded + f.rows_rejected != expected:
+            return (f"{name}: row accounting does not balance: {f.rows_loaded} loadable + {f.rows_rejected} rejected "
+                    f"≠ {expected} records in the control file (a quoted field spanning lines?)")
+        allowed = math.floor(f.contract.max_reject_ratio * expected + 1e-9)
+        if f.rows_rejected > allowed:
+            reasons = self.con.execute(
+                f"SELECT reason_code, count(DISTINCT line_number) AS n FROM {REJECTS} WHERE file_idx = ? "
+                f"GROUP BY ALL ORDER BY n DESC, reason_code LIMIT 3", [f.idx]
+            ).fetchall()
+            common = ", ".join(f"{code} ({n})" for code, n in reasons)
+            return (f"{name}: {f.rows_rejected} of {expected} records rejected "
+                    f"({f.rows_rejected / expected:.2%}), more than the contract allows "
+                    f"(max_reject_ratio {f.contract.max_reject_ratio:.2%}: at most {allowed}); most common: {common}")
+        return None
+
+    def _fill_raw_text(self, files: list[_FileState]) -> None:
+        wanted = self.con.execute(
+            f"SELECT file_idx, list(DISTINCT line_number) FROM {REJECTS} WHERE raw_text IS NULL GROUP BY ALL"
+        ).fetchall()
+        if not wanted:
+            return
+        by_idx = {f.idx: f for f in files}
+        rows = []
+        for idx, lines in wanted:
+            scan = by_idx[idx].scan
+            texts = read_lines(scan.data_path, set(lines), scan.contract.format.python_encoding)
+            rows += [(idx, line, text) for line, text in texts.items()]
+        frame = pd.DataFrame(rows, columns=["file_idx", "line_number", "raw_text"])
+        self.con.register("_crmwh_raw_text", frame)
+        try:
+            self.con.execute(
+                f"UPDATE {REJECTS} r SET raw_text = t.raw_text FROM _crmwh_raw_text t "
+                f"WHERE r.file_idx = t.file_idx AND r.line_number = t.line_number AND r.raw_text IS NULL"
+            )
+        finally:
+            self.con.unregister("_crmwh_raw_text")
+
+    # ---- recording --------------------------------------------------------------------------------------------
+
+    def _file_rows(self, base: dict, files: list[_FileState], unexpected: list[Path], loaded: bool) -> list[dict]:
+        rows = []
+        for f in files:
+            scan = f.scan
+            control = scan.control
+            status = audit.FILE_REJECTED if f.problem else audit.FILE_NOT_LOADED
+            if loaded:
+                status = audit.FILE_LOADED
+            rows.append({
+                "batch_id": base["batch_id"], "system": base["system"], "business_date": base["business_date"],
+                "extract": f.contract.extract, "file_name": scan.data_path.name, "byte_size": scan.byte_size,
+                "md5": scan.md5, "control_file_name": scan.control_path.name,
+                "control_file_md5": scan.control_file_md5,
+                "control_record_count": control.record_count if control else None,
+                "control_byte_size": control.byte_size if control else None,
+                "control_md5": control.md5 if control else None,
+                "rows_read": scan.data_lines if scan.counted else None,
+                "rows_loaded": f.rows_loaded if loaded else 0,
+                "rows_rejected": f.rows_rejected, "status": status,
+                "reason": f.problem if f.problem else (None if loaded else "not loaded: the delivery was rejected"),
+            })
+        for path in unexpected:
+            rows.append({
+                "batch_id": base["batch_id"], "system": base["system"], "business_date": base["business_date"],
+                "extract": None, "file_name": path.name,
+                "byte_size": path.stat().st_size if path.is_file() else None,
+                "md5": hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() if path.is_file() else None,
+                "status": audit.FILE_REJECTED, "reason": "unexpected file in the delivery",
+            })
+        return rows
+
+    def _delivery_row(self, base: dict, files: list[_FileState], status: str, code: str | None,
+                      reason: str | None, t0: float, loaded: bool) -> dict:
+        finished = _now()
+        return {
+            **base, "status": status, "reason_code": code, "reason": reason, "files": len(files),
+            "control_records": sum(f.scan.control.record_count for f in files if f.scan.control),
+            "rows_read": sum(f.scan.data_lines for f in files if f.scan.counted),
+            "rows_loaded": sum(f.rows_loaded for f in files) if loaded else 0,
+            "rows_rejected": sum(f.rows_rejected for f in files), "finished_at": finished,
+            "duration_seconds": round(time.perf_counter() - t0, 3),
+        }
+
+    def _insert_rejected_rows(self, base: dict, files: list[_FileState]) -> None:
+        if not self.rejects_pending:
+            return
+        extract = "CASE file_idx " + " ".join(f"WHEN {f.idx} THEN {sql_str(f.contract.extract)}" for f in files)
+        name = "CASE file_idx " + " ".join(f"WHEN {f.idx} THEN {sql_str(f.scan.data_path.name)}" for f in files)
+        self.con.execute(
+            f"INSERT INTO audit.rejected_rows SELECT ?, ?, ?, {extract} END, {name} END, line_number, column_name, "
+            f"reason_code, reason, raw_text FROM {REJECTS} "
+            f"ORDER BY file_idx, line_number, reason_code, column_name NULLS FIRST",
+            [base["batch_id"], base["system"], base["business_date"]],
+        )
+
+    def _record_rejection(self, base: dict, files: list[_FileState], unexpected: list[Path], reason: str,
+                          code: str, t0: float) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._insert_rejected_rows(base, files)
+            audit.insert_files(self.con, self._file_rows(base, files, unexpected, loaded=False))
+            audit.insert_delivery(self.con, self._delivery_row(base, files, audit.REJECTED, code, reason, t0, False))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.REJECTED, code,
+                                 reason, base["fingerprint"]))
+
+    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> None:
+        loaded_at = _now()
+        stamp = loaded_at.isoformat(sep=" ")
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            if replace is not None:
+                for contract in self.contracts.for_system(base["system"]):
+                    self.con.execute(f"DELETE FROM {audit.raw_table_ref(contract)} WHERE _batch_id = ?", [replace])
+            for f in files:
+                if f.land is None or f.rows_loaded == 0:
+                    continue
+                sql = insert_raw_sql(f.contract, f.land, f.header_lines, f.skip_map, f.idx, f.rejected_ordinals > 0,
+                                     base["batch_id"], f"{base['business_date']:%Y-%m-%d}", f.scan.data_path.name,
+                                     stamp)
+                inserted = int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
+                if inserted != f.rows_loaded:
+                    raise RuntimeError(f"{f.scan.data_path.name}: inserted {inserted} rows, expected {f.rows_loaded}")
+            self._insert_rejected_rows(base, files)
+            audit.insert_files(self.con, self._file_rows(base, files, [], loaded=True))
+            audit.insert_delivery(self.con, self._delivery_row(base, files, audit.LOADED, None, None, t0, True))
+            if replace is not None:
+                self.con.execute(
+                    "UPDATE audit.deliveries SET status = ?, superseded_by_batch_id = ?, superseded_at = ? "
+                    "WHERE batch_id = ?", [audit.SUPERSEDED, base["batch_id"], loaded_at, replace])
+                self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
+                                 [audit.FILE_SUPERSEDED, replace])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        if replace is not None:
+            self.history.supersede(replace)
+        self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.LOADED, None, None,
+                                 base["fingerprint"]))
+
+    def cleanup(self) -> None:
+        for table in sorted(self.land_tables):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        self.con.execute(f"DROP TABLE IF EXISTS {REJECTS}")
+        self.con.execute(f"DROP TABLE IF EXISTS {_READER_ERRORS}")
+        self.con.execute(f"DROP TABLE IF EXISTS {_READER_SCANS}")
+
+
+def _unchanged_failure(last: Attempt | None, fp: str) -> bool:
+    return (last is not None and last.status == audit.REJECTED and last.reason_code == audit.CHECK_FAILED
+            and last.fingerprint == fp)
+
+
+def _original_line(converted_line: int, skipped_lines: list[int]) -> int:
+    """Line in the original file of the ``converted_line``-th record kept in a converted fixed-width file."""
+    line = converted_line
+    for s in skipped_lines:
+        if s <= line:
+            line += 1
+        else:
+            break
+    return line
+
+
+def _delivery_reason(problems: list[str], total_files: int) -> str:
+    shown = problems[:_MAX_REASONS_SHOWN]
+    more = f"; and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+    return f"{len(problems)} of {total_files} files failed: " + "; ".join(shown) + more
