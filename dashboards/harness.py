@@ -20,12 +20,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import requests
 
 from dashboards import settings
 
 STARTUP_TIMEOUT_S = 300.0
 READY_MARKER = "ready at http://127.0.0.1:"
+
+
+SAMPLE_BRANCHES = ("北京分行", "上海分行", "深圳分行")
 
 
 class HarnessError(RuntimeError):
@@ -239,3 +243,77 @@ class SupersetClient:
         if result_format == "json":
             return self.post("/api/v1/chart/data", payload)["result"][0]
         return self.post_raw("/api/v1/chart/data", payload).text
+
+
+def build_sample_warehouse(path: Path, generation: int) -> None:
+    """A small warehouse for tests, published like the real one (built aside, then ``os.replace``).
+
+    Each generation has different rows and amounts and records its number in ``build_info``; money is exact
+    DECIMAL(18,2) with branch totals of 13 significant digits, as a large bank's reach.
+    """
+    tmp = path.with_name(f"{path.name}.building-{generation}")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("CREATE TABLE build_info AS SELECT ?::INTEGER AS generation", [generation])
+        con.execute(
+            """
+            CREATE TABLE accounts AS
+            SELECT i AS account_id,
+                   ([?, ?, ?])[1 + (i % 3)] AS branch,
+                   (DATE '2025-01-01' + (i % 200)::INTEGER) AS opened,
+                   -- exact cents, up to 1e9 yuan an account (no division: DECIMAL / INTEGER gives DOUBLE)
+                   (((i * 2654435761 + ?) % 100000000007)::DECIMAL(18, 2) * 0.01)::DECIMAL(18, 2) AS balance
+            FROM range(1, 400 + 50 * ?) r(i)
+            """,
+            [*SAMPLE_BRANCHES, generation * 104729, generation],
+        )
+        con.execute(
+            """
+            CREATE TABLE transactions AS
+            SELECT j AS txn_id,
+                   1 + (j % (399 + 50 * ?)) AS account_id,
+                   (DATE '2025-01-01' + (j % 365)::INTEGER) AS txn_date,
+                   ((((j * 2654435761 + ?) % 200000001) - 100000000)::DECIMAL(18, 2) * 0.01)::DECIMAL(18, 2) AS amount
+            FROM range(1, 5000) r(j)
+            """,
+            [generation, generation * 7],
+        )
+    finally:
+        con.close()
+    # The build publishes by atomic replace, never by writing into the served file.
+    os.replace(tmp, path)
+
+
+def duckdb_rows(path: Path, sql: str) -> list[dict[str, Any]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def from_api(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """API rows (JSON numbers parsed as Decimal) with integers made Decimal too, to compare with :func:`from_duckdb`."""
+    out = []
+    for row in rows:
+        out.append({k: (Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in row.items()})
+    return out
+
+
+def from_duckdb(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DuckDB rows in the form :func:`from_api` gives: integers as Decimal, dates as ISO text, Decimal as is."""
+    out = []
+    for row in rows:
+        fixed = {}
+        for key, value in row.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                fixed[key] = Decimal(value)
+            elif hasattr(value, "isoformat"):
+                fixed[key] = value.isoformat()
+            else:
+                fixed[key] = value
+        out.append(fixed)
+    return out

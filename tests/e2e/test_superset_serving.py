@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import psutil
 import pytest
 import requests
@@ -38,8 +37,6 @@ pytestmark = [
     pytest.mark.skipif(not harness.superset_python().exists(), reason="run scripts/superset_setup.sh first"),
 ]
 
-BRANCHES = ("北京分行", "上海分行", "深圳分行")
-
 BALANCE_BY_BRANCH = "SELECT branch, SUM(balance) AS balance FROM accounts GROUP BY branch ORDER BY branch"
 MONTHLY_FLOWS = """
     SELECT a.branch, date_trunc('month', t.txn_date)::DATE AS month, SUM(t.amount) AS amount, COUNT(*) AS n
@@ -48,79 +45,10 @@ MONTHLY_FLOWS = """
 """
 
 
-def build_warehouse(path: Path, generation: int) -> None:
-    """A small warehouse; each generation has different rows and amounts, and records its number."""
-    tmp = path.with_name(f"{path.name}.building-{generation}")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        con.execute("CREATE TABLE build_info AS SELECT ?::INTEGER AS generation", [generation])
-        con.execute(
-            """
-            CREATE TABLE accounts AS
-            SELECT i AS account_id,
-                   ([?, ?, ?])[1 + (i % 3)] AS branch,
-                   (DATE '2025-01-01' + (i % 200)::INTEGER) AS opened,
-                   -- exact cents, up to 1e9 yuan an account (no division: DECIMAL / INTEGER gives DOUBLE)
-                   (((i * 2654435761 + ?) % 100000000007)::DECIMAL(18, 2) * 0.01)::DECIMAL(18, 2) AS balance
-            FROM range(1, 400 + 50 * ?) r(i)
-            """,
-            [*BRANCHES, generation * 104729, generation],
-        )
-        con.execute(
-            """
-            CREATE TABLE transactions AS
-            SELECT j AS txn_id,
-                   1 + (j % (399 + 50 * ?)) AS account_id,
-                   (DATE '2025-01-01' + (j % 365)::INTEGER) AS txn_date,
-                   ((((j * 2654435761 + ?) % 200000001) - 100000000)::DECIMAL(18, 2) * 0.01)::DECIMAL(18, 2) AS amount
-            FROM range(1, 5000) r(j)
-            """,
-            [generation, generation * 7],
-        )
-    finally:
-        con.close()
-    # The build publishes by atomic replace, never by writing into the served file.
-    os.replace(tmp, path)
-
-
-def duckdb_rows(path: Path, sql: str) -> list[dict[str, Any]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
-
-
-def normalise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """API rows carry dates as ISO text or epoch ms, integers and money as JSON numbers parsed into Decimal."""
-    out = []
-    for row in rows:
-        out.append({k: (Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in row.items()})
-    return out
-
-
-def expected(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for row in rows:
-        fixed = {}
-        for key, value in row.items():
-            if isinstance(value, int) and not isinstance(value, bool):
-                fixed[key] = Decimal(value)
-            elif hasattr(value, "isoformat"):
-                fixed[key] = value.isoformat()
-            else:
-                fixed[key] = value
-        out.append(fixed)
-    return out
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("warehouse") / "crmwh.duckdb"
-    build_warehouse(path, 1)
+    harness.build_sample_warehouse(path, 1)
     return path
 
 
@@ -166,8 +94,8 @@ def test_warehouse_registered_read_only(api: harness.SupersetClient, database: d
 def test_sql_lab_matches_duckdb(
     api: harness.SupersetClient, database: dict[str, Any], warehouse: Path, sql: str
 ) -> None:
-    got = normalise(api.sql(database["id"], sql))
-    want = expected(duckdb_rows(warehouse, sql))
+    got = harness.from_api(api.sql(database["id"], sql))
+    want = harness.from_duckdb(harness.duckdb_rows(warehouse, sql))
     assert len(want) > 1
     assert got == want
     money = [row[k] for row in want for k in ("balance", "amount") if k in row]
@@ -185,15 +113,15 @@ def test_chart_data_matches_duckdb(api: harness.SupersetClient, database: dict[s
         "orderby": [["branch", True]],
         "row_limit": 1000,
     }
-    want = expected(
-        duckdb_rows(
+    want = harness.from_duckdb(
+        harness.duckdb_rows(
             warehouse,
             "SELECT branch, SUM(balance) AS balance, COUNT(*) AS accounts FROM accounts GROUP BY 1 ORDER BY 1",
         )
     )
     result = api.chart_data(dataset_id, query)
     assert result["colnames"] == ["branch", "balance", "accounts"]
-    assert normalise(result["data"]) == want
+    assert harness.from_api(result["data"]) == want
     # CSV carries the DECIMAL's own text: exact whatever the number of digits.
     csv_lines = api.chart_data(dataset_id, query, result_format="csv").strip().splitlines()
     assert csv_lines[0] == "branch,balance,accounts"
@@ -245,18 +173,18 @@ def test_queries_survive_atomic_replace(api: harness.SupersetClient, database: d
         deadline = time.monotonic() + 120
         while not stop.is_set() and time.monotonic() < deadline:
             try:
-                answers.append(normalise(client.sql(database["id"], sums_sql))[0])
+                answers.append(harness.from_api(client.sql(database["id"], sums_sql))[0])
             except harness.HarnessError as exc:
                 errors.append(str(exc))
 
-    truth[Decimal(before)] = expected(duckdb_rows(warehouse, sums_sql))[0]["balance"]
+    truth[Decimal(before)] = harness.from_duckdb(harness.duckdb_rows(warehouse, sums_sql))[0]["balance"]
     thread = threading.Thread(target=hammer, daemon=True)
     thread.start()
     try:
         for generation in range(int(before) + 1, int(before) + 4):
             time.sleep(1.0)
-            build_warehouse(warehouse, generation)
-            truth[Decimal(generation)] = expected(duckdb_rows(warehouse, sums_sql))[0]["balance"]
+            harness.build_sample_warehouse(warehouse, generation)
+            truth[Decimal(generation)] = harness.from_duckdb(harness.duckdb_rows(warehouse, sums_sql))[0]["balance"]
         time.sleep(1.0)
     finally:
         stop.set()
@@ -270,8 +198,10 @@ def test_queries_survive_atomic_replace(api: harness.SupersetClient, database: d
 
     # After the last swap, every query shows the newest file.
     latest = max(truth)
-    assert normalise(api.sql(database["id"], generation_sql)) == [{"generation": latest}]
-    assert normalise(api.sql(database["id"], BALANCE_BY_BRANCH)) == expected(duckdb_rows(warehouse, BALANCE_BY_BRANCH))
+    assert harness.from_api(api.sql(database["id"], generation_sql)) == [{"generation": latest}]
+    assert harness.from_api(api.sql(database["id"], BALANCE_BY_BRANCH)) == harness.from_duckdb(
+        harness.duckdb_rows(warehouse, BALANCE_BY_BRANCH)
+    )
 
 
 def test_restart_is_idempotent_and_ctrl_c_stops_everything(server: harness.SupersetServer, warehouse: Path) -> None:
