@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from expectations.config import QualityConfig, load_config
+from expectations.model import Severity
 from ingest import audit as ingest_audit
 from ingest.contract import Column, Contract, ContractSet, load_contracts
 
@@ -179,3 +180,63 @@ def _deliver(
         },
     )
 
+
+
+def _loaded_batch(table: str, pick: str = "max") -> str:
+    """The table's latest (or first) LOADED delivery, as a subquery."""
+    return (
+        f"(SELECT {pick}(_batch_id) FROM {table} WHERE _batch_id IN "
+        f"(SELECT batch_id FROM audit.deliveries WHERE status = '{ingest_audit.LOADED}'))"
+    )
+
+
+def _target_row(table: str) -> str:
+    """One row of the table's latest LOADED delivery (as a rowid condition)."""
+    return f"rowid = (SELECT min(rowid) FROM {table} WHERE _batch_id = {_loaded_batch(table)})"
+
+
+def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig) -> list[str]:
+    """SQL that breaks the fixture so that the raw check ``check_name`` must fail (and says why in a test)."""
+    _, raw_table, kind, *rest = check_name.split(".")
+    table = f"raw.{raw_table}"
+    contract = next(c for c in contracts.contracts if c.raw_table == raw_table)
+    row = _target_row(table)
+    detail = ".".join(rest)
+    if kind == "row_count_matches_control":
+        return [f"DELETE FROM {table} WHERE {row}"]
+    if kind == "not_null":
+        return [f'UPDATE {table} SET "{detail}" = NULL WHERE {row}']
+    if kind == "codes":
+        return [f"UPDATE {table} SET \"{detail}\" = '~~' WHERE {row}"]
+    if kind == "unique_key":
+        return [f"INSERT INTO {table} SELECT * FROM {table} WHERE {row}"]
+    if kind == "fk":
+        return [f"UPDATE {table} SET \"{detail.split('+')[0]}\" = 'NO-SUCH-KEY' WHERE {row}"]
+    if kind == "ref":
+        ref = next(r for r in cfg.raw.references if r.name == detail)
+        return [f"UPDATE {table} SET \"{ref.columns[0]}\" = 'NO-SUCH-KEY' WHERE _batch_id = {_loaded_batch(table)}"]
+    if kind in ("range", "plausible"):
+        severity = Severity.CRITICAL if kind == "range" else Severity.WARNING
+        bounds = cfg.raw.ranges[contract.key][detail][severity]
+        value = bounds.min - 1 if bounds.min is not None else bounds.max + 1  # type: ignore[operator]
+        return [f'UPDATE {table} SET "{detail}" = {value} WHERE {row}']
+    if kind == "date":
+        if detail in cfg.raw.dates_equal_business_date.get(contract.key, ()):
+            value = "_business_date - 1"
+        elif detail in cfg.raw.dates_month_start.get(contract.key, ()):
+            value = "date_trunc('month', _business_date) + INTERVAL 1 DAY"
+        elif detail in cfg.raw.future_dates_allowed:
+            value = "DATE '1800-01-01'"
+        else:
+            value = "_business_date + 1"
+        return [f'UPDATE {table} SET "{detail}" = CAST({value} AS DATE) WHERE {row}']
+    if kind == "date_order":
+        earlier, later = rest
+        return [f'UPDATE {table} SET "{later}" = CAST("{earlier}" AS DATE) - 1 WHERE {row}']
+    if kind == "not_redelivered":
+        first = f"(SELECT min(rowid) FROM {table} WHERE _batch_id = {_loaded_batch(table, 'min')})"
+        return [
+            f"INSERT INTO {table} SELECT * REPLACE ({_loaded_batch(table)} AS _batch_id) FROM {table} "
+            f"WHERE rowid = {first}"
+        ]
+    raise ValueError(f"no way to break {check_name!r} is known")

@@ -69,14 +69,15 @@ def record(target: Path, report: ValidationReport) -> None:
     try:
         con.execute(DDL)
         con.execute("BEGIN TRANSACTION")
-        con.executemany(
-            "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [report.run_id, report.run_at, o.stage, o.suite, o.name, o.severity.value, o.success, o.observed,
-                 o.details]
-                for o in report.outcomes
-            ],
-        )
+        if report.outcomes:
+            con.executemany(
+                "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [report.run_id, report.run_at, o.stage, o.suite, o.name, o.severity.value, o.success,
+                     o.observed, o.details]
+                    for o in report.outcomes
+                ],
+            )
         con.execute(
             "INSERT INTO quality.validation_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [report.run_id, report.run_at, ",".join(report.stages), report.passed, len(report.outcomes),
