@@ -30,8 +30,13 @@ WAREHOUSE_EXTRA: dict[str, Any] = {
 }
 
 
+# Migrations and Superset itself print to stdout; only the progress lines below belong on the console, the rest
+# goes to stderr, which serve keeps in var/superset/bootstrap.log.
+_CONSOLE = sys.stdout
+
+
 def _step(name: str, started: float) -> None:
-    print(f"  {name} ({time.monotonic() - started:.1f} s)", flush=True)
+    print(f"  {name} ({time.monotonic() - started:.1f} s)", file=_CONSOLE, flush=True)
 
 
 def upgrade_metadata() -> None:
@@ -100,6 +105,7 @@ def ensure_admin(username: str, password: str) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    sys.stdout = sys.stderr
     secrets = settings.load_secrets()
     password = settings.admin_password(secrets)
 

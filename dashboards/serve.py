@@ -139,6 +139,9 @@ def gunicorn_command(port: int) -> list[str]:
         "--limit-request-line", "0",
         "--limit-request-field_size", "0",
         "--access-logfile", str(settings.home_dir() / "access.log"),
+        # gunicorn 27's control socket defaults to one path per user: two servers (tests, a second port) would
+        # fight over it, and nothing here uses it.
+        "--no-control-socket",
         "superset.app:create_app()",
     ]  # fmt: skip
 

@@ -9,6 +9,7 @@ secret and no machine-specific path. Two profiles, chosen by ``CRMWH_SUPERSET_PR
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +41,9 @@ LANGUAGES = {
 }
 D3_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""]}
 CURRENCIES = ["CNY", "USD", "EUR", "HKD"]
+
+# The console of `make serve` shows warnings and errors; every request is in var/superset/access.log.
+LOG_LEVEL = logging.WARNING
 
 SUPERSET_WEBSERVER_PORT = _PORT
 SUPERSET_WEBSERVER_TIMEOUT = int(timedelta(minutes=2).total_seconds())

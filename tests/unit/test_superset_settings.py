@@ -126,6 +126,7 @@ def test_gunicorn_binds_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert command[command.index("--bind") + 1] == "127.0.0.1:18099"
     assert command[command.index("--workers") + 1] == "1"
     assert command[command.index("--threads") + 1] == "3"
+    assert "--no-control-socket" in command  # gunicorn 27's per-user default socket would clash between servers
     assert command[-1] == "superset.app:create_app()"
 
 
