@@ -6,6 +6,5 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${CRMWH_SUPERSET_VENV:-$ROOT/.venv-superset}"
 bash "$ROOT/scripts/superset_setup.sh"
-cd "$ROOT"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 exec "$VENV/bin/python" -m dashboards.serve "$@"
