@@ -12,6 +12,7 @@ a child that dies stops the rest.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -252,7 +253,23 @@ def serve() -> int:
         stop_children(children)
 
 
-def main() -> int:
+def parse_args(argv: Sequence[str] | None = None) -> None:
+    """Flags override the environment (they are written into it, so the Superset processes see the same)."""
+    parser = argparse.ArgumentParser(prog="crmwh serve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, help=f"port on 127.0.0.1 [default: {settings.ENV_PORT} or 8088]")
+    parser.add_argument("--profile", choices=settings.PROFILES, help=f"[default: {settings.ENV_PROFILE} or embedded]")
+    parser.add_argument("--warehouse", type=Path, help=f"DuckDB file to serve [default: {settings.ENV_WAREHOUSE}]")
+    args = parser.parse_args(argv)
+    if args.port is not None:
+        os.environ[settings.ENV_PORT] = str(args.port)
+    if args.profile is not None:
+        os.environ[settings.ENV_PROFILE] = args.profile
+    if args.warehouse is not None:
+        os.environ[settings.ENV_WAREHOUSE] = str(args.warehouse.resolve())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parse_args(argv)
     try:
         return serve()
     except (ServeError, settings.SettingsError) as exc:

@@ -141,6 +141,17 @@ def test_child_environment_is_offline_and_points_at_the_config(monkeypatch: pyte
     assert serve.child_env()["SUPERSET_ENV"] == "production"
 
 
+def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(settings.ENV_PORT, "9000")
+    monkeypatch.chdir(tmp_path)
+    serve.parse_args(["--port", "9100", "--profile", "production", "--warehouse", "w.duckdb"])
+    assert settings.port() == 9100
+    assert settings.profile() == "production"
+    assert settings.warehouse_path() == tmp_path / "w.duckdb"
+    with pytest.raises(SystemExit):
+        serve.parse_args(["--profile", "cluster"])
+
+
 def test_busy_port_is_refused_with_the_variable_to_change() -> None:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
