@@ -275,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ServeError, settings.SettingsError) as exc:
         print(f"crmwh serve: {exc}", file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before anything was started
+        return 130
 
 
 if __name__ == "__main__":
