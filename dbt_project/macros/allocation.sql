@@ -1,0 +1,48 @@
+{#-
+  allocate_cents(relation, amount, weight, partition_by, tiebreak)
+
+  Splits `amount` (money, the same value on every row of a partition) over the rows of each partition in proportion
+  to `weight` (>= 0), exactly to the cent: every row gets the floor of its exact share in cents and the cents left
+  over go one each to the rows with the largest remainders (ties broken by `tiebreak`, so the result is
+  deterministic). The allocated amounts of a partition always sum to `amount`; a partition whose weights are all zero
+  gets nothing (the caller books it to a residual line). Integer arithmetic on 128-bit integers: weights are scaled to
+  integers at 6 decimals, amounts to cents. Returns every column of `relation` plus `allocated_amount`
+  DECIMAL(18,2).
+-#}
+{% macro allocate_cents(relation, amount, weight, partition_by, tiebreak) %}
+    {%- set part = partition_by | join(', ') -%}
+    select
+        with_bump.* exclude (
+            _amount_cents, _weight_units, _total_units, _floor_cents, _remainder, _leftover_cents, _rank
+        ),
+        cast(
+            cast(sign(_amount_cents) * (_floor_cents + case when _total_units > 0 and _rank <= _leftover_cents then 1 else 0 end)
+                 as decimal(38, 0)) * cast(0.01 as decimal(3, 2))
+            as decimal(18, 2)
+        ) as allocated_amount
+    from (
+        select
+            with_floor.*,
+            abs(_amount_cents) - sum(_floor_cents) over (partition by {{ part }}) as _leftover_cents,
+            row_number() over (
+                partition by {{ part }} order by _remainder desc, {{ tiebreak | join(', ') }}
+            ) as _rank
+        from (
+            select
+                with_units.*,
+                case when _total_units > 0 then (abs(_amount_cents) * _weight_units) // _total_units else 0 end
+                    as _floor_cents,
+                case when _total_units > 0 then (abs(_amount_cents) * _weight_units) % _total_units else 0 end
+                    as _remainder
+            from (
+                select
+                    r.*,
+                    cast(cast({{ amount }} as decimal(38, 2)) * 100 as hugeint) as _amount_cents,
+                    cast(round(cast({{ weight }} as decimal(38, 6)) * 1000000) as hugeint) as _weight_units,
+                    sum(cast(round(cast({{ weight }} as decimal(38, 6)) * 1000000) as hugeint))
+                        over (partition by {{ part }}) as _total_units
+                from {{ relation }} as r
+            ) as with_units
+        ) as with_floor
+    ) as with_bump
+{% endmacro %}

@@ -1,0 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- Each party's attributes as they stood on the last observed day of each month (month end, or the latest business
+-- date of a month in progress): RM, home branch, risk rating and status from the survivor CIF's SCD2 history.
+-- Parties known only to the card system have no RM and keep the branch of their first card.
+with months as (
+    select
+        w.month_start,
+        w.max_batch_id as _max_batch_id,
+        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
+    from {{ ref('int_month_watermarks') }} as w
+    where {{ months_to_rebuild('w.month_start') }}
+),
+
+parties as (
+    select * from {{ ref('int_parties') }}
+),
+
+history as (
+    select * from {{ ref('snap_core__customers') }}
+),
+
+final as (
+    select
+        months.month_start,
+        parties.party_id,
+        months.as_of_on,
+        parties.customer_type_code,
+        h.customer_version_key,
+        h.rm_id,
+        coalesce(h.home_branch_code, parties.home_branch_code) as home_branch_code,
+        h.risk_rating_code,
+        coalesce(h.customer_status_code, parties.customer_status_code) as customer_status_code,
+        months._max_batch_id
+    from months
+    cross join parties
+    left join history as h
+        on h.cif_no = parties.survivor_cif_no
+       and months.as_of_on >= h.valid_from and months.as_of_on < h.valid_to
+    where parties.first_opened_on <= months.as_of_on
+      and (parties.closed_on is null or parties.closed_on >= months.month_start)
+      and (parties.survivor_cif_no is null or h.cif_no is not null)
+)
+
+select * from final

@@ -1,0 +1,57 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- The accounts that had anything to measure in a month (a balance, interest, fees, allocated cost or a credit
+-- exposure), with the keys the monthly facts carry: owner party, product, account branch and the party's RM as of the
+-- month's last observed day.
+with months as (
+    select
+        w.month_start,
+        w.max_batch_id as _max_batch_id,
+        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
+    from {{ ref('int_month_watermarks') }} as w
+    where {{ months_to_rebuild('w.month_start') }}
+),
+
+measured as (
+    select month_start, account_id from {{ ref('int_account_balances_monthly') }}
+    union
+    select month_start, account_id from {{ ref('int_card_balances_monthly') }}
+    union
+    select month_start, account_id from {{ ref('int_interest_account_monthly') }}
+    union
+    select month_start, account_id from {{ ref('int_fee_income_account_monthly') }}
+    union
+    select month_start, account_id from {{ ref('int_cost_allocation_account_monthly') }}
+    union
+    select month_start, account_id from {{ ref('int_risk_account_monthly') }}
+),
+
+final as (
+    select
+        months.month_start,
+        m.account_id,
+        a.account_source,
+        a.party_id,
+        a.customer_type_code,
+        a.product_code,
+        a.product_line_code,
+        a.balance_side_code,
+        a.branch_code,
+        a.currency_code,
+        pa.rm_id,
+        pa.home_branch_code,
+        months.as_of_on,
+        months._max_batch_id
+    from measured as m
+    inner join months on months.month_start = m.month_start
+    inner join {{ ref('int_accounts_monthly') }} as a on a.month_start = m.month_start and a.account_id = m.account_id
+    left join {{ ref('int_party_attributes_monthly') }} as pa
+        on pa.month_start = m.month_start and pa.party_id = a.party_id
+)
+
+select * from final

@@ -1,0 +1,120 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- depends_on: {{ ref('int_month_watermarks') }}
+-- Cost allocation, stage 1: each cost centre's GL operating expense of the month → the branches it serves, by
+-- activity (docs/methodology.md, "Cost allocation").
+--   scope     the accounts of the branches at or below the cost centre's own branch (a sub-branch's direct cost
+--             stays with it; a head-office centre serves the whole bank), restricted to the activities and customer
+--             types of the cost centre's department (seed cost_centre_drivers);
+--   weights   activity volume × standard unit cost (seed unit_costs) = the standard cost of what each branch did;
+--   amounts   the pool is split in proportion to standard cost, exactly to the cent (largest remainder), so the
+--             allocated total equals the ledger whatever the unit costs are;
+--   residual  a pool with no activity in scope (or a cost centre missing from the cost-centre list) lands on a
+--             residual line at the cost centre's own branch (activity_code RESIDUAL): no yuan is lost.
+with pools as (
+    select *
+    from {{ ref('int_cost_pools_monthly') }}
+    where {{ months_to_rebuild() }}
+),
+
+volumes as (
+    select v.*
+    from {{ ref('int_activity_volumes_monthly') }} as v
+    where v.month_start in (select month_start from pools)
+),
+
+branch_activity as (
+    select
+        month_start,
+        branch_code,
+        activity_code,
+        customer_type_code,
+        sum(volume) as volume
+    from volumes
+    group by all
+),
+
+in_scope as (
+    select
+        pools.month_start,
+        pools.cost_centre_code,
+        pools.operating_expense,
+        ba.branch_code as receiving_branch_code,
+        ba.activity_code,
+        ba.customer_type_code,
+        ba.volume,
+        cast(ba.volume * uc.unit_cost_cny as decimal(18, 4)) as standard_cost,
+        pools._max_batch_id
+    from pools
+    inner join {{ ref('cost_centre_drivers') }} as drivers
+        on drivers.department_code = pools.department_code
+    inner join {{ ref('int_branch_hierarchy') }} as tree
+        on tree.ancestor_branch_code = pools.cost_centre_branch_code
+    inner join branch_activity as ba
+        on ba.month_start = pools.month_start
+       and ba.branch_code = tree.branch_code
+       and ba.activity_code = drivers.activity_code
+       and (drivers.customer_type = 'ALL' or drivers.customer_type = ba.customer_type_code)
+    inner join {{ ref('unit_costs') }} as uc on uc.activity_code = ba.activity_code
+    where ba.volume > 0
+),
+
+allocated as (
+    {{ allocate_cents('in_scope', 'operating_expense', 'standard_cost',
+                      ['month_start', 'cost_centre_code'],
+                      ['receiving_branch_code', 'activity_code', 'customer_type_code']) }}
+),
+
+residual as (
+    select
+        pools.month_start,
+        pools.cost_centre_code,
+        pools.operating_expense,
+        coalesce(pools.cost_centre_branch_code, 'UNKNOWN') as receiving_branch_code,
+        'RESIDUAL' as activity_code,
+        cast(null as varchar) as customer_type_code,
+        cast(0 as decimal(18, 6)) as volume,
+        cast(0 as decimal(18, 4)) as standard_cost,
+        pools._max_batch_id,
+        pools.operating_expense as allocated_amount
+    from pools
+    where not exists (
+        select 1 from in_scope
+        where in_scope.month_start = pools.month_start
+          and in_scope.cost_centre_code = pools.cost_centre_code
+          and in_scope.standard_cost > 0
+    )
+),
+
+final as (
+    select
+        month_start,
+        cost_centre_code,
+        receiving_branch_code,
+        activity_code,
+        customer_type_code,
+        volume,
+        standard_cost,
+        allocated_amount,
+        _max_batch_id
+    from allocated
+    union all
+    select
+        month_start,
+        cost_centre_code,
+        receiving_branch_code,
+        activity_code,
+        customer_type_code,
+        volume,
+        standard_cost,
+        allocated_amount,
+        _max_batch_id
+    from residual
+)
+
+select * from final

@@ -1,0 +1,83 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- Interest per account and month in CNY: core accruals (income or expense by the role of the GL account they post
+-- to) converted at the month-end rate, and credit card revolving interest posted by the card system in the month.
+-- The general ledger books the same sums: tests/assert_interest_reconciles_to_gl.sql.
+with months as (
+    select
+        month_start,
+        max_batch_id as _max_batch_id,
+        -- month-end rate (the latest delivered rate while the month is in progress)
+        least(month_end, (select max(rate_on) from {{ ref('int_fx_rates_daily') }})) as rate_on
+    from {{ ref('int_month_watermarks') }}
+    where {{ months_to_rebuild() }}
+),
+
+gl_roles as (
+    select gl_account_code, gl_role from {{ ref('stg_accounting__chart_of_accounts') }}
+),
+
+core_accruals as (
+    select
+        a.month_start,
+        a.account_no as account_id,
+        a.currency_code,
+        a.accrued_interest,
+        fx.cny_per_unit,
+        {{ to_cny('a.accrued_interest', 'fx.cny_per_unit') }} as interest_cny,
+        coalesce(gl_roles.gl_role, 'unmapped') as gl_role
+    from {{ ref('stg_core__interest_accruals') }} as a
+    inner join months on months.month_start = a.month_start
+    left join gl_roles on gl_roles.gl_account_code = a.gl_account_code
+    left join {{ ref('int_fx_rates_daily') }} as fx
+        on fx.currency_code = a.currency_code
+       and fx.rate_on = months.rate_on
+),
+
+card_interest as (
+    select
+        months.month_start,
+        t.card_no as account_id,
+        sum({{ to_cny('case when t.is_reversal then -t.amount else t.amount end', 'fx.cny_per_unit') }})
+            as interest_cny
+    from {{ ref('stg_cards__card_transactions') }} as t
+    inner join months on months.month_start = {{ month_start('t._delivered_on') }}
+    left join {{ ref('int_fx_rates_daily') }} as fx
+        on fx.currency_code = t.currency_code and fx.rate_on = t.txn_on
+    where t.txn_type_code = 'INT'
+    group by months.month_start, t.card_no
+),
+
+unioned as (
+    select
+        month_start,
+        account_id,
+        case when gl_role = 'interest_income' then interest_cny else 0 end as interest_income,
+        case when gl_role = 'interest_expense' then interest_cny else 0 end as interest_expense,
+        case when gl_role not in ('interest_income', 'interest_expense') then interest_cny else 0 end
+            as interest_unmapped
+    from core_accruals
+    union all
+    select month_start, account_id, interest_cny, 0, 0
+    from card_interest
+),
+
+final as (
+    select
+        u.month_start,
+        u.account_id,
+        cast(sum(u.interest_income) as decimal(18, 2)) as interest_income,
+        cast(sum(u.interest_expense) as decimal(18, 2)) as interest_expense,
+        cast(sum(u.interest_unmapped) as decimal(18, 2)) as interest_unmapped,
+        any_value(months._max_batch_id) as _max_batch_id
+    from unioned as u
+    inner join months on months.month_start = u.month_start
+    group by u.month_start, u.account_id
+)
+
+select * from final

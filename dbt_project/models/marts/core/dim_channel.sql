@@ -1,0 +1,28 @@
+-- Transaction channels of the core and card systems, with the costing activity they drive and their unit cost.
+with channels as (
+    select
+        split_part(code_set, '.', 1) as source_system,
+        code as channel_code,
+        label_en as channel_name_en,
+        label_zh as channel_name_zh
+    from {{ ref('code_values') }}
+    where code_set in ('core.transactions.channel', 'cards.card_transactions.channel')
+),
+
+final as (
+    select
+        channels.source_system || ':' || channels.channel_code as channel_key,
+        channels.source_system,
+        channels.channel_code,
+        channels.channel_name_en,
+        channels.channel_name_zh,
+        ca.activity_code,
+        coalesce(ca.is_digital, false) as is_digital,
+        uc.unit_cost_cny
+    from channels
+    left join {{ ref('channel_activities') }} as ca
+        on ca.source_system = channels.source_system and ca.channel_code = channels.channel_code
+    left join {{ ref('unit_costs') }} as uc on uc.activity_code = ca.activity_code
+)
+
+select * from final

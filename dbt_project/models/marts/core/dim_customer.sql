@@ -1,0 +1,133 @@
+-- Customers (parties of the single customer view) as SCD type 2: a new version whenever the survivor CIF's tracked
+-- attributes change (business date of the delivery) or the AUM tier changes. The AUM tier of a month (its monthly
+-- average AUM) applies from the first day of the next month, and only once the month is complete. Personal data is
+-- masked (the originals are in restricted_pii).
+with parties as (
+    select * from {{ ref('int_parties') }}
+),
+
+core_history as (
+    select
+        parties.party_id,
+        h.valid_from,
+        h.valid_to,
+        h.customer_type_code,
+        h.home_branch_code,
+        h.rm_id,
+        h.risk_rating_code,
+        h.customer_status_code,
+        h.household_code,
+        h.group_code,
+        h.industry_code
+    from parties
+    inner join {{ ref('snap_core__customers') }} as h on h.cif_no = parties.survivor_cif_no
+),
+
+tier_history as (
+    select party_id, tier_from, aum_tier_code
+    from (
+        select
+            party_id,
+            cast(month_start + interval 1 month as date) as tier_from,
+            aum_tier_code,
+            lag(aum_tier_code) over (partition by party_id order by month_start) as previous_tier_code
+        from {{ ref('int_customer_aum_monthly') }}
+        where is_month_complete
+    ) as t
+    where previous_tier_code is distinct from aum_tier_code
+),
+
+card_only_start as (
+    select
+        parties.party_id,
+        greatest(
+            (select min(business_date) from {{ ref('stg_audit__deliveries') }} where source_system = 'cards'),
+            parties.first_opened_on
+        ) as valid_from
+    from parties
+    where parties.party_source_system = 'cards'
+),
+
+change_points as (
+    select party_id, valid_from as changed_on from core_history
+    union
+    select party_id, tier_from from tier_history
+    union
+    select party_id, valid_from from card_only_start
+),
+
+versions as (
+    select
+        cp.party_id,
+        cp.changed_on as valid_from,
+        coalesce(
+            lead(cp.changed_on) over (partition by cp.party_id order by cp.changed_on),
+            {{ open_end_date() }}
+        ) as valid_to
+    from change_points as cp
+),
+
+masked as (
+    select
+        parties.party_id,
+        coalesce(core_pii.customer_name_masked, card_pii.cardholder_name_masked) as customer_name_masked,
+        coalesce(core_pii.id_number_masked, card_pii.id_number_masked) as id_number_masked,
+        coalesce(core_pii.mobile_phone_masked, card_pii.mobile_phone_masked) as mobile_phone_masked,
+        core_pii.address_masked
+    from parties
+    left join {{ ref('pii_core__customers') }} as core_pii
+        on parties.party_source_system = 'core' and core_pii.cif_no = parties.survivor_customer_no
+    left join {{ ref('pii_cards__cardholders') }} as card_pii
+        on parties.party_source_system = 'cards' and card_pii.card_customer_no = parties.survivor_customer_no
+),
+
+final as (
+    select
+        {{ surrogate_key(['v.party_id', 'v.valid_from']) }} as customer_key,
+        v.party_id,
+        v.valid_from,
+        v.valid_to,
+        v.valid_to = {{ open_end_date() }} as is_current,
+        case
+            when p.party_source_system = 'cards' then 'CARD_ONLY'
+            when coalesce(h.customer_type_code, p.customer_type_code) = 'C' then 'CORPORATE'
+            else 'RETAIL'
+        end as segment_code,
+        coalesce(h.customer_type_code, p.customer_type_code) as customer_type_code,
+        {{ decode('coalesce(h.customer_type_code, p.customer_type_code)', 'core.customers.customer_type') }}
+            as customer_type_name,
+        t.aum_tier_code,
+        tiers.aum_tier_name_en,
+        tiers.aum_tier_name_zh,
+        h.rm_id,
+        coalesce(h.home_branch_code, p.home_branch_code) as home_branch_code,
+        h.risk_rating_code,
+        coalesce(h.customer_status_code, p.customer_status_code) as customer_status_code,
+        {{ decode('coalesce(h.customer_status_code, p.customer_status_code)', 'core.customers.customer_status') }}
+            as customer_status_name,
+        h.household_code,
+        h.group_code,
+        h.industry_code,
+        p.survivor_cif_no,
+        p.party_source_system,
+        p.core_cif_count,
+        p.card_customer_count,
+        p.is_in_both_systems,
+        p.birth_year,
+        p.first_opened_on,
+        p.closed_on,
+        m.customer_name_masked,
+        m.id_number_masked,
+        m.mobile_phone_masked,
+        m.address_masked
+    from versions as v
+    inner join parties as p on p.party_id = v.party_id
+    left join core_history as h
+        on h.party_id = v.party_id and v.valid_from >= h.valid_from and v.valid_from < h.valid_to
+    asof left join tier_history as t
+        on t.party_id = v.party_id and v.valid_from >= t.tier_from
+    left join {{ ref('aum_tiers') }} as tiers on tiers.aum_tier_code = t.aum_tier_code
+    left join masked as m on m.party_id = v.party_id
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- Products with their hierarchy: product line → category → product.
+with products as (
+    select * from {{ ref('stg_ref__products') }}
+),
+
+final as (
+    select
+        product_code,
+        product_name,
+        category_code,
+        category_name,
+        product_line_code,
+        product_line_name,
+        balance_side_code,
+        balance_side_name,
+        eligible_customer_type_code,
+        is_term_product,
+        standard_term_months,
+        list_rate,
+        case
+            when balance_side_code = 'O' then 'none'
+            when is_term_product then 'matched_maturity'
+            else 'behavioural'
+        end as default_ftp_method,
+        gl_interest_account_code,
+        gl_fee_account_code
+    from products
+)
+
+select * from final

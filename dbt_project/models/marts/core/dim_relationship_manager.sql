@@ -1,0 +1,38 @@
+-- Relationship managers (current version; history in snapshots.snap_ref__relationship_managers), name masked.
+with rms as (
+    select * from {{ ref('stg_ref__relationship_managers') }}
+),
+
+names as (
+    select rm_id, rm_name_masked from {{ ref('pii_ref__relationship_managers') }}
+),
+
+targets as (
+    select * from {{ ref('rm_targets') }}
+),
+
+final as (
+    select
+        rms.rm_id,
+        names.rm_name_masked,
+        rms.branch_code,
+        rms.rm_type_code,
+        rms.rm_type_name,
+        rms.rm_grade_code,
+        rms.rm_grade_name,
+        rms.hired_on,
+        rms.left_on,
+        rms.rm_status_code,
+        rms.rm_status_name,
+        rms.rm_status_code = 'A' as is_active,
+        targets.target_book_aum_cny,
+        targets.target_monthly_net_contribution_cny,
+        targets.target_new_customers_per_month,
+        targets.target_cross_sell_ratio,
+        targets.max_monthly_attrition_rate
+    from rms
+    left join names on names.rm_id = rms.rm_id
+    left join targets on targets.rm_type = rms.rm_type_code and targets.rm_grade = rms.rm_grade_code
+)
+
+select * from final

@@ -1,0 +1,124 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- depends_on: {{ ref('int_month_watermarks') }}
+-- The contribution waterfall (客户利润贡献) per account and month, core and card accounts alike, every step its own
+-- column (CNY, each rounded to the cent where it is computed; the subtotals are exact sums of the rounded steps):
+--   net_interest_contribution = interest_income − ftp_charge + ftp_credit − interest_expense
+--   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − expected_loss
+--   economic_profit           = net_contribution − capital_charge
+-- Sums over any set of rows (customer, product, branch, RM) add up: tests/assert_contribution_rollups_agree.sql.
+with keys as (
+    select *
+    from {{ ref('int_account_months') }}
+    where {{ months_to_rebuild() }}
+),
+
+ftp as (
+    select * from {{ ref('int_ftp_account_monthly') }}
+),
+
+interest as (
+    select * from {{ ref('int_interest_account_monthly') }}
+),
+
+fees as (
+    select * from {{ ref('int_fee_income_account_monthly') }}
+),
+
+costs as (
+    select month_start, account_id, sum(allocated_amount) as allocated_operating_cost
+    from {{ ref('int_cost_allocation_account_monthly') }}
+    group by month_start, account_id
+),
+
+risk as (
+    select * from {{ ref('int_risk_account_monthly') }}
+),
+
+capital as (
+    select * from {{ ref('int_capital_account_monthly') }}
+),
+
+customers as (
+    select customer_key, party_id, valid_from from {{ ref('dim_customer') }}
+),
+
+steps as (
+    select
+        k.month_start,
+        k.account_id,
+        k.account_source,
+        k.party_id,
+        c.customer_key,
+        k.customer_type_code,
+        k.product_code,
+        k.product_line_code,
+        k.balance_side_code,
+        k.branch_code,
+        k.rm_id,
+        coalesce(ftp.average_daily_balance_cny, 0) as average_daily_balance_cny,
+        ftp.ftp_method,
+        ftp.ftp_rate,
+        coalesce(interest.interest_income, 0) as interest_income,
+        coalesce(interest.interest_expense, 0) as interest_expense,
+        coalesce(ftp.ftp_charge, 0) as ftp_charge,
+        coalesce(ftp.ftp_credit, 0) as ftp_credit,
+        coalesce(fees.fee_income, 0) as fee_income,
+        coalesce(costs.allocated_operating_cost, 0) as allocated_operating_cost,
+        coalesce(risk.exposure_at_default_cny, 0) as exposure_at_default_cny,
+        coalesce(risk.expected_loss, 0) as expected_loss,
+        coalesce(capital.economic_capital, 0) as economic_capital,
+        coalesce(capital.capital_charge, 0) as capital_charge,
+        k._max_batch_id
+    from keys as k
+    left join ftp on ftp.month_start = k.month_start and ftp.account_id = k.account_id
+    left join interest on interest.month_start = k.month_start and interest.account_id = k.account_id
+    left join fees on fees.month_start = k.month_start and fees.account_id = k.account_id
+    left join costs on costs.month_start = k.month_start and costs.account_id = k.account_id
+    left join risk on risk.month_start = k.month_start and risk.account_id = k.account_id
+    left join capital on capital.month_start = k.month_start and capital.account_id = k.account_id
+    asof left join customers as c on c.party_id = k.party_id and k.as_of_on >= c.valid_from
+),
+
+final as (
+    select
+        month_start,
+        account_id,
+        account_source,
+        party_id,
+        customer_key,
+        customer_type_code,
+        product_code,
+        product_line_code,
+        balance_side_code,
+        branch_code,
+        rm_id,
+        cast(average_daily_balance_cny as decimal(18, 2)) as average_daily_balance_cny,
+        ftp_method,
+        ftp_rate,
+        cast(interest_income as decimal(18, 2)) as interest_income,
+        cast(interest_expense as decimal(18, 2)) as interest_expense,
+        cast(ftp_charge as decimal(18, 2)) as ftp_charge,
+        cast(ftp_credit as decimal(18, 2)) as ftp_credit,
+        cast(interest_income - ftp_charge + ftp_credit - interest_expense as decimal(18, 2))
+            as net_interest_contribution,
+        cast(fee_income as decimal(18, 2)) as fee_income,
+        cast(allocated_operating_cost as decimal(18, 2)) as allocated_operating_cost,
+        cast(exposure_at_default_cny as decimal(18, 2)) as exposure_at_default_cny,
+        cast(expected_loss as decimal(18, 2)) as expected_loss,
+        cast(interest_income - ftp_charge + ftp_credit - interest_expense + fee_income
+             - allocated_operating_cost - expected_loss as decimal(18, 2)) as net_contribution,
+        cast(economic_capital as decimal(18, 2)) as economic_capital,
+        cast(capital_charge as decimal(18, 2)) as capital_charge,
+        cast(interest_income - ftp_charge + ftp_credit - interest_expense + fee_income
+             - allocated_operating_cost - expected_loss - capital_charge as decimal(18, 2)) as economic_profit,
+        _max_batch_id
+    from steps
+)
+
+select * from final
