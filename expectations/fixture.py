@@ -190,17 +190,24 @@ def _loaded_batch(table: str, pick: str = "max") -> str:
     )
 
 
-def _target_row(table: str) -> str:
-    """One row of the table's latest LOADED delivery (as a rowid condition)."""
-    return f"rowid = (SELECT min(rowid) FROM {table} WHERE _batch_id = {_loaded_batch(table)})"
+def _target_row(table: str, slot: int = 0) -> str:
+    """The ``slot``-th row (wrapping around) of the table's latest LOADED delivery, as a rowid condition."""
+    return (
+        f"rowid = (SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 AS n, count(*) OVER () AS c "
+        f"FROM {table} WHERE _batch_id = {_loaded_batch(table)}) WHERE n = {int(slot)} % c)"
+    )
 
 
-def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig) -> list[str]:
-    """SQL that breaks the fixture so that the raw check ``check_name`` must fail (and says why in a test)."""
+def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig, slot: int = 0) -> list[str]:
+    """SQL that breaks a loaded raw layer so that the raw check ``check_name`` must fail.
+
+    Row-level breaks hit one row of the latest LOADED delivery of the table: the ``slot``-th, so that several checks
+    can be broken at once on different rows.
+    """
     _, raw_table, kind, *rest = check_name.split(".")
     table = f"raw.{raw_table}"
     contract = next(c for c in contracts.contracts if c.raw_table == raw_table)
-    row = _target_row(table)
+    row = _target_row(table, slot)
     detail = ".".join(rest)
     if kind == "row_count_matches_control":
         return [f"DELETE FROM {table} WHERE {row}"]
@@ -214,7 +221,8 @@ def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig) ->
         return [f"UPDATE {table} SET \"{detail.split('+')[0]}\" = 'NO-SUCH-KEY' WHERE {row}"]
     if kind == "ref":
         ref = next(r for r in cfg.raw.references if r.name == detail)
-        return [f"UPDATE {table} SET \"{ref.columns[0]}\" = 'NO-SUCH-KEY' WHERE _batch_id = {_loaded_batch(table)}"]
+        loaded = f"SELECT batch_id FROM audit.deliveries WHERE status = '{ingest_audit.LOADED}'"
+        return [f"UPDATE {table} SET \"{ref.columns[0]}\" = 'NO-SUCH-KEY' WHERE _batch_id IN ({loaded})"]
     if kind in ("range", "plausible"):
         severity = Severity.CRITICAL if kind == "range" else Severity.WARNING
         bounds = cfg.raw.ranges[contract.key][detail][severity]
