@@ -13,17 +13,24 @@ DAYS ?= 365
 START ?= 2025-01-01
 SEED ?= 20260101
 
-.PHONY: help setup demo generate ingest test test-unit test-e2e lint format bench docs lock clean
+.PHONY: help setup demo generate ingest build serve test test-unit test-e2e lint format bench docs lock superset-lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup:  ## create/update the virtualenv(s) (idempotent)
+setup:  ## create/update both virtualenvs, .venv (warehouse) and .venv-superset (idempotent)
 	@scripts/setup.sh
+	@scripts/superset_setup.sh
 
 demo: setup  ## the main job: generate a small bank → ingest → …, on var/
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
 	$(CRMWH) ingest
+
+build: setup  ## ingest new deliveries → dbt build → validate → publish atomically
+	$(CRMWH) build
+
+serve: setup  ## Superset over the published warehouse on 127.0.0.1:8088 (foreground; Ctrl-C stops it)
+	@scripts/superset_serve.sh
 
 generate: setup  ## write the synthetic bank's deliveries into the landing area only
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
@@ -53,6 +60,9 @@ bench: setup  ## measure generate/ingest throughput; prints and writes bench/res
 
 docs: setup  ## regenerate docs/extracts.md from the contracts
 	$(CRMWH) contracts --write docs/extracts.md
+
+superset-lock:  ## re-resolve requirements/superset.lock from requirements/superset.in
+	scripts/superset_lock.sh
 
 lock:  ## rewrite requirements/warehouse.lock from the current .venv
 	(echo "# Exact versions of the warehouse virtualenv (.venv). Regenerate with: make lock"; \

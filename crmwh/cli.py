@@ -32,6 +32,7 @@ def cli() -> None:
       generate   write a synthetic bank's daily deliveries into a landing area
       ingest     load new deliveries into the raw layer of the DuckDB warehouse
       build      ingest → dbt build → validate → publish the warehouse atomically
+      serve      Apache Superset over the published warehouse on 127.0.0.1:8088
       contracts  print or write the human-readable extract specification
 
     Paths come from flags, else CRMWH_LANDING / CRMWH_WAREHOUSE, else defaults under var/ in the repository.
@@ -131,6 +132,26 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
     click.echo(report.summary())
     if report.rejected_deliveries:
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 [default: CRMWH_SUPERSET_PORT or 8088].")
+@click.option("--profile", type=click.Choice(["embedded", "production"]), default=None,
+              help="embedded: SQLite metadata, no Celery; production: PostgreSQL, Redis, Celery, gunicorn "
+                   "[default: CRMWH_SUPERSET_PROFILE or embedded].")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
+              help="DuckDB file to serve [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+def serve(port: int | None, profile: str | None, warehouse: Path | None) -> None:
+    """Start Superset (its own virtualenv) over the warehouse, in the foreground; Ctrl-C or SIGTERM stops it."""
+    import os
+
+    args = ["bash", str(settings.REPO_ROOT / "scripts" / "superset_serve.sh"),
+            "--warehouse", str(settings.warehouse_path(warehouse))]
+    if port is not None:
+        args += ["--port", str(port)]
+    if profile is not None:
+        args += ["--profile", profile]
+    os.execvp("bash", args)  # the server gets the terminal's signals directly
 
 
 @cli.command()
