@@ -7,16 +7,19 @@ contract says, encodes the file, and writes its control file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
-from ingest.contract import Column, Contract
+from ingest.contract import Column, Contract, control_name_for
 from ingest.control import ControlRecord, write_control_file
 
 _TRANSCODE_CHARS = 4 * 1024 * 1024
@@ -141,3 +144,202 @@ def _write_fixed_width(con: duckdb.DuckDBPyConnection, contract: Contract, sourc
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+# --- Batched writing: one extract for many business dates ---------------------------------------------------------
+#
+# Writing thousands of small files one COPY at a time is dominated by per-statement overhead. The batched writer
+# renders a run of business dates with one COPY (same CSV options as ``write_extract``, so the bytes are identical),
+# then cuts the result into per-date files at line boundaries. Fixed-width records are rendered in SQL with the same
+# rules as ``render_fixed_width_field`` and their byte length is checked after encoding.
+
+_BATCH_ROWS = 4_000_000
+
+
+def _delimited_copy_options(contract: Contract, header: bool) -> str:
+    delim = contract.format.delimiter.replace("'", "''")  # type: ignore[union-attr]
+    return f"FORMAT csv, HEADER {'true' if header else 'false'}, DELIMITER '{delim}', NULLSTR '', NEW_LINE '\\n'"
+
+
+def _byte_length_sql(expr: str, encoding: str) -> str:
+    if encoding == "utf-8":
+        return f"strlen({expr})"
+    # GBK: ASCII is one byte, every other character it can encode is two.
+    return f"(length({expr}) + length(regexp_replace({expr}, '[[:ascii:]]', '', 'g')))"
+
+
+def _fixed_width_field_sql(col: Column, date_format: str) -> tuple[str, str]:
+    """(SQL rendering the field, SQL of the value's rendered width before padding, NULL when padded blank)."""
+    ident = _quote_ident(col.name)
+    width = col.width or 0
+    blank = f"repeat(' ', {width})"
+    if col.type == "date":
+        text = f"strftime({ident}, '{date_format}')"
+        return f"coalesce({text}, {blank})", f"strlen({text})"
+    if col.type == "decimal":
+        digits = f"CAST(abs(CAST({ident} AS DECIMAL({col.precision},{col.scale}))) AS VARCHAR)"
+        sign = f"CASE WHEN {ident} < 0 THEN '-' ELSE '+' END"
+        return f"coalesce({sign} || lpad({digits}, {width - 1}, '0'), {blank})", f"(strlen({digits}) + 1)"
+    if col.type == "integer":
+        text = f"CAST({ident} AS VARCHAR)"
+        return f"coalesce(lpad({text}, {width}, '0'), {blank})", f"strlen({text})"
+    text = f"CAST({ident} AS VARCHAR)"
+    return text, text  # strings: padded after the byte length is known
+
+
+def _fixed_width_line_sql(contract: Contract) -> tuple[str, list[tuple[Column, str]]]:
+    fmt = contract.format
+    parts: list[str] = []
+    checks: list[tuple[Column, str]] = []
+    pos = 1
+    for col in sorted(contract.columns, key=lambda c: c.start or 0):
+        if col.start and col.start > pos:
+            parts.append(f"'{' ' * (col.start - pos)}'")
+        render, measured = _fixed_width_field_sql(col, fmt.date_format)
+        width = col.width or 0
+        if col.type == "string":
+            length = _byte_length_sql(render, fmt.encoding)
+            parts.append(f"coalesce({render} || repeat(' ', {width} - {length}), repeat(' ', {width}))")
+            checks.append((col, length))
+        else:
+            parts.append(render)
+            checks.append((col, measured))
+        pos = (col.start or pos) + width
+    return " || ".join(parts), checks
+
+
+def _check_fixed_width_fits(con: duckdb.DuckDBPyConnection, contract: Contract, source: str,
+                            checks: list[tuple[Column, str]]) -> None:
+    exact = {"date"}  # a date must fill its field exactly; other types may be shorter and get padded
+    selects = []
+    for col, length in checks:
+        width = col.width or 0
+        bad = f"{length} <> {width}" if col.type in exact else f"{length} > {width}"
+        selects.append(f"arg_min(CAST({_quote_ident(col.name)} AS VARCHAR), {length}) FILTER (WHERE {bad})")
+    (row,) = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchall()
+    for (col, _), value in zip(checks, row, strict=True):
+        if value is not None:
+            raise ValueError(f"{contract.key}: {col.name}: {value!r} does not fit in {col.width} bytes")
+
+
+def _newline_offsets(buf: bytes) -> np.ndarray:
+    """Byte offset just past each line end."""
+    return np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10) + 1
+
+
+def write_extract_days(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: str,
+    date_column: str,
+    business_dates: list[date],
+    system_dir: Path,
+    order_by: str | None = None,
+    on_file: Callable[[WrittenFile], None] | None = None,
+    batch_rows: int = _BATCH_ROWS,
+) -> list[WrittenFile]:
+    """Write ``source`` as one file per business date: ``system_dir/<YYYYMMDD>/<file>`` plus its control file.
+
+    ``source`` holds the contract's columns and ``date_column``, the business date each row is delivered on. Every date
+    in ``business_dates`` gets a file (an empty one, or header only, when it has no rows); a row dated elsewhere is an
+    error rather than silently dropped. The bytes are those ``write_extract`` writes for the same rows and order.
+    """
+    dates = sorted(set(business_dates))
+    date_ident = _quote_ident(date_column)
+    counts = {
+        d: int(n)
+        for d, n in con.execute(f"SELECT {date_ident}, count(*) FROM {source} GROUP BY ALL").fetchall()
+    }
+    stray = sorted(set(counts) - set(dates))
+    if stray:
+        raise ValueError(
+            f"{contract.key}: {sum(counts[d] for d in stray)} rows are dated {stray[0]}"
+            f"{' …' if len(stray) > 1 else ''}, which is not among the business dates to write"
+        )
+    fmt = contract.format
+    if fmt.kind == "fixed_width":
+        line_sql, checks = _fixed_width_line_sql(contract)
+        _check_fixed_width_fits(con, contract, source, checks)
+        select = f"{line_sql} AS line"
+        options = "FORMAT csv, HEADER false, DELIMITER '\\t', QUOTE '', ESCAPE '', NEW_LINE '\\n'"
+    else:
+        select = ", ".join(f"{_text_expr(c, fmt.date_format)} AS {_quote_ident(c.name)}" for c in contract.columns)
+        options = _delimited_copy_options(contract, header=False)
+    header = b""
+    if fmt.kind == "delimited" and fmt.header:
+        header = (fmt.delimiter.join(contract.column_names) + "\n").encode(fmt.python_encoding)  # type: ignore[union-attr]
+    order = f"{date_ident}" + (f", {order_by}" if order_by else "")
+
+    written: list[WrittenFile] = []
+    for batch in _batches(dates, counts, batch_rows):
+        rows = sum(counts.get(d, 0) for d in batch)
+        buf = b""
+        if rows:
+            with tempfile.TemporaryDirectory(prefix="crmwh-batch-") as tmp:
+                target = Path(tmp) / "batch.txt"
+                con.execute(
+                    f"COPY (SELECT {select} FROM {source} "
+                    f"WHERE {date_ident} BETWEEN DATE '{batch[0]}' AND DATE '{batch[-1]}' ORDER BY {order}) "
+                    f"TO '{_sql_path(target)}' ({options})"
+                )
+                buf = target.read_bytes()
+        ends = _newline_offsets(buf)
+        if len(ends) != rows:
+            raise ValueError(
+                f"{contract.key}: {rows} rows rendered as {len(ends)} lines: a value holds a line break, "
+                "which a batched delivery cannot carry"
+            )
+        first = 0
+        for day in batch:
+            n = counts.get(day, 0)
+            start = 0 if first == 0 else int(ends[first - 1])
+            stop = int(ends[first + n - 1]) if n else start
+            first += n
+            written.append(_write_day(contract, day, system_dir, header, buf[start:stop], n))
+            if on_file is not None:
+                on_file(written[-1])
+    return written
+
+
+def _batches(dates: list[date], counts: dict[date, int], limit: int) -> list[list[date]]:
+    batches: list[list[date]] = []
+    current: list[date] = []
+    rows = 0
+    for day in dates:
+        n = counts.get(day, 0)
+        if current and rows + n > limit:
+            batches.append(current)
+            current, rows = [], 0
+        current.append(day)
+        rows += n
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _write_day(contract: Contract, day: date, system_dir: Path, header: bytes, body: bytes, rows: int) -> WrittenFile:
+    fmt = contract.format
+    directory = system_dir / day.strftime("%Y%m%d")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / contract.file_name(day)
+    if fmt.encoding != "utf-8" and not body.isascii():
+        try:
+            body = body.decode("utf-8").encode(fmt.python_encoding)
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start : exc.end]
+            raise ValueError(f"{path.name}: {bad!r} cannot be encoded as {fmt.encoding}") from None
+    if fmt.kind == "fixed_width" and len(body) != rows * (contract.record_width + 1):
+        raise ValueError(
+            f"{path.name}: records are not {contract.record_width} bytes each after {fmt.encoding} encoding"
+        )
+    data = header + body
+    path.write_bytes(data)
+    record = ControlRecord(
+        file_name=path.name,
+        business_date=day,
+        record_count=rows,
+        byte_size=len(data),
+        md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+    )
+    (directory / control_name_for(path.name)).write_text(record.render(), encoding="ascii")
+    return WrittenFile(path=path, control=record)

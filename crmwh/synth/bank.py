@@ -1,0 +1,209 @@
+"""``crmwh generate``: the synthetic bank, written as daily deliveries exactly per the extract contracts.
+
+    generate_bank(scale, start, days, seed, out, defects, progress) -> Manifest
+
+Layout: ``<out>/<system>/<YYYYMMDD>/<file>`` plus a control file per data file, and ``<out>/_manifest.json`` with the
+true totals (rows and decimal sums per file, who churned, which loans defaulted, the card-to-core customer mapping,
+the general ledger per month, the defects injected). Same seed, same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from tqdm import tqdm
+
+from crmwh.synth.defects import Defect, apply_defect
+from crmwh.synth.extracts import build_sources, register_world, source_table
+from crmwh.synth.frame import NO_DAY
+from crmwh.synth.ledger import build_ledger_sources
+from crmwh.synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
+from crmwh.synth.world import World, build_world
+from ingest.contract import Contract, load_contracts
+from ingest.writer import WrittenFile, write_extract_days
+
+GENERATOR_VERSION = 1
+
+
+@dataclass
+class _Progress:
+    bar: Any
+
+    def stage(self, name: str) -> None:
+        self.bar.set_description(f"generate: {name}")
+
+    def file(self, _written: WrittenFile) -> None:
+        self.bar.update(1)
+
+
+def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, defects: list[Defect] | None = None,
+                  progress: bool = True) -> Manifest:
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    contracts = load_contracts()
+    out = Path(out)
+    _prepare(out, contracts.systems)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    dates = [date.fromordinal(start.toordinal() + i) for i in range(days)]
+    n_files = sum(1 for c in contracts.contracts for d in dates if c.delivered_on(d))
+    with tqdm(total=n_files, unit="file", disable=not progress, desc="generate", leave=False) as bar:
+        prog = _Progress(bar)
+        world = build_world(scale, start, days, seed, step=prog.stage)
+        timings["simulate"] = time.perf_counter() - t0
+        con = duckdb.connect()
+        try:
+            prog.stage("shaping extracts")
+            register_world(con, world)
+            build_sources(con, world)
+            build_ledger_sources(con, world)
+            timings["shape"] = time.perf_counter() - t0 - timings["simulate"]
+            manifest = Manifest(parameters={"scale": scale, "seed": seed, "start": start.isoformat(), "days": days,
+                                            "end": dates[-1].isoformat(), "generator_version": GENERATOR_VERSION})
+            t1 = time.perf_counter()
+            for system in contracts.systems:
+                for contract in contracts.load_order(system):
+                    prog.stage(f"writing {contract.key}")
+                    _write(con, contract, dates, out, manifest, prog)
+            timings["write"] = time.perf_counter() - t1
+            manifest.truth = _truth(con, world)
+        finally:
+            con.close()
+    for defect in defects or []:
+        manifest.defects.append(apply_defect(defect, out, contracts, dates))
+    manifest.write(out)
+    timings["total"] = time.perf_counter() - t0
+    manifest.timings = timings
+    return manifest
+
+
+def _prepare(out: Path, systems: tuple[str, ...]) -> None:
+    """Remove what an earlier generation wrote here; refuse to mix with deliveries we did not write."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = out / MANIFEST_NAME
+    if previous.exists():
+        for entry in read_manifest(out).get("files", []):
+            for name in (entry["file"], entry["control_file"]):
+                (out / name).unlink(missing_ok=True)
+        for system in systems:
+            root = out / system
+            if root.is_dir():
+                for day_dir in sorted(root.iterdir()):
+                    if day_dir.is_dir() and not any(day_dir.iterdir()):
+                        day_dir.rmdir()
+                if not any(root.iterdir()):
+                    root.rmdir()
+        previous.unlink()
+    clash = [s for s in systems if (out / s).exists() and any((out / s).iterdir())]
+    if clash:
+        raise ValueError(
+            f"{out} already holds deliveries ({', '.join(clash)}) that no earlier generation recorded in "
+            f"{MANIFEST_NAME}; generate into an empty directory or remove them first"
+        )
+
+
+def _write(con: duckdb.DuckDBPyConnection, contract: Contract, dates: list[date], out: Path, manifest: Manifest,
+           prog: _Progress) -> None:
+    src = source_table(contract.system, contract.extract)
+    delivered = [d for d in dates if contract.delivered_on(d)]
+    written = write_extract_days(con, contract, src, "biz_date", delivered, out / contract.system, order_by="_ord",
+                                 on_file=prog.file)
+    decimals = [c for c in contract.columns if c.type == "decimal"]
+    sums: dict[date, list[Decimal]] = {}
+    if decimals:
+        select = ", ".join(f'sum("{c.name}")' for c in decimals)
+        for row in con.execute(f"SELECT biz_date, {select} FROM {src} GROUP BY biz_date").fetchall():
+            sums[row[0]] = list(row[1:])
+    totals = [Decimal(0)] * len(decimals)
+    rows = 0
+    for w in written:
+        day = w.control.business_date
+        values = sums.get(day, [None] * len(decimals))
+        text = {}
+        for i, (col, value) in enumerate(zip(decimals, values, strict=True)):
+            exact = Decimal(value) if value is not None else Decimal(0)
+            exact = exact.quantize(Decimal(1).scaleb(-(col.scale or 0)))
+            text[col.name] = str(exact)
+            totals[i] += exact
+        rows += w.record_count
+        manifest.files.append(FileEntry(
+            system=contract.system, extract=contract.extract, business_date=day.isoformat(),
+            file=w.path.relative_to(out).as_posix(),
+            control_file=w.path.with_name(w.control.file_name.rsplit(".", 1)[0] + ".flg").relative_to(out).as_posix(),
+            rows=w.record_count, bytes=w.control.byte_size, md5=w.control.md5, sums=text,
+        ))
+    manifest.extracts[contract.key] = {
+        "files": len(written), "rows": rows,
+        "sums": {c.name: str(t) for c, t in zip(decimals, totals, strict=True)},
+    }
+
+
+def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
+    cal = world.cal
+    c = world.customers
+    churned = np.flatnonzero(world.churn_day < cal.days)
+    loans = world.loans
+    defaulted = np.flatnonzero(loans.default_day < cal.days)
+    acct = world.accounts
+    cs = world.cards
+    card_map = {str(no): (str(c.cif_no[i]) if i >= 0 else None) for no, i in zip(cs.holder_no, cs.holder_cust,
+                                                                                  strict=True)}
+    conflicts = [str(cs.holder_no[h]) for h in np.flatnonzero(cs.holder_cust >= 0)
+                 if cs.holder_name[h] != c.name[cs.holder_cust[h]]]
+
+    def month_key(day: int) -> str:
+        return cal.date_of(day).strftime("%Y-%m")
+
+    gl: dict[str, dict[str, Any]] = {}
+    for day, cc, account, cents in con.execute("""
+        SELECT o.day, cc.cost_centre_code, o.account, o.cents FROM gl_opex_t o JOIN cc_t cc ON cc.idx = o.cc
+    """).fetchall():
+        month = gl.setdefault(month_key(day), {"opex": {}, "interest": {}, "fees": {}})
+        key = f"{cc}|{account}"
+        month["opex"][key] = month["opex"].get(key, 0) + cents
+    for day, kind, account, cents in con.execute("SELECT day, kind, account, cents FROM gl_income_t").fetchall():
+        month = gl.setdefault(month_key(day), {"opex": {}, "interest": {}, "fees": {}})
+        bucket = month["interest"] if kind in (1, 6) else month["fees"]
+        bucket[account] = bucket.get(account, 0) + cents
+    gl_text = {
+        m: {
+            "opex": [{"cost_centre": k.split("|")[0], "account": k.split("|")[1], "amount": _money(v)}
+                     for k, v in sorted(parts["opex"].items())],
+            "interest": {k: _money(v) for k, v in sorted(parts["interest"].items())},
+            "fees": {k: _money(v) for k, v in sorted(parts["fees"].items())},
+        }
+        for m, parts in sorted(gl.items())
+    }
+    return {
+        "customers": len(c),
+        "corporate_customers": int(c.corporate.sum()),
+        "churned": [{"cif_no": str(c.cif_no[i]), "churn_date": cal.date_of(int(world.churn_day[i])).isoformat(),
+                     "outcome": "closed" if world.churn_closed[i] else "dormant"} for i in churned],
+        "defaulted": [{"loan_account_no": str(acct.account_no[loans.acct[i]]),
+                       "cif_no": str(c.cif_no[acct.cust[loans.acct[i]]]),
+                       "default_date": cal.date_of(int(loans.default_day[i])).isoformat(),
+                       "before_horizon": bool(loans.default_day[i] < 0)} for i in defaulted
+                      if loans.default_day[i] != NO_DAY],
+        "card_customers": card_map,
+        "card_name_conflicts": conflicts,
+        "gl": gl_text,
+    }
+
+
+def _money(cents: int) -> str:
+    return str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
+
+
+def remove_landing(out: Path) -> None:
+    """Delete a generated landing area entirely (tests and benchmarks)."""
+    shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,530 @@
+"""Shape the synthetic bank into one DuckDB table per extract contract: the contract's columns plus ``biz_date``
+(the business date the row is delivered on) and ``_ord`` (the row order within a file)."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from crmwh.synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
+from crmwh.synth.customers import RATINGS
+from crmwh.synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day, time_order
+from crmwh.synth.frame import NO_DAY, Cols, install_macros, register
+from crmwh.synth.ids import STR, text
+from crmwh.synth.loans import COLLATERAL_CODES, METHOD_CODES
+from crmwh.synth.reference import (
+    CARD_PRODUCT_BY_TIER,
+    CURRENCIES,
+    K_LOAN,
+    LEVEL_CODES,
+    PRODUCT_INDEX,
+    PRODUCTS,
+    chart_table,
+    cost_centre_table,
+)
+from crmwh.synth.world import World
+
+SOURCE = "src_{system}__{extract}"
+
+
+def source_table(system: str, extract: str) -> str:
+    return SOURCE.format(system=system, extract=extract)
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def register_world(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    """Every numpy table of the world as a DuckDB table (see frame.py for the conventions)."""
+    cal = world.cal
+    install_macros(con, cal.start)
+    register(con, "days_t", {
+        "day": np.arange(cal.days), "month_id": cal.month_id, "month_end": cal.month_end,
+        "yyyymmdd": cal.yyyymmdd, "first_of_month": cal.day_index(cal.dates.astype("datetime64[M]")
+                                                                  .astype("datetime64[D]")),
+    })
+    register(con, "months_t", {"month_id": np.arange(cal.n_months), "first_day": cal.month_first_day,
+                               "last_day": cal.month_last_day})
+    b = world.branches
+    register(con, "branches_t", {
+        "idx": np.arange(len(b)), "branch_code": b.code, "branch_name": b.name,
+        "branch_level": text(LEVEL_CODES)[b.level],
+        "parent_branch_code": np.where(b.parent >= 0, b.code[np.maximum(b.parent, 0)], "").astype(STR),
+        "city": b.city, "open_day": b.open_day,
+    })
+    register(con, "products_t", {
+        "idx": np.arange(len(PRODUCTS)), "product_code": text([p.code for p in PRODUCTS]),
+        "product_name": text([p.name for p in PRODUCTS]), "category_code": text([p.category_code for p in PRODUCTS]),
+        "category_name": text([p.category_name for p in PRODUCTS]), "product_line": text([p.line for p in PRODUCTS]),
+        "balance_side": text([p.side for p in PRODUCTS]), "customer_type": text([p.customer_type for p in PRODUCTS]),
+        "is_term": text(["Y" if p.term_months else "N" for p in PRODUCTS]),
+        "term_months": np.array([p.term_months or -1 for p in PRODUCTS]),
+        "base_rate": np.array([int(p.base_rate.replace(".", "")) for p in PRODUCTS]),
+        "follows_cut": np.array([p.kind in (1, 4) for p in PRODUCTS]),
+        "gl_interest_account": text([p.gl_interest or "" for p in PRODUCTS]),
+        "gl_fee_account": text([p.gl_fee or "" for p in PRODUCTS]),
+        "gl_balance_account": text([p.gl_balance or "" for p in PRODUCTS]),
+    })
+    register(con, "cut_t", {"day": np.arange(cal.days), "cut": world.rates.list_cut})
+    mg = world.managers
+    register(con, "rm_t", {
+        "idx": np.arange(len(mg)), "rm_id": mg.rm_id, "rm_name": mg.name, "branch_code": b.code[mg.branch],
+        "rm_type": np.where(mg.corporate, "C", "P").astype(STR), "rm_grade": mg.grade, "hire_day": mg.hire_day,
+        "leave_day": mg.leave_day,
+    })
+    r = world.rates
+    n_t = len(r.ftp_tenors)
+    register(con, "ftp_t", {
+        "day": np.repeat(np.arange(cal.days), n_t), "tenor": np.tile(text(r.ftp_tenors), cal.days),
+        "term_months": np.tile(r.ftp_terms, cal.days), "rate": r.ftp.reshape(-1),
+    })
+    register(con, "fx_t", {
+        "day": np.repeat(np.arange(cal.days), len(CURRENCIES)),
+        "currency": np.tile(text(CURRENCIES), cal.days), "rate": r.fx.reshape(-1),
+    })
+    _register_customers(con, world)
+    _register_accounts(con, world)
+    _register_core_activity(con, world)
+    _register_cards(con, world)
+    register(con, "chart_t", chart_table())
+    register(con, "cc_t", {**cost_centre_table(world.cost_centres, b), "idx": np.arange(len(world.cost_centres)),
+                           "branch_idx": world.cost_centres.branch})
+
+
+def _register_customers(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    c = world.customers
+    register(con, "cust_t", {
+        "idx": np.arange(len(c)), "cif_no": c.cif_no, "customer_type": np.where(c.corporate, "C", "P").astype(STR),
+        "customer_name": c.name, "id_type": c.id_type, "id_number": c.id_number, "gender": c.gender,
+        "birth_day": c.birth_day, "industry_code": c.industry, "group_code": c.group_code,
+        "household_code": c.household_code, "home_branch_code": world.branches.code[c.home_branch],
+        "rm_idx": world.rm_assignment.initial, "rating_idx": world.initial_rating,
+        "status": np.where(c.dormant, "1", "0").astype(STR), "open_day": c.open_day,
+        "first_update_day": c.first_update_day, "mobile_phone": c.mobile, "address": c.address,
+    })
+    ch = world.customer_changes
+    register(con, "cust_chg_t", {"cust": ch.cust, "day": ch.day, "rm": ch.rm, "rating": ch.rating,
+                                 "status": ch.status, "close_day": ch.close_day, "mobile": ch.mobile})
+
+
+def _register_accounts(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    a = world.accounts
+    c = world.customers
+    register(con, "acct_t", {
+        "idx": np.arange(len(a)), "account_no": a.account_no, "cust": a.cust, "cif_no": c.cif_no[a.cust],
+        "personal": ~c.corporate[a.cust], "product": a.product, "branch_idx": a.branch,
+        "branch_code": world.branches.code[a.branch], "currency": text(CURRENCIES)[a.currency],
+        "open_day": a.open_day, "maturity_day": a.maturity_day, "close_day": a.close_day, "rate": a.rate,
+        "rate_type": np.where(a.floating, "V", "F").astype(STR),
+        "term_months": np.where(np.array([p.term_months or 0 for p in PRODUCTS])[a.product] > 0,
+                                np.array([p.term_months or 0 for p in PRODUCTS])[a.product], -1),
+        "repricing_months": np.where(a.repricing_months > 0, a.repricing_months, -1),
+        "status": np.where(c.dormant[a.cust], "1", "0").astype(STR), "first_update_day": a.first_update_day,
+    })
+    ch = a.changes.arrays()
+    register(con, "acct_chg_t", ch)
+    # rates in force: the initial rate, then each change
+    rate_rows = ch["rate"] >= 0
+    register(con, "rate_chg_t", {
+        "acct": np.concatenate([np.arange(len(a)), ch["acct"][rate_rows]]),
+        "day": np.concatenate([np.full(len(a), -(10**6)), ch["day"][rate_rows]]),
+        "rate": np.concatenate([a.rate, ch["rate"][rate_rows]]),
+    })
+
+
+def _register_core_activity(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    """Core transactions (deposit and wealth flows, loan disbursals and repayments), end-of-day balance changes and
+    the balance segments interest accrues on."""
+    cal, a, f, lb = world.cal, world.accounts, world.flows, world.loans
+    rng = world.rng("events")
+    loan_acct = lb.acct[lb.ev_loan]
+    k = len(loan_acct)
+    personal = ~world.customers.corporate[a.cust[loan_acct]]
+    mortgage = a.product[loan_acct] == PRODUCT_INDEX["L1001"]
+    lds_channel = np.where(personal & ~mortgage, MOB, CTR)
+    acct = np.concatenate([f.acct, loan_acct])
+    day = np.concatenate([f.day, lb.ev_day])
+    sec = np.concatenate([f.sec, np.where(lb.ev_disbursal, rng.integers(9 * 3600, 16 * 3600, k),
+                                          rng.integers(2 * 3600, 4 * 3600, k))])
+    txn_type = np.concatenate([f.txn_type, np.where(lb.ev_disbursal, LDS, LRP)])
+    channel = np.concatenate([f.channel, np.where(lb.ev_disbursal, lds_channel, NET)])
+    credit = np.concatenate([f.credit, ~lb.ev_disbursal])
+    amount = np.concatenate([f.amount, lb.ev_amount])
+    fee = np.concatenate([f.fee, np.zeros(k, dtype=np.int64)])
+    counterparty = np.concatenate([f.counterparty, np.full(k, -1)])
+    reversal_of = np.concatenate([f.reversal_of, np.full(k, -1)])
+    # transaction ids: the business date and a sequence in time order within the day
+    order = np.argsort(((day + 1024) * 86400 + sec) * (len(a) + 1) + acct, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    first_of_day = np.searchsorted(day[order], np.arange(cal.days))
+    seq = rank - first_of_day[day]
+    txn_id = cal.yyyymmdd[day] * 10**10 + 1_000_000_000 + seq
+    original = np.where(reversal_of >= 0, txn_id[np.maximum(reversal_of, 0)], -1)
+    register(con, "txn_t", {
+        "acct": acct, "day": day, "sec": sec, "txn_id": txn_id, "original_id": original,
+        "txn_type": text(TXN_TYPES)[txn_type], "channel": text(CHANNELS)[channel], "credit": credit,
+        "amount": amount, "fee": fee, "counterparty": counterparty, "reversal": reversal_of >= 0,
+    })
+    register(con, "parties_t", {"idx": np.arange(len(world.parties.names)), "name": world.parties.names})
+
+    # end-of-day balances: the day before the horizon, then each change
+    real = ~f.paired
+    fa, fd, fb = end_of_day(f.acct[real], f.day[real], f.sec[real], f.balance[real], f.initial)
+    la, ld, lbal = end_of_day(loan_acct, lb.ev_day, np.zeros(k, dtype=np.int64), lb.ev_balance,
+                              _loan_initial(world))
+    existing = np.flatnonzero(a.open_day < 0)
+    initial = np.where(a.kind == K_LOAN, _loan_initial(world), f.initial)
+    register(con, "eod_t", {
+        "acct": np.concatenate([existing, fa, la]),
+        "day": np.concatenate([np.full(len(existing), -1), fd, ld]),
+        "bal": np.concatenate([initial[existing], fb, lbal]),
+    })
+    _register_accrual_segments(con, world, np.concatenate([existing, fa]),
+                               np.concatenate([np.full(len(existing), -1), fd]),
+                               np.concatenate([initial[existing], fb]))
+
+
+def _loan_initial(world: World) -> np.ndarray:
+    out = np.zeros(len(world.accounts), dtype=np.int64)
+    out[world.loans.acct] = world.loans.initial_outstanding
+    return out
+
+
+def _register_accrual_segments(con: duckdb.DuckDBPyConnection, world: World, acct: np.ndarray, day: np.ndarray,
+                               bal: np.ndarray) -> None:
+    """Balance held over [from_day, to_day), whether it earns/costs interest. Deposits from their end-of-day
+    changes; loans from their state segments, stopping accrual after 90 days past due."""
+    cal, a, lb = world.cal, world.accounts, world.loans
+    deposit = a.kind[acct] != K_LOAN
+    acct, day, bal = acct[deposit], day[deposit], bal[deposit]
+    order = time_order(acct, day, np.zeros(len(acct), dtype=np.int64))
+    acct, day, bal = acct[order], day[order], bal[order]
+    last = np.append(acct[1:] != acct[:-1], True)
+    nxt = np.where(last, np.minimum(a.close_day[acct], cal.days), np.roll(day, -1))
+    frm = np.maximum(day, 0)
+    to = np.minimum(nxt, np.minimum(a.close_day[acct], cal.days))
+    keep = to > frm
+    d_acct, d_from, d_to, d_bal = acct[keep], frm[keep], to[keep], bal[keep]
+    # loans: split each segment at 91 days past the oldest unpaid due date
+    stop = np.where(lb.seg_arrears > 0, lb.seg_due_day + 91, NO_DAY)
+    l_acct = lb.acct[lb.seg_loan]
+    acc_to = np.clip(stop, lb.seg_from, lb.seg_to)
+    register(con, "bal_seg_t", {
+        "acct": np.concatenate([d_acct, l_acct, l_acct]),
+        "from_day": np.concatenate([d_from, lb.seg_from, acc_to]),
+        "to_day": np.concatenate([d_to, acc_to, lb.seg_to]),
+        "bal": np.concatenate([d_bal, lb.seg_outstanding, lb.seg_outstanding]),
+        "accruing": np.concatenate([np.ones(len(d_acct), dtype=bool), np.ones(len(l_acct), dtype=bool),
+                                    np.zeros(len(l_acct), dtype=bool)]),
+    })
+    con.execute("DELETE FROM bal_seg_t WHERE to_day <= from_day")
+
+
+def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    cs = world.cards
+    product = np.where(cs.credit, text([CARD_PRODUCT_BY_TIER[t] for t in TIERS])[cs.tier], "C1001").astype(STR)
+    register(con, "card_t", {
+        "idx": np.arange(len(cs.card_no)), "card_no": cs.card_no, "card_customer_no": cs.holder_no[cs.holder],
+        "id_type": cs.holder_id_type[cs.holder], "id_number": cs.holder_id_number[cs.holder],
+        "cardholder_name": cs.holder_name[cs.holder], "mobile_phone": cs.holder_mobile[cs.holder],
+        "card_type": np.where(cs.credit, "C", "D").astype(STR), "product_code": product,
+        "card_tier": text(TIERS)[cs.tier], "credit_limit": cs.limit,
+        "linked_account_no": np.where(cs.linked_acct >= 0, world.accounts.account_no[np.maximum(cs.linked_acct, 0)],
+                                      "").astype(STR),
+        "branch_code": world.branches.code[cs.branch], "open_day": cs.open_day, "expiry_day": cs.expiry_day,
+        "close_day": cs.close_day, "annual_fee": cs.annual_fee, "first_update_day": cs.first_update_day,
+        "credit": cs.credit, "branch_idx": cs.branch,
+    })
+    register(con, "card_chg_t", cs.changes.arrays())
+    cal = world.cal
+    order_in_day = np.argsort(((cs.t_day + 1024) * 86400 + cs.t_sec) * (len(cs.card_no) + 1) + cs.t_card,
+                              kind="stable")
+    rank = np.empty(len(order_in_day), dtype=np.int64)
+    rank[order_in_day] = np.arange(len(order_in_day))
+    first_of_day = np.searchsorted(cs.t_day[order_in_day], np.arange(cal.days))
+    seq = rank - first_of_day[cs.t_day]
+    register(con, "ctxn_t", {
+        "card": cs.t_card, "day": cs.t_day, "sec": cs.t_sec,
+        "txn_id": cal.yyyymmdd[cs.t_day] * 10**10 + 5_000_000_000 + seq,
+        "txn_type": text(CARD_TYPES)[cs.t_type], "channel": text(CARD_CHANNELS)[cs.t_channel],
+        "merchant": cs.t_merchant, "amount": cs.t_amount, "interchange": cs.t_interchange,
+        "installments": cs.t_installments, "reversal": cs.t_reversal,
+    })
+    merchants = world.parties.slices["merchants"]
+    register(con, "merchant_t", {"idx": np.arange(merchants.start, merchants.stop),
+                                 "name": world.parties.names[merchants], "mcc": world.parties.merchant_mcc})
+    register(con, "stmt_t", {
+        "card": cs.s_card, "day": cs.s_day, "opening": cs.s_opening, "purchases": cs.s_purchases, "cash": cs.s_cash,
+        "payments": cs.s_payments, "interest": cs.s_interest, "fees": cs.s_fees, "closing": cs.s_closing,
+        "minimum": cs.s_minimum, "revolving": cs.s_revolving, "dpd": cs.s_dpd,
+    })
+    loans = world.loans
+    register(con, "loan_t", {
+        "idx": np.arange(len(loans)), "acct": loans.acct, "contract_no": loans.contract_no,
+        "principal": loans.principal, "credit_limit": loans.credit_limit,
+        "repayment_method": METHOD_CODES[loans.method], "collateral_type": COLLATERAL_CODES[loans.collateral],
+        "pd_ppm": np.rint(loans.pd * 1e6).astype(np.int64), "lgd_ppm": np.rint(loans.lgd * 1e6).astype(np.int64),
+        "maturity_day": loans.maturity_day,
+    })
+    register(con, "loan_seg_t", {
+        "loan": loans.seg_loan, "from_day": loans.seg_from, "to_day": loans.seg_to,
+        "outstanding": loans.seg_outstanding, "arrears": loans.seg_arrears, "due_day": loans.seg_due_day,
+        "defaulted_before": loans.seg_defaulted_before,
+    })
+
+
+# --- the extract tables ---------------------------------------------------------------------------------------------
+def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    days = world.cal.days
+    month_end_where = "SELECT day FROM days_t WHERE month_end"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('ref', 'branches')} AS
+        SELECT b.branch_code, b.branch_name, b.branch_level, b.parent_branch_code, b.city,
+               d(b.open_day) AS open_date, CAST(NULL AS DATE) AS close_date, 'A' AS status,
+               d(t.day) AS biz_date, b.idx AS _ord
+        FROM days_t t CROSS JOIN branches_t b ORDER BY t.day, b.idx
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('ref', 'products')} AS
+        SELECT p.product_code, p.product_name, p.category_code, p.category_name, p.product_line, p.balance_side,
+               p.customer_type, p.is_term, nullif(p.term_months, -1) AS term_months,
+               r(p.base_rate - CASE WHEN p.follows_cut THEN c.cut ELSE 0 END) AS base_rate,
+               p.gl_interest_account, p.gl_fee_account, d(t.day) AS biz_date, p.idx AS _ord
+        FROM days_t t JOIN cut_t c ON c.day = t.day CROSS JOIN products_t p ORDER BY t.day, p.idx
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('ref', 'relationship_managers')} AS
+        SELECT m.rm_id, m.rm_name, m.branch_code, m.rm_type, m.rm_grade, d(m.hire_day) AS hire_date,
+               CASE WHEN m.leave_day <= t.day THEN d(m.leave_day) END AS leave_date,
+               CASE WHEN m.leave_day <= t.day THEN 'L' ELSE 'A' END AS status, d(t.day) AS biz_date, m.idx AS _ord
+        FROM days_t t JOIN rm_t m ON m.hire_day <= t.day ORDER BY t.day, m.idx
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('ref', 'ftp_curve')} AS
+        SELECT d(day) AS curve_date, tenor, term_months, r(rate) AS ftp_rate, d(day) AS biz_date,
+               term_months AS _ord
+        FROM ftp_t ORDER BY day, term_months
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('ref', 'exchange_rates')} AS
+        SELECT d(day) AS rate_date, currency, CAST(CAST(rate AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(12,6))
+                   AS cny_per_unit,
+               d(day) AS biz_date, list_position({_sql_list(CURRENCIES)}, currency) AS _ord
+        FROM fx_t ORDER BY day, _ord
+    """)
+    _customers_sql(con, days)
+    _accounts_sql(con, days)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'balances')} AS
+        WITH wanted AS (
+            SELECT idx AS acct, 0 AS day FROM acct_t WHERE open_day <= 0 AND close_day > 0
+            UNION SELECT acct, day FROM eod_t WHERE day >= 0
+            UNION SELECT a.idx, m.day FROM acct_t a JOIN ({month_end_where}) m
+                  ON a.open_day <= m.day AND m.day < a.close_day
+        )
+        SELECT a.account_no, d(w.day) AS balance_date, a.currency, m(e.bal) AS balance, d(w.day) AS biz_date,
+               w.acct AS _ord
+        FROM wanted w ASOF JOIN eod_t e ON e.acct = w.acct AND w.day >= e.day
+        JOIN acct_t a ON a.idx = w.acct
+        ORDER BY w.day, w.acct
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'transactions')} AS
+        SELECT CAST(t.txn_id AS VARCHAR) AS txn_id, a.account_no, d(t.day) AS txn_date,
+               substr(CAST(1000000 + (t.sec // 3600) * 10000 + (t.sec // 60 % 60) * 100 + t.sec % 60 AS VARCHAR), 2)
+                   AS txn_time,
+               t.txn_type, t.channel, CASE WHEN t.credit THEN 'C' ELSE 'D' END AS dr_cr_flag, m(t.amount) AS amount,
+               a.currency, m(t.fee) AS fee_amount, CASE WHEN t.reversal THEN 'Y' ELSE 'N' END AS reversal_flag,
+               CASE WHEN t.original_id >= 0 THEN CAST(t.original_id AS VARCHAR) END AS original_txn_id,
+               p.name AS counterparty_name, d(t.day) AS biz_date, t.txn_id AS _ord
+        FROM txn_t t JOIN acct_t a ON a.idx = t.acct LEFT JOIN parties_t p ON p.idx = t.counterparty
+        ORDER BY t.txn_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'loans')} AS
+        SELECT a.account_no AS loan_account_no, l.contract_no, a.cif_no, m(l.principal) AS principal_amount,
+               m(s.outstanding) AS outstanding_principal, m(l.credit_limit) AS credit_limit,
+               r(rc.rate) AS interest_rate, l.repayment_method, l.collateral_type,
+               CASE WHEN x.dpd > 360 THEN '损失' WHEN x.dpd > 180 THEN '可疑' WHEN x.dpd > 90 THEN '次级'
+                    WHEN x.dpd > 0 OR s.defaulted_before THEN '关注' ELSE '正常' END AS five_class,
+               x.dpd AS days_past_due,
+               r(CASE WHEN x.dpd > 90 THEN 1000000 WHEN x.dpd > 0 OR s.defaulted_before
+                      THEN greatest(120000, least(5 * l.pd_ppm, 600000)) ELSE l.pd_ppm END) AS pd,
+               r(least(950000, l.lgd_ppm + CASE WHEN x.dpd > 360 THEN 300000 WHEN x.dpd > 180 THEN 150000
+                                              WHEN x.dpd > 90 THEN 50000 ELSE 0 END)) AS lgd,
+               d(l.maturity_day) AS maturity_date, d(x.day) AS as_of_date, d(x.day) AS biz_date, l.acct AS _ord
+        FROM loan_seg_t s JOIN loan_t l ON l.idx = s.loan JOIN acct_t a ON a.idx = l.acct,
+             LATERAL (SELECT t.range AS day, CASE WHEN s.arrears > 0 THEN greatest(t.range - s.due_day, 0)
+                                                  ELSE 0 END AS dpd
+                      FROM range(s.from_day, s.to_day) t) x
+        ASOF JOIN rate_chg_t rc ON rc.acct = l.acct AND x.day >= rc.day
+        ORDER BY x.day, l.acct
+    """)
+    _accruals_sql(con, days)
+    _cards_sql(con, days)
+
+
+def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE cust_versions AS
+        WITH v AS (
+            SELECT idx AS cust, greatest(open_day, 0) AS day, open_day < 0 AS initial
+            FROM cust_t WHERE open_day < {days}
+            UNION ALL SELECT DISTINCT cust, day, false FROM cust_chg_t
+        )
+        SELECT v.cust, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.cust, v.day
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'customers')} AS
+        SELECT c.cif_no, c.customer_type, c.customer_name, c.id_type, c.id_number, c.gender,
+               d(c.birth_day) AS birth_date, c.industry_code, c.group_code, c.household_code, c.home_branch_code,
+               rm.rm_id, {_sql_list(RATINGS)}[coalesce(rt.rating, c.rating_idx) + 1] AS risk_rating,
+               coalesce(st.status, c.status) AS customer_status, d(c.open_day) AS open_date,
+               CASE WHEN st.close_day >= 0 THEN d(st.close_day) END AS close_date,
+               coalesce(mb.mobile, c.mobile_phone) AS mobile_phone, c.address,
+               d(CASE WHEN v.initial AND v.day = 0 THEN c.first_update_day ELSE v.day END) AS last_update_date,
+               d(v.day) AS biz_date, v.cust AS _ord
+        FROM cust_versions v JOIN cust_t c ON c.idx = v.cust
+        ASOF LEFT JOIN (SELECT cust, day, rm FROM cust_chg_t WHERE rm >= 0) r1
+            ON r1.cust = v.cust AND v.day >= r1.day
+        ASOF LEFT JOIN (SELECT cust, day, rating FROM cust_chg_t WHERE rating >= 0) rt
+            ON rt.cust = v.cust AND v.day >= rt.day
+        ASOF LEFT JOIN (SELECT cust, day, status, close_day FROM cust_chg_t WHERE status IS NOT NULL) st
+            ON st.cust = v.cust AND v.day >= st.day
+        ASOF LEFT JOIN (SELECT cust, day, mobile FROM cust_chg_t WHERE mobile IS NOT NULL) mb
+            ON mb.cust = v.cust AND v.day >= mb.day
+        LEFT JOIN rm_t rm ON rm.idx = coalesce(r1.rm, c.rm_idx)
+        ORDER BY v.day, v.cust
+    """)
+
+
+def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE acct_versions AS
+        WITH v AS (
+            SELECT idx AS acct, greatest(open_day, 0) AS day, open_day < 0 AS initial
+            FROM acct_t WHERE open_day < {days}
+            UNION ALL SELECT DISTINCT acct, day, false FROM acct_chg_t
+        )
+        SELECT v.acct, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.acct, v.day
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'accounts')} AS
+        SELECT a.account_no, a.cif_no, p.product_code, a.branch_code, a.currency, d(a.open_day) AS open_date,
+               d(coalesce(mt.maturity_day, nullif(a.maturity_day, {int(NO_DAY)}))) AS maturity_date,
+               CASE WHEN a.close_day <= v.day THEN d(a.close_day) END AS close_date,
+               r(rc.rate) AS interest_rate, a.rate_type, nullif(a.term_months, -1) AS term_months,
+               nullif(a.repricing_months, -1) AS repricing_months,
+               CASE WHEN a.close_day <= v.day THEN '9' ELSE coalesce(st.status, a.status) END AS account_status,
+               d(CASE WHEN v.initial AND v.day = 0 THEN a.first_update_day ELSE v.day END) AS last_update_date,
+               d(v.day) AS biz_date, v.acct AS _ord
+        FROM acct_versions v JOIN acct_t a ON a.idx = v.acct JOIN products_t p ON p.idx = a.product
+        ASOF JOIN rate_chg_t rc ON rc.acct = v.acct AND v.day >= rc.day
+        ASOF LEFT JOIN (SELECT acct, day, maturity_day FROM acct_chg_t WHERE maturity_day >= 0) mt
+            ON mt.acct = v.acct AND v.day >= mt.day
+        ASOF LEFT JOIN (SELECT acct, day, status FROM acct_chg_t WHERE status IS NOT NULL) st
+            ON st.acct = v.acct AND v.day >= st.day
+        ORDER BY v.day, v.acct
+    """)
+
+
+def _accruals_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    """Interest accrued per account and month (ACT/360 on end-of-day balances, rounded half up to the cent)."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE accrual_t AS
+        WITH spans AS (SELECT acct, min(from_day) AS lo, max(to_day) AS hi FROM bal_seg_t GROUP BY acct),
+        cuts AS (
+            SELECT acct, from_day AS day FROM bal_seg_t
+            UNION SELECT acct, day FROM rate_chg_t WHERE day >= 0 AND day < {days}
+            UNION SELECT s.acct, m.first_day FROM spans s JOIN months_t m ON m.first_day > s.lo AND m.first_day < s.hi
+        ),
+        pieces AS (
+            SELECT acct, day, coalesce(lead(day) OVER (PARTITION BY acct ORDER BY day), {days}) AS nxt FROM cuts
+        ),
+        priced AS (
+            SELECT p.acct, p.day, least(p.nxt, b.to_day) - p.day AS n_days, b.bal, rc.rate, b.accruing
+            FROM pieces p
+            ASOF JOIN bal_seg_t b ON b.acct = p.acct AND p.day >= b.from_day
+            ASOF JOIN rate_chg_t rc ON rc.acct = p.acct AND p.day >= rc.day
+            WHERE p.day < b.to_day
+        )
+        SELECT pr.acct, t.month_id,
+               CAST(sum(CAST(pr.bal AS HUGEINT) * pr.rate * pr.n_days) FILTER (WHERE pr.accruing) AS HUGEINT)
+                   AS bal_rate_days,
+               sum(pr.n_days) FILTER (WHERE pr.accruing) AS accrual_days
+        FROM priced pr JOIN days_t t ON t.day = pr.day
+        GROUP BY pr.acct, t.month_id
+    """)
+    # accrued interest in cents, rounded half up (balances are never negative)
+    con.execute("""
+        CREATE OR REPLACE TABLE accrued_t AS
+        SELECT x.acct, x.month_id, me.last_day AS day, dm.first_of_month,
+               CAST((coalesce(x.bal_rate_days, 0) + 180000000) // 360000000 AS BIGINT) AS accrued, x.accrual_days
+        FROM accrual_t x JOIN acct_t a ON a.idx = x.acct JOIN products_t p ON p.idx = a.product
+        JOIN months_t me ON me.month_id = x.month_id
+        JOIN days_t dm ON dm.day = me.first_day
+        JOIN days_t de ON de.day = me.last_day AND de.month_end
+        WHERE p.product_line IN ('DEPOSIT', 'LOAN') AND x.accrual_days > 0
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'interest_accruals')} AS
+        SELECT a.account_no, d(x.first_of_month) AS accrual_month, a.currency, m(x.accrued) AS accrued_interest,
+               x.accrual_days, p.gl_interest_account AS gl_account, d(x.day) AS biz_date, x.acct AS _ord
+        FROM accrued_t x JOIN acct_t a ON a.idx = x.acct JOIN products_t p ON p.idx = a.product
+        ORDER BY x.day, x.acct
+    """)
+
+
+def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE card_versions AS
+        WITH v AS (
+            SELECT idx AS card, greatest(open_day, 0) AS day, open_day < 0 AS initial
+            FROM card_t WHERE open_day < {days}
+            UNION ALL SELECT DISTINCT card, day, false FROM card_chg_t
+        )
+        SELECT v.card, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.card, v.day
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('cards', 'cards')} AS
+        SELECT c.card_no, c.card_customer_no, c.id_type, c.id_number, c.cardholder_name, c.mobile_phone,
+               c.card_type, c.product_code, c.card_tier, m(c.credit_limit) AS credit_limit, c.linked_account_no,
+               c.branch_code, d(c.open_day) AS open_date, d(coalesce(ex.expiry_day, c.expiry_day)) AS expiry_date,
+               CASE WHEN c.close_day <= v.day THEN d(c.close_day) END AS close_date,
+               CASE WHEN c.close_day <= v.day THEN 'C' ELSE coalesce(st.status, 'A') END AS card_status,
+               m(c.annual_fee) AS annual_fee,
+               d(CASE WHEN v.initial AND v.day = 0 THEN c.first_update_day ELSE v.day END) AS last_update_date,
+               d(v.day) AS biz_date, v.card AS _ord
+        FROM card_versions v JOIN card_t c ON c.idx = v.card
+        ASOF LEFT JOIN (SELECT card, day, expiry_day FROM card_chg_t WHERE expiry_day >= 0) ex
+            ON ex.card = v.card AND v.day >= ex.day
+        ASOF LEFT JOIN (SELECT card, day, status FROM card_chg_t WHERE status IS NOT NULL) st
+            ON st.card = v.card AND v.day >= st.day
+        ORDER BY v.day, v.card
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('cards', 'card_transactions')} AS
+        SELECT CAST(t.txn_id AS VARCHAR) AS card_txn_id, c.card_no, d(t.day) AS txn_date,
+               substr(CAST(1000000 + (t.sec // 3600) * 10000 + (t.sec // 60 % 60) * 100 + t.sec % 60 AS VARCHAR), 2)
+                   AS txn_time,
+               t.txn_type, t.channel, mt.mcc, mt.name AS merchant_name, m(t.amount) AS amount, 'CNY' AS currency,
+               m(t.interchange) AS interchange_fee, nullif(t.installments, 0) AS installment_months,
+               CASE WHEN t.reversal THEN 'Y' ELSE 'N' END AS reversal_flag, d(t.day) AS biz_date, t.txn_id AS _ord
+        FROM ctxn_t t JOIN card_t c ON c.idx = t.card LEFT JOIN merchant_t mt ON mt.idx = t.merchant
+        ORDER BY t.txn_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('cards', 'card_statements')} AS
+        SELECT c.card_no, d(s.day) AS statement_date, d(s.day + 20) AS due_date, m(s.opening) AS opening_balance,
+               m(s.purchases) AS purchases, m(s.cash) AS cash_advances, m(s.payments) AS payments,
+               m(s.interest) AS interest_charged, m(s.fees) AS fees_charged, m(s.closing) AS closing_balance,
+               m(s.minimum) AS minimum_payment, m(s.revolving) AS revolving_balance, s.dpd AS days_past_due,
+               d(s.day) AS biz_date, s.card AS _ord
+        FROM stmt_t s JOIN card_t c ON c.idx = s.card
+        ORDER BY s.day, s.card
+    """)
+
+
+__all__ = ["Cols", "build_sources", "register_world", "source_table"]
