@@ -7,6 +7,7 @@ so a renamed column fails here, with the config file and the entry named, instea
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,7 @@ from expectations.model import Severity
 from ingest.contract import ContractSet, load_contracts
 
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yaml"
+REPO_ROOT = Path(__file__).resolve().parent.parent  # seeds in the config are paths relative to it
 
 
 class QualityConfigError(ValueError):
@@ -62,6 +64,10 @@ class RawConfig:
 class MartsConfig:
     amount_tolerance: Decimal
     month_over_month_bands: dict[str, Decimal]
+    code_lists: dict[tuple[str, str], tuple[str, ...]]  # (table, column) -> allowed codes
+    rm_required_segments: tuple[str, ...]
+    non_negative_balance_product_lines: tuple[str, ...]
+    operating_expense_prefixes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -209,15 +215,61 @@ def _parse_raw(raw: dict[str, Any], chk: _Checker, src: Path) -> RawConfig:
     )
 
 
-def _parse_marts(raw: dict[str, Any], src: Path) -> MartsConfig:
+def _seed_column(seed: str, column: str, where: str, role: tuple[str, str] | None = None) -> tuple[str, ...]:
+    """Values of ``column`` in a dbt seed (optionally only rows whose ``role[0]`` column equals ``role[1]``)."""
+    path = REPO_ROOT / seed
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise QualityConfigError(f"{where}: cannot read seed {path}: {exc}") from exc
+    if not rows or column not in rows[0] or (role and role[0] not in rows[0]):
+        raise QualityConfigError(f"{where}: seed {path} has no column {column!r}")
+    values = tuple(sorted({r[column] for r in rows if r[column] and (role is None or r[role[0]] == role[1])}))
+    if not values:
+        raise QualityConfigError(f"{where}: seed {path} gives no values for {column!r}")
+    return values
+
+
+def _parse_marts(raw: dict[str, Any], src: Path, contracts: ContractSet) -> MartsConfig:
     w = f"{src}: marts"
     bands = {
         name: _decimal(v, f"{w}.month_over_month_bands.{name}")
         for name, v in (_require(raw, "month_over_month_bands", w) or {}).items()
     }
+    unknown_bands = set(bands) - {"aum", "loans", "net_contribution"}
+    if unknown_bands:
+        raise QualityConfigError(f"{w}.month_over_month_bands: unknown totals {sorted(unknown_bands)}")
+    code_lists: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key, spec in (_require(raw, "code_lists", w) or {}).items():
+        where = f"{w}.code_lists.{key}"
+        table, _, column = key.partition(".")
+        if not column:
+            raise QualityConfigError(f"{where}: name <table>.<column>")
+        if "values" in spec:
+            code_lists[(table, column)] = tuple(str(v) for v in spec["values"])
+        else:
+            code_lists[(table, column)] = _seed_column(_require(spec, "seed", where), _require(spec, "column", where),
+                                                       where)
+    lines = tuple(_require(raw, "non_negative_balance_product_lines", w))
+    known_lines = contracts.get("ref.products").column("product_line").codes
+    if set(lines) - set(known_lines):
+        raise QualityConfigError(
+            f"{w}.non_negative_balance_product_lines: {sorted(set(lines) - set(known_lines))} are not product "
+            f"lines of ref.products ({sorted(known_lines)})"
+        )
+    roles = _require(raw, "gl_account_roles", w)
+    prefixes = _seed_column(
+        _require(roles, "seed", f"{w}.gl_account_roles"), "account_prefix", f"{w}.gl_account_roles",
+        role=("gl_role", _require(roles, "operating_expense_role", f"{w}.gl_account_roles")),
+    )
     return MartsConfig(
         amount_tolerance=_decimal(_require(raw, "amount_tolerance", w), f"{w}.amount_tolerance"),
         month_over_month_bands=bands,
+        code_lists=code_lists,
+        rm_required_segments=tuple(_require(raw, "rm_required_segments", w) or ()),
+        non_negative_balance_product_lines=lines,
+        operating_expense_prefixes=prefixes,
     )
 
 
@@ -232,6 +284,6 @@ def load_config(path: Path = CONFIG_FILE, contracts: ContractSet | None = None) 
     chk = _Checker(contracts, path)
     return QualityConfig(
         raw=_parse_raw(_require(raw, "raw", str(path)), chk, path),
-        marts=_parse_marts(_require(raw, "marts", str(path)), path),
+        marts=_parse_marts(_require(raw, "marts", str(path)), path, contracts),
         source=path,
     )

@@ -1,12 +1,354 @@
-"""Marts suites (written once the marts exist)."""
+"""Suites on the published marts (schema ``marts``, built by dbt_project/): what analysts and Superset read.
+
+- the contribution waterfall holds row by row (net interest contribution, net contribution, economic profit);
+- allocated operating cost equals the general ledger's operating expense every month, to the cent, both in the
+  contribution fact and in the branch cost fact (the ledger read from the raw layer, LOADED deliveries only);
+- tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
+  segments that need one an RM; balances of products that cannot go negative are not negative;
+- month-over-month change of AUM, loans and net contribution stays within a band (warning only).
+
+A mart that does not exist fails its suite's ``exists`` check instead of erroring.
+"""
 
 from __future__ import annotations
 
-import duckdb
+from collections.abc import Sequence
+from decimal import Decimal
 
+import duckdb
+import great_expectations.expectations as gxe
+
+from expectations import audit
 from expectations.config import QualityConfig
-from expectations.model import Suite
+from expectations.model import Check, Severity, Suite, check, quote_ident, sql_literal
+
+CRITICAL = Severity.CRITICAL
+WARNING = Severity.WARNING
+
+CONTRIBUTION = "fct_contribution_monthly"
+WATERFALL = (
+    "interest_income", "interest_expense", "ftp_charge", "ftp_credit", "net_interest_contribution", "fee_income",
+    "allocated_operating_cost", "expected_loss", "net_contribution", "economic_capital", "capital_charge",
+    "economic_profit",
+)
+# Steps that are never negative by construction; interest and fees may carry reversals, so they only warn.
+NON_NEGATIVE = {
+    "ftp_charge": CRITICAL, "ftp_credit": CRITICAL, "allocated_operating_cost": CRITICAL, "expected_loss": CRITICAL,
+    "economic_capital": CRITICAL, "capital_charge": CRITICAL, "interest_income": WARNING,
+    "interest_expense": WARNING, "fee_income": WARNING,
+}
+
+
+def _unexpected(name: str, severity: Severity, description: str, query: str) -> Check:
+    return check(gxe.UnexpectedRowsExpectation, name, severity, description, unexpected_rows_query=query)
+
+
+def _columns_present(table: str, columns: Sequence[str]) -> Check:
+    return check(
+        gxe.ExpectTableColumnsToMatchSet,
+        f"marts.{table}.columns_present",
+        CRITICAL,
+        f"the columns the checks and the dashboards rely on exist: {', '.join(columns)}",
+        column_set=list(columns),
+        exact_match=False,
+    )
+
+
+def _not_null(table: str, columns: Sequence[str]) -> list[Check]:
+    return [
+        check(gxe.ExpectColumnValuesToNotBeNull, f"marts.{table}.not_null.{c}", CRITICAL, f"{c} is filled", column=c)
+        for c in columns
+    ]
+
+
+def _unique(table: str, columns: Sequence[str]) -> Check:
+    return check(
+        gxe.ExpectCompoundColumnsToBeUnique,
+        f"marts.{table}.unique_key",
+        CRITICAL,
+        f"one row per {' × '.join(columns)}",
+        column_list=list(columns),
+    )
+
+
+def _not_empty(table: str) -> Check:
+    return check(gxe.ExpectTableRowCountToBeBetween, f"marts.{table}.not_empty", CRITICAL, "has rows", min_value=1)
+
+
+def _code_list_checks(table: str, cfg: QualityConfig) -> list[Check]:
+    return [
+        check(
+            gxe.ExpectColumnValuesToBeInSet,
+            f"marts.{table}.codes.{column}",
+            CRITICAL,
+            f"{column} is one of {', '.join(codes)}",
+            column=column,
+            value_set=list(codes),
+        )
+        for (t, column), codes in cfg.marts.code_lists.items()
+        if t == table
+    ]
+
+
+def _opex_ledger_by_month(cfg: QualityConfig) -> str:
+    """GL operating expense per month from the raw ledger: debits less credits on the operating-expense accounts,
+    each entry counted once (its latest LOADED delivery), by posting month."""
+    prefixes = " OR ".join(f"starts_with(account_code, {sql_literal(p)})" for p in cfg.marts.operating_expense_prefixes)
+    return f"""
+    SELECT CAST(date_trunc('month', posting_date) AS DATE) AS month_start,
+           sum(CASE WHEN dr_cr_flag = 'D' THEN amount ELSE -amount END) AS gl_operating_expense
+    FROM (
+        SELECT * FROM raw.accounting__ledger_entries
+        WHERE _batch_id IN (SELECT batch_id FROM {audit.DELIVERIES} WHERE status = {sql_literal(audit.LOADED)})
+        QUALIFY row_number() OVER (PARTITION BY entry_id ORDER BY _batch_id DESC) = 1
+    ) AS entries
+    WHERE {prefixes}
+    GROUP BY ALL"""
+
+
+def _reconciles_to_ledger(name: str, what: str, amount_sql: str, cfg: QualityConfig) -> Check:
+    tol = cfg.marts.amount_tolerance
+    return _unexpected(
+        name,
+        CRITICAL,
+        f"{what} equals the general ledger's operating expense of the month (within {tol} CNY)",
+        f"""
+WITH mart AS (SELECT month_start, sum({amount_sql}) AS amount FROM {{batch}} GROUP BY month_start),
+ledger AS ({_opex_ledger_by_month(cfg)})
+SELECT coalesce(mart.month_start, ledger.month_start) AS month_start, mart.amount AS mart_amount,
+       ledger.gl_operating_expense
+FROM mart FULL OUTER JOIN ledger ON ledger.month_start = mart.month_start
+WHERE abs(coalesce(mart.amount, 0) - coalesce(ledger.gl_operating_expense, 0)) > {tol}""",
+    )
+
+
+def _identity(table: str, name: str, formula: str, expression: str, tol: Decimal) -> Check:
+    return _unexpected(
+        f"marts.{table}.identity.{name}",
+        CRITICAL,
+        f"{name} = {formula} on every row (within {tol})",
+        f"SELECT month_start, account_id, {name}, {expression} AS expected FROM {{batch}} "
+        f"WHERE abs({name} - ({expression})) > {tol}",
+    )
+
+
+def _contribution_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
+    t = CONTRIBUTION
+    tol = cfg.marts.amount_tolerance
+    keys = ("month_start", "account_id")
+    checks = [
+        _columns_present(t, [*keys, "product_code", "product_line_code", "balance_side_code", "branch_code",
+                             "average_daily_balance_cny", *WATERFALL]),
+        _not_empty(t),
+        _unique(t, keys),
+        *_not_null(t, [*keys, "product_code", "branch_code", *WATERFALL]),
+        _identity(t, "net_interest_contribution", "interest income − FTP charge + FTP credit − interest expense",
+                  "interest_income - ftp_charge + ftp_credit - interest_expense", tol),
+        _identity(t, "net_contribution", "net interest contribution + fees − allocated cost − expected loss",
+                  "net_interest_contribution + fee_income - allocated_operating_cost - expected_loss", tol),
+        _identity(t, "economic_profit", "net contribution − capital charge", "net_contribution - capital_charge",
+                  tol),
+        _reconciles_to_ledger(f"marts.{t}.allocated_cost_equals_gl", "the operating cost allocated to accounts",
+                              "allocated_operating_cost", cfg),
+        _unexpected(
+            f"marts.{t}.ftp_side",
+            WARNING,
+            "assets are charged FTP and liabilities credited, never the other way round",
+            "SELECT month_start, account_id, balance_side_code, ftp_charge, ftp_credit FROM {batch} "
+            "WHERE (balance_side_code = 'A' AND ftp_credit <> 0) OR (balance_side_code = 'L' AND ftp_charge <> 0)",
+        ),
+    ]
+    for column, severity in NON_NEGATIVE.items():
+        checks.append(
+            _unexpected(
+                f"marts.{t}.non_negative.{column}", severity, f"{column} is not negative",
+                f"SELECT month_start, account_id, {column} FROM {{batch}} WHERE {column} < 0",
+            )
+        )
+    for dim, column in (("dim_branch", "branch_code"), ("dim_product", "product_code")):
+        if dim in tables:
+            checks.append(
+                _unexpected(
+                    f"marts.{t}.in_{dim}.{column}", CRITICAL, f"{column} is in marts.{dim}",
+                    f"SELECT month_start, account_id, {column} FROM {{batch}} "
+                    f"WHERE {column} NOT IN (SELECT {column} FROM marts.{dim})",
+                )
+            )
+    return checks
+
+
+def _branch_costs_suite(cfg: QualityConfig) -> list[Check]:
+    t = "fct_branch_costs_monthly"
+    tol = cfg.marts.amount_tolerance
+    keys = ("month_start", "cost_centre_code", "branch_code")
+    return [
+        _columns_present(t, [*keys, "gl_operating_expense", "allocated_amount"]),
+        _unique(t, keys),
+        *_not_null(t, [*keys, "gl_operating_expense", "allocated_amount"]),
+        _unexpected(
+            f"marts.{t}.allocation_complete",
+            CRITICAL,
+            f"every cost centre allocates exactly its GL operating expense each month (within {tol})",
+            f"SELECT month_start, cost_centre_code, sum(gl_operating_expense) AS gl_operating_expense, "
+            f"sum(allocated_amount) AS allocated_amount FROM {{batch}} GROUP BY ALL "
+            f"HAVING abs(sum(gl_operating_expense) - sum(allocated_amount)) > {tol}",
+        ),
+        _reconciles_to_ledger(f"marts.{t}.gl_expense_equals_ledger", "the GL operating expense by cost centre",
+                              "gl_operating_expense", cfg),
+    ]
+
+
+def _customer_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
+    t = "dim_customer"
+    required = ", ".join(sql_literal(s) for s in cfg.marts.rm_required_segments) or "NULL"
+    checks = [
+        _columns_present(t, ["customer_key", "party_id", "valid_from", "valid_to", "is_current", "segment_code",
+                             "aum_tier_code", "rm_id", "home_branch_code"]),
+        _not_empty(t),
+        check(gxe.ExpectColumnValuesToBeUnique, f"marts.{t}.unique_key", CRITICAL, "customer_key is unique",
+              column="customer_key"),
+        *_not_null(t, ["customer_key", "party_id", "valid_from", "valid_to", "segment_code"]),
+        *_code_list_checks(t, cfg),
+        _unexpected(
+            f"marts.{t}.one_current_version", CRITICAL, "every customer has exactly one current version",
+            "SELECT party_id, count(*) FILTER (WHERE is_current) AS current_versions FROM {batch} "
+            "GROUP BY party_id HAVING count(*) FILTER (WHERE is_current) <> 1",
+        ),
+        _unexpected(
+            f"marts.{t}.valid_range", CRITICAL, "valid_from is before valid_to",
+            "SELECT customer_key, valid_from, valid_to FROM {batch} WHERE valid_from >= valid_to",
+        ),
+        _unexpected(
+            f"marts.{t}.has_branch", CRITICAL, "every current customer has a home branch known to dim_branch",
+            "SELECT customer_key, party_id, home_branch_code FROM {batch} WHERE is_current AND "
+            + ("(home_branch_code IS NULL OR home_branch_code NOT IN (SELECT branch_code FROM marts.dim_branch))"
+               if "dim_branch" in tables else "home_branch_code IS NULL"),
+        ),
+        _unexpected(
+            f"marts.{t}.has_rm", CRITICAL,
+            f"every current customer of segment {', '.join(cfg.marts.rm_required_segments)} has a relationship "
+            "manager",
+            f"SELECT customer_key, party_id, segment_code FROM {{batch}} "
+            f"WHERE is_current AND segment_code IN ({required}) AND rm_id IS NULL",
+        ),
+    ]
+    if "dim_relationship_manager" in tables:
+        checks.append(
+            _unexpected(
+                f"marts.{t}.rm_known", CRITICAL, "rm_id is in marts.dim_relationship_manager",
+                "SELECT customer_key, rm_id FROM {batch} WHERE rm_id IS NOT NULL "
+                "AND rm_id NOT IN (SELECT rm_id FROM marts.dim_relationship_manager)",
+            )
+        )
+    return checks
+
+
+def _balances_suite(cfg: QualityConfig) -> list[Check]:
+    t = "fct_account_balances_monthly"
+    lines = ", ".join(sql_literal(p) for p in cfg.marts.non_negative_balance_product_lines)
+    return [
+        _columns_present(t, ["month_start", "account_id", "product_code", "average_daily_balance",
+                             "month_end_balance"]),
+        _unique(t, ("month_start", "account_id")),
+        _unexpected(
+            f"marts.{t}.non_negative_balance", CRITICAL,
+            f"balances of {', '.join(cfg.marts.non_negative_balance_product_lines)} products are not negative",
+            f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
+FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
+WHERE p.product_line_code IN ({lines}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)""",
+        ),
+    ]
+
+
+def _value_suite(cfg: QualityConfig) -> list[Check]:
+    t = "rpt_customer_value"
+    return [
+        _columns_present(t, ["month_start", "party_id", "aum_cny", "aum_tier_code", "value_tier_code"]),
+        _unique(t, ("month_start", "party_id")),
+        *_code_list_checks(t, cfg),
+    ]
+
+
+_TOTALS = {
+    "aum": "AUM (deposits and wealth) of all customers, from rpt_customer_value",
+    "loans": "average daily balance of loans, from fct_contribution_monthly",
+    "net_contribution": "net contribution of all accounts, from fct_contribution_monthly",
+}
+TOTALS_SOURCES = ("rpt_customer_value", CONTRIBUTION, "dim_date")
+
+
+def _totals_query() -> str:
+    """Key totals per complete month (every day of it within the delivered range), computed in DuckDB (GX wants a
+    query asset to start with SELECT, hence the outer select)."""
+    return f"""SELECT * FROM (
+WITH delivered AS (
+    SELECT min(date_day) AS first_day, max(date_day) AS last_day FROM marts.dim_date WHERE has_delivery
+),
+contribution AS (
+    SELECT month_start, sum(net_contribution) AS net_contribution,
+           sum(CASE WHEN product_line_code = 'LOAN' THEN average_daily_balance_cny ELSE 0 END) AS loans
+    FROM marts.{CONTRIBUTION} GROUP BY month_start
+),
+aum AS (SELECT month_start, sum(aum_cny) AS aum FROM marts.rpt_customer_value GROUP BY month_start)
+SELECT c.month_start, coalesce(a.aum, 0) AS aum, c.loans, c.net_contribution
+FROM contribution AS c LEFT JOIN aum AS a ON a.month_start = c.month_start
+WHERE c.month_start >= (SELECT first_day FROM delivered) AND last_day(c.month_start) <= (SELECT last_day FROM delivered)
+) AS totals"""
+
+
+def _totals_checks(cfg: QualityConfig) -> list[Check]:
+    out = []
+    for total, band in cfg.marts.month_over_month_bands.items():
+        col = quote_ident(total)
+        out.append(
+            _unexpected(
+                f"marts.monthly_totals.month_over_month.{total}",
+                WARNING,
+                f"{_TOTALS[total]}: changes by at most {band:%} from one complete month to the next",
+                f"""
+WITH t AS (SELECT month_start, {col} AS total, lag({col}) OVER (ORDER BY month_start) AS previous FROM {{batch}})
+SELECT month_start, previous, total FROM t
+WHERE previous IS NOT NULL AND previous <> 0 AND abs(total - previous) > {band} * abs(previous)""",
+            )
+        )
+    return out
+
+
+def _missing(table: str) -> Suite:
+    return Suite(
+        stage="marts",
+        name=f"marts.{table}",
+        query=f"SELECT {sql_literal('marts.' + table)} AS missing_table",
+        checks=(
+            _unexpected(f"marts.{table}.exists", CRITICAL, f"marts.{table} exists (dbt built it)",
+                        "SELECT * FROM {batch}"),
+        ),
+    )
 
 
 def build_marts_suites(con: duckdb.DuckDBPyConnection, cfg: QualityConfig) -> list[Suite]:
-    return []
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'marts'"
+        ).fetchall()
+    }
+    builders = {
+        CONTRIBUTION: lambda: _contribution_suite(cfg, tables),
+        "fct_branch_costs_monthly": lambda: _branch_costs_suite(cfg),
+        "dim_customer": lambda: _customer_suite(cfg, tables),
+        "fct_account_balances_monthly": lambda: _balances_suite(cfg),
+        "rpt_customer_value": lambda: _value_suite(cfg),
+    }
+    suites = []
+    for table, build in builders.items():
+        if table not in tables:
+            suites.append(_missing(table))
+            continue
+        suites.append(Suite(stage="marts", name=f"marts.{table}", query=f"SELECT * FROM marts.{table}",
+                            checks=tuple(build())))
+    if all(t in tables for t in TOTALS_SOURCES) and cfg.marts.month_over_month_bands:
+        suites.append(Suite(stage="marts", name="marts.monthly_totals", query=_totals_query(),
+                            checks=tuple(_totals_checks(cfg))))
+    return suites
