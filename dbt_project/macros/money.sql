@@ -34,3 +34,8 @@
 {% macro to_cny(amount, cny_per_unit) -%}
     {{ round_money('cast(' ~ amount ~ ' as decimal(38, 2)) * cast(' ~ cny_per_unit ~ ' as decimal(38, 6))') }}
 {%- endmacro %}
+
+{#- A ratio n / d as DECIMAL(18,6), exact and rounded half away from zero; NULL when d is 0. -#}
+{% macro ratio(numerator, denominator, scale=6) -%}
+    cast({{ divide_round(numerator, denominator, scale) }} as decimal(18, {{ scale }}))
+{%- endmacro %}

@@ -5,8 +5,8 @@
         on_schema_change='fail'
     )
 }}
--- Fee and commission income per account and month, CNY. Core: the fee charged with each transaction (a FEE
--- transaction's amount is the fee itself), converted at the rate of the transaction day. Cards: annual fees,
+-- Fee and commission income per account and month, CNY. Core: the fee charged with each transaction (plus the
+-- amount of a FEE transaction, which is a fee itself), converted at the rate of the transaction day. Cards: annual fees,
 -- installment fees, cash-advance fees and the interchange the issuer earns on each transaction, converted at the rate
 -- of the transaction day. Reversals count negative. Transactions count in the month of the business date they were
 -- posted (delivered) on.
@@ -22,7 +22,7 @@ core_fees as (
         t.account_no as account_id,
         sum(
             {{ to_cny(
-                "case when t.txn_type_code = 'FEE' then t.amount else t.fee_amount end"
+                "(t.fee_amount + case when t.txn_type_code = 'FEE' then t.amount else 0 end)"
                 ~ " * case when t.is_reversal then -1 else 1 end",
                 'fx.cny_per_unit') }}
         ) as transaction_fees

@@ -1,0 +1,99 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- What each party held and did in a month: accounts, products, categories and product lines open at some observed
+-- day; core and card transactions posted in the month (reversals excluded) by channel type, and the last day one was
+-- made. Input of the loyalty, CLV and RM reports.
+with months as (
+    select month_start, max_batch_id as _max_batch_id
+    from {{ ref('int_month_watermarks') }}
+    where {{ months_to_rebuild() }}
+),
+
+accounts as (
+    select a.*
+    from {{ ref('int_accounts_monthly') }} as a
+    inner join months on months.month_start = a.month_start
+    where a.party_id is not null
+),
+
+holdings as (
+    select
+        month_start,
+        party_id,
+        count(*) filter (where is_open_in_month) as accounts_open,
+        count(distinct product_code) filter (where is_open_in_month) as products_held,
+        count(distinct category_code) filter (where is_open_in_month) as categories_held,
+        count(distinct product_line_code) filter (where is_open_in_month) as product_lines_held,
+        count(*) filter (where opened_on >= month_start) as accounts_opened
+    from accounts
+    group by month_start, party_id
+),
+
+channels as (
+    select * from {{ ref('channel_activities') }}
+),
+
+transactions as (
+    select
+        {{ month_start('t._delivered_on') }} as month_start,
+        a.party_id,
+        t.txn_on,
+        'core' as source_system,
+        t.channel_code
+    from {{ ref('stg_core__transactions') }} as t
+    inner join accounts as a
+        on a.month_start = {{ month_start('t._delivered_on') }} and a.account_id = t.account_no
+    where not t.is_reversal
+    union all
+    select
+        {{ month_start('t._delivered_on') }},
+        a.party_id,
+        t.txn_on,
+        'cards',
+        t.channel_code
+    from {{ ref('stg_cards__card_transactions') }} as t
+    inner join accounts as a
+        on a.month_start = {{ month_start('t._delivered_on') }} and a.account_id = t.card_no
+    where not t.is_reversal and t.channel_code <> 'SYS'
+),
+
+activity as (
+    select
+        t.month_start,
+        t.party_id,
+        count(*) as transactions,
+        count(*) filter (where ch.is_digital) as digital_transactions,
+        count(*) filter (where t.source_system = 'core' and t.channel_code = 'CTR') as counter_transactions,
+        count(distinct t.source_system || ':' || t.channel_code) as channels_used,
+        max(t.txn_on) as last_transaction_on
+    from transactions as t
+    left join channels as ch on ch.source_system = t.source_system and ch.channel_code = t.channel_code
+    group by t.month_start, t.party_id
+),
+
+final as (
+    select
+        h.month_start,
+        h.party_id,
+        h.accounts_open,
+        h.products_held,
+        h.categories_held,
+        h.product_lines_held,
+        h.accounts_opened,
+        coalesce(act.transactions, 0) as transactions,
+        coalesce(act.digital_transactions, 0) as digital_transactions,
+        coalesce(act.counter_transactions, 0) as counter_transactions,
+        coalesce(act.channels_used, 0) as channels_used,
+        act.last_transaction_on,
+        months._max_batch_id
+    from holdings as h
+    inner join months on months.month_start = h.month_start
+    left join activity as act on act.month_start = h.month_start and act.party_id = h.party_id
+)
+
+select * from final

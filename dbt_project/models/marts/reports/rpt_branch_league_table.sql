@@ -1,0 +1,93 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- Branch league table per branch and month: the contribution waterfall of the accounts booked at the branch,
+-- deposits and loans, cost-to-income (allocated operating cost / (net interest contribution + fees)) and RAROC
+-- (annualised net contribution / economic capital), ranked within the region and bank-wide by net contribution.
+-- Cost-to-income outside the band of seed anomaly_bands (branch_cost_to_income) is flagged.
+with months as (
+    select month_start, max_batch_id as _max_batch_id
+    from {{ ref('int_month_watermarks') }}
+    where {{ months_to_rebuild() }}
+),
+
+totals as (
+    select
+        f.month_start,
+        f.branch_code,
+        count(distinct f.account_id) as accounts,
+        count(distinct f.party_id) as customers,
+        sum(case when f.product_line_code = 'DEPOSIT' then f.average_daily_balance_cny else 0 end) as deposits_adb_cny,
+        sum(case when f.product_line_code = 'LOAN' then f.average_daily_balance_cny else 0 end) as loans_adb_cny,
+        sum(f.net_interest_contribution) as net_interest_contribution,
+        sum(f.fee_income) as fee_income,
+        sum(f.allocated_operating_cost) as allocated_operating_cost,
+        sum(f.expected_loss) as expected_loss,
+        sum(f.net_contribution) as net_contribution,
+        sum(f.economic_capital) as economic_capital,
+        sum(f.capital_charge) as capital_charge,
+        sum(f.economic_profit) as economic_profit
+    from {{ ref('fct_contribution_monthly') }} as f
+    inner join months on months.month_start = f.month_start
+    group by f.month_start, f.branch_code
+),
+
+bands as (
+    select * from {{ ref('anomaly_bands') }} where metric = 'branch_cost_to_income'
+),
+
+measured as (
+    select
+        t.*,
+        b.region_code,
+        b.region_name,
+        b.branch_level_code,
+        case when t.net_interest_contribution + t.fee_income <> 0
+            then {{ ratio('t.allocated_operating_cost', 't.net_interest_contribution + t.fee_income') }}
+        end as cost_to_income_ratio,
+        case when t.economic_capital <> 0
+            then {{ ratio('t.net_contribution * 12', 't.economic_capital') }}
+        end as raroc_annualised
+    from totals as t
+    left join {{ ref('dim_branch') }} as b on b.branch_code = t.branch_code
+),
+
+final as (
+    select
+        m.month_start,
+        m.branch_code,
+        m.branch_level_code,
+        m.region_code,
+        m.region_name,
+        m.accounts,
+        m.customers,
+        cast(m.deposits_adb_cny as decimal(18, 2)) as deposits_adb_cny,
+        cast(m.loans_adb_cny as decimal(18, 2)) as loans_adb_cny,
+        cast(m.net_interest_contribution as decimal(18, 2)) as net_interest_contribution,
+        cast(m.fee_income as decimal(18, 2)) as fee_income,
+        cast(m.allocated_operating_cost as decimal(18, 2)) as allocated_operating_cost,
+        cast(m.expected_loss as decimal(18, 2)) as expected_loss,
+        cast(m.net_contribution as decimal(18, 2)) as net_contribution,
+        cast(m.economic_capital as decimal(18, 2)) as economic_capital,
+        cast(m.capital_charge as decimal(18, 2)) as capital_charge,
+        cast(m.economic_profit as decimal(18, 2)) as economic_profit,
+        m.cost_to_income_ratio,
+        m.raroc_annualised,
+        cast(rank() over (partition by m.month_start order by m.net_contribution desc) as integer) as bank_rank,
+        cast(rank() over (partition by m.month_start, m.region_code order by m.net_contribution desc) as integer)
+            as region_rank,
+        coalesce(
+            m.cost_to_income_ratio < (select lower_bound from bands)
+            or m.cost_to_income_ratio > (select upper_bound from bands),
+            false
+        ) as is_cost_to_income_anomaly,
+        months._max_batch_id
+    from measured as m
+    inner join months on months.month_start = m.month_start
+)
+
+select * from final

@@ -1,0 +1,104 @@
+-- Customer lifetime value (客户终身价值) per party, as of the latest complete month (docs/methodology.md, "CLV"):
+--   annual margin  the party's average monthly net contribution over the trailing 12 months (those observed) × 12;
+--   retention      yearly probability a customer of the same segment (customer type and AUM tier) stays:
+--                  (1 − observed monthly attrition rate)^12, kept within parameters clv_min/max_retention_rate;
+--   CLV            annual margin × Σ_{t=1..H} (retention / (1 + discount rate))^t, H = parameter clv_horizon_years,
+--                  discount rate = parameter clv_annual_discount_rate; 0 for a customer who has left.
+-- The annuity factor is a rate (DECIMAL(18,6)); the CLV is money, rounded to the cent.
+with as_of as (
+    select coalesce(
+        (select max(month_start) from {{ ref('int_month_watermarks') }} where is_complete),
+        (select max(month_start) from {{ ref('int_month_watermarks') }})
+    ) as month_start
+),
+
+contribution as (
+    select
+        v.party_id,
+        count(*) as observed_months,
+        sum(v.net_contribution) as trailing_net_contribution
+    from {{ ref('rpt_customer_value') }} as v
+    where v.month_start <= (select month_start from as_of)
+      and v.month_start > cast((select month_start from as_of) - interval 12 month as date)
+    group by v.party_id
+),
+
+latest as (
+    select l.*, v.aum_tier_code
+    from {{ ref('rpt_customer_loyalty') }} as l
+    left join {{ ref('rpt_customer_value') }} as v on v.month_start = l.month_start and v.party_id = l.party_id
+    where l.month_start = (select month_start from as_of)
+),
+
+segment_attrition as (
+    select
+        l.customer_type_code,
+        coalesce(v.aum_tier_code, '-') as aum_tier_code,
+        count(*) as party_months,
+        count(*) filter (where l.is_attrited_in_month) as attrited
+    from {{ ref('rpt_customer_loyalty') }} as l
+    left join {{ ref('rpt_customer_value') }} as v on v.month_start = l.month_start and v.party_id = l.party_id
+    inner join {{ ref('int_month_watermarks') }} as w on w.month_start = l.month_start and w.is_complete
+    group by all
+),
+
+retention as (
+    select
+        customer_type_code,
+        aum_tier_code,
+        party_months,
+        attrited,
+        cast(greatest(
+            {{ param('clv_min_retention_rate') }},
+            least(
+                {{ param('clv_max_retention_rate') }},
+                cast(pow(1 - attrited / party_months, 12) as decimal(18, 6))
+            )
+        ) as decimal(9, 6)) as annual_retention_rate
+    from segment_attrition
+),
+
+horizon as (
+    select cast(generate_series as integer) as year_number
+    from generate_series(1, cast({{ param('clv_horizon_years') }} as integer))
+),
+
+factors as (
+    select
+        r.customer_type_code,
+        r.aum_tier_code,
+        r.annual_retention_rate,
+        cast(sum(pow(r.annual_retention_rate / (1 + {{ param('clv_annual_discount_rate') }}), h.year_number))
+             as decimal(18, 6)) as annuity_factor
+    from retention as r
+    cross join horizon as h
+    group by all
+),
+
+final as (
+    select
+        latest.party_id,
+        (select month_start from as_of) as as_of_month,
+        latest.customer_type_code,
+        latest.aum_tier_code,
+        latest.customer_status_code,
+        latest.tenure_months,
+        coalesce(c.observed_months, 0) as observed_months,
+        cast(coalesce(c.trailing_net_contribution, 0) as decimal(18, 2)) as trailing_net_contribution,
+        cast(coalesce({{ divide_round('c.trailing_net_contribution * 12', 'c.observed_months', 2) }}, 0)
+             as decimal(18, 2)) as annual_margin,
+        f.annual_retention_rate,
+        {{ param('clv_annual_discount_rate') }} as annual_discount_rate,
+        f.annuity_factor,
+        case when latest.customer_status_code = '9' then cast(0 as decimal(18, 2))
+            else {{ round_money(
+                'cast(coalesce(' ~ divide_round('c.trailing_net_contribution * 12', 'c.observed_months', 2)
+                ~ ', 0) as decimal(38, 2)) * coalesce(f.annuity_factor, 0)') }}
+        end as customer_lifetime_value
+    from latest
+    left join contribution as c on c.party_id = latest.party_id
+    left join factors as f
+        on f.customer_type_code = latest.customer_type_code and f.aum_tier_code = coalesce(latest.aum_tier_code, '-')
+)
+
+select * from final

@@ -1,0 +1,66 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- Loyalty per party and month: tenure, products and categories held (cross-sell), transaction activity and channels,
+-- days since the last transaction and whether the customer is active (a transaction within parameter
+-- active_customer_window_days of the month's last observed day), and attrition: the month the customer closed.
+with months as (
+    select
+        w.month_start,
+        w.max_batch_id as _max_batch_id,
+        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
+    from {{ ref('int_month_watermarks') }} as w
+    where {{ months_to_rebuild('w.month_start') }}
+),
+
+engagement as (
+    select
+        e.*,
+        max(e.last_transaction_on) over (
+            partition by e.party_id order by e.month_start rows between unbounded preceding and current row
+        ) as last_transaction_to_date
+    from {{ ref('int_party_engagement_monthly') }} as e
+),
+
+parties as (
+    select * from {{ ref('int_parties') }}
+),
+
+final as (
+    select
+        e.month_start,
+        e.party_id,
+        p.customer_type_code,
+        pa.customer_status_code,
+        p.first_opened_on,
+        cast(date_diff('month', p.first_opened_on, months.as_of_on) as integer) as tenure_months,
+        e.accounts_open,
+        e.products_held,
+        e.categories_held,
+        e.product_lines_held,
+        cast(e.categories_held as decimal(18, 6)) as cross_sell_ratio,
+        e.accounts_opened,
+        e.transactions,
+        e.digital_transactions,
+        e.counter_transactions,
+        e.channels_used,
+        case when e.transactions > 0 then {{ ratio('e.digital_transactions', 'e.transactions') }} end
+            as digital_share,
+        e.last_transaction_to_date as last_transaction_on,
+        cast(months.as_of_on - e.last_transaction_to_date as integer) as days_since_last_transaction,
+        coalesce(months.as_of_on - e.last_transaction_to_date <= {{ param('active_customer_window_days') }}, false)
+            as is_active,
+        p.closed_on is not null and p.closed_on between e.month_start and months.as_of_on as is_attrited_in_month,
+        months._max_batch_id
+    from engagement as e
+    inner join months on months.month_start = e.month_start
+    inner join parties as p on p.party_id = e.party_id
+    left join {{ ref('int_party_attributes_monthly') }} as pa
+        on pa.month_start = e.month_start and pa.party_id = e.party_id
+)
+
+select * from final

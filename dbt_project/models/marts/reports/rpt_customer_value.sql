@@ -1,0 +1,135 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- Customer value per party and month: AUM and its tier, net contribution of the month and of the trailing window
+-- (parameter value_tier_window_months), and the Pareto value tier (the one model holding that rule):
+--   customers with a positive window contribution are ranked from the highest; a customer is CORE while the
+--   contribution of the customers ranked above it is below 80 % of all positive contribution, KEY below 95 %,
+--   ORDINARY after that (cut-offs in seed value_tiers); a negative window contribution is LOSS, zero is ORDINARY.
+with months as (
+    select month_start, max_batch_id as _max_batch_id, is_complete
+    from {{ ref('int_month_watermarks') }}
+    where {{ months_to_rebuild() }}
+),
+
+party_months as (
+    select
+        month_start,
+        party_id,
+        sum(net_contribution) as net_contribution,
+        sum(economic_profit) as economic_profit
+    from {{ ref('fct_contribution_monthly') }}
+    where party_id is not null
+    group by month_start, party_id
+),
+
+windowed as (
+    select
+        months.month_start,
+        pm.party_id,
+        sum(pm.net_contribution) as window_net_contribution,
+        sum(case when pm.month_start = months.month_start then pm.net_contribution else 0 end) as net_contribution,
+        sum(case when pm.month_start = months.month_start then pm.economic_profit else 0 end) as economic_profit,
+        sum(case when pm.month_start = cast(months.month_start - interval 1 month as date)
+                 then pm.net_contribution end) as previous_net_contribution,
+        count(distinct pm.month_start) as window_months
+    from months
+    inner join party_months as pm
+        on pm.month_start <= months.month_start
+       and pm.month_start > cast(months.month_start - to_months(cast({{ param('value_tier_window_months') }} as integer))
+                                 as date)
+    group by months.month_start, pm.party_id
+),
+
+ranked as (
+    select
+        w.*,
+        sum(case when w.window_net_contribution > 0 then w.window_net_contribution else 0 end)
+            over (partition by w.month_start) as total_positive_contribution,
+        coalesce(
+            sum(case when w.window_net_contribution > 0 then w.window_net_contribution else 0 end) over (
+                partition by w.month_start
+                order by w.window_net_contribution desc, w.party_id
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as contribution_ranked_above
+    from windowed as w
+),
+
+shares as (
+    select
+        r.*,
+        case when r.window_net_contribution > 0
+            then {{ ratio('r.contribution_ranked_above', 'r.total_positive_contribution') }}
+        end as cumulative_share_before
+    from ranked as r
+),
+
+tiers as (
+    select * from {{ ref('value_tiers') }}
+),
+
+positive_tiers as (
+    select
+        s.month_start,
+        s.party_id,
+        arg_min(t.value_tier_code, t.sort_order) as value_tier_code
+    from shares as s
+    inner join tiers as t
+        on t.max_cumulative_share is not null and s.cumulative_share_before < t.max_cumulative_share
+    where s.window_net_contribution > 0
+    group by s.month_start, s.party_id
+),
+
+aum as (
+    select * from {{ ref('int_customer_aum_monthly') }}
+),
+
+bands as (
+    select * from {{ ref('anomaly_bands') }} where metric = 'customer_contribution_change'
+),
+
+final as (
+    select
+        s.month_start,
+        s.party_id,
+        months.is_complete as is_month_complete,
+        aum.customer_type_code,
+        cast(coalesce(aum.aum_cny, 0) as decimal(18, 2)) as aum_cny,
+        aum.aum_tier_code,
+        cast(s.net_contribution as decimal(18, 2)) as net_contribution,
+        cast(s.economic_profit as decimal(18, 2)) as economic_profit,
+        cast(s.window_net_contribution as decimal(18, 2)) as window_net_contribution,
+        s.window_months,
+        s.cumulative_share_before,
+        case
+            when s.window_net_contribution < 0 then (select value_tier_code from tiers where max_cumulative_share is null)
+            when s.window_net_contribution = 0 then 'ORDINARY'
+            else pt.value_tier_code
+        end as value_tier_code,
+        case when s.previous_net_contribution is not null and s.previous_net_contribution <> 0
+            then {{ ratio('s.net_contribution - s.previous_net_contribution', 'abs(s.previous_net_contribution)') }}
+        end as contribution_change_ratio,
+        coalesce(
+            s.previous_net_contribution is not null and s.previous_net_contribution <> 0
+            and (
+                {{ ratio('s.net_contribution - s.previous_net_contribution', 'abs(s.previous_net_contribution)') }}
+                    < (select lower_bound from bands)
+                or {{ ratio('s.net_contribution - s.previous_net_contribution', 'abs(s.previous_net_contribution)') }}
+                    > (select upper_bound from bands)
+            ),
+            false
+        ) as is_contribution_change_anomaly,
+        months._max_batch_id
+    from shares as s
+    inner join months on months.month_start = s.month_start
+    left join aum on aum.month_start = s.month_start and aum.party_id = s.party_id
+    left join positive_tiers as pt on pt.month_start = s.month_start and pt.party_id = s.party_id
+)
+
+select * from final

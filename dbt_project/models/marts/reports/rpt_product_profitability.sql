@@ -1,0 +1,84 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        on_schema_change='fail'
+    )
+}}
+-- Product profitability per product and month: balances, the waterfall, net interest margin (annualised net interest
+-- contribution / |ADB|) and RAROC. A margin outside the band of seed anomaly_bands (product_net_interest_margin) is
+-- flagged.
+with months as (
+    select month_start, max_batch_id as _max_batch_id, days_in_month
+    from {{ ref('int_month_watermarks') }}
+    where {{ months_to_rebuild() }}
+),
+
+totals as (
+    select
+        f.month_start,
+        f.product_code,
+        count(distinct f.account_id) as accounts,
+        count(distinct f.party_id) as customers,
+        sum(f.average_daily_balance_cny) as average_daily_balance_cny,
+        sum(f.interest_income) as interest_income,
+        sum(f.interest_expense) as interest_expense,
+        sum(f.ftp_charge) as ftp_charge,
+        sum(f.ftp_credit) as ftp_credit,
+        sum(f.net_interest_contribution) as net_interest_contribution,
+        sum(f.fee_income) as fee_income,
+        sum(f.allocated_operating_cost) as allocated_operating_cost,
+        sum(f.expected_loss) as expected_loss,
+        sum(f.net_contribution) as net_contribution,
+        sum(f.economic_capital) as economic_capital,
+        sum(f.capital_charge) as capital_charge,
+        sum(f.economic_profit) as economic_profit
+    from {{ ref('fct_contribution_monthly') }} as f
+    inner join months on months.month_start = f.month_start
+    group by f.month_start, f.product_code
+),
+
+bands as (
+    select * from {{ ref('anomaly_bands') }} where metric = 'product_net_interest_margin'
+),
+
+measured as (
+    select
+        t.*,
+        case when t.average_daily_balance_cny <> 0
+            then {{ ratio('t.net_interest_contribution * 12', 'abs(t.average_daily_balance_cny)') }}
+        end as net_interest_margin_annualised,
+        case when t.economic_capital <> 0
+            then {{ ratio('t.net_contribution * 12', 't.economic_capital') }}
+        end as raroc_annualised
+    from totals as t
+),
+
+final as (
+    select
+        m.month_start,
+        m.product_code,
+        p.product_name,
+        p.category_code,
+        p.product_line_code,
+        m.accounts,
+        m.customers,
+        {% for c in ['average_daily_balance_cny', 'interest_income', 'interest_expense', 'ftp_charge', 'ftp_credit',
+                     'net_interest_contribution', 'fee_income', 'allocated_operating_cost', 'expected_loss',
+                     'net_contribution', 'economic_capital', 'capital_charge', 'economic_profit'] %}
+        cast(m.{{ c }} as decimal(18, 2)) as {{ c }},
+        {% endfor %}
+        m.net_interest_margin_annualised,
+        m.raroc_annualised,
+        coalesce(
+            m.net_interest_margin_annualised < (select lower_bound from bands)
+            or m.net_interest_margin_annualised > (select upper_bound from bands),
+            false
+        ) as is_margin_anomaly,
+        months._max_batch_id
+    from measured as m
+    inner join months on months.month_start = m.month_start
+    left join {{ ref('dim_product') }} as p on p.product_code = m.product_code
+)
+
+select * from final
