@@ -248,3 +248,108 @@ def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig, sl
             f"WHERE rowid = {first}"
         ]
     raise ValueError(f"no way to break {check_name!r} is known")
+
+
+MARTS_MONTHS = (date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1))
+
+# A tiny published warehouse: three complete months, four accounts (loan, deposit, card, wealth) of three customers,
+# two cost centres; the GL books 1,400.00 of operating expense a month and every identity holds.
+_MARTS_SQL = """
+CREATE SCHEMA IF NOT EXISTS marts;
+CREATE TABLE marts.dim_date AS
+    SELECT CAST(d AS DATE) AS date_day, true AS has_delivery
+    FROM range(DATE '2025-01-01', DATE '2025-04-01', INTERVAL 1 DAY) t(d);
+CREATE TABLE marts.dim_branch AS
+    SELECT * FROM (VALUES ('B1', 'Branch one'), ('B2', 'Branch two')) v(branch_code, branch_name);
+CREATE TABLE marts.dim_product AS
+    SELECT * FROM (VALUES ('P_LOAN', 'LOAN'), ('P_DEP', 'DEPOSIT'), ('P_CARD', 'CARD'), ('P_WM', 'WEALTH'))
+    v(product_code, product_line_code);
+CREATE TABLE marts.dim_relationship_manager AS SELECT 'R1' AS rm_id;
+CREATE TABLE marts.dim_customer AS
+    SELECT * FROM (VALUES
+        ('K1a', 'C1', DATE '2024-06-01', DATE '2025-02-01', false, 'RETAIL', 'MASS', NULL, 'B1'),
+        ('K1b', 'C1', DATE '2025-02-01', DATE '9999-12-31', true, 'RETAIL', 'VIP', 'R1', 'B1'),
+        ('K2', 'C2', DATE '2024-01-01', DATE '9999-12-31', true, 'CORPORATE', NULL, 'R1', 'B2'),
+        ('K3', 'C3', DATE '2025-01-01', DATE '9999-12-31', true, 'CARD_ONLY', 'MASS', NULL, 'B2')
+    ) v(customer_key, party_id, valid_from, valid_to, is_current, segment_code, aum_tier_code, rm_id,
+        home_branch_code);
+CREATE TABLE accounts AS
+    SELECT * FROM (VALUES
+        ('A1', 'C2', 'P_LOAN', 'LOAN', 'A', 'B2', 800000.00, 3000.00, 0.00, 1800.00, 0.00, 0.00, 120.00, 8000.00),
+        ('A2', 'C1', 'P_DEP', 'DEPOSIT', 'L', 'B1', 150000.00, 0.00, 200.00, 0.00, 350.00, 15.00, 0.00, 0.00),
+        ('A3', 'C3', 'P_CARD', 'CARD', 'A', 'B2', 12000.00, 180.00, 0.00, 30.00, 0.00, 45.00, 40.00, 600.00),
+        ('A4', 'C1', 'P_WM', 'WEALTH', 'O', 'B1', 500000.00, 0.00, 0.00, 0.00, 0.00, 260.00, 0.00, 0.00)
+    ) v(account_id, party_id, product_code, product_line_code, balance_side_code, branch_code,
+        average_daily_balance_cny, interest_income, interest_expense, ftp_charge, ftp_credit, fee_income,
+        expected_loss, economic_capital);
+CREATE TABLE marts.fct_contribution_monthly AS
+    WITH base AS (
+        SELECT m.month_start, a.*, CAST(350.00 AS DECIMAL(18, 2)) AS allocated_operating_cost,
+               CAST(a.economic_capital * 0.01 AS DECIMAL(18, 2)) AS capital_charge  -- 12 % hurdle / 12
+        FROM (VALUES (DATE '2025-01-01'), (DATE '2025-02-01'), (DATE '2025-03-01')) m(month_start)
+        CROSS JOIN accounts AS a
+    ), nic AS (
+        SELECT *, CAST(interest_income - ftp_charge + ftp_credit - interest_expense AS DECIMAL(18, 2))
+            AS net_interest_contribution FROM base
+    ), nc AS (
+        SELECT *, CAST(net_interest_contribution + fee_income - allocated_operating_cost - expected_loss
+            AS DECIMAL(18, 2)) AS net_contribution FROM nic
+    )
+    SELECT month_start, account_id, party_id, product_code, product_line_code, balance_side_code, branch_code,
+           CAST(average_daily_balance_cny AS DECIMAL(18, 2)) AS average_daily_balance_cny,
+           CAST(interest_income AS DECIMAL(18, 2)) AS interest_income,
+           CAST(interest_expense AS DECIMAL(18, 2)) AS interest_expense,
+           CAST(ftp_charge AS DECIMAL(18, 2)) AS ftp_charge, CAST(ftp_credit AS DECIMAL(18, 2)) AS ftp_credit,
+           net_interest_contribution, CAST(fee_income AS DECIMAL(18, 2)) AS fee_income, allocated_operating_cost,
+           CAST(expected_loss AS DECIMAL(18, 2)) AS expected_loss, net_contribution,
+           CAST(economic_capital AS DECIMAL(18, 2)) AS economic_capital, capital_charge,
+           CAST(net_contribution - capital_charge AS DECIMAL(18, 2)) AS economic_profit
+    FROM nc;
+CREATE TABLE marts.fct_account_balances_monthly AS
+    SELECT month_start, account_id, product_code,
+           CASE WHEN product_code = 'P_CARD' THEN CAST(-25.00 AS DECIMAL(18, 2)) ELSE average_daily_balance_cny END
+               AS average_daily_balance,
+           average_daily_balance_cny AS month_end_balance
+    FROM marts.fct_contribution_monthly;
+CREATE TABLE marts.rpt_customer_value AS
+    SELECT month_start, party_id, CAST(sum(CASE WHEN product_line_code IN ('DEPOSIT', 'WEALTH')
+               THEN average_daily_balance_cny ELSE 0 END) AS DECIMAL(18, 2)) AS aum_cny,
+           CASE WHEN party_id = 'C1' THEN 'VIP' ELSE 'MASS' END AS aum_tier_code,
+           CASE WHEN sum(net_contribution) > 0 THEN 'CORE' ELSE 'LOSS' END AS value_tier_code
+    FROM marts.fct_contribution_monthly GROUP BY ALL;
+CREATE TABLE marts.fct_branch_costs_monthly AS
+    SELECT m.month_start, c.cost_centre_code, c.branch_code,
+           CAST(c.gl AS DECIMAL(18, 2)) AS gl_operating_expense, CAST(c.allocated AS DECIMAL(18, 2)) AS allocated_amount
+    FROM (VALUES (DATE '2025-01-01'), (DATE '2025-02-01'), (DATE '2025-03-01')) m(month_start)
+    CROSS JOIN (VALUES ('CC1', 'B1', 900.00, 600.00), ('CC1', 'B2', 0.00, 300.00), ('CC2', 'B2', 500.00, 500.00))
+        c(cost_centre_code, branch_code, gl, allocated);
+DROP TABLE accounts;
+"""
+
+
+def build_marts_fixture(path: Path, contracts: ContractSet | None = None) -> None:
+    """Write a small published warehouse (marts plus the ledger they reconcile to) to ``path`` (must not exist)."""
+    contracts = contracts or load_contracts()
+    ledger = contracts.get("accounting.ledger_entries")
+    con = duckdb.connect(str(path))
+    try:
+        ingest_audit.ensure_schema(con, contracts.contracts)
+        con.execute(_MARTS_SQL)
+        rows = []
+        for batch, month in enumerate(MARTS_MONTHS, 1):
+            posted = month + timedelta(days=9)
+            ingest_audit.insert_delivery(con, {"batch_id": batch, "system": "accounting", "business_date": posted,
+                                               "status": ingest_audit.LOADED})
+            # 1,000.00 + 500.00 booked, 100.00 reversed: 1,400.00 of operating expense; the fee line is not opex
+            for n, (account, centre, flag, amount) in enumerate(
+                [("6601001", "CC1", "D", "1000.00"), ("6601002", "CC2", "D", "500.00"),
+                 ("6601001", "CC1", "C", "100.00"), ("6021001", "CC1", "C", "777.00")]
+            ):
+                loaded_at = datetime.combine(posted, datetime.min.time())
+                rows.append([f"E{batch}{n}", posted, account, centre, "CNY", flag, Decimal(amount), None,
+                             batch, posted, ledger.file_name(posted), n + 1, loaded_at])
+        marks = ", ".join("?" for _ in rows[0])
+        con.executemany(f"INSERT INTO raw.{ledger.raw_table} VALUES ({marks})", rows)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()

@@ -1,0 +1,104 @@
+"""Marts suites on a small hand-made published warehouse: clean passes, each critical rule broken on purpose fails."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations import Severity, run_validation
+from expectations.fixture import build_marts_fixture
+
+FCT = "marts.fct_contribution_monthly"
+ONE_ROW = "account_id = 'A1' AND month_start = DATE '2025-02-01'"
+
+
+@pytest.fixture(scope="module")
+def clean_marts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # not "marts.duckdb": DuckDB names the catalog after the file, and "marts.x" would become ambiguous
+    path = tmp_path_factory.mktemp("marts") / "published.duckdb"
+    build_marts_fixture(path)
+    return path
+
+
+def _broken(clean: Path, tmp_path: Path, *sql: str) -> Path:
+    target = tmp_path / "broken.duckdb"
+    shutil.copyfile(clean, target)
+    con = duckdb.connect(str(target))
+    try:
+        for statement in sql:
+            con.execute(statement)
+    finally:
+        con.close()
+    return target
+
+
+def test_clean_marts_pass_without_warnings(clean_marts: Path) -> None:
+    report = run_validation(clean_marts, stages=("marts",), record=False)
+    assert report.passed and not report.warnings, report.summary()
+    suites = {o.suite for o in report.outcomes}
+    assert {f"marts.{t}" for t in ("fct_contribution_monthly", "fct_branch_costs_monthly", "dim_customer",
+                                   "fct_account_balances_monthly", "rpt_customer_value", "monthly_totals")} == suites
+
+
+BREAKS = {
+    f"{FCT}.identity.net_interest_contribution": [
+        f"UPDATE {FCT} SET net_interest_contribution = net_interest_contribution + 0.02 WHERE {ONE_ROW}"],
+    f"{FCT}.identity.net_contribution": [f"UPDATE {FCT} SET net_contribution = net_contribution - 1 WHERE {ONE_ROW}"],
+    f"{FCT}.identity.economic_profit": [f"UPDATE {FCT} SET economic_profit = economic_profit + 5 WHERE {ONE_ROW}"],
+    f"{FCT}.allocated_cost_equals_gl": [
+        f"UPDATE {FCT} SET allocated_operating_cost = allocated_operating_cost + 0.02 WHERE {ONE_ROW}"],
+    f"{FCT}.non_negative.expected_loss": [f"UPDATE {FCT} SET expected_loss = -1 WHERE {ONE_ROW}"],
+    f"{FCT}.unique_key": [f"INSERT INTO {FCT} SELECT * FROM {FCT} WHERE {ONE_ROW}"],
+    f"{FCT}.not_null.branch_code": [f"UPDATE {FCT} SET branch_code = NULL WHERE {ONE_ROW}"],
+    f"{FCT}.in_dim_branch.branch_code": [f"UPDATE {FCT} SET branch_code = 'B9' WHERE {ONE_ROW}"],
+    f"{FCT}.not_empty": [f"DELETE FROM {FCT}"],
+    f"{FCT}.columns_present": [f"ALTER TABLE {FCT} RENAME COLUMN fee_income TO fees"],
+    "marts.fct_branch_costs_monthly.allocation_complete": [
+        "UPDATE marts.fct_branch_costs_monthly SET allocated_amount = allocated_amount - 0.02 "
+        "WHERE cost_centre_code = 'CC2' AND month_start = DATE '2025-03-01'"],
+    "marts.fct_branch_costs_monthly.gl_expense_equals_ledger": [
+        "UPDATE raw.accounting__ledger_entries SET amount = amount + 0.05 WHERE entry_id = 'E20'"],
+    "marts.fct_branch_costs_monthly.exists": ["DROP TABLE marts.fct_branch_costs_monthly"],
+    "marts.dim_customer.codes.segment_code": [
+        "UPDATE marts.dim_customer SET segment_code = 'VIP' WHERE party_id = 'C3'"],
+    "marts.dim_customer.codes.aum_tier_code": ["UPDATE marts.dim_customer SET aum_tier_code = 'GOLD' WHERE is_current"],
+    "marts.dim_customer.one_current_version": ["UPDATE marts.dim_customer SET is_current = true"],
+    "marts.dim_customer.valid_range": [
+        "UPDATE marts.dim_customer SET valid_to = valid_from WHERE customer_key = 'K1a'"],
+    "marts.dim_customer.has_branch": ["UPDATE marts.dim_customer SET home_branch_code = NULL WHERE party_id = 'C3'"],
+    "marts.dim_customer.has_rm": ["UPDATE marts.dim_customer SET rm_id = NULL WHERE segment_code = 'CORPORATE'"],
+    "marts.dim_customer.rm_known": ["UPDATE marts.dim_customer SET rm_id = 'R404' WHERE party_id = 'C2'"],
+    "marts.fct_account_balances_monthly.non_negative_balance": [
+        "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -0.01 WHERE account_id = 'A2'"],
+    "marts.rpt_customer_value.codes.value_tier_code": [
+        "UPDATE marts.rpt_customer_value SET value_tier_code = 'PLATINUM' WHERE party_id = 'C1'"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_breaking_a_critical_marts_rule_fails_validation(name: str, clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, *BREAKS[name])
+    report = run_validation(db, stages=("marts",), suites=[".".join(name.split(".")[:2])], record=False)
+    assert not report.passed
+    failed = {o.name: o for o in report.outcomes if not o.success}
+    assert name in failed, report.summary()
+    assert failed[name].severity is Severity.CRITICAL
+    assert name in report.summary()
+
+
+def test_a_jump_in_a_key_total_only_warns(clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, f"UPDATE {FCT} SET average_daily_balance_cny = average_daily_balance_cny * 2 "
+                                        "WHERE product_line_code = 'LOAN' AND month_start = DATE '2025-03-01'")
+    report = run_validation(db, stages=("marts",), record=False)
+    assert report.passed, report.summary()
+    assert report.warnings == ["marts.monthly_totals.month_over_month.loans (1 unexpected rows)"]
+
+
+def test_within_a_cent_the_identities_hold(clean_marts: Path, tmp_path: Path) -> None:
+    # rounding each step to the cent may leave the subtotal a cent off: that is tolerated, two cents are not
+    db = _broken(clean_marts, tmp_path, f"UPDATE {FCT} SET economic_profit = economic_profit + 0.01 WHERE {ONE_ROW}")
+    report = run_validation(db, stages=("marts",), suites=[FCT], record=False)
+    assert report.passed and not report.warnings, report.summary()
