@@ -58,6 +58,10 @@ MARKER = ".crmwh-data-docs"
 _ASSET_TAG = re.compile(r"<(?:script|link|img)\b[^>]*>", re.IGNORECASE)
 _TAG_URL = re.compile(r"""(?P<attr>\b(?:src|href))\s*=\s*(?P<q>["'])(?P<url>https?://[^"']+)(?P=q)""", re.IGNORECASE)
 _SRI = re.compile(r"""\s+(?:integrity|crossorigin)\s*=\s*(["'])[^"']*\1""", re.IGNORECASE)
+# A site-relative reference to the site's own static folder, however many "../" GX put in front of it.
+_STATIC_REF = re.compile(
+    r"""(?P<attr>\b(?:src|href))\s*=\s*(?P<q>["'])(?:\./|(?:\.\./)+)?(?P<path>static/[^"']+)(?P=q)"""
+)
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>["']?)(?P<url>https?://[^"')]+)(?P=q)\s*\)""", re.IGNORECASE)
 
 
@@ -129,7 +133,15 @@ def _rewrite_page(page: Path, site: Path, used: set[str]) -> None:
             raise DataDocsError(f"{page}: CSS loads {match.group('url')}, which has no local copy")
         return f"url('{local}')"
 
-    new = _CSS_URL.sub(css_url, _ASSET_TAG.sub(tag, html))
+    def static_ref(match: re.Match[str]) -> str:
+        # GX counts the "../" of validation pages from the suite name's dots, one level short of where it writes
+        # them, so their own stylesheet and favicon do not load; point them at the site's static folder.
+        if page.suffix != ".html":
+            return match.group(0)
+        q = match.group("q")
+        return f"{match.group('attr')}={q}{_relative(site / match.group('path'), page)}{q}"
+
+    new = _STATIC_REF.sub(static_ref, _CSS_URL.sub(css_url, _ASSET_TAG.sub(tag, html)))
     if new != html:
         page.write_text(new, encoding="utf-8")
 
