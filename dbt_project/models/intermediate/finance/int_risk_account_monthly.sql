@@ -10,7 +10,8 @@
 --          the PD and LGD from the core system raised to the floors of the class (seed five_class_risk_parameters);
 --   cards  the month's statement: class from days past due (seed card_delinquency_classes), PD and LGD of the class;
 --   EAD    outstanding (loans: principal; cards: statement balance, never below 0) + credit conversion factor × the
---          undrawn limit (seed credit_conversion_factors), in CNY at the month-end rate;
+--          undrawn limit (seed credit_conversion_factors; none for non-performing exposures, whose lines are
+--          frozen), in CNY at the month-end rate;
 --   EL     PD (annual) × LGD × EAD / 12, rounded to the cent: the monthly expected loss.
 with months as (
     select
@@ -59,7 +60,9 @@ loans as (
         greatest(l.loss_given_default, classes.lgd_floor) as loss_given_default,
         {{ to_cny('l.outstanding_principal', 'fx.cny_per_unit') }} as outstanding_cny,
         {{ to_cny('greatest(l.credit_limit - l.outstanding_principal, 0)', 'fx.cny_per_unit') }} as undrawn_cny,
-        coalesce(ccf.credit_conversion_factor, 0) as credit_conversion_factor
+        -- the undrawn line of a non-performing loan is frozen: no conversion factor
+        case when classes.is_non_performing then 0 else coalesce(ccf.credit_conversion_factor, 0) end
+            as credit_conversion_factor
     from last_loan_snapshot as l
     inner join months on months.month_start = l.month_start
     left join accounts on accounts.month_start = l.month_start and accounts.account_id = l.loan_account_no
@@ -81,7 +84,8 @@ cards as (
         classes.card_lgd as loss_given_default,
         greatest(s.closing_balance, 0) as outstanding_cny,
         greatest(coalesce(accounts.credit_limit, 0) - greatest(s.closing_balance, 0), 0) as undrawn_cny,
-        coalesce(ccf.credit_conversion_factor, 0) as credit_conversion_factor
+        case when classes.is_non_performing then 0 else coalesce(ccf.credit_conversion_factor, 0) end
+            as credit_conversion_factor
     from {{ ref('stg_cards__card_statements') }} as s
     inner join months on months.month_start = s.month_start
     left join accounts on accounts.month_start = s.month_start and accounts.account_id = s.card_no

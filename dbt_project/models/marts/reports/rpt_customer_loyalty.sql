@@ -7,7 +7,8 @@
 }}
 -- Loyalty per party and month: tenure, products and categories held (cross-sell), transaction activity and channels,
 -- days since the last transaction and whether the customer is active (a transaction within parameter
--- active_customer_window_days of the month's last observed day), and attrition: the month the customer closed.
+-- active_customer_window_days of the month's last observed day), and attrition: the month the customer left
+-- (went dormant or closed, int_party_attrition_events).
 with months as (
     select
         w.month_start,
@@ -54,13 +55,16 @@ final as (
         cast(months.as_of_on - e.last_transaction_to_date as integer) as days_since_last_transaction,
         coalesce(months.as_of_on - e.last_transaction_to_date <= {{ param('active_customer_window_days') }}, false)
             as is_active,
-        p.closed_on is not null and p.closed_on between e.month_start and months.as_of_on as is_attrited_in_month,
+        coalesce(ev.attrited_on between e.month_start and months.as_of_on, false) as is_attrited_in_month,
+        case when ev.attrited_on between e.month_start and months.as_of_on then ev.attrition_outcome end
+            as attrition_outcome,
         months._max_batch_id
     from engagement as e
     inner join months on months.month_start = e.month_start
     inner join parties as p on p.party_id = e.party_id
     left join {{ ref('int_party_attributes_monthly') }} as pa
         on pa.month_start = e.month_start and pa.party_id = e.party_id
+    left join {{ ref('int_party_attrition_events') }} as ev on ev.party_id = e.party_id
 )
 
 select * from final

@@ -81,7 +81,9 @@ positive_tiers as (
         arg_min(t.value_tier_code, t.sort_order) as value_tier_code
     from shares as s
     inner join tiers as t
-        on t.max_cumulative_share is not null and s.cumulative_share_before < t.max_cumulative_share
+        on t.max_cumulative_share is not null
+       -- compared exactly (share × total), not through the rounded share
+       and s.contribution_ranked_above < t.max_cumulative_share * s.total_positive_contribution
     where s.window_net_contribution > 0
     group by s.month_start, s.party_id
 ),
