@@ -7,12 +7,13 @@ delivery, in (business date, system order) order:
    changed files → refused unless ``reload``; older than the system's latest loaded date → refused; an earlier
    delivery of the system failed → held;
 2. check every file against its control file and contract (``ingest.filecheck``) — nothing is loaded if one fails;
-3. land every file as text with DuckDB's ``read_csv`` (its reject tables catch malformed records), then find the
-   rows to reject: wrong type or format, missing required value, duplicate primary key, orphan foreign key
-   (``ingest.rowsql``); check the row accounting and the reject ratio of every file;
-4. in one transaction: append the accepted rows of every file to ``raw.<system>__<extract>`` with their lineage,
-   record the rejected rows, the files and the delivery in ``audit``. A delivery that fails any of this is rolled
-   back and recorded as REJECTED in a transaction of its own, with the rejected rows found so far.
+3. in one transaction: append the valid rows of every file, in foreign-key order, to ``raw.<system>__<extract>``
+   with their lineage — one ``INSERT … SELECT … FROM read_csv(…)`` per file, DuckDB's reject tables catching
+   malformed records — and find the rows to reject: wrong type or format, missing required value, duplicate primary
+   key, orphan foreign key (``ingest.rowsql``); delete those from raw again; check the row accounting and the reject
+   ratio of every file; record the rejected rows, the files and the delivery in ``audit`` and commit.
+4. A delivery that fails any of this is rolled back and recorded as REJECTED in a transaction of its own, with the
+   rejected rows found.
 
 See docs/ingest.md for the rules and the audit tables.
 """
@@ -20,7 +21,9 @@ See docs/ingest.md for the rules and the audit tables.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
 import re
 import shutil
 import sys
@@ -32,7 +35,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from tqdm import tqdm
 
 from ingest import audit, report
@@ -41,19 +43,21 @@ from ingest.contract import CONTROL_SUFFIX, Contract, ContractSet, load_contract
 from ingest.filecheck import ScannedFile, read_lines, scan_file
 from ingest.report import DeliveryOutcome, IngestReport
 from ingest.rowsql import (
+    READER_ERRORS,
+    READER_SCANS,
     REJECTS,
-    ReferenceSource,
-    check_rows_sql,
+    Source,
     count_problems_sql,
+    delete_rejected_sql,
+    fix_lines_sql,
     insert_raw_sql,
-    land_select,
+    key_rejects_sql,
     skip_map_sql,
     sql_str,
+    type_rejects_sql,
 )
 
 _DATE_DIR = re.compile(r"^\d{8}$")
-_READER_ERRORS = "_crmwh_reader_errors"
-_READER_SCANS = "_crmwh_reader_scans"
 _REASON_CODES = {
     "MISSING COLUMNS": "FIELD_COUNT",
     "TOO MANY COLUMNS": "FIELD_COUNT",
@@ -62,6 +66,10 @@ _REASON_CODES = {
     "INVALID ENCODING": "ENCODING",
 }
 _MAX_REASONS_SHOWN = 5
+_REJECT_COLUMNS = (
+    ("file_idx", "INTEGER"), ("line_number", "BIGINT"), ("column_name", "VARCHAR"), ("reason_code", "VARCHAR"),
+    ("reason", "VARCHAR"), ("raw_text", "VARCHAR"),
+)
 
 
 @dataclass(frozen=True)
@@ -77,15 +85,13 @@ class Delivery:
 
 @dataclass
 class _FileState:
-    """One file of a delivery being attempted: its scan, its land table and its row accounting."""
+    """One file of a delivery being attempted: its scan and its row accounting."""
 
     idx: int
     scan: ScannedFile
-    land: str | None = None
-    skip_map: str | None = None
-    land_rows: int = 0
-    rejected_ordinals: int = 0
-    rows_rejected: int = 0
+    inserted: int = 0  # rows appended to raw by the file's INSERT
+    deleted: int = 0  # of those, rows deleted again for a duplicate key or an orphan reference
+    rows_rejected: int = 0  # distinct lines rejected
     problem: str | None = None
 
     @property
@@ -93,12 +99,29 @@ class _FileState:
         return self.scan.contract
 
     @property
+    def name(self) -> str:
+        return self.scan.data_path.name
+
+    @property
     def header_lines(self) -> int:
         return 1 if self.scan.read_header else 0
 
     @property
     def rows_loaded(self) -> int:
-        return self.land_rows - self.rejected_ordinals
+        return self.inserted - self.deleted
+
+    @property
+    def source(self) -> Source:
+        scan = self.scan
+        return Source(str(scan.read_path), scan.read_header, scan.read_delimiter, scan.read_quote)
+
+
+class _ChecksFailed(Exception):
+    """Rows of the delivery failed its checks; the transaction was rolled back. Carries the rejected rows found."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        super().__init__("checks failed")
+        self.rows = rows
 
 
 class IngestError(RuntimeError):
@@ -112,7 +135,9 @@ def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
-        return ingest_deliveries(con, Path(landing), reload=reload, systems=systems, progress=progress)
+        result = ingest_deliveries(con, Path(landing), reload=reload, systems=systems, progress=progress)
+        con.execute("CHECKPOINT")
+        return result
     finally:
         con.close()
 
@@ -128,6 +153,7 @@ def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: 
     contracts = contracts or load_contracts()
     deliveries, warnings = discover(landing, contracts, systems)
     audit.ensure_schema(con, contracts.contracts)
+    settings = _BulkLoadSettings(con)
     loader = _Loader(con, contracts, reload=reload, work_dir=work_dir)
     result = IngestReport(warnings=warnings)
     total_files = sum(len(_expected(contracts, d)) for d in deliveries)
@@ -142,8 +168,33 @@ def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: 
     finally:
         bar.close()
         loader.cleanup()
+        settings.restore()
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _BulkLoadSettings:
+    """Connection settings for the run, restored afterwards.
+
+    - DuckDB draws its own progress bar on stdout for long statements; ours is the one per file.
+    - By default DuckDB checkpoints whenever the write-ahead log passes 16 MB, which during a bulk load means
+      rewriting the growing tail of every raw table again and again (it roughly doubled the load time of a month of
+      deliveries). A run checkpoints far less often; ``ingest_landing`` checkpoints once at the end.
+    """
+
+    WAL_AUTOCHECKPOINT = "1GB"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.saved = con.execute(
+            "SELECT current_setting('enable_progress_bar'), current_setting('wal_autocheckpoint')").fetchone()
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET wal_autocheckpoint = '{self.WAL_AUTOCHECKPOINT}'")
+
+    def restore(self) -> None:
+        progress, wal = self.saved  # type: ignore[misc]
+        self.con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+        self.con.execute(f"SET wal_autocheckpoint = {sql_str(str(wal))}")
 
 
 def discover(landing: Path, contracts: ContractSet, systems: Sequence[str] | None) -> tuple[list[Delivery], list[str]]:
@@ -218,11 +269,11 @@ class _Loader:
         self.reload = reload
         self.work_dir = work_dir
         self.history = DeliveryHistory.read(con)
-        self.land_tables: set[str] = set()
+        self.skip_maps: set[str] = set()
         self.rejects_pending = False  # the rejects table holds rows (of the delivery being attempted)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {REJECTS} (file_idx INTEGER, ordinal BIGINT, line_number BIGINT, "
-            f"column_name VARCHAR, reason_code VARCHAR, reason VARCHAR, raw_text VARCHAR)"
+            f"CREATE OR REPLACE TEMP TABLE {REJECTS} (file_idx INTEGER, line_number BIGINT, column_name VARCHAR, "
+            f"reason_code VARCHAR, reason VARCHAR, raw_text VARCHAR)"
         )
 
     # ---- deciding ---------------------------------------------------------------------------------------------
@@ -319,9 +370,7 @@ class _Loader:
         expected = _expected(self.contracts, delivery)
         files: list[_FileState] = []
         unexpected: list[Path] = []
-        if self.rejects_pending:
-            self.con.execute(f"DELETE FROM {REJECTS}")
-            self.rejects_pending = False
+        self._clear_rejects()
         tmp = Path(tempfile.mkdtemp(prefix="crmwh-ingest-", dir=self.work_dir))
         try:
             try:
@@ -332,22 +381,27 @@ class _Loader:
                     bar.update(1)
                 expected_names = {n for c in expected for n in (c.file_name(day), c.control_file_name(day))}
                 unexpected = [p for p in _entries(delivery.path) if p.name not in expected_names]
-                problems = [f.problem for f in files if f.problem]
-                problems += [self._unexpected_reason(delivery, p) for p in unexpected]
-                if not problems:
-                    self._check_rows(files, replace)
-                    problems = [f.problem for f in files if f.problem]
-            except Exception as exc:  # an unreadable file or a failed query: reject, say why, go on
+            except OSError as exc:  # unreadable landing files: reject, say why, go on
                 reason = f"checking failed: {type(exc).__name__}: {exc}"
                 self._record_rejection(base, files, unexpected, reason, audit.ERROR, t0)
                 return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
+            problems = [f.problem for f in files if f.problem]
+            problems += [self._unexpected_reason(delivery, p) for p in unexpected]
             if problems:
                 reason = _delivery_reason(problems, len(expected) + len(unexpected))
                 self._record_rejection(base, files, unexpected, reason, audit.CHECK_FAILED, t0)
                 return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
             try:
                 self._load(base, files, replace, t0)
+            except _ChecksFailed as failed:
+                self._keep_rejects(failed.rows)
+                reason = _delivery_reason([f.problem for f in files if f.problem], len(expected))
+                self._record_rejection(base, files, [], reason, audit.CHECK_FAILED, t0)
+                return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
             except Exception as exc:  # _load rolled back; record the rejection on its own
+                self._clear_rejects()
+                for f in files:
+                    f.rows_rejected = 0
                 reason = f"load failed and was rolled back: {type(exc).__name__}: {exc}"
                 self._record_rejection(base, files, [], reason, audit.ERROR, t0)
                 return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
@@ -358,6 +412,18 @@ class _Loader:
             return outcome
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _clear_rejects(self) -> None:
+        if self.rejects_pending:
+            self.con.execute(f"DELETE FROM {REJECTS}")
+            self.rejects_pending = False
+
+    def _keep_rejects(self, rows: list[tuple]) -> None:
+        """Put back the rejected rows a rolled-back transaction took with it (temp tables are transactional)."""
+        self._clear_rejects()
+        if rows:
+            self._insert_rows(REJECTS, _REJECT_COLUMNS, rows)
+            self.rejects_pending = True
 
     def _unexpected_reason(self, delivery: Delivery, path: Path) -> str:
         system, day = delivery.system, delivery.business_date
@@ -384,114 +450,93 @@ class _Loader:
             rows_rejected=sum(f.rows_rejected for f in files), seconds=time.perf_counter() - t0,
         )
 
-    # ---- row checks -------------------------------------------------------------------------------------------
+    # ---- loading ----------------------------------------------------------------------------------------------
 
-    def _check_rows(self, files: list[_FileState], replace: int | None) -> None:
-        """Land every file and find its rejected rows; sets ``problem`` on files that must stop the delivery."""
-        for f in files:
-            self._land(f)
-        by_key = {f.contract.key: f for f in files}
+    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> None:
+        """Append every file and run the row checks in one transaction; commit, or roll back and raise."""
+        stamp = _now().isoformat(sep=" ")
         exclude = replace if replace is not None else -1
-        references = {f.idx: self._references(f, by_key) for f in files if f.land is not None}
-        landed = [f for f in files if f.land is not None]
-        if landed:
-            quick = " UNION ALL ".join(
-                count_problems_sql(f.contract, f.idx, f.land, references[f.idx], exclude)  # type: ignore[arg-type]
-                for f in landed
-            )
-            suspect = any(n for _, n in self.con.execute(quick).fetchall())
-            if suspect:
-                self.rejects_pending = True
-                for f in landed:
-                    sql = check_rows_sql(f.contract, f.idx, f.land, f.header_lines, f.skip_map,  # type: ignore[arg-type]
-                                         references[f.idx], exclude_batch=exclude)
-                    if sql:
-                        self.con.execute(sql)
-        if not self.rejects_pending:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            if replace is not None:
+                for contract in self.contracts.for_system(base["system"]):
+                    self.con.execute(f"DELETE FROM {audit.raw_table_ref(contract)} WHERE _batch_id = ?", [replace])
             for f in files:
-                f.problem = f.problem or self._accounting_problem(f)
-            return
-        counts = {
-            idx: (lines, ordinals)
-            for idx, lines, ordinals in self.con.execute(
-                f"SELECT file_idx, count(DISTINCT line_number), count(DISTINCT ordinal) FROM {REJECTS} GROUP BY ALL"
-            ).fetchall()
-        }
-        for f in files:
-            f.rows_rejected, f.rejected_ordinals = counts.get(f.idx, (0, 0))
-            if f.problem is not None:
-                continue
-            f.problem = self._accounting_problem(f)
-        self._fill_raw_text(files)
-
-    def _references(self, f: _FileState, by_key: dict[str, _FileState]) -> dict[str, ReferenceSource]:
-        references = {}
-        for fk in f.contract.foreign_keys:
-            ref = by_key.get(fk.ref_key)
-            references[fk.ref_key] = ReferenceSource(
-                contract=self.contracts.get(fk.ref_key),
-                land=ref.land if ref is not None else None,
-                file_idx=ref.idx if ref is not None else None,
-                is_self=fk.ref_key == f.contract.key,
-            )
-        return references
-
-    def _land(self, f: _FileState) -> None:
-        scan = f.scan
-        contract = f.contract
-        f.land = f"_crmwh_land_{f.idx}"
-        self.land_tables.add(f.land)
-        columns = "{" + ", ".join(f"{sql_str(c.name)}: 'VARCHAR'" for c in contract.columns) + "}"
-        if scan.data_lines == 0:
-            cols = ", ".join(f"{audit.quote_ident(c.name)} VARCHAR" for c in contract.columns)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {f.land} ({cols}, _ok BOOLEAN)")
-            f.land_rows = 0
-        else:
-            quote = sql_str(scan.read_quote)
-            try:
-                f.land_rows = int(self.con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {f.land} AS SELECT {land_select(contract)} FROM read_csv("
-                    f"{sql_str(str(scan.read_path))}, columns = {columns}, header = {str(scan.read_header).lower()}, "
-                    f"delim = {sql_str(scan.read_delimiter)}, quote = {quote}, escape = {quote}, auto_detect = false, "
-                    f"null_padding = false, store_rejects = true, rejects_table = '{_READER_ERRORS}', "
-                    f"rejects_scan = '{_READER_SCANS}')"
-                ).fetchone()[0])  # type: ignore[index]
-            except duckdb.Error as exc:
-                f.problem = f"{scan.data_path.name}: DuckDB could not read it: {exc}"
-                f.land = None
-                return
-        skipped = list(scan.skipped)
-        if f.land_rows + len({s.line_number for s in skipped}) < scan.data_lines:
-            skipped_rows = self._reader_rejects(f, skipped)
-        else:
-            skipped_rows = [(f.idx, None, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text)
-                            for s in skipped]
-        if skipped_rows:
-            self.rejects_pending = True
-            frame = pd.DataFrame(skipped_rows, columns=["file_idx", "ordinal", "line_number", "column_name",
-                                                        "reason_code", "reason", "raw_text"])
-            self.con.register("_crmwh_skipped_frame", frame)
-            try:
+                self._append(f, base, stamp)
+            self._check_keys(files, base["batch_id"], exclude)
+            self._count_rejects(files)
+            for f in files:
+                f.problem = self._accounting_problem(f)
+            if self.rejects_pending:
+                self._fill_raw_text(files)
+            if any(f.problem for f in files):
+                rows = (self.con.execute(f"SELECT {', '.join(c for c, _ in _REJECT_COLUMNS)} FROM {REJECTS}").fetchall()
+                        if self.rejects_pending else [])
+                self.con.execute("ROLLBACK")
+                self.rejects_pending = False
+                raise _ChecksFailed(rows)
+            self._insert_rejected_rows(base, files)
+            audit.insert_files(self.con, self._file_rows(base, files, [], loaded=True))
+            audit.insert_delivery(self.con, self._delivery_row(base, files, audit.LOADED, None, None, t0, True))
+            if replace is not None:
                 self.con.execute(
-                    f"INSERT INTO {REJECTS} SELECT file_idx::INTEGER, ordinal::BIGINT, line_number::BIGINT, "
-                    f"column_name::VARCHAR, reason_code::VARCHAR, reason::VARCHAR, raw_text::VARCHAR "
-                    f"FROM _crmwh_skipped_frame"
-                )
-            finally:
-                self.con.unregister("_crmwh_skipped_frame")
-            f.skip_map = f"_crmwh_skip_{f.idx}"
-            self.land_tables.add(f.skip_map)
-            self.con.execute(skip_map_sql(f.skip_map, f.idx, f.header_lines))
+                    "UPDATE audit.deliveries SET status = ?, superseded_by_batch_id = ?, superseded_at = ? "
+                    "WHERE batch_id = ?", [audit.SUPERSEDED, base["batch_id"], _now(), replace])
+                self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
+                                 [audit.FILE_SUPERSEDED, replace])
+            self.con.execute("COMMIT")
+        except _ChecksFailed:
+            raise
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self.rejects_pending = False
+            raise
+        if replace is not None:
+            self.history.supersede(replace)
+        self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.LOADED, None, None,
+                                 base["fingerprint"]))
 
-    def _reader_rejects(self, f: _FileState, skipped: list) -> list[tuple]:
-        """Records DuckDB's reader set aside (last scan), in original line numbers, plus the scan's own skips."""
+    def _append(self, f: _FileState, base: dict, stamp: str) -> None:
+        """Append the file's valid rows to raw; collect the lines that were set aside, and why."""
+        scan = f.scan
+        if scan.data_lines == 0:
+            return
+        sql = insert_raw_sql(f.contract, f.source, base["batch_id"], f"{base['business_date']:%Y-%m-%d}", f.name,
+                             stamp)
+        f.inserted = int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
+        skipped = [(f.idx, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text) for s in scan.skipped]
+        missing = scan.data_lines - f.inserted - len({s.line_number for s in scan.skipped})
+        if missing > 0:
+            reader = self._reader_rejects(f)
+            skipped += reader
+            missing -= len({r[1] for r in reader})
+        if not skipped and missing <= 0:
+            return
+        skip_map = None
+        if skipped:
+            self._insert_rows(REJECTS, _REJECT_COLUMNS, skipped)
+            self.rejects_pending = True
+            skip_map = f"_crmwh_skip_{f.idx}"
+            self.skip_maps.add(skip_map)
+            self.con.execute(skip_map_sql(skip_map, f.idx, f.header_lines))
+            if f.inserted:
+                self.con.execute(fix_lines_sql(f.contract, base["batch_id"], f.name, f.header_lines, skip_map))
+        if missing > 0:
+            # Records the reader kept but whose fields are invalid: read the file again for the reasons.
+            sql = type_rejects_sql(f.contract, f.source, f.idx, skip_map)
+            if sql:
+                self.con.execute(sql)
+                self.rejects_pending = True
+
+    def _reader_rejects(self, f: _FileState) -> list[tuple]:
+        """Records DuckDB's reader set aside in the file's scan (the latest), in original line numbers."""
         rows = self.con.execute(
-            f"SELECT line, column_name, error_type::VARCHAR, error_message, csv_line FROM {_READER_ERRORS} "
-            f"WHERE scan_id = (SELECT max(scan_id) FROM {_READER_SCANS}) ORDER BY line"
+            f"SELECT line, column_name, error_type::VARCHAR, error_message, csv_line FROM {READER_ERRORS} "
+            f"WHERE scan_id = (SELECT max(scan_id) FROM {READER_SCANS}) ORDER BY line"
         ).fetchall()
-        out = [(f.idx, None, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text) for s in skipped]
         fixed = f.contract.format.kind == "fixed_width"
-        skipped_lines = sorted({s.line_number for s in skipped})
+        skipped_lines = sorted({s.line_number for s in f.scan.skipped})
+        out: list[tuple] = []
         seen: set[tuple[int, str]] = set()
         for line, column, error_type, message, csv_line in rows:
             if fixed:
@@ -503,16 +548,42 @@ class _Loader:
             seen.add((line, code))
             reason = f"wrong number of fields: {message}" if code == "FIELD_COUNT" else message
             raw = None if fixed else (csv_line or "").strip("\r\n")
-            out.append((f.idx, None, int(line), column, code, reason, raw))
-        self.con.execute(f"DELETE FROM {_READER_ERRORS}")
-        self.con.execute(f"DELETE FROM {_READER_SCANS}")
+            out.append((f.idx, int(line), column, code, reason, raw))
         return out
 
+    def _check_keys(self, files: list[_FileState], batch_id: int, exclude: int) -> None:
+        """Duplicate primary keys and orphan foreign keys among the rows just appended; rejected rows leave raw."""
+        refs = {fk.ref_key: self.contracts.get(fk.ref_key) for f in files for fk in f.contract.foreign_keys}
+        checked = [f for f in files if f.inserted and (f.contract.primary_key or f.contract.foreign_keys)]
+        if not checked:
+            return
+        quick = " UNION ALL ".join(sql for f in checked
+                                   for sql in count_problems_sql(f.contract, refs, f.idx, batch_id, f.name, exclude))
+        if not any(n for _, n in self.con.execute(quick).fetchall()):
+            return
+        # Exactly, file by file in load order, so that a row referring to a row rejected before it is an orphan too.
+        for f in checked:
+            found = 0
+            for sql in key_rejects_sql(f.contract, refs, f.idx, batch_id, f.name, exclude):
+                found += int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
+            if found:
+                self.rejects_pending = True
+                sql = delete_rejected_sql(f.contract, f.idx, batch_id, f.name)
+                f.deleted = int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
+
+    def _count_rejects(self, files: list[_FileState]) -> None:
+        if not self.rejects_pending:
+            return
+        counts = dict(self.con.execute(
+            f"SELECT file_idx, count(DISTINCT line_number) FROM {REJECTS} GROUP BY ALL").fetchall())
+        for f in files:
+            f.rows_rejected = int(counts.get(f.idx, 0))
+
     def _accounting_problem(self, f: _FileState) -> str | None:
-        name = f.scan.data_path.name
+        name = f.name
         expected = f.scan.control.record_count if f.scan.control else 0
         if f.rows_loaded + f.rows_rejected != expected:
-            return (f"{name}: row accounting does not balance: {f.rows_loaded} loadable + {f.rows_rejected} rejected "
+            return (f"{name}: row accounting does not balance: {f.rows_loaded} loaded + {f.rows_rejected} rejected "
                     f"≠ {expected} records in the control file (a quoted field spanning lines?)")
         allowed = math.floor(f.contract.max_reject_ratio * expected + 1e-9)
         if f.rows_rejected > allowed:
@@ -538,15 +609,33 @@ class _Loader:
             scan = by_idx[idx].scan
             texts = read_lines(scan.data_path, set(lines), scan.contract.format.python_encoding)
             rows += [(idx, line, text) for line, text in texts.items()]
-        frame = pd.DataFrame(rows, columns=["file_idx", "line_number", "raw_text"])
-        self.con.register("_crmwh_raw_text", frame)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _crmwh_raw_text "
+                         "(file_idx INTEGER, line_number BIGINT, raw_text VARCHAR)")
+        self._insert_rows("_crmwh_raw_text", (("file_idx", "INTEGER"), ("line_number", "BIGINT"),
+                                              ("raw_text", "VARCHAR")), rows)
+        self.con.execute(
+            f"UPDATE {REJECTS} r SET raw_text = t.raw_text FROM _crmwh_raw_text t "
+            f"WHERE r.file_idx = t.file_idx AND r.line_number = t.line_number AND r.raw_text IS NULL"
+        )
+        self.con.execute("DROP TABLE _crmwh_raw_text")
+
+    def _insert_rows(self, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> None:
+        """Append Python rows to a table through a newline-delimited JSON file (exact for any text, NULL included)."""
+        if not rows:
+            return
+        fd, name = tempfile.mkstemp(prefix="crmwh-rows-", suffix=".ndjson", dir=self.work_dir)
         try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                names = [c for c, _ in columns]
+                for row in rows:
+                    out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n")
+            spec = "{" + ", ".join(f"{sql_str(c)}: {sql_str(t)}" for c, t in columns) + "}"
             self.con.execute(
-                f"UPDATE {REJECTS} r SET raw_text = t.raw_text FROM _crmwh_raw_text t "
-                f"WHERE r.file_idx = t.file_idx AND r.line_number = t.line_number AND r.raw_text IS NULL"
+                f"INSERT INTO {table} SELECT * FROM read_json({sql_str(name)}, columns = {spec}, "
+                f"format = 'newline_delimited')"
             )
         finally:
-            self.con.unregister("_crmwh_raw_text")
+            os.unlink(name)
 
     # ---- recording --------------------------------------------------------------------------------------------
 
@@ -619,47 +708,9 @@ class _Loader:
         self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.REJECTED, code,
                                  reason, base["fingerprint"]))
 
-    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> None:
-        loaded_at = _now()
-        stamp = loaded_at.isoformat(sep=" ")
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            if replace is not None:
-                for contract in self.contracts.for_system(base["system"]):
-                    self.con.execute(f"DELETE FROM {audit.raw_table_ref(contract)} WHERE _batch_id = ?", [replace])
-            for f in files:
-                if f.land is None or f.rows_loaded == 0:
-                    continue
-                sql = insert_raw_sql(f.contract, f.land, f.header_lines, f.skip_map, f.idx, f.rejected_ordinals > 0,
-                                     base["batch_id"], f"{base['business_date']:%Y-%m-%d}", f.scan.data_path.name,
-                                     stamp)
-                inserted = int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
-                if inserted != f.rows_loaded:
-                    raise RuntimeError(f"{f.scan.data_path.name}: inserted {inserted} rows, expected {f.rows_loaded}")
-            self._insert_rejected_rows(base, files)
-            audit.insert_files(self.con, self._file_rows(base, files, [], loaded=True))
-            audit.insert_delivery(self.con, self._delivery_row(base, files, audit.LOADED, None, None, t0, True))
-            if replace is not None:
-                self.con.execute(
-                    "UPDATE audit.deliveries SET status = ?, superseded_by_batch_id = ?, superseded_at = ? "
-                    "WHERE batch_id = ?", [audit.SUPERSEDED, base["batch_id"], loaded_at, replace])
-                self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
-                                 [audit.FILE_SUPERSEDED, replace])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        if replace is not None:
-            self.history.supersede(replace)
-        self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.LOADED, None, None,
-                                 base["fingerprint"]))
-
     def cleanup(self) -> None:
-        for table in sorted(self.land_tables):
+        for table in [*sorted(self.skip_maps), REJECTS, READER_ERRORS, READER_SCANS]:
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
-        self.con.execute(f"DROP TABLE IF EXISTS {REJECTS}")
-        self.con.execute(f"DROP TABLE IF EXISTS {_READER_ERRORS}")
-        self.con.execute(f"DROP TABLE IF EXISTS {_READER_SCANS}")
 
 
 def _unchanged_failure(last: Attempt | None, fp: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def day_one_warehouse(tmp_path_factory: pytest.TempPathFactory, minibank_landing
 
 @pytest.fixture
 def bank(tmp_path: Path, contracts: ContractSet, minibank_landing: Path,
-         day_one_warehouse: tuple[Path, Path]) -> Bank:
+         day_one_warehouse: tuple[Path, Path]) -> Iterator[Bank]:
     """A private copy of the small bank: D1 loaded in the warehouse; D1 and D2 in the landing area (add D3 with
     ``bank.add_day(D3)``)."""
     landing_d1, warehouse = day_one_warehouse
@@ -50,4 +51,5 @@ def bank(tmp_path: Path, contracts: ContractSet, minibank_landing: Path,
     shutil.copyfile(warehouse, wh)
     b = Bank(landing=landing, warehouse=wh, contracts=contracts, source_landing=minibank_landing)
     b.add_day(D2)
-    return b
+    yield b
+    b.close()

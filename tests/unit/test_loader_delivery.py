@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,10 +19,12 @@ from ingest.loader import IngestError, discover, ingest_deliveries, ingest_landi
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, minibank_landing: Path, contracts: ContractSet) -> Bank:
+def fresh(tmp_path: Path, minibank_landing: Path, contracts: ContractSet) -> Iterator[Bank]:
     landing = tmp_path / "landing"
     shutil.copytree(minibank_landing, landing)
-    return Bank(landing, tmp_path / "wh.duckdb", contracts, minibank_landing)
+    bank = Bank(landing, tmp_path / "wh.duckdb", contracts, minibank_landing)
+    yield bank
+    bank.close()
 
 
 def test_every_delivery_loads_with_the_rows_the_bank_sent(fresh: Bank, contracts: ContractSet) -> None:
