@@ -1,0 +1,167 @@
+"""Fast checks of the dbt project's structure (no warehouse build): contracts in step, names, docs, determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from ingest.contract import load_contracts
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+sys.path.insert(0, str(DBT_DIR / "scripts"))
+sys.path.insert(0, str(DBT_DIR / "fixtures"))
+
+import harness  # noqa: E402
+import raw_fixture  # noqa: E402
+import sync_contracts  # noqa: E402
+
+MODELS = DBT_DIR / "models"
+REQUIRED_MARTS = {
+    "dim_date", "dim_customer", "dim_product", "dim_branch", "dim_relationship_manager", "dim_channel",
+    "fct_transactions", "fct_card_transactions", "fct_account_balances_monthly", "fct_contribution_monthly",
+    "fct_branch_costs_monthly", "rpt_customer_value", "rpt_customer_loyalty", "rpt_customer_lifetime_value",
+    "rpt_rm_scorecard", "rpt_branch_league_table", "rpt_product_profitability", "rpt_transaction_channel_mix",
+    "rpt_corporate_customers", "rpt_customer_risk",
+}
+ALLOWED_SCHEMAS = {"staging", "snapshots", "intermediate", "marts", "restricted_pii", "seeds"}
+PII_COLUMNS = {"customer_name", "cardholder_name", "id_number", "mobile_phone", "address", "birth_date", "rm_name",
+               "counterparty_name"}
+
+
+def _model_files() -> dict[str, Path]:
+    return {p.stem: p for p in MODELS.rglob("*.sql")}
+
+
+def _documented_models() -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for path in MODELS.rglob("*.yml"):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in doc.get("models", []):
+            assert model["name"] not in found, f"{model['name']} is documented twice ({path})"
+            found[model["name"]] = model
+    return found
+
+
+def test_sources_and_code_list_are_in_step_with_the_contracts() -> None:
+    assert sync_contracts.main(["--check"]) == 0, "run dbt_project/scripts/sync_contracts.py"
+
+
+def test_every_extract_has_a_staging_model_named_by_convention() -> None:
+    names = set(_model_files())
+    for c in load_contracts().contracts:
+        assert f"stg_{c.system}__{c.extract}" in names, f"no staging model for {c.key}"
+
+
+def test_the_marts_named_in_the_issue_exist_in_marts() -> None:
+    files = _model_files()
+    missing = REQUIRED_MARTS - set(files)
+    assert not missing, f"missing marts: {sorted(missing)}"
+    for name in REQUIRED_MARTS:
+        assert files[name].is_relative_to(MODELS / "marts"), f"{name} is not under models/marts"
+
+
+def test_every_model_and_every_mart_column_is_documented() -> None:
+    documented = _documented_models()
+    for name, path in _model_files().items():
+        assert name in documented, f"{path} has no entry in a _<folder>__models.yml"
+        assert documented[name].get("description"), f"{name} has no description"
+    for name in REQUIRED_MARTS:
+        columns = documented[name].get("columns") or []
+        assert columns, f"{name} documents no columns"
+        undocumented = [c["name"] for c in columns if not c.get("description")]
+        assert not undocumented, f"{name}: columns without description {undocumented}"
+
+
+def test_marts_keys_are_tested() -> None:
+    documented = _documented_models()
+    for name in REQUIRED_MARTS:
+        model = documented[name]
+        tests = json.dumps(model.get("data_tests", [])) + json.dumps(
+            [c.get("data_tests", []) for c in model.get("columns", [])])
+        assert "unique" in tests, f"{name} has no uniqueness test on its key"
+
+
+def test_models_use_no_wall_clock_or_random_values() -> None:
+    forbidden = re.compile(r"current_(timestamp|date)|\bnow\(\)|\brandom\(|\buuid\(|\btoday\(|get_current_time",
+                           re.IGNORECASE)
+    for path in [*MODELS.rglob("*.sql"), *(DBT_DIR / "macros").rglob("*.sql")]:
+        hits = forbidden.findall(path.read_text(encoding="utf-8"))
+        assert not hits, f"{path} uses a non-deterministic function: {hits}"
+
+
+def test_business_parameters_live_only_in_seeds() -> None:
+    """The values of the scalar parameters and the tier thresholds never appear as literals in model SQL."""
+    values: set[str] = set()
+    with (DBT_DIR / "seeds" / "parameters" / "parameters.csv").open(encoding="utf-8") as fh:
+        values |= {row["parameter_value"] for row in csv.DictReader(fh)}
+    with (DBT_DIR / "seeds" / "parameters" / "aum_tiers.csv").open(encoding="utf-8") as fh:
+        values |= {row["min_aum_cny"] for row in csv.DictReader(fh) if Decimal(row["min_aum_cny"]) > 0}
+    literals = {str(Decimal(v).normalize()) for v in values} | {f"{Decimal(v):f}" for v in values}
+    literals = {v for v in literals if len(v.replace(".", "").strip("0")) >= 2}  # 12, 360, 0.105, 100000, …
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(v) for v in sorted(literals)) + r")(?![\w.])")
+    for path in MODELS.rglob("*.sql"):
+        code = "\n".join(line.split("--")[0] for line in path.read_text(encoding="utf-8").splitlines())
+        code = re.sub(r"\{#.*?#\}", "", code, flags=re.DOTALL)
+        hits = [m for m in pattern.findall(code) if m not in {"12"}]  # 12 = months in a year, not a parameter
+        assert not hits, f"{path} repeats parameter values {hits}: read them from the seeds"
+
+
+@pytest.mark.slow  # a cold `dbt parse` of the whole project takes half a minute on two cores
+def test_project_parses_and_writes_only_the_fixed_schemas(tmp_path: Path) -> None:
+    harness.run_dbt(tmp_path / "parse.duckdb", ["parse", "--target-path", str(tmp_path / "target")])
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))
+    schemas = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
+    assert schemas <= ALLOWED_SCHEMAS, f"unexpected schemas {schemas - ALLOWED_SCHEMAS}"
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for name, node in models.items():
+        if node["schema"] != "restricted_pii":
+            for parent in node["depends_on"]["nodes"]:
+                if parent.startswith("source.") and not parent.startswith("source.crmwh.audit."):
+                    assert not name.startswith(("dim_", "fct_", "rpt_")), f"{name} reads a raw source directly"
+    unit_tests = {n["name"] for n in manifest.get("unit_tests", {}).values()}
+    assert {"ftp_each_method", "cost_allocation_to_branches", "cost_allocation_to_accounts",
+            "expected_loss_loans_and_cards", "capital_and_capital_charge", "aum_tiering",
+            "pareto_value_tiers"} <= unit_tests
+
+
+def test_pii_columns_are_declared_only_in_restricted_models() -> None:
+    for name, model in _documented_models().items():
+        columns = {c["name"] for c in model.get("columns", [])}
+        if not name.startswith("pii_"):
+            assert not columns & PII_COLUMNS, f"{name} documents PII columns {columns & PII_COLUMNS}"
+
+
+def test_fixture_raw_layer_follows_the_contracts(tmp_path: Path) -> None:
+    db = tmp_path / "fixture.duckdb"
+    raw_fixture.load_fixture(db, through=date(2025, 1, 31))
+    contracts = load_contracts()
+    with duckdb.connect(str(db), read_only=True) as con:
+        for c in contracts.contracts:
+            cols = con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
+                "AND table_name = ? ORDER BY ordinal_position", [c.raw_table]).fetchall()
+            expected = [(col.name, col.duckdb_type) for col in c.columns] + [
+                ("_batch_id", "BIGINT"), ("_business_date", "DATE"), ("_source_file", "VARCHAR"),
+                ("_line_number", "BIGINT"), ("_loaded_at", "TIMESTAMP")]
+            assert cols == expected, c.key
+        statuses = dict(con.execute("SELECT status, count(*) FROM audit.deliveries GROUP BY 1").fetchall())
+    assert statuses.get("SUPERSEDED") == 1 and statuses.get("LOADED", 0) > 0
+
+
+@pytest.mark.parametrize(("day", "loaded_at_split"), [(date(2025, 2, 10), date(2025, 2, 3))])
+def test_fixture_loads_the_same_rows_in_one_go_or_in_parts(tmp_path: Path, day: date, loaded_at_split: date) -> None:
+    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    raw_fixture.load_fixture(whole, through=day)
+    raw_fixture.load_fixture(parts, through=loaded_at_split)
+    raw_fixture.load_fixture(parts, through=day, start_after=loaded_at_split)
+    assert harness.table_fingerprints(whole, ("raw", "audit"), frozenset()) == harness.table_fingerprints(
+        parts, ("raw", "audit"), frozenset())
