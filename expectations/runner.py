@@ -8,6 +8,7 @@ and a read-only and a read-write handle cannot coexist in one process).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from typing import Any
 import duckdb
 import great_expectations as gx
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.data_context.context_factory import set_context
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from tqdm import tqdm
 
@@ -226,6 +228,11 @@ def execute(
         finally:
             source.get_execution_engine().close()
             source.get_engine().dispose()
+            # GX keeps the last context in a module global: drop it, so that a long-lived process (a scheduler, the
+            # build) does not keep every run's context, engine and metric caches alive
+            set_context(None)
+            del context, source
+            gc.collect()
     return outcomes, docs_index
 
 
