@@ -10,8 +10,9 @@ Timestamps are UTC. Batch ids are global and increase in the order attempts were
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -184,12 +185,16 @@ class Attempt:
     fingerprint: str | None
 
 
-@dataclass
 class DeliveryHistory:
-    """What audit.deliveries says about every system and business date, kept in step as the loader goes."""
+    """What audit.deliveries says about every system and business date, kept in step as the loader goes.
 
-    attempts: dict[tuple[str, date], list[Attempt]] = field(default_factory=dict)
-    next_batch_id: int = 1
+    Loads of independent systems run on several threads and record their outcome here: every method holds a lock.
+    """
+
+    def __init__(self) -> None:
+        self.attempts: dict[tuple[str, date], list[Attempt]] = {}
+        self.next_batch_id = 1
+        self._lock = threading.Lock()
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> DeliveryHistory:
@@ -203,31 +208,37 @@ class DeliveryHistory:
         return history
 
     def add(self, attempt: Attempt) -> None:
-        self.attempts.setdefault((attempt.system, attempt.business_date), []).append(attempt)
-        self.next_batch_id = max(self.next_batch_id, attempt.batch_id + 1)
+        with self._lock:
+            self.attempts.setdefault((attempt.system, attempt.business_date), []).append(attempt)
+            self.next_batch_id = max(self.next_batch_id, attempt.batch_id + 1)
 
     def supersede(self, batch_id: int) -> None:
-        for attempts in self.attempts.values():
-            for a in attempts:
-                if a.batch_id == batch_id:
-                    a.status = SUPERSEDED
+        with self._lock:
+            for attempts in self.attempts.values():
+                for a in attempts:
+                    if a.batch_id == batch_id:
+                        a.status = SUPERSEDED
 
     def take_batch_id(self) -> int:
-        batch_id = self.next_batch_id
-        self.next_batch_id += 1
-        return batch_id
+        with self._lock:
+            batch_id = self.next_batch_id
+            self.next_batch_id += 1
+            return batch_id
 
     def loaded(self, system: str, day: date) -> Attempt | None:
-        for a in self.attempts.get((system, day), []):
-            if a.status == LOADED:
-                return a
-        return None
+        with self._lock:
+            return next((a for a in self.attempts.get((system, day), []) if a.status == LOADED), None)
 
     def last(self, system: str, day: date) -> Attempt | None:
-        attempts = self.attempts.get((system, day))
-        return attempts[-1] if attempts else None
+        with self._lock:
+            attempts = self.attempts.get((system, day))
+            return attempts[-1] if attempts else None
 
     def latest_loaded_date(self, system: str) -> date | None:
+        with self._lock:
+            return self._latest_loaded_date(system)
+
+    def _latest_loaded_date(self, system: str) -> date | None:
         days = [d for (s, d), attempts in self.attempts.items()
                 if s == system and any(a.status == LOADED for a in attempts)]
         return max(days) if days else None
@@ -238,17 +249,18 @@ class DeliveryHistory:
         Deliveries refused for their place in the sequence (held, out of order, changed without --reload) do not
         block: only a delivery whose own content failed does.
         """
-        latest = self.latest_loaded_date(system)
-        candidates = []
-        for (s, d), attempts in self.attempts.items():
-            if s != system or d >= before or (latest is not None and d <= latest):
-                continue
-            if any(a.status == LOADED for a in attempts):
-                continue
-            last = attempts[-1]
-            if last.status == REJECTED and last.reason_code in BLOCKING_CODES:
-                candidates.append(last)
-        return min(candidates, key=lambda a: a.business_date) if candidates else None
+        with self._lock:
+            latest = self._latest_loaded_date(system)
+            candidates = []
+            for (s, d), attempts in self.attempts.items():
+                if s != system or d >= before or (latest is not None and d <= latest):
+                    continue
+                if any(a.status == LOADED for a in attempts):
+                    continue
+                last = attempts[-1]
+                if last.status == REJECTED and last.reason_code in BLOCKING_CODES:
+                    candidates.append(last)
+            return min(candidates, key=lambda a: a.business_date) if candidates else None
 
 
 def insert_delivery(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> None:

@@ -24,12 +24,14 @@ import hashlib
 import json
 import math
 import os
+import queue
 import re
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -124,18 +126,29 @@ class _ChecksFailed(Exception):
         self.rows = rows
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A delivery to attempt, with the batch id it was given when it was decided."""
+
+    delivery: Delivery
+    fingerprint: str
+    replace: int | None
+    batch_id: int
+
+
 class IngestError(RuntimeError):
     """The ingest run cannot start (bad landing path, unknown system)."""
 
 
 def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems: Sequence[str] | None = None,
-                   progress: bool = True) -> IngestReport:
+                   progress: bool = True, workers: int | None = None) -> IngestReport:
     """Load every new delivery in ``landing`` into the DuckDB file ``warehouse`` (created if missing)."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
-        result = ingest_deliveries(con, Path(landing), reload=reload, systems=systems, progress=progress)
+        result = ingest_deliveries(con, Path(landing), reload=reload, systems=systems, progress=progress,
+                                   workers=workers)
         con.execute("CHECKPOINT")
         return result
     finally:
@@ -144,33 +157,98 @@ def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems
 
 def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: bool = False,
                       systems: Sequence[str] | None = None, progress: bool = False,
-                      contracts: ContractSet | None = None, work_dir: Path | None = None) -> IngestReport:
+                      contracts: ContractSet | None = None, work_dir: Path | None = None,
+                      workers: int | None = None) -> IngestReport:
     """Load every new delivery in ``landing`` through an open connection (which must not be inside a transaction).
 
     ``work_dir`` holds the temporary UTF-8 copies of GBK and fixed-width files (default: the system temp folder).
+    ``workers``: deliveries of one business date that do not depend on each other (systems whose foreign keys do
+    not point at each other) load at the same time, each in its own transaction on its own connection; default
+    ``min(2, CPUs)``, 1 loads strictly one after the other. The outcome is the same either way, batch ids included.
     """
     started = time.perf_counter()
     contracts = contracts or load_contracts()
     deliveries, warnings = discover(landing, contracts, systems)
     audit.ensure_schema(con, contracts.contracts)
+    n_workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
     settings = _BulkLoadSettings(con)
-    loader = _Loader(con, contracts, reload=reload, work_dir=work_dir)
+    history = DeliveryHistory.read(con)
+    loader = _Loader(con, contracts, history, reload=reload)
+    pool = [_Worker(con if i == 0 else con.cursor(), contracts, history, work_dir) for i in range(n_workers)]
     result = IngestReport(warnings=warnings)
     total_files = sum(len(_expected(contracts, d)) for d in deliveries)
     bar = tqdm(total=total_files, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     try:
-        for delivery in deliveries:
-            bar.set_description(delivery.label)
-            before = bar.n
-            outcome = loader.process(delivery, bar)
-            bar.update(before + len(_expected(contracts, delivery)) - bar.n)
-            result.outcomes.append(outcome)
+        with ThreadPoolExecutor(max_workers=n_workers) as executor:
+            for group in _dependency_groups(deliveries, contracts):
+                bar.set_description(f"{group[0].business_date:%Y-%m-%d} {'+'.join(d.system for d in group)}")
+                result.outcomes += _run_group(group, loader, pool, executor, bar)
     finally:
         bar.close()
-        loader.cleanup()
+        for i, worker in enumerate(pool):
+            worker.cleanup()
+            if i:
+                worker.con.close()
         settings.restore()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _system_levels(contracts: ContractSet) -> list[list[str]]:
+    """Systems in waves: each system after every system its foreign keys point at, in ``_systems.yaml`` order."""
+    depends = {s: {fk.ref_system for c in contracts.for_system(s) for fk in c.foreign_keys} - {s}
+               for s in contracts.systems}
+    levels: list[list[str]] = []
+    placed: set[str] = set()
+    while len(placed) < len(contracts.systems):
+        level = [s for s in contracts.systems if s not in placed and depends[s] <= placed]
+        if not level:
+            raise IngestError(f"the systems' foreign keys form a cycle: {depends}")
+        levels.append(level)
+        placed.update(level)
+    return levels
+
+
+def _dependency_groups(deliveries: list[Delivery], contracts: ContractSet) -> list[list[Delivery]]:
+    """Deliveries in load order, cut into groups that may load at the same time: one date, one level."""
+    level_of = {s: i for i, level in enumerate(_system_levels(contracts)) for s in level}
+    groups: list[list[Delivery]] = []
+    for delivery in deliveries:
+        key = (delivery.business_date, level_of[delivery.system])
+        if groups and (groups[-1][0].business_date, level_of[groups[-1][0].system]) == key:
+            groups[-1].append(delivery)
+        else:
+            groups.append([delivery])
+    return groups
+
+
+def _run_group(group: list[Delivery], loader: _Loader, pool: list[_Worker], executor: ThreadPoolExecutor,
+               bar: tqdm) -> list[DeliveryOutcome]:
+    """Decide every delivery of the group in order (batch ids too), then attempt the ones to load, concurrently."""
+    decided: list[DeliveryOutcome | _Job] = []
+    for delivery in group:
+        decision = loader.decide(delivery)
+        if isinstance(decision, DeliveryOutcome):
+            bar.update(len(_expected(loader.contracts, delivery)))
+        decided.append(decision)
+    jobs = [d for d in decided if isinstance(d, _Job)]
+    if len(jobs) <= 1 or len(pool) == 1:
+        done = {id(job): pool[0].attempt(job, bar) for job in jobs}
+    else:
+        free: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        for worker in pool:
+            free.put(worker)
+
+        def run(job: _Job) -> DeliveryOutcome:
+            worker = free.get()
+            try:
+                return worker.attempt(job, bar)
+            finally:
+                free.put(worker)
+
+        futures = {id(job): executor.submit(run, job) for job in jobs}
+        done = {key: future.result() for key, future in futures.items()}
+    return [done[id(d)] if isinstance(d, _Job) else d for d in decided]
 
 
 class _BulkLoadSettings:
@@ -262,23 +340,16 @@ def _short(text: str | None, limit: int = 300) -> str:
 
 
 class _Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, contracts: ContractSet, reload: bool,
-                 work_dir: Path | None) -> None:
+    """Decides, in load order, what to do with each delivery; records refusals. Runs on the calling thread."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, contracts: ContractSet, history: DeliveryHistory,
+                 reload: bool) -> None:
         self.con = con
         self.contracts = contracts
+        self.history = history
         self.reload = reload
-        self.work_dir = work_dir
-        self.history = DeliveryHistory.read(con)
-        self.skip_maps: set[str] = set()
-        self.rejects_pending = False  # the rejects table holds rows (of the delivery being attempted)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {REJECTS} (file_idx INTEGER, line_number BIGINT, column_name VARCHAR, "
-            f"reason_code VARCHAR, reason VARCHAR, raw_text VARCHAR)"
-        )
 
-    # ---- deciding ---------------------------------------------------------------------------------------------
-
-    def process(self, delivery: Delivery, bar: tqdm) -> DeliveryOutcome:
+    def decide(self, delivery: Delivery) -> DeliveryOutcome | _Job:
         system, day = delivery.system, delivery.business_date
         fp = fingerprint(delivery.path)
         loaded = self.history.loaded(system, day)
@@ -294,7 +365,7 @@ class _Loader:
                                     f"({'; '.join(changes)}); use --reload to replace that batch")
             if _unchanged_failure(last, fp):
                 return self._still_rejected(delivery, last)  # type: ignore[arg-type]
-            return self._attempt(delivery, fp, bar, replace=loaded.batch_id)
+            return _Job(delivery, fp, loaded.batch_id, self.history.take_batch_id())
         latest = self.history.latest_loaded_date(system)
         if latest is not None and latest > day:
             return self._refuse(delivery, fp, audit.OUT_OF_ORDER, report.REFUSED,
@@ -307,7 +378,7 @@ class _Loader:
                                 f"(batch {blocking.batch_id} rejected); deliveries of {system} load in date order")
         if _unchanged_failure(last, fp):
             return self._still_rejected(delivery, last)  # type: ignore[arg-type]
-        return self._attempt(delivery, fp, bar, replace=None)
+        return _Job(delivery, fp, None, self.history.take_batch_id())
 
     def _changes_since(self, loaded: Attempt, delivery: Delivery, fp: str) -> list[str]:
         """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical)."""
@@ -358,11 +429,30 @@ class _Loader:
         self.history.add(Attempt(batch_id, system, day, audit.REJECTED, code, reason, fp))
         return DeliveryOutcome(system, day, outcome, reason, batch_id=batch_id)
 
+
+
+class _Worker:
+    """Attempts deliveries on its own connection (its own transactions and scratch tables)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, contracts: ContractSet, history: DeliveryHistory,
+                 work_dir: Path | None) -> None:
+        self.con = con
+        self.contracts = contracts
+        self.history = history
+        self.work_dir = work_dir
+        self.skip_maps: set[str] = set()
+        self.rejects_pending = False  # the rejects table holds rows (of the delivery being attempted)
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REJECTS} (file_idx INTEGER, line_number BIGINT, column_name VARCHAR, "
+            f"reason_code VARCHAR, reason VARCHAR, raw_text VARCHAR)"
+        )
+
     # ---- attempting -------------------------------------------------------------------------------------------
 
-    def _attempt(self, delivery: Delivery, fp: str, bar: tqdm, replace: int | None) -> DeliveryOutcome:
+    def attempt(self, job: _Job, bar: tqdm) -> DeliveryOutcome:
+        delivery, fp, replace, batch_id = job.delivery, job.fingerprint, job.replace, job.batch_id
         system, day = delivery.system, delivery.business_date
-        batch_id = self.history.take_batch_id()
         started_at, t0 = _now(), time.perf_counter()
         base = {"batch_id": batch_id, "system": system, "business_date": day, "started_at": started_at,
                 "reload": replace is not None, "replaced_batch_id": replace, "fingerprint": fp,
@@ -557,8 +647,7 @@ class _Loader:
         checked = [f for f in files if f.inserted and (f.contract.primary_key or f.contract.foreign_keys)]
         if not checked:
             return
-        quick = " UNION ALL ".join(sql for f in checked
-                                   for sql in count_problems_sql(f.contract, refs, f.idx, batch_id, f.name, exclude))
+        quick = count_problems_sql([(f.contract, f.idx, f.name) for f in checked], refs, batch_id, exclude)
         if not any(n for _, n in self.con.execute(quick).fetchall()):
             return
         # Exactly, file by file in load order, so that a row referring to a row rejected before it is an orphan too.

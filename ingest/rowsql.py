@@ -225,10 +225,10 @@ def _batch_rows(contract: Contract, batch_id: int, source_file: str) -> str:
             f"WHERE _batch_id = {batch_id} AND _source_file = {sql_str(source_file)}")
 
 
-def _references(fk: ForeignKey, ref: Contract, exclude_batch: int) -> str:
-    """The keys ``fk`` may point at: every row in raw — loaded before, or appended by this delivery — except the
-    rows of the batch being replaced."""
-    cols = ", ".join(quote_ident(c) for c in fk.ref_columns)
+def _references(ref_columns: tuple[str, ...], ref: Contract, exclude_batch: int) -> str:
+    """The keys a foreign key may point at: every row in raw — loaded before, or appended by this delivery — except
+    the rows of the batch being replaced."""
+    cols = ", ".join(quote_ident(c) for c in ref_columns)
     return f"SELECT {cols} FROM raw.{quote_ident(ref.raw_table)} WHERE _batch_id <> {exclude_batch}"
 
 
@@ -239,27 +239,37 @@ def _orphans(contract: Contract, fk: ForeignKey, ref: Contract, batch_id: int, s
                          for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
     present = " AND ".join(f"t.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
     return (f"FROM ({_batch_rows(contract, batch_id, source_file)}) t "
-            f"ANTI JOIN ({_references(fk, ref, exclude_batch)}) r ON {match} WHERE {present}")
+            f"ANTI JOIN ({_references(fk.ref_columns, ref, exclude_batch)}) r ON {match} WHERE {present}")
 
 
-def count_problems_sql(contract: Contract, refs: dict[str, Contract], file_idx: int, batch_id: int,
-                       source_file: str, exclude_batch: int) -> list[str]:
-    """SELECTs of (file_idx, n): surplus copies of primary keys, then orphans per foreign key, among the file's
-    appended rows. Simple aggregates, meant to be UNION ALLed for a whole delivery.
+def count_problems_sql(files: list[tuple[Contract, int, str]], refs: dict[str, Contract], batch_id: int,
+                       exclude_batch: int) -> str:
+    """One query over a delivery's appended rows: (file_idx, surplus copies of a primary key) per file, and
+    (-1, orphans) per referenced key — the foreign keys of every file pointing at one extract are checked together.
 
-    All zero for every file of a delivery means no row has to be rejected for its key; otherwise
-    ``key_rejects_sql`` finds which, file by file in load order.
+    All zero means no row has to be rejected for its key; otherwise ``key_rejects_sql`` finds which, file by file in
+    load order. ``files``: (contract, file index, source file name).
     """
-    rows = _batch_rows(contract, batch_id, source_file)
     selects = []
-    if contract.primary_key:
-        key = (quote_ident(contract.primary_key[0]) if len(contract.primary_key) == 1
-               else "row(" + ", ".join(quote_ident(c) for c in contract.primary_key) + ")")
-        selects.append(f"SELECT {file_idx}, count(*) - count(DISTINCT {key}) FROM ({rows})")
-    for fk in contract.foreign_keys:
-        orphans = _orphans(contract, fk, refs[fk.ref_key], batch_id, source_file, exclude_batch)
-        selects.append(f"SELECT {file_idx}, count(*) {orphans}")
-    return selects
+    children: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for contract, file_idx, source_file in files:
+        rows = _batch_rows(contract, batch_id, source_file)
+        if contract.primary_key:
+            key = (quote_ident(contract.primary_key[0]) if len(contract.primary_key) == 1
+                   else "row(" + ", ".join(quote_ident(c) for c in contract.primary_key) + ")")
+            selects.append(f"SELECT {file_idx}, count(*) - count(DISTINCT {key}) FROM ({rows})")
+        for fk in contract.foreign_keys:
+            cols = ", ".join(f"t.{quote_ident(c)} AS {quote_ident(rc)}"
+                             for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
+            present = " AND ".join(f"t.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
+            children.setdefault((fk.ref_key, fk.ref_columns), []).append(
+                f"SELECT {cols} FROM ({rows}) t WHERE {present}")
+    for (ref_key, ref_columns), child_selects in children.items():
+        match = " AND ".join(f"r.{quote_ident(c)} = t.{quote_ident(c)}" for c in ref_columns)
+        selects.append(
+            f"SELECT -1, count(*) FROM ({' UNION ALL '.join(child_selects)}) t "
+            f"ANTI JOIN ({_references(ref_columns, refs[ref_key], exclude_batch)}) r ON {match}")
+    return " UNION ALL ".join(selects)
 
 
 def key_rejects_sql(contract: Contract, refs: dict[str, Contract], file_idx: int, batch_id: int,

@@ -173,3 +173,24 @@ def test_summary_names_rows_and_speed(fresh: Bank) -> None:
     assert text.startswith("ingest: 12 deliveries loaded, 0 already loaded (skipped), 0 rejected, 0 refused, 0 held; ")
     assert f"{report.rows_loaded:,} rows loaded, 0 rows rejected" in text
     assert date(2025, 1, 30) == D1
+
+
+def test_concurrent_and_sequential_loads_agree(tmp_path: Path, minibank_landing: Path, contracts: ContractSet) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(minibank_landing, landing)
+    # a bad row, so that the rejected-rows path runs concurrently too
+    bad = Bank(landing, tmp_path / "unused.duckdb", contracts, minibank_landing)
+    bad.edit_field("core.transactions", D2, 7, "amount", "7,00")
+    results = []
+    for workers in (1, 2):
+        bank = Bank(landing, tmp_path / f"wh{workers}.duckdb", contracts, minibank_landing)
+        report = bank.ingest(workers=workers)
+        assert len(report.loaded) == 12
+        audit_rows = bank.query(
+            "SELECT batch_id, system, business_date, status, rows_loaded, rows_rejected FROM audit.deliveries "
+            "ORDER BY batch_id")
+        rejected = bank.query("SELECT * FROM audit.rejected_rows ORDER BY ALL")
+        results.append((bank.snapshot(), audit_rows, rejected, [(o.system, o.batch_id) for o in report.outcomes]))
+        bank.close()
+    assert results[0] == results[1]
+    assert len(results[0][2]) == 1
