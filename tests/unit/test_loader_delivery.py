@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +16,21 @@ from fixtures.minibank import D1, D2, D3, expected_rows
 
 from ingest.contract import ContractSet
 from ingest.loader import IngestError, discover, ingest_deliveries, ingest_landing
+from ingest.report import IngestReport
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory, minibank_landing: Path,
+           contracts: ContractSet) -> Iterator[tuple[Bank, IngestReport, datetime]]:
+    """The whole small bank, loaded once for the tests that only look (they must not change it)."""
+    base = tmp_path_factory.mktemp("loaded")
+    landing = base / "landing"
+    shutil.copytree(minibank_landing, landing)
+    bank = Bank(landing, base / "wh.duckdb", contracts, minibank_landing)
+    started = datetime.now(UTC).replace(tzinfo=None)
+    report = bank.ingest()
+    yield bank, report, started
+    bank.close()
 
 
 @pytest.fixture
@@ -27,8 +42,9 @@ def fresh(tmp_path: Path, minibank_landing: Path, contracts: ContractSet) -> Ite
     bank.close()
 
 
-def test_every_delivery_loads_with_the_rows_the_bank_sent(fresh: Bank, contracts: ContractSet) -> None:
-    report = fresh.ingest()
+def test_every_delivery_loads_with_the_rows_the_bank_sent(loaded: tuple[Bank, IngestReport, datetime],
+                                                         contracts: ContractSet) -> None:
+    fresh, report, _ = loaded
     assert [(o.system, o.business_date, o.outcome) for o in report.outcomes] == [
         (s, d, "LOADED") for d in (D1, D2, D3) for s in ("ref", "core", "cards", "accounting")
     ]
@@ -40,8 +56,8 @@ def test_every_delivery_loads_with_the_rows_the_bank_sent(fresh: Bank, contracts
     assert fresh.scalar("SELECT count(*) FROM audit.rejected_rows") == 0
 
 
-def test_values_are_typed_exactly(fresh: Bank) -> None:
-    fresh.ingest()
+def test_values_are_typed_exactly(loaded: tuple[Bank, IngestReport, datetime]) -> None:
+    fresh = loaded[0]
     row = fresh.query(
         "SELECT txn_id, txn_date, amount, fee_amount, counterparty_name, _line_number FROM raw.core__transactions "
         "WHERE txn_id = 'T2025013000000005'"
@@ -61,8 +77,8 @@ def test_values_are_typed_exactly(fresh: Bank) -> None:
                        "ORDER BY _business_date") == [("正常",), ("正常",), ("关注",)]
 
 
-def test_fixed_width_gbk_fields_are_sliced_by_bytes(fresh: Bank) -> None:
-    fresh.ingest()
+def test_fixed_width_gbk_fields_are_sliced_by_bytes(loaded: tuple[Bank, IngestReport, datetime]) -> None:
+    fresh = loaded[0]
     rows = fresh.query(
         "SELECT entry_id, account_code, amount, description, _line_number FROM raw.accounting__ledger_entries "
         "WHERE _business_date = ? AND entry_id IN ('GL202501300000000003', 'GL202501300000000001') ORDER BY 1", [D1])
@@ -75,8 +91,8 @@ def test_fixed_width_gbk_fields_are_sliced_by_bytes(fresh: Bank) -> None:
     assert names["660101"] == "业务及管理费-职工薪酬"
 
 
-def test_every_raw_row_carries_its_lineage(fresh: Bank) -> None:
-    fresh.ingest()
+def test_every_raw_row_carries_its_lineage(loaded: tuple[Bank, IngestReport, datetime]) -> None:
+    fresh = loaded[0]
     batches = {(d["system"], d["business_date"]): d["batch_id"] for d in fresh.deliveries()}
     rows = fresh.query(
         "SELECT _batch_id, _business_date, _source_file, min(_line_number), max(_line_number), count(*), "
@@ -91,9 +107,8 @@ def test_every_raw_row_carries_its_lineage(fresh: Bank) -> None:
     assert fresh.scalar("SELECT count(*) FROM raw.core__customers WHERE _loaded_at IS NULL") == 0
 
 
-def test_audit_records_each_delivery_and_file(fresh: Bank) -> None:
-    before = datetime.utcnow()
-    fresh.ingest()
+def test_audit_records_each_delivery_and_file(loaded: tuple[Bank, IngestReport, datetime]) -> None:
+    fresh, _, before = loaded
     deliveries = fresh.deliveries("core")
     assert [(d["business_date"], d["status"], d["files"], d["rows_loaded"], d["rows_rejected"]) for d in deliveries] \
         == [(D1, "LOADED", 5, 765, 0), (D2, "LOADED", 6, 616, 0), (D3, "LOADED", 5, 335, 0)]
@@ -167,8 +182,8 @@ def test_python_api_on_an_open_connection(fresh: Bank, contracts: ContractSet) -
         con.close()
 
 
-def test_summary_names_rows_and_speed(fresh: Bank) -> None:
-    report = fresh.ingest()
+def test_summary_names_rows_and_speed(loaded: tuple[Bank, IngestReport, datetime]) -> None:
+    report = loaded[1]
     text = report.summary()
     assert text.startswith("ingest: 12 deliveries loaded, 0 already loaded (skipped), 0 rejected, 0 refused, 0 held; ")
     assert f"{report.rows_loaded:,} rows loaded, 0 rows rejected" in text
