@@ -89,6 +89,8 @@ def describe_result(expectation_type: str, result: dict[str, Any], exception: st
     """One line saying what GX observed: counts, examples or the error."""
     if exception:
         return "error: " + exception.strip().splitlines()[-1][:300]
+    if not result:  # a pass/fail-only run: GX computed no figures for a check that passed
+        return "passed"
     if "unexpected_count" in result:
         examples = [_short(v) for v in (result.get("partial_unexpected_list") or [])[:_EXAMPLES]]
         text = f"{result['unexpected_count']} of {result.get('element_count', '?')} rows unexpected"

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from expectations import Severity, ValidationError, run_validation
+from expectations import Severity, ValidationError, loaded_batch_ids, run_validation
 from expectations.config import load_config
 from expectations.fixture import breaking_sql, build_raw_fixture
 from ingest.contract import load_contracts
@@ -80,6 +80,7 @@ def test_clean_fixture_passes_and_is_recorded(clean_db: tuple[Path, list[int]], 
     again = run_validation(db, stages=("raw",), run_id="second-run")
     assert again.passed and again.batch_ids == () and again.outcomes == ()
     assert any("nothing to check" in n for n in again.notes)
+    assert loaded_batch_ids(db) == clean_db[1]  # what a "validate everything again" run passes as batch_ids
 
 
 @pytest.mark.parametrize(
