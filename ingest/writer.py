@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -154,6 +155,7 @@ def _sql_path(path: Path) -> str:
 # rules as ``render_fixed_width_field`` and their byte length is checked after encoding.
 
 _BATCH_ROWS = 4_000_000
+_WRITER_THREADS = 4
 
 
 def _delimited_copy_options(contract: Contract, header: bool) -> str:
@@ -210,16 +212,16 @@ def _fixed_width_line_sql(contract: Contract) -> tuple[str, list[tuple[Column, s
 
 def _check_fixed_width_fits(con: duckdb.DuckDBPyConnection, contract: Contract, source: str,
                             checks: list[tuple[Column, str]]) -> None:
-    exact = {"date"}  # a date must fill its field exactly; other types may be shorter and get padded
-    selects = []
+    """Refuse values wider than their field (as ``render_fixed_width_field`` does), checking each distinct value."""
     for col, length in checks:
+        ident = _quote_ident(col.name)
         width = col.width or 0
-        bad = f"{length} <> {width}" if col.type in exact else f"{length} > {width}"
-        selects.append(f"arg_min(CAST({_quote_ident(col.name)} AS VARCHAR), {length}) FILTER (WHERE {bad})")
-    (row,) = con.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchall()
-    for (col, _), value in zip(checks, row, strict=True):
-        if value is not None:
-            raise ValueError(f"{contract.key}: {col.name}: {value!r} does not fit in {col.width} bytes")
+        bad = f"{length} <> {width}" if col.type == "date" else f"{length} > {width}"  # dates fill their field
+        rows = con.execute(
+            f"SELECT CAST({ident} AS VARCHAR) FROM (SELECT DISTINCT {ident} FROM {source}) WHERE {bad} LIMIT 1"
+        ).fetchall()
+        if rows:
+            raise ValueError(f"{contract.key}: {col.name}: {rows[0][0]!r} does not fit in {width} bytes")
 
 
 def _newline_offsets(buf: bytes) -> np.ndarray:
@@ -237,12 +239,14 @@ def write_extract_days(
     order_by: str | None = None,
     on_file: Callable[[WrittenFile], None] | None = None,
     batch_rows: int = _BATCH_ROWS,
+    made_dirs: set[str] | None = None,
 ) -> list[WrittenFile]:
     """Write ``source`` as one file per business date: ``system_dir/<YYYYMMDD>/<file>`` plus its control file.
 
     ``source`` holds the contract's columns and ``date_column``, the business date each row is delivered on. Every date
     in ``business_dates`` gets a file (an empty one, or header only, when it has no rows); a row dated elsewhere is an
     error rather than silently dropped. The bytes are those ``write_extract`` writes for the same rows and order.
+    ``made_dirs`` (shared between calls) remembers the day folders already created.
     """
     dates = sorted(set(business_dates))
     date_ident = _quote_ident(date_column)
@@ -271,33 +275,43 @@ def write_extract_days(
     order = f"{date_ident}" + (f", {order_by}" if order_by else "")
 
     written: list[WrittenFile] = []
-    for batch in _batches(dates, counts, batch_rows):
-        rows = sum(counts.get(d, 0) for d in batch)
-        buf = b""
-        if rows:
-            with tempfile.TemporaryDirectory(prefix="crmwh-batch-") as tmp:
-                target = Path(tmp) / "batch.txt"
-                con.execute(
-                    f"COPY (SELECT {select} FROM {source} "
-                    f"WHERE {date_ident} BETWEEN DATE '{batch[0]}' AND DATE '{batch[-1]}' ORDER BY {order}) "
-                    f"TO '{_sql_path(target)}' ({options})"
+    made_dirs = set() if made_dirs is None else made_dirs
+    # Creating thousands of small files is dominated by file-system latency: a few threads overlap it.
+    with ThreadPoolExecutor(max_workers=_WRITER_THREADS) as pool:
+        for batch in _batches(dates, counts, batch_rows):
+            rows = sum(counts.get(d, 0) for d in batch)
+            buf = b""
+            if rows:
+                with tempfile.TemporaryDirectory(prefix="crmwh-batch-") as tmp:
+                    target = Path(tmp) / "batch.txt"
+                    con.execute(
+                        f"COPY (SELECT {select} FROM {source} "
+                        f"WHERE {date_ident} BETWEEN DATE '{batch[0]}' AND DATE '{batch[-1]}' ORDER BY {order}) "
+                        f"TO '{_sql_path(target)}' ({options})"
+                    )
+                    buf = target.read_bytes()
+            ends = _newline_offsets(buf)
+            if len(ends) != rows:
+                raise ValueError(
+                    f"{contract.key}: {rows} rows rendered as {len(ends)} lines: a value holds a line break, "
+                    "which a batched delivery cannot carry"
                 )
-                buf = target.read_bytes()
-        ends = _newline_offsets(buf)
-        if len(ends) != rows:
-            raise ValueError(
-                f"{contract.key}: {rows} rows rendered as {len(ends)} lines: a value holds a line break, "
-                "which a batched delivery cannot carry"
-            )
-        first = 0
-        for day in batch:
-            n = counts.get(day, 0)
-            start = 0 if first == 0 else int(ends[first - 1])
-            stop = int(ends[first + n - 1]) if n else start
-            first += n
-            written.append(_write_day(contract, day, system_dir, header, buf[start:stop], n))
-            if on_file is not None:
-                on_file(written[-1])
+            jobs = []
+            first = 0
+            for day in batch:
+                n = counts.get(day, 0)
+                start = 0 if first == 0 else int(ends[first - 1])
+                stop = int(ends[first + n - 1]) if n else start
+                first += n
+                directory = os.path.join(system_dir, day.strftime("%Y%m%d"))
+                if directory not in made_dirs:
+                    os.makedirs(directory, exist_ok=True)
+                    made_dirs.add(directory)
+                jobs.append(pool.submit(_write_day, contract, day, directory, header, buf[start:stop], n))
+            for job in jobs:
+                written.append(job.result())
+                if on_file is not None:
+                    on_file(written[-1])
     return written
 
 
@@ -317,29 +331,28 @@ def _batches(dates: list[date], counts: dict[date, int], limit: int) -> list[lis
     return batches
 
 
-def _write_day(contract: Contract, day: date, system_dir: Path, header: bytes, body: bytes, rows: int) -> WrittenFile:
+def _write_day(contract: Contract, day: date, directory: str, header: bytes, body: bytes, rows: int) -> WrittenFile:
     fmt = contract.format
-    directory = system_dir / day.strftime("%Y%m%d")
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / contract.file_name(day)
+    name = contract.file_name(day)
     if fmt.encoding != "utf-8" and not body.isascii():
         try:
             body = body.decode("utf-8").encode(fmt.python_encoding)
         except UnicodeEncodeError as exc:
             bad = exc.object[exc.start : exc.end]
-            raise ValueError(f"{path.name}: {bad!r} cannot be encoded as {fmt.encoding}") from None
+            raise ValueError(f"{name}: {bad!r} cannot be encoded as {fmt.encoding}") from None
     if fmt.kind == "fixed_width" and len(body) != rows * (contract.record_width + 1):
-        raise ValueError(
-            f"{path.name}: records are not {contract.record_width} bytes each after {fmt.encoding} encoding"
-        )
+        raise ValueError(f"{name}: records are not {contract.record_width} bytes each after {fmt.encoding} encoding")
     data = header + body
-    path.write_bytes(data)
+    path = os.path.join(directory, name)
+    with open(path, "wb") as fh:
+        fh.write(data)
     record = ControlRecord(
-        file_name=path.name,
+        file_name=name,
         business_date=day,
         record_count=rows,
         byte_size=len(data),
         md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
     )
-    (directory / control_name_for(path.name)).write_text(record.render(), encoding="ascii")
-    return WrittenFile(path=path, control=record)
+    with open(os.path.join(directory, control_name_for(name)), "w", encoding="ascii") as fh:
+        fh.write(record.render())
+    return WrittenFile(path=Path(path), control=record)

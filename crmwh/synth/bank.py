@@ -9,6 +9,7 @@ the general ledger per month, the defects injected). Same seed, same bytes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from crmwh.synth.frame import NO_DAY
 from crmwh.synth.ledger import build_ledger_sources
 from crmwh.synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from crmwh.synth.world import World, build_world
-from ingest.contract import Contract, load_contracts
+from ingest.contract import Contract, control_name_for, load_contracts
 from ingest.writer import WrittenFile, write_extract_days
 
 GENERATOR_VERSION = 1
@@ -52,7 +53,7 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
         raise ValueError(f"days must be at least 1, got {days}")
     contracts = load_contracts()
     out = Path(out)
-    _prepare(out, contracts.systems)
+    previous = _previous_files(out, contracts.systems)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     dates = [date.fromordinal(start.toordinal() + i) for i in range(days)]
@@ -62,6 +63,7 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
         world = build_world(scale, start, days, seed, step=prog.stage)
         timings["simulate"] = time.perf_counter() - t0
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
         try:
             prog.stage("shaping extracts")
             register_world(con, world)
@@ -71,14 +73,16 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
             manifest = Manifest(parameters={"scale": scale, "seed": seed, "start": start.isoformat(), "days": days,
                                             "end": dates[-1].isoformat(), "generator_version": GENERATOR_VERSION})
             t1 = time.perf_counter()
+            made_dirs: set[str] = set()
             for system in contracts.systems:
                 for contract in contracts.load_order(system):
                     prog.stage(f"writing {contract.key}")
-                    _write(con, contract, dates, out, manifest, prog)
+                    _write(con, contract, dates, out, manifest, prog, made_dirs)
             timings["write"] = time.perf_counter() - t1
             manifest.truth = _truth(con, world)
         finally:
             con.close()
+    _remove_stale(out, previous, manifest)
     for defect in defects or []:
         manifest.defects.append(apply_defect(defect, out, contracts, dates))
     manifest.write(out)
@@ -87,37 +91,53 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
     return manifest
 
 
-def _prepare(out: Path, systems: tuple[str, ...]) -> None:
-    """Remove what an earlier generation wrote here; refuse to mix with deliveries we did not write."""
+def _files_under(root: str) -> set[str]:
+    found: set[str] = set()
+    for dirpath, _dirs, files in os.walk(root):
+        found.update(os.path.join(dirpath, f) for f in files)
+    return found
+
+
+def _previous_files(out: Path, systems: tuple[str, ...]) -> set[str]:
+    """Files an earlier generation wrote here (to be replaced); refuse to mix with deliveries we did not write."""
     out.mkdir(parents=True, exist_ok=True)
-    previous = out / MANIFEST_NAME
-    if previous.exists():
+    root = str(out)
+    previous: set[str] = set()
+    if (out / MANIFEST_NAME).exists():
         for entry in read_manifest(out).get("files", []):
-            for name in (entry["file"], entry["control_file"]):
-                (out / name).unlink(missing_ok=True)
-        for system in systems:
-            root = out / system
-            if root.is_dir():
-                for day_dir in sorted(root.iterdir()):
-                    if day_dir.is_dir() and not any(day_dir.iterdir()):
-                        day_dir.rmdir()
-                if not any(root.iterdir()):
-                    root.rmdir()
-        previous.unlink()
-    clash = [s for s in systems if (out / s).exists() and any((out / s).iterdir())]
-    if clash:
+            previous.add(os.path.join(root, entry["file"]))
+            previous.add(os.path.join(root, entry["control_file"]))
+    on_disk: set[str] = set()
+    for system in systems:
+        on_disk |= _files_under(os.path.join(root, system))
+    foreign = sorted(on_disk - previous)
+    if foreign:
         raise ValueError(
-            f"{out} already holds deliveries ({', '.join(clash)}) that no earlier generation recorded in "
-            f"{MANIFEST_NAME}; generate into an empty directory or remove them first"
+            f"{out} already holds files that no earlier generation recorded in {MANIFEST_NAME} "
+            f"(e.g. {os.path.relpath(foreign[0], root)}); generate into an empty directory or remove them first"
         )
+    return previous
+
+
+def _remove_stale(out: Path, previous: set[str], manifest: Manifest) -> None:
+    """Delete what an earlier, different generation left behind (e.g. later business dates)."""
+    root = str(out)
+    current = {os.path.join(root, f.file) for f in manifest.files}
+    current |= {os.path.join(root, f.control_file) for f in manifest.files}
+    for path in sorted(previous - current):
+        if os.path.exists(path):
+            os.unlink(path)
+        parent = os.path.dirname(path)
+        if os.path.isdir(parent) and not os.listdir(parent):
+            os.rmdir(parent)
 
 
 def _write(con: duckdb.DuckDBPyConnection, contract: Contract, dates: list[date], out: Path, manifest: Manifest,
-           prog: _Progress) -> None:
+           prog: _Progress, made_dirs: set[str]) -> None:
     src = source_table(contract.system, contract.extract)
     delivered = [d for d in dates if contract.delivered_on(d)]
     written = write_extract_days(con, contract, src, "biz_date", delivered, out / contract.system, order_by="_ord",
-                                 on_file=prog.file)
+                                 on_file=prog.file, made_dirs=made_dirs)
     decimals = [c for c in contract.columns if c.type == "decimal"]
     sums: dict[date, list[Decimal]] = {}
     if decimals:
@@ -136,10 +156,10 @@ def _write(con: duckdb.DuckDBPyConnection, contract: Contract, dates: list[date]
             text[col.name] = str(exact)
             totals[i] += exact
         rows += w.record_count
+        folder = f"{contract.system}/{day:%Y%m%d}"
         manifest.files.append(FileEntry(
             system=contract.system, extract=contract.extract, business_date=day.isoformat(),
-            file=w.path.relative_to(out).as_posix(),
-            control_file=w.path.with_name(w.control.file_name.rsplit(".", 1)[0] + ".flg").relative_to(out).as_posix(),
+            file=f"{folder}/{w.control.file_name}", control_file=f"{folder}/{control_name_for(w.control.file_name)}",
             rows=w.record_count, bytes=w.control.byte_size, md5=w.control.md5, sums=text,
         ))
     manifest.extracts[contract.key] = {

@@ -16,7 +16,7 @@ from crmwh.synth.reference import LEVEL_BRANCH, LEVEL_SUB, Branches
 RATINGS = ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"]
 RATING_D = RATINGS.index("D")
 # Annual probability of default by rating (drives loan delinquency).
-RATING_PD = np.array([0.0003, 0.0008, 0.002, 0.006, 0.015, 0.04, 0.12, 0.25, 0.4, 1.0])
+RATING_PD = np.array([0.0003, 0.001, 0.0025, 0.008, 0.02, 0.05, 0.15, 0.3, 0.45, 1.0])
 CORPORATE_SHARE = 0.05
 AFFLUENT_AUM = 200_000.0  # CNY: retail customers above this get a relationship manager
 NEW_CUSTOMERS_PER_YEAR = 0.10  # of the base, arriving during the horizon

@@ -94,14 +94,27 @@ def parse_defect(text: str) -> Defect:
     return Defect(kind, system, business_date)
 
 
-def choose_target(defect: Defect, contracts: ContractSet, dates: list[date]) -> tuple[Contract, date]:
-    """The extract and business date the defect hits."""
+# Kinds that rewrite rows need a file with at least this many of them.
+_ROWS_NEEDED = {"bad_rows": 3, "encoding_error": 1, "duplicate_key": 1, "orphan_foreign_key": 1}
+
+
+def choose_target(defect: Defect, contracts: ContractSet, dates: list[date],
+                  out: Path | None = None) -> tuple[Contract, date]:
+    """The extract and business date the defect hits: by default the last date the extract is delivered (with rows
+    enough for kinds that rewrite rows, when ``out`` is given to look at the control files)."""
     keys = [k for k in _PREFERENCE[defect.kind] if defect.system is None or k.startswith(defect.system + ".")]
     contract = contracts.get(keys[0])
     delivered = [d for d in dates if contract.delivered_on(d)]
     if defect.business_date is None:
         if not delivered:
             raise ValueError(f"defect {defect}: {contract.key} is never delivered in this horizon")
+        needed = _ROWS_NEEDED.get(defect.kind, 0)
+        if out is not None and needed:
+            for day in reversed(delivered):
+                control = out / contract.system / f"{day:%Y%m%d}" / contract.control_file_name(day)
+                if control.exists() and read_control_file(control).record_count >= needed:
+                    return contract, day
+            raise ValueError(f"defect {defect}: no {contract.key} file has {needed} row(s) to change")
         return contract, delivered[-1]
     if defect.business_date not in dates:
         raise ValueError(f"defect {defect}: {defect.business_date} is outside the generated business dates "
@@ -113,7 +126,7 @@ def choose_target(defect: Defect, contracts: ContractSet, dates: list[date]) -> 
 
 
 def apply_defect(defect: Defect, out: Path, contracts: ContractSet, dates: list[date]) -> dict[str, Any]:
-    contract, day = choose_target(defect, contracts, dates)
+    contract, day = choose_target(defect, contracts, dates, out)
     directory = out / contract.system / day.strftime("%Y%m%d")
     path = directory / contract.file_name(day)
     control = directory / control_name_for(path.name)
@@ -160,9 +173,14 @@ def _delim(contract: Contract) -> bytes:
 
 
 def _pick_rows(n: int, k: int) -> list[int]:
+    """Up to ``k`` distinct rows spread over ``n``: first, middle(s), last."""
     if n == 0:
         return []
     return sorted({min(n - 1, round(i * (n - 1) / max(k - 1, 1))) for i in range(k)})
+
+
+def _middle_row(n: int) -> int:
+    return n // 2
 
 
 def _set_field(contract: Contract, line: bytes, column: str, value: bytes) -> bytes:
@@ -249,7 +267,7 @@ def _encoding_error(contract: Contract, path: Path, control: Path, day: date) ->
     header, lines = _split(contract, path.read_bytes())
     if not lines:
         raise ValueError(f"{path.name}: has no rows to corrupt")
-    row = _pick_rows(len(lines), 3)[1]
+    row = _middle_row(len(lines))
     column = next(c.name for c in contract.columns if c.type == "string")
     bad = b"\xff\xfe" if contract.format.encoding == "gbk" else b"\xff"
     if contract.format.kind == "fixed_width":
@@ -331,7 +349,7 @@ def _orphan_foreign_key(contract: Contract, path: Path, control: Path, day: date
         raise ValueError(f"{path.name}: needs rows and a foreign key")
     fk = contract.foreign_keys[0]
     column = fk.columns[0]
-    row = _pick_rows(len(lines), 3)[1]
+    row = _middle_row(len(lines))
     col = contract.column(column)
     size = col.width or col.length or 10
     value = ("9" * size).encode()

@@ -286,7 +286,7 @@ def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         mean = inflow[owner] * share[owner] / np.maximum(rate[owner], 1e-9)
         return np.maximum(np.rint(mean * rng.lognormal(-sigma**2 / 2, sigma, len(owner)) * 100), 100)
 
-    quarter_end = cal.quarter_end_window(5)
+    quarter_end = cal.quarter_end_window(3)
     for mask, weights, sigma in ((flow & ~corp, w_ret, 0.6), (flow & corp, w_corp, 1.0)):
         counts = rng.poisson(np.where(mask, tri_rate * days, 0.0))
         owner, day = _sample_days(rng, counts, weights)
@@ -296,7 +296,7 @@ def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         is_corp = corp[owner]
         amount = credit_amount(owner, tri_share, tri_rate, sigma)
         # quarter-end window dressing (冲时点): corporate receipts swell in the last days of a quarter
-        amount = np.where(is_corp & quarter_end[day], amount * 2, amount)
+        amount = np.where(is_corp & quarter_end[day], amount * 1.3, amount)
         k = kind[owner]
         tt = np.where(k == K_WEALTH_OPEN, WMB, TRI)
         ch = np.where(is_corp, np.where(rng.random(n) < 0.9, NET, CTR),

@@ -204,7 +204,7 @@ def _opex(con: duckdb.DuckDBPyConnection, world: World) -> None:
             w = weights[driver][centre]
             per_centre = np.bincount(centre, minlength=n_cc)
             amount = budget * share * season * w / np.maximum(per_centre[centre], 1)
-            cents = np.rint(amount * 100 * rng.lognormal(-0.005, 0.1, len(day))).astype(np.int64)
+            cents = np.rint(amount * rng.lognormal(-0.005, 0.1, len(day))).astype(np.int64)  # income is in cents
             keep = cents > 0
             rows["day"].append(day[keep])
             rows["account"].append(np.full(int(keep.sum()), account, dtype=STR))

@@ -154,7 +154,7 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
             changed = new != rate[due]
             accounts.changes.add(rows[due][changed], a[changed], rate=new[changed])
 
-    pd = RATING_PD[customers.rating[cust]] * np.select([is_["L1001"], is_["L1002"]], [0.5, 2.0], 1.0)
+    pd = RATING_PD[customers.rating[cust]] * np.select([is_["L1001"], is_["L1002"], is_["L1003"]], [0.6, 2.5, 1.5], 1.0)
     pd = np.clip(pd, 0.0002, 0.5)
     lgd = np.clip(LGD_BY_COLLATERAL[collateral] + rng.uniform(-0.05, 0.05, n), 0.05, 0.9)
     contract_no = cat("JK", (2000 + (cal.to_dates64(open_day).astype("datetime64[Y]").astype(np.int64) - 30))
@@ -195,7 +195,7 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         too_few = (k0 < n_inst) & (due_day(k0 + 1) < 0)
         k0 = k0 + too_few
     k0 = np.where(open_day >= 0, 0, k0)
-    in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.6, 4 * book.pd))
+    in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.6, 5 * book.pd))
     m0 = np.where(in_arrears, rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 13, 16], size=n,
                                          p=[0.35, 0.15, 0.1, 0.1, 0.08, 0.06, 0.06, 0.05, 0.03, 0.02]), 0)
     m0 = np.minimum(m0, k0)

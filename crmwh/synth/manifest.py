@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class Manifest:
             "parameters": self.parameters,
             "totals": self.totals,
             "extracts": self.extracts,
-            "files": [asdict(f) for f in self.files],
+            "files": [dict(vars(f)) for f in self.files],
             "truth": self.truth,
             "defects": self.defects,
         }  # timings stay out: the manifest is as deterministic as the files
@@ -56,7 +56,7 @@ class Manifest:
     def write(self, out: Path) -> Path:
         path = out / MANIFEST_NAME
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path
 
