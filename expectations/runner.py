@@ -289,6 +289,7 @@ def _run(
     from expectations.data_docs import make_offline
 
     started = time.perf_counter()
+    warehouse = Path(warehouse).resolve()  # GX gets it as a URL, where a relative path would be read differently
     run_at = datetime.now(UTC).replace(tzinfo=None)
     run_id = run_id or new_run_id(run_at)
     contracts = load_contracts()
