@@ -160,7 +160,7 @@ def test_load_failure_rolls_back_everything(bank: Bank, before: Before, monkeypa
         sql = real(contract, *args, **kwargs)
         return sql.replace("FROM (", "FROM no_such_table, (") if contract.extract == "loans" else sql
 
-    monkeypatch.setattr("ingest.loader.insert_raw_sql", failing)
+    monkeypatch.setattr("ingest.attempt.insert_raw_sql", failing)
     report = bank.ingest()
     o = outcome(report, "core", D2)
     assert o.outcome == "REJECTED"
