@@ -166,8 +166,9 @@ def _delimited_copy_options(contract: Contract, header: bool) -> str:
 def _byte_length_sql(expr: str, encoding: str) -> str:
     if encoding == "utf-8":
         return f"strlen({expr})"
-    # GBK: ASCII is one byte, every other character it can encode is two.
-    return f"(length({expr}) + length(regexp_replace({expr}, '[[:ascii:]]', '', 'g')))"
+    # GBK: ASCII is one byte, every other character it can encode is two (the regex only runs on non-ASCII text).
+    return (f"CASE WHEN strlen({expr}) = length({expr}) THEN strlen({expr}) "
+            f"ELSE length({expr}) + length(regexp_replace({expr}, '[[:ascii:]]', '', 'g')) END")
 
 
 def _fixed_width_field_sql(col: Column, date_format: str) -> tuple[str, str]:

@@ -8,7 +8,8 @@ import numpy as np
 
 from crmwh.synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
 from crmwh.synth.customers import RATINGS
-from crmwh.synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day, time_order
+from crmwh.synth.daily import FIVE_CLASSES, EndOfDay, Segments, accruals, balance_rows, loan_days
+from crmwh.synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day
 from crmwh.synth.frame import NO_DAY, Cols, install_macros, register
 from crmwh.synth.ids import STR, text
 from crmwh.synth.loans import COLLATERAL_CODES, METHOD_CODES
@@ -134,8 +135,8 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, world: World) -> None:
 
 
 def _register_core_activity(con: duckdb.DuckDBPyConnection, world: World) -> None:
-    """Core transactions (deposit and wealth flows, loan disbursals and repayments), end-of-day balance changes and
-    the balance segments interest accrues on."""
+    """Core transactions (deposit and wealth flows, loan disbursals and repayments), the balance rows of ACCT_BAL,
+    the month's interest accruals and the daily loan snapshot."""
     cal, a, f, lb = world.cal, world.accounts, world.flows, world.loans
     rng = world.rng("events")
     loan_acct = lb.acct[lb.ev_loan]
@@ -147,79 +148,81 @@ def _register_core_activity(con: duckdb.DuckDBPyConnection, world: World) -> Non
     day = np.concatenate([f.day, lb.ev_day])
     sec = np.concatenate([f.sec, np.where(lb.ev_disbursal, rng.integers(9 * 3600, 16 * 3600, k),
                                           rng.integers(2 * 3600, 4 * 3600, k))])
-    txn_type = np.concatenate([f.txn_type, np.where(lb.ev_disbursal, LDS, LRP)])
-    channel = np.concatenate([f.channel, np.where(lb.ev_disbursal, lds_channel, NET)])
-    credit = np.concatenate([f.credit, ~lb.ev_disbursal])
-    amount = np.concatenate([f.amount, lb.ev_amount])
-    fee = np.concatenate([f.fee, np.zeros(k, dtype=np.int64)])
-    counterparty = np.concatenate([f.counterparty, np.full(k, -1)])
     reversal_of = np.concatenate([f.reversal_of, np.full(k, -1)])
     # transaction ids: the business date and a sequence in time order within the day
     order = np.argsort(((day + 1024) * 86400 + sec) * (len(a) + 1) + acct, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     first_of_day = np.searchsorted(day[order], np.arange(cal.days))
-    seq = rank - first_of_day[day]
-    txn_id = cal.yyyymmdd[day] * 10**10 + 1_000_000_000 + seq
-    original = np.where(reversal_of >= 0, txn_id[np.maximum(reversal_of, 0)], -1)
+    txn_id = cal.yyyymmdd[day] * 10**10 + 1_000_000_000 + rank - first_of_day[day]
     register(con, "txn_t", {
-        "acct": acct, "day": day, "sec": sec, "txn_id": txn_id, "original_id": original,
-        "txn_type": text(TXN_TYPES)[txn_type], "channel": text(CHANNELS)[channel], "credit": credit,
-        "amount": amount, "fee": fee, "counterparty": counterparty, "reversal": reversal_of >= 0,
+        "acct": acct.astype(np.int32), "day": day.astype(np.int32), "sec": sec.astype(np.int32), "txn_id": txn_id,
+        "original_id": np.where(reversal_of >= 0, txn_id[np.maximum(reversal_of, 0)], -1),
+        "txn_type": np.concatenate([f.txn_type, np.where(lb.ev_disbursal, LDS, LRP)]).astype(np.int8),
+        "channel": np.concatenate([f.channel, np.where(lb.ev_disbursal, lds_channel, NET)]).astype(np.int8),
+        "credit": np.concatenate([f.credit, ~lb.ev_disbursal]),
+        "amount": np.concatenate([f.amount, lb.ev_amount]),
+        "fee": np.concatenate([f.fee, np.zeros(k, dtype=np.int64)]),
+        "counterparty": np.concatenate([f.counterparty, np.full(k, -1)]).astype(np.int32),
+        "reversal": reversal_of >= 0,
     })
     register(con, "parties_t", {"idx": np.arange(len(world.parties.names)), "name": world.parties.names})
 
-    # end-of-day balances: the day before the horizon, then each change
+    # end-of-day balances: the day before the horizon for accounts already open, then each change
     real = ~f.paired
     fa, fd, fb = end_of_day(f.acct[real], f.day[real], f.sec[real], f.balance[real], f.initial)
-    la, ld, lbal = end_of_day(loan_acct, lb.ev_day, np.zeros(k, dtype=np.int64), lb.ev_balance,
-                              _loan_initial(world))
+    loan_initial = np.zeros(len(a), dtype=np.int64)
+    loan_initial[lb.acct] = lb.initial_outstanding
+    la, ld, lbal = end_of_day(loan_acct, lb.ev_day, np.zeros(k, dtype=np.int64), lb.ev_balance, loan_initial)
     existing = np.flatnonzero(a.open_day < 0)
-    initial = np.where(a.kind == K_LOAN, _loan_initial(world), f.initial)
-    register(con, "eod_t", {
-        "acct": np.concatenate([existing, fa, la]),
-        "day": np.concatenate([np.full(len(existing), -1), fd, ld]),
-        "bal": np.concatenate([initial[existing], fb, lbal]),
+    initial = np.where(a.kind == K_LOAN, loan_initial, f.initial)
+    eod = EndOfDay(acct=np.concatenate([existing, fa, la]), day=np.concatenate([np.full(len(existing), -1), fd, ld]),
+                   bal=np.concatenate([initial[existing], fb, lbal]))
+    b_acct, b_day, b_bal = balance_rows(cal, eod, a.open_day, a.close_day)
+    register(con, "bal_rows_t", {"acct": b_acct.astype(np.int32), "day": b_day.astype(np.int32), "bal": b_bal})
+
+    rates = con.execute("SELECT acct, day, rate FROM rate_chg_t").fetchnumpy()
+    r_acct, r_day, r_rate = (np.asarray(rates[c], dtype=np.int64) for c in ("acct", "day", "rate"))
+    _register_accruals(con, world, eod, r_acct, r_day, r_rate)
+    days = loan_days(lb.seg_loan, lb.seg_from, lb.seg_to, lb.seg_outstanding, lb.seg_arrears, lb.seg_due_day,
+                     lb.seg_defaulted_before, np.rint(lb.pd * 1e6).astype(np.int64),
+                     np.rint(lb.lgd * 1e6).astype(np.int64), lb.acct, r_acct, r_day, r_rate)
+    register(con, "loan_day_t", {
+        "loan": days.loan.astype(np.int32), "day": days.day.astype(np.int32), "outstanding": days.outstanding,
+        "dpd": days.dpd.astype(np.int32), "five_class": days.five_class.astype(np.int8),
+        "pd": days.pd_ppm.astype(np.int32), "lgd": days.lgd_ppm.astype(np.int32), "rate": days.rate.astype(np.int32),
     })
-    _register_accrual_segments(con, world, np.concatenate([existing, fa]),
-                               np.concatenate([np.full(len(existing), -1), fd]),
-                               np.concatenate([initial[existing], fb]))
 
 
-def _loan_initial(world: World) -> np.ndarray:
-    out = np.zeros(len(world.accounts), dtype=np.int64)
-    out[world.loans.acct] = world.loans.initial_outstanding
-    return out
-
-
-def _register_accrual_segments(con: duckdb.DuckDBPyConnection, world: World, acct: np.ndarray, day: np.ndarray,
-                               bal: np.ndarray) -> None:
-    """Balance held over [from_day, to_day), whether it earns/costs interest. Deposits from their end-of-day
-    changes; loans from their state segments, stopping accrual after 90 days past due."""
+def _register_accruals(con: duckdb.DuckDBPyConnection, world: World, eod: EndOfDay, r_acct: np.ndarray,
+                       r_day: np.ndarray, r_rate: np.ndarray) -> None:
+    """Deposits accrue on their end-of-day balances; loans on their outstanding principal until 90 days past due
+    (after that they are non-accrual, 非应计)."""
     cal, a, lb = world.cal, world.accounts, world.loans
-    deposit = a.kind[acct] != K_LOAN
-    acct, day, bal = acct[deposit], day[deposit], bal[deposit]
-    order = time_order(acct, day, np.zeros(len(acct), dtype=np.int64))
-    acct, day, bal = acct[order], day[order], bal[order]
-    last = np.append(acct[1:] != acct[:-1], True)
-    nxt = np.where(last, np.minimum(a.close_day[acct], cal.days), np.roll(day, -1))
-    frm = np.maximum(day, 0)
-    to = np.minimum(nxt, np.minimum(a.close_day[acct], cal.days))
-    keep = to > frm
-    d_acct, d_from, d_to, d_bal = acct[keep], frm[keep], to[keep], bal[keep]
-    # loans: split each segment at 91 days past the oldest unpaid due date
+    dep = a.kind[eod.acct] != K_LOAN
+    acct, day, bal = eod.acct[dep], eod.day[dep], eod.bal[dep]
+    last = np.append(acct[1:] != acct[:-1], True)  # eod is sorted by account and day
+    close = np.minimum(a.close_day[acct], cal.days)
+    end = np.minimum(np.where(last, close, np.roll(day, -1)), close)
     stop = np.where(lb.seg_arrears > 0, lb.seg_due_day + 91, NO_DAY)
-    l_acct = lb.acct[lb.seg_loan]
     acc_to = np.clip(stop, lb.seg_from, lb.seg_to)
-    register(con, "bal_seg_t", {
-        "acct": np.concatenate([d_acct, l_acct, l_acct]),
-        "from_day": np.concatenate([d_from, lb.seg_from, acc_to]),
-        "to_day": np.concatenate([d_to, acc_to, lb.seg_to]),
-        "bal": np.concatenate([d_bal, lb.seg_outstanding, lb.seg_outstanding]),
-        "accruing": np.concatenate([np.ones(len(d_acct), dtype=bool), np.ones(len(l_acct), dtype=bool),
-                                    np.zeros(len(l_acct), dtype=bool)]),
+    seg = Segments(
+        acct=np.concatenate([acct, lb.acct[lb.seg_loan]]),
+        start=np.concatenate([np.maximum(day, 0), lb.seg_from]),
+        end=np.concatenate([end, acc_to]),
+        bal=np.concatenate([bal, lb.seg_outstanding]),
+        accruing=np.ones(len(acct) + len(lb.seg_loan), dtype=bool),
+    )
+    x_acct, x_month, x_cents, x_days = accruals(cal, seg, r_acct, r_day, r_rate)
+    line = np.array([p.line for p in PRODUCTS])[a.product[x_acct]]
+    month_end = cal.month_last_day[x_month]
+    keep = np.isin(line, ["DEPOSIT", "LOAN"]) & cal.month_end[month_end] & (x_days > 0)
+    first = cal.day_index(cal.dates[cal.month_first_day].astype("datetime64[M]").astype("datetime64[D]"))
+    register(con, "accrued_t", {
+        "acct": x_acct[keep].astype(np.int32), "month_id": x_month[keep].astype(np.int32),
+        "day": month_end[keep].astype(np.int32), "first_of_month": first[x_month[keep]].astype(np.int32),
+        "accrued": x_cents[keep], "accrual_days": x_days[keep].astype(np.int32),
     })
-    con.execute("DELETE FROM bal_seg_t WHERE to_day <= from_day")
 
 
 def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
@@ -248,7 +251,7 @@ def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
     register(con, "ctxn_t", {
         "card": cs.t_card, "day": cs.t_day, "sec": cs.t_sec,
         "txn_id": cal.yyyymmdd[cs.t_day] * 10**10 + 5_000_000_000 + seq,
-        "txn_type": text(CARD_TYPES)[cs.t_type], "channel": text(CARD_CHANNELS)[cs.t_channel],
+        "txn_type": cs.t_type.astype(np.int8), "channel": cs.t_channel.astype(np.int8),
         "merchant": cs.t_merchant, "amount": cs.t_amount, "interchange": cs.t_interchange,
         "installments": cs.t_installments, "reversal": cs.t_reversal,
     })
@@ -278,13 +281,12 @@ def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
 # --- the extract tables ---------------------------------------------------------------------------------------------
 def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
     days = world.cal.days
-    month_end_where = "SELECT day FROM days_t WHERE month_end"
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'branches')} AS
         SELECT b.branch_code, b.branch_name, b.branch_level, b.parent_branch_code, b.city,
                d(b.open_day) AS open_date, CAST(NULL AS DATE) AS close_date, 'A' AS status,
                d(t.day) AS biz_date, b.idx AS _ord
-        FROM days_t t CROSS JOIN branches_t b ORDER BY t.day, b.idx
+        FROM days_t t CROSS JOIN branches_t b
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'products')} AS
@@ -292,75 +294,57 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                p.customer_type, p.is_term, nullif(p.term_months, -1) AS term_months,
                r(p.base_rate - CASE WHEN p.follows_cut THEN c.cut ELSE 0 END) AS base_rate,
                p.gl_interest_account, p.gl_fee_account, d(t.day) AS biz_date, p.idx AS _ord
-        FROM days_t t JOIN cut_t c ON c.day = t.day CROSS JOIN products_t p ORDER BY t.day, p.idx
+        FROM days_t t JOIN cut_t c ON c.day = t.day CROSS JOIN products_t p
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'relationship_managers')} AS
         SELECT m.rm_id, m.rm_name, m.branch_code, m.rm_type, m.rm_grade, d(m.hire_day) AS hire_date,
                CASE WHEN m.leave_day <= t.day THEN d(m.leave_day) END AS leave_date,
                CASE WHEN m.leave_day <= t.day THEN 'L' ELSE 'A' END AS status, d(t.day) AS biz_date, m.idx AS _ord
-        FROM days_t t JOIN rm_t m ON m.hire_day <= t.day ORDER BY t.day, m.idx
+        FROM days_t t JOIN rm_t m ON m.hire_day <= t.day
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'ftp_curve')} AS
         SELECT d(day) AS curve_date, tenor, term_months, r(rate) AS ftp_rate, d(day) AS biz_date,
                term_months AS _ord
-        FROM ftp_t ORDER BY day, term_months
+        FROM ftp_t
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'exchange_rates')} AS
         SELECT d(day) AS rate_date, currency, CAST(CAST(rate AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(12,6))
                    AS cny_per_unit,
                d(day) AS biz_date, list_position({_sql_list(CURRENCIES)}, currency) AS _ord
-        FROM fx_t ORDER BY day, _ord
+        FROM fx_t
     """)
     _customers_sql(con, days)
     _accounts_sql(con, days)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'balances')} AS
-        WITH wanted AS (
-            SELECT idx AS acct, 0 AS day FROM acct_t WHERE open_day <= 0 AND close_day > 0
-            UNION SELECT acct, day FROM eod_t WHERE day >= 0
-            UNION SELECT a.idx, m.day FROM acct_t a JOIN ({month_end_where}) m
-                  ON a.open_day <= m.day AND m.day < a.close_day
-        )
-        SELECT a.account_no, d(w.day) AS balance_date, a.currency, m(e.bal) AS balance, d(w.day) AS biz_date,
-               w.acct AS _ord
-        FROM wanted w ASOF JOIN eod_t e ON e.acct = w.acct AND w.day >= e.day
-        JOIN acct_t a ON a.idx = w.acct
-        ORDER BY w.day, w.acct
+        SELECT a.account_no, d(b.day) AS balance_date, a.currency, m(b.bal) AS balance, d(b.day) AS biz_date,
+               b.acct AS _ord
+        FROM bal_rows_t b JOIN acct_t a ON a.idx = b.acct
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'transactions')} AS
         SELECT CAST(t.txn_id AS VARCHAR) AS txn_id, a.account_no, d(t.day) AS txn_date,
                substr(CAST(1000000 + (t.sec // 3600) * 10000 + (t.sec // 60 % 60) * 100 + t.sec % 60 AS VARCHAR), 2)
                    AS txn_time,
-               t.txn_type, t.channel, CASE WHEN t.credit THEN 'C' ELSE 'D' END AS dr_cr_flag, m(t.amount) AS amount,
+               {_sql_list(TXN_TYPES)}[t.txn_type + 1] AS txn_type, {_sql_list(CHANNELS)}[t.channel + 1] AS channel,
+               CASE WHEN t.credit THEN 'C' ELSE 'D' END AS dr_cr_flag, m(t.amount) AS amount,
                a.currency, m(t.fee) AS fee_amount, CASE WHEN t.reversal THEN 'Y' ELSE 'N' END AS reversal_flag,
                CASE WHEN t.original_id >= 0 THEN CAST(t.original_id AS VARCHAR) END AS original_txn_id,
                p.name AS counterparty_name, d(t.day) AS biz_date, t.txn_id AS _ord
         FROM txn_t t JOIN acct_t a ON a.idx = t.acct LEFT JOIN parties_t p ON p.idx = t.counterparty
-        ORDER BY t.txn_id
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'loans')} AS
         SELECT a.account_no AS loan_account_no, l.contract_no, a.cif_no, m(l.principal) AS principal_amount,
-               m(s.outstanding) AS outstanding_principal, m(l.credit_limit) AS credit_limit,
-               r(rc.rate) AS interest_rate, l.repayment_method, l.collateral_type,
-               CASE WHEN x.dpd > 360 THEN '损失' WHEN x.dpd > 180 THEN '可疑' WHEN x.dpd > 90 THEN '次级'
-                    WHEN x.dpd > 0 OR s.defaulted_before THEN '关注' ELSE '正常' END AS five_class,
-               x.dpd AS days_past_due,
-               r(CASE WHEN x.dpd > 90 THEN 1000000 WHEN x.dpd > 0 OR s.defaulted_before
-                      THEN greatest(120000, least(5 * l.pd_ppm, 600000)) ELSE l.pd_ppm END) AS pd,
-               r(least(950000, l.lgd_ppm + CASE WHEN x.dpd > 360 THEN 300000 WHEN x.dpd > 180 THEN 150000
-                                              WHEN x.dpd > 90 THEN 50000 ELSE 0 END)) AS lgd,
-               d(l.maturity_day) AS maturity_date, d(x.day) AS as_of_date, d(x.day) AS biz_date, l.acct AS _ord
-        FROM loan_seg_t s JOIN loan_t l ON l.idx = s.loan JOIN acct_t a ON a.idx = l.acct,
-             LATERAL (SELECT t.range AS day, CASE WHEN s.arrears > 0 THEN greatest(t.range - s.due_day, 0)
-                                                  ELSE 0 END AS dpd
-                      FROM range(s.from_day, s.to_day) t) x
-        ASOF JOIN rate_chg_t rc ON rc.acct = l.acct AND x.day >= rc.day
-        ORDER BY x.day, l.acct
+               m(x.outstanding) AS outstanding_principal, m(l.credit_limit) AS credit_limit,
+               r(x.rate) AS interest_rate, l.repayment_method, l.collateral_type,
+               {_sql_list(FIVE_CLASSES)}[x.five_class + 1] AS five_class, x.dpd AS days_past_due, r(x.pd) AS pd,
+               r(x.lgd) AS lgd, d(l.maturity_day) AS maturity_date, d(x.day) AS as_of_date, d(x.day) AS biz_date,
+               l.acct AS _ord
+        FROM loan_day_t x JOIN loan_t l ON l.idx = x.loan JOIN acct_t a ON a.idx = l.acct
     """)
     _accruals_sql(con, days)
     _cards_sql(con, days)
@@ -396,7 +380,6 @@ def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
         ASOF LEFT JOIN (SELECT cust, day, mobile FROM cust_chg_t WHERE mobile IS NOT NULL) mb
             ON mb.cust = v.cust AND v.day >= mb.day
         LEFT JOIN rm_t rm ON rm.idx = coalesce(r1.rm, c.rm_idx)
-        ORDER BY v.day, v.cust
     """)
 
 
@@ -426,54 +409,15 @@ def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
             ON mt.acct = v.acct AND v.day >= mt.day
         ASOF LEFT JOIN (SELECT acct, day, status FROM acct_chg_t WHERE status IS NOT NULL) st
             ON st.acct = v.acct AND v.day >= st.day
-        ORDER BY v.day, v.acct
     """)
 
 
 def _accruals_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
-    """Interest accrued per account and month (ACT/360 on end-of-day balances, rounded half up to the cent)."""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE accrual_t AS
-        WITH spans AS (SELECT acct, min(from_day) AS lo, max(to_day) AS hi FROM bal_seg_t GROUP BY acct),
-        cuts AS (
-            SELECT acct, from_day AS day FROM bal_seg_t
-            UNION SELECT acct, day FROM rate_chg_t WHERE day >= 0 AND day < {days}
-            UNION SELECT s.acct, m.first_day FROM spans s JOIN months_t m ON m.first_day > s.lo AND m.first_day < s.hi
-        ),
-        pieces AS (
-            SELECT acct, day, coalesce(lead(day) OVER (PARTITION BY acct ORDER BY day), {days}) AS nxt FROM cuts
-        ),
-        priced AS (
-            SELECT p.acct, p.day, least(p.nxt, b.to_day) - p.day AS n_days, b.bal, rc.rate, b.accruing
-            FROM pieces p
-            ASOF JOIN bal_seg_t b ON b.acct = p.acct AND p.day >= b.from_day
-            ASOF JOIN rate_chg_t rc ON rc.acct = p.acct AND p.day >= rc.day
-            WHERE p.day < b.to_day
-        )
-        SELECT pr.acct, t.month_id,
-               CAST(sum(CAST(pr.bal AS HUGEINT) * pr.rate * pr.n_days) FILTER (WHERE pr.accruing) AS HUGEINT)
-                   AS bal_rate_days,
-               sum(pr.n_days) FILTER (WHERE pr.accruing) AS accrual_days
-        FROM priced pr JOIN days_t t ON t.day = pr.day
-        GROUP BY pr.acct, t.month_id
-    """)
-    # accrued interest in cents, rounded half up (balances are never negative)
-    con.execute("""
-        CREATE OR REPLACE TABLE accrued_t AS
-        SELECT x.acct, x.month_id, me.last_day AS day, dm.first_of_month,
-               CAST((coalesce(x.bal_rate_days, 0) + 180000000) // 360000000 AS BIGINT) AS accrued, x.accrual_days
-        FROM accrual_t x JOIN acct_t a ON a.idx = x.acct JOIN products_t p ON p.idx = a.product
-        JOIN months_t me ON me.month_id = x.month_id
-        JOIN days_t dm ON dm.day = me.first_day
-        JOIN days_t de ON de.day = me.last_day AND de.month_end
-        WHERE p.product_line IN ('DEPOSIT', 'LOAN') AND x.accrual_days > 0
-    """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'interest_accruals')} AS
         SELECT a.account_no, d(x.first_of_month) AS accrual_month, a.currency, m(x.accrued) AS accrued_interest,
                x.accrual_days, p.gl_interest_account AS gl_account, d(x.day) AS biz_date, x.acct AS _ord
         FROM accrued_t x JOIN acct_t a ON a.idx = x.acct JOIN products_t p ON p.idx = a.product
-        ORDER BY x.day, x.acct
     """)
 
 
@@ -502,18 +446,18 @@ def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
             ON ex.card = v.card AND v.day >= ex.day
         ASOF LEFT JOIN (SELECT card, day, status FROM card_chg_t WHERE status IS NOT NULL) st
             ON st.card = v.card AND v.day >= st.day
-        ORDER BY v.day, v.card
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('cards', 'card_transactions')} AS
         SELECT CAST(t.txn_id AS VARCHAR) AS card_txn_id, c.card_no, d(t.day) AS txn_date,
                substr(CAST(1000000 + (t.sec // 3600) * 10000 + (t.sec // 60 % 60) * 100 + t.sec % 60 AS VARCHAR), 2)
                    AS txn_time,
-               t.txn_type, t.channel, mt.mcc, mt.name AS merchant_name, m(t.amount) AS amount, 'CNY' AS currency,
+               {_sql_list(CARD_TYPES)}[t.txn_type + 1] AS txn_type,
+               {_sql_list(CARD_CHANNELS)}[t.channel + 1] AS channel,
+               mt.mcc, mt.name AS merchant_name, m(t.amount) AS amount, 'CNY' AS currency,
                m(t.interchange) AS interchange_fee, nullif(t.installments, 0) AS installment_months,
                CASE WHEN t.reversal THEN 'Y' ELSE 'N' END AS reversal_flag, d(t.day) AS biz_date, t.txn_id AS _ord
         FROM ctxn_t t JOIN card_t c ON c.idx = t.card LEFT JOIN merchant_t mt ON mt.idx = t.merchant
-        ORDER BY t.txn_id
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('cards', 'card_statements')} AS
@@ -523,7 +467,6 @@ def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
                m(s.minimum) AS minimum_payment, m(s.revolving) AS revolving_balance, s.dpd AS days_past_due,
                d(s.day) AS biz_date, s.card AS _ord
         FROM stmt_t s JOIN card_t c ON c.idx = s.card
-        ORDER BY s.day, s.card
     """)
 
 

@@ -208,14 +208,15 @@ def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, a
             move: int, value: np.ndarray, fee_class: np.ndarray | int = FEE_NONE,
             counterparty: np.ndarray | int = -1, sec: np.ndarray | None = None) -> None:
         n = len(owner)
-        tt = np.broadcast_to(np.asarray(txn_type, dtype=np.int64), (n,)).copy()
-        ch = np.broadcast_to(np.asarray(channel, dtype=np.int64), (n,)).copy()
+        # compact dtypes: these arrays are the largest of the run and every pass over them costs
+        ch = np.broadcast_to(np.asarray(channel, dtype=np.int8), (n,)).copy()
         parts.append(Events(
-            acct=owner.astype(np.int64), day=day.astype(np.int64),
-            sec=_secs(rng, ch, corp[owner]) if sec is None else sec.astype(np.int64),
-            txn_type=tt, channel=ch, move=np.full(n, move, dtype=np.int64), value=value.astype(np.int64),
-            fee_class=np.broadcast_to(np.asarray(fee_class, dtype=np.int64), (n,)).copy(),
-            counterparty=np.broadcast_to(np.asarray(counterparty, dtype=np.int64), (n,)).copy(),
+            acct=owner.astype(np.int32), day=day.astype(np.int32),
+            sec=(_secs(rng, ch, corp[owner]) if sec is None else sec).astype(np.int32),
+            txn_type=np.broadcast_to(np.asarray(txn_type, dtype=np.int8), (n,)).copy(), channel=ch,
+            move=np.full(n, move, dtype=np.int8), value=value.astype(np.int64),
+            fee_class=np.broadcast_to(np.asarray(fee_class, dtype=np.int8), (n,)).copy(),
+            counterparty=np.broadcast_to(np.asarray(counterparty, dtype=np.int32), (n,)).copy(),
         ))
 
     def in_window(owner: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -464,7 +465,8 @@ def scan_balances(acct: np.ndarray, move: np.ndarray, value: np.ndarray, fee_cla
 
 def time_order(acct: np.ndarray, day: np.ndarray, sec: np.ndarray, last: np.ndarray | None = None) -> np.ndarray:
     """Permutation sorting events by account, day, second (and ``last`` after the rest of its second)."""
-    key = (acct.astype(np.int64) * (1 << 20) + (day + 1024)) * 86400 * 2 + sec * 2
+    key = (acct.astype(np.int64) * (1 << 20) + (day.astype(np.int64) + 1024)) * 86400 * 2
+    key += sec.astype(np.int64) * 2
     if last is not None:
         key = key + last
     return np.argsort(key, kind="stable")

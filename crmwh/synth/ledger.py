@@ -16,7 +16,9 @@ import duckdb
 import numpy as np
 
 from crmwh.synth.calendar import Calendar
+from crmwh.synth.cards import AFE, CFE, IFE, INT
 from crmwh.synth.extracts import source_table
+from crmwh.synth.flows import FEE
 from crmwh.synth.frame import register
 from crmwh.synth.ids import STR, text
 from crmwh.synth.reference import LEVEL_BRANCH, LEVEL_HO, LEVEL_REGION, LEVEL_SUB, Branches, CostCentres
@@ -82,13 +84,13 @@ def build_ledger_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('accounting', 'chart_of_accounts')} AS
         SELECT c.*, d(t.day) AS biz_date, row_number() OVER (PARTITION BY t.day ORDER BY c.account_code) AS _ord
-        FROM days_t t CROSS JOIN chart_t c ORDER BY t.day, c.account_code
+        FROM days_t t CROSS JOIN chart_t c
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('accounting', 'cost_centres')} AS
         SELECT c.cost_centre_code, c.cost_centre_name, c.branch_code, c.department_code, c.cost_centre_type,
                d(t.day) AS biz_date, c.idx AS _ord
-        FROM days_t t CROSS JOIN cc_t c ORDER BY t.day, c.idx
+        FROM days_t t CROSS JOIN cc_t c
     """)
     card_centre = int(np.flatnonzero(world.cost_centres.department == "CARD")[0])
     # income postings: (day, kind, account, cost centre, CNY cents, debit account)
@@ -111,20 +113,20 @@ def build_ledger_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
             SELECT t.day, p.gl_fee_account AS account, ac.cc,
                    coalesce(CASE WHEN p.product_line = 'WEALTH' THEN NULL ELSE p.gl_balance_account END, '201101')
                        AS debit_account,
-                   sum((CAST(t.fee + CASE WHEN t.txn_type = 'FEE' THEN t.amount ELSE 0 END AS HUGEINT) * fx.rate
+                   sum((CAST(t.fee + CASE WHEN t.txn_type = {FEE} THEN t.amount ELSE 0 END AS HUGEINT) * fx.rate
                         + 500000) // 1000000) AS cents
             FROM txn_t t JOIN acct_t a ON a.idx = t.acct JOIN acct_cc ac ON ac.acct = t.acct
             JOIN products_t p ON p.idx = a.product
             JOIN fx_t fx ON fx.day = t.day AND fx.currency = a.currency
-            WHERE t.fee > 0 OR t.txn_type = 'FEE'
+            WHERE t.fee > 0 OR t.txn_type = {FEE}
             GROUP BY ALL
         ),
         card AS (
             SELECT day,
                    sum(CASE WHEN reversal THEN -interchange ELSE interchange END) AS interchange,
-                   sum(amount) FILTER (WHERE txn_type IN ('AFE', 'CFE')) AS card_fees,
-                   sum(amount) FILTER (WHERE txn_type = 'IFE') AS installment_fees,
-                   sum(amount) FILTER (WHERE txn_type = 'INT') AS card_interest
+                   sum(amount) FILTER (WHERE txn_type IN ({AFE}, {CFE})) AS card_fees,
+                   sum(amount) FILTER (WHERE txn_type = {IFE}) AS installment_fees,
+                   sum(amount) FILTER (WHERE txn_type = {INT}) AS card_interest
             FROM ctxn_t GROUP BY day
         )
         SELECT day, 1 AS kind, account, cc, CAST(cents AS BIGINT) AS cents,
@@ -170,7 +172,6 @@ def build_ledger_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                cc.cost_centre_code, 'CNY' AS currency, CASE WHEN l.leg = 1 THEN 'D' ELSE 'C' END AS dr_cr_flag,
                m(l.cents) AS amount, l.narrative AS description, d(l.day) AS biz_date, l.seq * 2 + l.leg AS _ord
         FROM legs l JOIN cc_t cc ON cc.idx = l.cc JOIN days_t t ON t.day = l.day
-        ORDER BY l.day, _ord
     """)
 
 

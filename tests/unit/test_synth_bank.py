@@ -72,9 +72,10 @@ def _records(contract: Contract, data: bytes) -> list[list[str | None]]:
     lines = text.split("\n")[:-1] if text else []
     rows: list[list[str | None]] = []
     if fmt.kind == "fixed_width":
+        width = contract.record_width
         for line in lines:
             raw = line.encode(fmt.python_encoding)
-            assert len(raw) == contract.record_width
+            assert len(raw) == width
             rows.append([raw[c.start - 1 : c.start - 1 + c.width].decode(fmt.python_encoding).rstrip() or None
                          for c in contract.columns])  # type: ignore[operator]
         return rows
@@ -90,14 +91,17 @@ def _records(contract: Contract, data: bytes) -> list[list[str | None]]:
 
 
 @pytest.fixture(scope="module")
-def db(year: tuple[Path, dict[str, Any]]) -> duckdb.DuckDBPyConnection:
+def db(year: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     """Every file of the year read back by the test's own reader (control file, size, MD5 and count checked on the
     way): per extract a text table ``raw_<extract>`` (contract columns and ``_file``), a typed table ``<extract>``,
     and for master data ``<extract>_now``, the latest version of each record."""
     out, manifest = year
+    scratch = tmp_path_factory.mktemp("decoded")
     con = duckdb.connect()
-    by_extract: dict[str, list[list[str | None]]] = defaultdict(list)
-    for entry in manifest["files"]:
+    texts: dict[str, list[str]] = defaultdict(list)
+    fixed: dict[str, list[list[str | None]]] = defaultdict(list)
+    files = []
+    for fid, entry in enumerate(manifest["files"]):
         contract = CONTRACTS.get(f"{entry['system']}.{entry['extract']}")
         path = out / entry["file"]
         data = path.read_bytes()
@@ -106,14 +110,41 @@ def db(year: tuple[Path, dict[str, Any]]) -> duckdb.DuckDBPyConnection:
         assert control.business_date.isoformat() == entry["business_date"]
         assert control.byte_size == len(data) == entry["bytes"]
         assert control.md5 == hashlib.md5(data).hexdigest() == entry["md5"]
-        rows = _records(contract, data)
-        assert control.record_count == len(rows) == entry["rows"]
-        by_extract[contract.key] += [[*row, entry["file"]] for row in rows]
+        files.append((fid, entry["file"]))
+        fmt = contract.format
+        if fmt.kind == "fixed_width":
+            rows = _records(contract, data)
+            fixed[contract.key] += [[str(fid), *row] for row in rows]
+            assert control.record_count == len(rows) == entry["rows"]
+            continue
+        text = data.decode(fmt.python_encoding)  # raises if not valid GBK / UTF-8
+        if fmt.header:
+            header = fmt.delimiter.join(contract.column_names) + "\n"  # type: ignore[union-attr]
+            assert text.startswith(header)
+            text = text[len(header):]
+        assert text == "" or text.endswith("\n")
+        assert '"' not in text  # nothing needed quoting
+        assert control.record_count == text.count("\n") == entry["rows"]
+        if text:
+            prefix = f"{fid}{fmt.delimiter}"
+            texts[contract.key].append(prefix + text[:-1].replace("\n", "\n" + prefix) + "\n")
+    con.execute("CREATE TABLE files (fid BIGINT, file VARCHAR)")
+    con.executemany("INSERT INTO files VALUES (?, ?)", files)
     for contract in CONTRACTS.contracts:
-        frame = pd.DataFrame(by_extract[contract.key], columns=[*contract.column_names, "_file"], dtype=object)
-        con.register("frame", frame)
-        con.execute(f"CREATE TABLE raw_{contract.extract} AS SELECT * FROM frame")
-        con.unregister("frame")
+        if contract.format.kind == "fixed_width":
+            frame = pd.DataFrame(fixed[contract.key], columns=["fid", *contract.column_names], dtype=object)
+            con.register("frame", frame)
+            source = "frame"
+        else:
+            combined = scratch / f"{contract.extract}.txt"
+            combined.write_text("".join(texts[contract.key]), encoding="utf-8")
+            columns = ", ".join(["'fid': 'VARCHAR'", *(f"'{c}': 'VARCHAR'" for c in contract.column_names)])
+            source = (f"read_csv('{combined}', delim='{contract.format.delimiter}', header=false, quote='', "
+                      f"escape='', columns={{{columns}}}, strict_mode=true)")
+        con.execute(f"CREATE TABLE raw_{contract.extract} AS SELECT r.* EXCLUDE (fid), f.file AS _file "
+                    f"FROM {source} r JOIN files f ON f.fid = CAST(r.fid AS BIGINT)")
+        if source == "frame":
+            con.unregister("frame")
         casts = []
         for c in contract.columns:
             if c.type == "date":
