@@ -226,7 +226,8 @@ def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig, sl
     if kind in ("range", "plausible"):
         severity = Severity.CRITICAL if kind == "range" else Severity.WARNING
         bounds = cfg.raw.ranges[contract.key][detail][severity]
-        value = bounds.min - 1 if bounds.min is not None else bounds.max + 1  # type: ignore[operator]
+        # above a maximum where there is one: under a warning minimum could also cross a critical one
+        value = bounds.max + 1 if bounds.max is not None else bounds.min - 1  # type: ignore[operator]
         return [f'UPDATE {table} SET "{detail}" = {value} WHERE {row}']
     if kind == "date":
         if detail in cfg.raw.dates_equal_business_date.get(contract.key, ()):

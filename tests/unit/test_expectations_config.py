@@ -36,8 +36,9 @@ def test_every_contract_rule_becomes_an_expectation() -> None:
 
 def test_amounts_are_exact_decimals() -> None:
     cfg = load_config(contracts=CONTRACTS)
-    bounds = cfg.raw.ranges["core.transactions"]["amount"][Severity.CRITICAL]
-    assert bounds.min == Decimal("0.01") and isinstance(bounds.min, Decimal)
+    ranges = cfg.raw.ranges["core.transactions"]["amount"]
+    assert ranges[Severity.CRITICAL].min == Decimal("0")  # the direction is in dr_cr_flag: negative is impossible
+    assert ranges[Severity.WARNING].min == Decimal("0.01") and isinstance(ranges[Severity.WARNING].min, Decimal)
     assert cfg.marts.amount_tolerance == Decimal("0.01")
     assert cfg.marts.operating_expense_prefixes == ("6601",)
     assert cfg.marts.code_lists[("dim_customer", "aum_tier_code")] == ("MASS", "PRIVATE", "VIP", "WEALTH")
