@@ -16,7 +16,6 @@ from crmwh import settings
 from expectations.config import QualityConfigError
 from expectations.data_docs import DataDocsError, build_data_docs
 from expectations.model import STAGES
-from expectations.runner import ValidationError, loaded_batch_ids, run_validation
 
 DEFAULT_DOCS_DIR = settings.VAR_DIR / "docs" / "data-quality"
 
@@ -43,6 +42,8 @@ def validate(warehouse: Path | None, stages: tuple[str, ...], batch_ids: tuple[i
 
     Exits 1 when a critical expectation failed: the warehouse must not be published.
     """
+    from expectations.runner import ValidationError, loaded_batch_ids, run_validation  # GX: seconds to import
+
     path = settings.warehouse_path(warehouse)
     try:
         ids: list[int] | None = list(batch_ids) or None
@@ -66,6 +67,8 @@ def validate(warehouse: Path | None, stages: tuple[str, ...], batch_ids: tuple[i
               help=f"Site folder, replaced on every build [default: {DEFAULT_DOCS_DIR}].")
 def quality_docs(warehouse: Path | None, out: Path | None) -> None:
     """Build the Data Docs site (static, works offline) of the warehouse; writes nothing to the warehouse."""
+    from expectations.runner import ValidationError  # GX: seconds to import
+
     try:
         index = build_data_docs(settings.warehouse_path(warehouse), (out or DEFAULT_DOCS_DIR).resolve())
     except (ValidationError, QualityConfigError, DataDocsError) as exc:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from great_expectations.expectations import Expectation
+if TYPE_CHECKING:  # importing GX takes seconds: only modules that run validations pay for it
+    from great_expectations.expectations import Expectation
 
 STAGES = ("raw", "marts")
 CHECK_META_KEY = "crmwh_check"
