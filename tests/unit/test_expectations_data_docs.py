@@ -11,6 +11,9 @@ from expectations import build_data_docs
 from expectations.data_docs import CDN_FILES, VENDOR_DIR, DataDocsError, _rewrite_page
 from expectations.fixture import build_raw_fixture
 
+# Builds a site (GX rendering) and may run `npm ci` for the assets the first time: not a quick unit test.
+pytestmark = pytest.mark.slow
+
 ASSET_TAG = re.compile(r"<(?:script|link|img)\b[^>]*>", re.IGNORECASE)
 REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']\s*(?:https?:)?//""", re.IGNORECASE)
 CSS_REMOTE = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
