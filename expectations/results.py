@@ -4,6 +4,7 @@
 ``quality.validation_runs``     one row per run: when, which stages, passed or not, counts, duration
 ``quality.validated_batches``   which deliveries a run validated (a run without explicit batch ids validates the
                                 LOADED deliveries no passed run has validated yet)
+``quality.latest_results``      view: the results of the latest run of each stage (what the panel shows first)
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ CREATE TABLE IF NOT EXISTS quality.validated_batches (
     batch_id BIGINT NOT NULL,
     passed BOOLEAN NOT NULL
 );
+CREATE OR REPLACE VIEW quality.latest_results AS
+SELECT r.*
+FROM quality.validation_results AS r
+JOIN (SELECT stage, max(run_at) AS run_at FROM quality.validation_results GROUP BY stage) AS latest
+    ON latest.stage = r.stage AND latest.run_at = r.run_at;
 """
 
 

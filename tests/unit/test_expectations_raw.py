@@ -75,6 +75,8 @@ def test_clean_fixture_passes_and_is_recorded(clean_db: tuple[Path, list[int]], 
         assert run == (True, len(report.outcomes), 0)
         validated = [r[0] for r in con.execute("SELECT batch_id FROM quality.validated_batches ORDER BY 1").fetchall()]
         assert validated == clean_db[1]
+        latest = con.execute("SELECT count(*), min(run_id) FROM quality.latest_results").fetchone()
+        assert latest == (len(report.outcomes), "clean-run")
     finally:
         con.close()
     again = run_validation(db, stages=("raw",), run_id="second-run")
