@@ -13,7 +13,7 @@ DAYS ?= 365
 START ?= 2025-01-01
 SEED ?= 20260101
 
-.PHONY: help setup demo generate ingest build serve test test-unit test-e2e lint format bench docs lock superset-lock clean
+.PHONY: help setup demo generate ingest build serve test test-unit test-e2e lint format bench docs quality-docs lock superset-lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,8 +58,11 @@ format: setup
 bench: setup  ## measure generate/ingest throughput; prints and writes bench/results.json
 	$(PY) -m bench.run --out bench/results.json
 
-docs: setup  ## regenerate docs/extracts.md from the contracts
-	$(CRMWH) contracts --write docs/extracts.md
+docs: setup  ## docs/extracts.md, dbt docs (var/docs/dbt/index.html), Data Docs (var/docs/data-quality/index.html)
+	$(CRMWH) docs
+
+quality-docs: setup  ## only the Data Docs site of the published warehouse
+	$(CRMWH) quality-docs
 
 superset-lock:  ## re-resolve requirements/superset.lock from requirements/superset.in
 	scripts/superset_lock.sh

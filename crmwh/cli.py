@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -32,8 +33,11 @@ def cli() -> None:
       generate   write a synthetic bank's daily deliveries into a landing area
       ingest     load new deliveries into the raw layer of the DuckDB warehouse
       build      ingest → dbt build → validate → publish the warehouse atomically
+      validate   data-quality suites (Great Expectations) on the warehouse
+      quality-docs  the offline Data Docs site of the data-quality results
       serve      Apache Superset over the published warehouse on 127.0.0.1:8088
       contracts  print or write the human-readable extract specification
+      docs       extract spec, dbt docs (static) and Data Docs of the published warehouse
 
     Paths come from flags, else CRMWH_LANDING / CRMWH_WAREHOUSE, else defaults under var/ in the repository.
     """
@@ -82,17 +86,25 @@ def generate(scale: float, start: date, days: int, seed: int, out: Path | None, 
 def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems: tuple[str, ...], quiet: bool) -> None:
     """Load every new delivery in LANDING into the raw layer, checked against control files and contracts.
 
-    A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected.
+    A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected,
+    2 if nothing could be looked at (no landing area, a broken contract, a warehouse of another layout).
     """
+    from ingest.audit import SchemaMismatchError
+    from ingest.contract import ContractError
+    from ingest.landing import IngestError
     from ingest.loader import ingest_landing
 
-    report = ingest_landing(
-        landing=settings.landing_dir(landing),
-        warehouse=settings.warehouse_path(warehouse),
-        reload=reload_,
-        systems=systems or None,
-        progress=not quiet,
-    )
+    try:
+        report = ingest_landing(
+            landing=settings.landing_dir(landing),
+            warehouse=settings.warehouse_path(warehouse),
+            reload=reload_,
+            systems=systems or None,
+            progress=not quiet,
+        )
+    except (IngestError, ContractError, SchemaMismatchError) as exc:
+        click.echo(f"ingest: {exc}", err=True)
+        sys.exit(2)
     click.echo(report.summary())
     if report.rejected:
         sys.exit(1)
@@ -177,8 +189,66 @@ def contracts(write_to: Path | None, check_path: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@cli.command()
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
+              help="Published DuckDB file [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Site folder [default: var/docs].")
+def docs(warehouse: Path | None, out: Path | None) -> None:
+    """Write docs/extracts.md, the dbt docs (one offline HTML file) and the Data Docs site of the warehouse."""
+    from crmwh import docs as docs_mod
+    from crmwh.build import BuildError
+
+    served = settings.warehouse_path(warehouse)
+    out_dir = (out or settings.VAR_DIR / "docs").resolve()
+    click.echo(f"extract spec: {docs_mod.write_extract_spec()}")
+    try:
+        click.echo(f"dbt docs:     {docs_mod.build_dbt_docs(served, out_dir / 'dbt')}")
+        click.echo(f"Data Docs:    {docs_mod.build_quality_docs(served, out_dir / 'data-quality')}")
+    except (FileNotFoundError, BuildError) as exc:
+        click.echo(f"docs: {exc}", err=True)
+        sys.exit(2)
+
+
+_FORWARDED = {"context_settings": {"ignore_unknown_options": True, "allow_extra_args": True}, "add_help_option": False}
+
+
+@cli.command(**_FORWARDED)
+@click.pass_context
+def validate(ctx: click.Context) -> None:
+    """Run the data-quality suites on the warehouse and record the results; exits 1 on a critical failure.
+
+    `crmwh validate --help` lists the options. (Great Expectations is imported only when this runs.)
+    """
+    from expectations.cli import validate as command
+
+    command.main(args=ctx.args, prog_name="crmwh validate")
+
+
+@cli.command("quality-docs", **_FORWARDED)
+@click.pass_context
+def quality_docs(ctx: click.Context) -> None:
+    """Build the offline Data Docs site of the data-quality results (`--help` for options)."""
+    from expectations.cli import quality_docs as command
+
+    command.main(args=ctx.args, prog_name="crmwh quality-docs")
+
+
 def main() -> None:
-    cli()
+    # duckdb 2.0's nanobind bindings print a page of "leaked function" warnings when the interpreter finalizes after
+    # Great Expectations/pandas were imported. Every connection is closed by then, so skip finalization: flush and
+    # leave with the command's exit code.
+    code: int = 0
+    try:
+        cli.main(standalone_mode=True)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            click.echo(exc.code, err=True)
+            code = 1
+        else:
+            code = exc.code or 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

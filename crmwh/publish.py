@@ -58,11 +58,11 @@ def prepare_work_copy(served: Path) -> Path:
                 f"{wal_path(served)} exists: something wrote to the served file without checkpointing; "
                 "stop it and remove the .wal (or publish again) before building"
             )
-        _copy_file(served, work)
+        copy_file(served, work)
     return work
 
 
-def _copy_file(src: Path, dst: Path) -> None:
+def copy_file(src: Path, dst: Path) -> None:
     # A copy-on-write clone is instant where the filesystem supports it; otherwise this is a plain copy.
     result = subprocess.run(["cp", "--reflink=auto", str(src), str(dst)], capture_output=True, text=True)
     if result.returncode != 0:
