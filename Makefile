@@ -22,9 +22,10 @@ setup:  ## create/update both virtualenvs, .venv (warehouse) and .venv-superset 
 	@scripts/setup.sh
 	@scripts/superset_setup.sh
 
-demo: setup  ## the main job: generate a small bank → ingest → …, on var/
+demo: setup  ## the main job: generate a small bank → ingest → dbt build → validate → publish → Superset on :8088
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
-	$(CRMWH) ingest
+	$(CRMWH) build
+	@scripts/superset_serve.sh
 
 build: setup  ## ingest new deliveries → dbt build → validate → publish atomically
 	$(CRMWH) build
