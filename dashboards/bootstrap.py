@@ -103,6 +103,25 @@ def ensure_admin(username: str, password: str) -> None:
         security_manager.reset_password(user.id, password)
 
 
+def import_assets(admin: str, started: float) -> None:
+    from dashboards import importer, security
+
+    with app_request_context():
+        datasets = importer.import_bundle(admin)
+        _step(f"assets imported: {len(datasets)} datasets (dashboards/assets/bundle)", started)
+        branch = security.configure(datasets, admin)
+    roles = f"{security.ANALYST}, {security.BRANCH_MANAGER}, {security.VIEWER}"
+    demo = f"; demo user {security.DEMO_USER!r} sees branch {branch}" if branch else "; no demo branch (no warehouse)"
+    _step(f"roles {roles} and row-level security ready{demo}", started)
+
+
+def app_request_context() -> Any:
+    # The import commands check permissions of flask.g.user, which needs a request context.
+    from flask import current_app
+
+    return current_app.test_request_context()
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     sys.stdout = sys.stderr
@@ -123,6 +142,7 @@ def main() -> int:
         _step("roles and permissions synced (superset init)", started)
         ensure_admin(settings.admin_user(), password)
         _step(f"admin user {settings.admin_user()!r} ready", started)
+        import_assets(settings.admin_user(), started)
     return 0
 
 

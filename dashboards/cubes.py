@@ -134,12 +134,12 @@ class Dimension:
 
 
 _BRANCH = (
-    DimAttr("region_code", "b.region_code", "区域代码", "Region code"),
-    DimAttr("region_name", "b.region_name", "区域", "Region"),
-    DimAttr("level3_branch_code", "b.level3_branch_code", "分行代码", "Branch code (level 3)"),
-    DimAttr("level3_branch_name", "b.level3_branch_name", "分行", "Branch"),
-    DimAttr("sub_branch_code", "b.sub_branch_code", "支行代码", "Sub-branch code"),
-    DimAttr("sub_branch_name", "b.sub_branch_name", "支行", "Sub-branch"),
+    DimAttr("region_code", "b.region_code", "分行代码", "Region (分行) code"),
+    DimAttr("region_name", "b.region_name", "分行", "Region (分行)"),
+    DimAttr("level3_branch_code", "b.level3_branch_code", "支行代码", "Branch (支行) code"),
+    DimAttr("level3_branch_name", "b.level3_branch_name", "支行", "Branch (支行)"),
+    DimAttr("sub_branch_code", "b.sub_branch_code", "网点代码", "Sub-branch (网点) code"),
+    DimAttr("sub_branch_name", "b.sub_branch_name", "网点", "Sub-branch (网点)"),
     DimAttr("branch_name", "b.branch_name", "机构", "Branch or sub-branch"),
 )
 

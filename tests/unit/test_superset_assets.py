@@ -1,0 +1,165 @@
+"""The cubes read from the dbt yml and the generated Superset bundle (no Superset needed; seconds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashboards import assets, security, settings
+from dashboards.cubes import PII_MARKERS, CubeError, cube_from_model, load_cubes
+
+CUBES = (
+    "contribution",
+    "balances",
+    "transactions",
+    "card_transactions",
+    "branch_costs",
+    "customer_value",
+    "rm_scorecard",
+    "risk",
+    "data_quality",
+)
+DASHBOARDS = {
+    "管理驾驶舱",
+    "客户价值",
+    "产品盈利",
+    "机构与成本",
+    "客户经理考核",
+    "信用与风险",
+    "交易与渠道",
+    "对公客户",
+    "数据质量",
+}
+
+
+@pytest.fixture(scope="module")
+def cubes():
+    return load_cubes()
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return {name: yaml.safe_load(text) for name, text in assets.bundle_files().items()}
+
+
+def test_every_required_cube_exists_with_metrics(cubes) -> None:
+    for name in CUBES:
+        assert name in cubes, name
+        assert cubes[name].metrics
+        assert cubes[name].zh and cubes[name].en
+
+
+def test_slicing_hierarchies_on_branch_cubes(cubes) -> None:
+    for cube in cubes.values():
+        names = {c.name for c in cube.columns}
+        assert {"year_number", "quarter_label", "year_month"} <= names, cube.name
+        if cube.name != "data_quality":
+            assert {"region_name", "level3_branch_name", "sub_branch_name", "level3_branch_code"} <= names, cube.name
+    assert {"product_line_name", "category_name", "product_name"} <= {c.name for c in cubes["contribution"].columns}
+    assert {"segment_code", "rm_id"} <= {c.name for c in cubes["contribution"].columns}
+
+
+def test_no_pii_in_any_dataset(cubes, bundle) -> None:
+    for cube in cubes.values():
+        assert "restricted_pii" not in cube.sql
+        for column in cube.columns:
+            assert not any(marker in column.name for marker in PII_MARKERS), (cube.name, column.name)
+    for name, doc in bundle.items():
+        if name.startswith("datasets/"):
+            assert "restricted_pii" not in doc["sql"]
+            assert "_masked" not in doc["sql"] and "account_id" not in doc["sql"], name
+
+
+def test_money_metrics_stay_decimal_and_ratios_are_ratios_of_sums(cubes) -> None:
+    con = cubes["contribution"]
+    wan = con.metric("net_contribution")
+    assert wan.unit == "wan" and wan.expression == "(SUM(net_contribution)) * 0.0001"
+    assert "/" not in wan.expression
+    assert wan.verbose_name.endswith("（万元）")
+    assert con.metric("net_contribution_yi").expression.endswith("* 0.00000001")
+    cir = con.metric("cost_to_income_ratio").sql
+    assert cir.startswith("SUM(allocated_operating_cost) / NULLIF(SUM(") and "AVG" not in cir
+    assert con.metric("raroc").sql.startswith("SUM(net_contribution) * 12 / NULLIF(SUM(economic_capital)")
+    assert con.metric("net_interest_margin").unit == "pct"
+
+
+def test_column_titles_chinese_and_descriptions_from_yml(cubes) -> None:
+    column = cubes["contribution"].column("interest_income")
+    assert column.zh == "利息收入"
+    assert "Step 1" in column.description  # the yml description
+    assert cubes["contribution"].column("region_name").zh == "分行"
+
+
+def test_bad_meta_is_named(tmp_path: Path) -> None:
+    model = {
+        "name": "fct_x",
+        "columns": [{"name": "month_start"}],
+        "config": {
+            "meta": {
+                "superset": {
+                    "cube": "x",
+                    "title": {"zh": "甲", "en": "X"},
+                    "time_column": "month_start",
+                    "metrics": [{"name": "m", "zh": "m", "en": "m", "sql": "SUM(a", "unit": "wan", " 0)": None}],
+                }
+            }
+        },
+    }
+    with pytest.raises(CubeError, match=r"x.yml: fct_x: metric m: unknown keys"):
+        cube_from_model(model, "x.yml: fct_x")
+    model["config"]["meta"]["superset"]["metrics"] = [{"name": "m", "zh": "m", "en": "m", "sql": "1", "unit": "eur"}]
+    with pytest.raises(CubeError, match="unit 'eur'"):
+        cube_from_model(model, "x.yml: fct_x")
+    model["config"]["meta"]["superset"]["hidden"] = ["nope"]
+    with pytest.raises(CubeError, match="'nope'"):
+        cube_from_model(model, "x.yml: fct_x")
+
+
+def test_bundle_is_committed_and_up_to_date() -> None:
+    assert assets.read_bundle() == assets.bundle_files(), "run .venv/bin/python -m dashboards.assets"
+
+
+def test_bundle_is_deterministic() -> None:
+    assert assets.bundle_files() == assets.bundle_files()
+
+
+def test_bundle_references_the_warehouse_by_fixed_uuid(bundle) -> None:
+    uuid = str(settings.WAREHOUSE_DATABASE_UUID)
+    assert bundle["databases/crmwh.yaml"]["uuid"] == uuid
+    datasets = {doc["uuid"] for name, doc in bundle.items() if name.startswith("datasets/")}
+    for name, doc in bundle.items():
+        if name.startswith("datasets/"):
+            assert doc["database_uuid"] == uuid
+        if name.startswith("charts/"):
+            assert doc["dataset_uuid"] in datasets, name
+            context = json.loads(doc["query_context"])
+            assert context["queries"] and context["form_data"]["viz_type"] == doc["viz_type"]
+
+
+def test_dashboards_chinese_titles_filters_and_cross_filtering(bundle) -> None:
+    boards = [doc for name, doc in bundle.items() if name.startswith("dashboards/")]
+    assert {b["dashboard_title"] for b in boards} == DASHBOARDS
+    charts = {doc["uuid"] for name, doc in bundle.items() if name.startswith("charts/")}
+    for board in boards:
+        meta = board["metadata"]
+        assert meta["cross_filters_enabled"] is True
+        filters = {f["name"]: f for f in meta["native_filter_configuration"]}
+        assert "日期" in filters
+        if board["slug"] != "data-quality":
+            assert {"分行", "支行", "网点"} <= set(filters), board["slug"]
+            assert filters["支行"]["cascadeParentIds"] == [filters["分行"]["id"]]
+        placed = [
+            v["meta"]["uuid"] for v in board["position"].values() if isinstance(v, dict) and v.get("type") == "CHART"
+        ]
+        assert placed and set(placed) <= charts
+        assert board["description"]  # English counterpart
+
+
+def test_branch_clause_covers_every_level_and_quotes() -> None:
+    clause = security.branch_clause("110100")
+    for column in ("region_code", "level3_branch_code", "sub_branch_code"):
+        assert f"{column} = '110100'" in clause
+    assert "''" in security.branch_clause("x'y")
