@@ -1,0 +1,296 @@
+"""The generated Superset assets over a generated bank (scale 0.01, 62 days), end to end.
+
+Superset is started through the same entry point as ``make serve`` (bootstrap imports dashboards/assets/bundle),
+over a warehouse built here by ``crmwh generate`` + ``crmwh build`` (plus the marts data-quality stage, so the
+data-quality dashboard has results). ``CRMWH_TEST_WAREHOUSE`` reuses an already built file (read only).
+
+Checks: every dashboard and chart answers with rows; per cube, a chart-data answer (CSV: exact decimal text) equals
+the same sum computed by DuckDB straight from the mart table; the demo branch manager sees only their branch
+subtree; headless Chromium renders each dashboard (screenshots in test-artifacts/). Chart-data latency over all
+dashboard charts is written to test-artifacts/superset-chart-latency.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from dashboards import assets, harness, security
+from dashboards.cubes import Cube, load_cubes
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not harness.superset_python().exists(), reason="run scripts/superset_setup.sh first"),
+]
+
+
+def _run(*args: str) -> None:
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reused = os.environ.get("CRMWH_TEST_WAREHOUSE")
+    if reused:
+        return Path(reused).resolve()
+    work = tmp_path_factory.mktemp("bank")
+    crmwh = str(REPO / ".venv" / "bin" / "crmwh")
+    python = str(REPO / ".venv" / "bin" / "python")
+    path = work / "crmwh.duckdb"
+    _run(crmwh, "generate", "--scale", "0.01", "--days", "62", "--out", str(work / "landing"), "--quiet")
+    _run(crmwh, "build", "--landing", str(work / "landing"), "--warehouse", str(path), "--no-validate", "--quiet")
+    # The marts stage records its results in quality.validation_results, which the data-quality cube reads.
+    _run(python, "-m", "expectations", "validate", "--warehouse", str(path), "--stage", "marts", "--quiet")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, warehouse: Path) -> Iterator[harness.SupersetServer]:
+    workdir = tmp_path_factory.mktemp("superset-assets")
+    started = harness.start_superset(workdir, warehouse)
+    print(f"\nSuperset with assets started in {started.startup_s:.1f} s on port {started.port}")
+    try:
+        yield started
+    finally:
+        started.stop()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(started.log_path, ARTIFACTS / "superset-dashboards-serve.log")
+
+
+@pytest.fixture(scope="module")
+def admin(server: harness.SupersetServer) -> harness.SupersetClient:
+    return server.client()
+
+
+@pytest.fixture(scope="module")
+def cubes() -> dict[str, Cube]:
+    return load_cubes()
+
+
+def _demo_password(server: harness.SupersetServer) -> str:
+    data = json.loads((server.workdir / "secrets" / "superset.json").read_text(encoding="utf-8"))
+    return str(data[security.SECRET_KEY_DEMO])
+
+
+def _datasets(api: harness.SupersetClient) -> dict[str, int]:
+    found = api.get("/api/v1/dataset/", q="(page_size:100)")["result"]
+    return {row["table_name"]: int(row["id"]) for row in found}
+
+
+def _duck(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _csv(text: str) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows, "empty CSV answer"
+    return rows[1:]
+
+
+def test_dashboards_and_charts_load_with_rows(admin: harness.SupersetClient) -> None:
+    boards = admin.get("/api/v1/dashboard/", q="(page_size:100)")["result"]
+    expected = {
+        b["dashboard_title"] for b in (assets.dashboard_yaml(d, load_cubes()) for d in assets.dashboards(load_cubes()))
+    }
+    assert {b["dashboard_title"] for b in boards} == expected
+    latencies: list[float] = []
+    failures: list[str] = []
+    per_chart: dict[str, float] = {}
+    for board in boards:
+        assert admin.get(f"/api/v1/dashboard/{board['id']}")["result"]["dashboard_title"] == board["dashboard_title"]
+        charts = admin.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+        assert charts, board["dashboard_title"]
+        for chart in charts:
+            started = time.perf_counter()
+            answer = admin.session.get(f"{admin.base_url}/api/v1/chart/{chart['id']}/data/", params={"force": "true"})
+            latencies.append(time.perf_counter() - started)
+            per_chart[f"{board['dashboard_title']}/{chart['slice_name']}"] = round(latencies[-1], 4)
+            if answer.status_code != 200:
+                failures.append(
+                    f"{board['dashboard_title']}/{chart['slice_name']}: HTTP {answer.status_code} {answer.text[:300]}"
+                )
+                continue
+            result = answer.json()["result"][0]
+            if result.get("error") or not result.get("rowcount"):
+                failures.append(f"{board['dashboard_title']}/{chart['slice_name']}: {result.get('error') or 'no rows'}")
+    assert not failures, "\n".join(failures)
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered)
+    p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "superset-chart-latency.json").write_text(
+        json.dumps(
+            {"charts": len(ordered), "p50_s": p50, "p95_s": p95, "per_chart_s": per_chart}, ensure_ascii=False, indent=2
+        ),
+        encoding="utf-8",
+    )
+    print(f"\nchart data over {len(ordered)} charts: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+
+
+def _first_sum_metric(cube: Cube) -> tuple[str, str]:
+    for metric in cube.metrics:
+        if metric.unit == "wan" and metric.sql.startswith("SUM(") and metric.sql.count("(") == 1:
+            return metric.name, metric.sql[4:-1]
+    raise AssertionError(f"cube {cube.name} has no plain SUM metric in 万元")
+
+
+@pytest.mark.parametrize(
+    "cube_name",
+    [
+        "contribution",
+        "balances",
+        "transactions",
+        "card_transactions",
+        "branch_costs",
+        "customer_value",
+        "rm_scorecard",
+        "risk",
+        "corporate_customers",
+        "customer_lifetime_value",
+        "contribution_steps",
+    ],
+)
+def test_cube_chart_data_equals_duckdb(
+    admin: harness.SupersetClient, cubes: dict[str, Cube], warehouse: Path, cube_name: str
+) -> None:
+    cube = cubes[cube_name]
+    metric, column = _first_sum_metric(cube)
+    dataset = _datasets(admin)[cube.name]
+    text = admin.chart_data(
+        dataset,
+        {"columns": ["year_month"], "metrics": [metric], "orderby": [["year_month", True]], "row_limit": 10000},
+        result_format="csv",
+    )
+    got = {row[0]: Decimal(row[1]) for row in _csv(text)}
+    t = cube.time_column
+    if cube.name == "contribution_steps":
+        # Independent of the view: the steps add up to economic profit, straight from the fact table.
+        sql = (
+            f"SELECT strftime({t}, '%Y-%m'), SUM(economic_profit) * 0.0001 FROM marts.{cube.model} "
+            "GROUP BY 1 ORDER BY 1"
+        )
+    else:
+        sql = f"SELECT strftime({t}, '%Y-%m'), SUM({column}) * 0.0001 FROM marts.{cube.model} GROUP BY 1 ORDER BY 1"
+    want = {ym: value for ym, value in _duck(warehouse, sql)}
+    assert got == want
+    assert got and all(isinstance(v, Decimal) for v in got.values())
+
+
+def test_data_quality_cube_equals_duckdb(admin: harness.SupersetClient, warehouse: Path) -> None:
+    text = admin.chart_data(
+        _datasets(admin)["data_quality"],
+        {"columns": ["stage"], "metrics": ["checks", "failures"], "orderby": [["stage", True]], "row_limit": 100},
+        result_format="csv",
+    )
+    got = [(row[0], int(row[1]), int(row[2])) for row in _csv(text)]
+    want = _duck(
+        warehouse,
+        "SELECT stage, COUNT(*), COUNT(*) FILTER (WHERE NOT success) FROM quality.validation_results "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert got == [tuple(r) for r in want] and got
+
+
+def test_branch_manager_sees_only_their_subtree(
+    server: harness.SupersetServer, admin: harness.SupersetClient, warehouse: Path
+) -> None:
+    branch = _duck(warehouse, "SELECT min(branch_code) FROM marts.dim_branch WHERE branch_level_code = 'BRANCH'")[0][0]
+    manager = harness.SupersetClient(server.base_url)
+    manager.login(security.DEMO_USER, _demo_password(server))
+    ids = _datasets(admin)
+    query = {
+        "columns": ["level3_branch_code"],
+        "metrics": ["net_contribution"],
+        "orderby": [["level3_branch_code", True]],
+        "row_limit": 1000,
+    }
+    seen = {
+        row[0]: Decimal(row[1]) for row in _csv(manager.chart_data(ids["contribution"], query, result_format="csv"))
+    }
+    everything = {
+        row[0]: Decimal(row[1]) for row in _csv(admin.chart_data(ids["contribution"], query, result_format="csv"))
+    }
+    assert set(seen) == {branch}
+    assert len(everything) > 1
+    want = _duck(
+        warehouse,
+        "SELECT SUM(f.net_contribution) * 0.0001 FROM marts.fct_contribution_monthly f "
+        "JOIN marts.dim_branch b USING (branch_code) WHERE b.level3_branch_code = ?",
+        [branch],
+    )[0][0]
+    assert seen[branch] == want == everything[branch]
+    # Every branch-sliced cube is filtered, not only the one above.
+    for name in ("transactions", "rm_scorecard", "risk", "customer_value", "branch_costs"):
+        by_branch = {
+            "columns": ["level3_branch_code"],
+            "metrics": [load_cubes()[name].metrics[0].name],
+            "row_limit": 1000,
+        }
+        rows = _csv(manager.chart_data(ids[name], by_branch, result_format="csv"))
+        assert rows and {r[0] for r in rows} == {branch}, name
+    # Data quality has no branch: not granted to branch managers.
+    with pytest.raises(harness.HarnessError, match="HTTP 40"):
+        manager.chart_data(ids["data_quality"], {"columns": ["stage"], "metrics": ["checks"], "row_limit": 10})
+
+
+def test_chromium_renders_every_dashboard(server: harness.SupersetServer) -> None:
+    if not Path("/usr/bin/chromium").exists() or not Path("/usr/bin/chromedriver").exists():
+        pytest.skip("apt-get install -y chromium chromium-driver")
+    slugs = [d.slug for d in assets.dashboards(load_cubes())]
+    out = ARTIFACTS / "superset-dashboards"
+    args = [
+        str(harness.superset_python()),
+        "-m",
+        "dashboards.browser",
+        "--url",
+        server.base_url,
+        "--user",
+        server.admin_user,
+        "--password",
+        server.admin_password,
+        "--out",
+        str(out),
+    ]
+    for slug in slugs:
+        args += ["--slug", slug]
+    done = subprocess.run(
+        args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO), "SE_OFFLINE": "true"},
+    )
+    assert done.stdout.strip(), done.stderr[-3000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    bad = {slug: r for slug, r in results.items() if not r["ok"]}
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    for slug in slugs:
+        assert results[slug]["holders"] > 0 and not results[slug]["login"]
+        assert Path(results[slug]["screenshot"]).stat().st_size > 10_000
