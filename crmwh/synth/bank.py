@@ -144,6 +144,7 @@ def _write(con: duckdb.DuckDBPyConnection, contract: Contract, dates: list[date]
         select = ", ".join(f'sum("{c.name}")' for c in decimals)
         for row in con.execute(f"SELECT biz_date, {select} FROM {src} GROUP BY biz_date").fetchall():
             sums[row[0]] = list(row[1:])
+    con.execute(f"DROP TABLE {src}")  # written and summed: free its memory for the next extract
     totals = [Decimal(0)] * len(decimals)
     rows = 0
     for w in written:

@@ -1,8 +1,9 @@
-"""Loans (贷款): contracts, repayment schedules, monthly delinquency migration (五级分类) and defaults.
+"""Loans (贷款): contracts, repayment schedules, monthly migration between classes (五级分类), defaults, resolution.
 
 Each due date a borrower pays, misses, or (in arrears) cures or pays one instalment; days past due run from the
 oldest unpaid instalment. Classification follows days past due: 正常 0, 关注 1–90, 次级 91–180, 可疑 181–360,
 损失 > 360, and a loan that has defaulted stays at least 关注. Interest stops accruing after 90 days past due (非应计).
+Loans seven or more instalments behind are resolved now and then (collateral sold, guarantor pays): repaid in full.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ METHOD_ANNUITY, METHOD_LINEAR, METHOD_INTEREST_ONLY, METHOD_BULLET = range(4)
 METHOD_CODES = text(["01", "02", "03", "04"])
 COLLATERAL_CODES = text(["M", "P", "G", "C"])
 LGD_BY_COLLATERAL = np.array([0.25, 0.35, 0.45, 0.60])
-CURE = np.array([0.0, 0.40, 0.25, 0.12, 0.05])  # by months in arrears (index capped at 4)
-PAY_ONE = np.array([0.0, 0.10, 0.10, 0.08, 0.05])
+CURE = np.array([0.0, 0.60, 0.35, 0.20, 0.05])  # by months in arrears (index capped at 4)
+PAY_ONE = np.array([0.0, 0.15, 0.15, 0.10, 0.05])
 
 
 @dataclass
@@ -195,9 +196,10 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         too_few = (k0 < n_inst) & (due_day(k0 + 1) < 0)
         k0 = k0 + too_few
     k0 = np.where(open_day >= 0, 0, k0)
-    in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.6, 5 * book.pd))
-    m0 = np.where(in_arrears, rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 13, 16], size=n,
-                                         p=[0.35, 0.15, 0.1, 0.1, 0.08, 0.06, 0.06, 0.05, 0.03, 0.02]), 0)
+    in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.5, 3 * book.pd))
+    # most arrears are recent; a few loans have been non-performing for months (not yet written off)
+    m0 = np.where(in_arrears, rng.choice([1, 2, 3, 4, 5, 6, 8], size=n, p=[0.42, 0.2, 0.12, 0.1, 0.07, 0.05, 0.04]),
+                  0)
     m0 = np.minimum(m0, k0)
     paid = k0 - m0
     arrears = m0.copy()
@@ -232,7 +234,7 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     record(np.ones(n, dtype=bool), start_day)
     prepay = np.select([accounts.product[book.acct] == PRODUCT_INDEX["L1001"],
                         accounts.product[book.acct] == PRODUCT_INDEX["L1002"]], [0.004, 0.02], 0.008)
-    p_miss = np.minimum(0.3, 0.32 * book.pd)
+    p_miss = np.minimum(0.3, 0.9 * book.pd)  # most misses cure: about PD of the book defaults in a year
     j = 0
     while True:
         q = k0 + 1 + j
@@ -256,6 +258,10 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         arrears = np.where(cure, 0, np.where(miss, arrears + 1, arrears))
         outstanding = _outstanding(book.method, book.principal, monthly, n_inst, paid)
         outstanding = np.where(do_prepay, 0, outstanding)
+        # long non-performing loans are resolved (collateral sold, guarantor pays, sold on): repaid in full
+        resolved = live & (arrears >= 7) & (rng.random(n) < 0.25)
+        outstanding = np.where(resolved, 0, outstanding)
+        arrears = np.where(resolved, 0, arrears)
         outstanding = np.where(live, outstanding, before)
         repaid = live & (outstanding < before)
         ev_loan.append(np.flatnonzero(repaid))

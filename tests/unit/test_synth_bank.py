@@ -25,6 +25,16 @@ CENT = Decimal("0.01")
 
 
 # --- generated banks, shared by the tests of this module -----------------------------------------------------
+BANK_DAYS = 59  # January and February 2025: two month-ends and the Spring Festival (29 January)
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bank")
+    generate_bank(scale=0.01, start=START, days=BANK_DAYS, seed=20260101, out=out, defects=[], progress=False)
+    return out, read_manifest(out)
+
+
 @pytest.fixture(scope="module")
 def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("year")
@@ -91,12 +101,19 @@ def _records(contract: Contract, data: bytes) -> list[list[str | None]]:
 
 
 @pytest.fixture(scope="module")
-def db(year: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    """Every file of the year read back by the test's own reader (control file, size, MD5 and count checked on the
-    way): per extract a text table ``raw_<extract>`` (contract columns and ``_file``), a typed table ``<extract>``,
-    and for master data ``<extract>_now``, the latest version of each record."""
-    out, manifest = year
-    scratch = tmp_path_factory.mktemp("decoded")
+def db(bank: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    return read_back(*bank, tmp_path_factory.mktemp("decoded"))
+
+
+@pytest.fixture(scope="module")
+def year_db(year: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    return read_back(*year, tmp_path_factory.mktemp("decoded-year"))
+
+
+def read_back(out: Path, manifest: dict[str, Any], scratch: Path) -> duckdb.DuckDBPyConnection:
+    """Every file read back by the test's own reader (control file, size, MD5 and count checked on the way): per
+    extract a text table ``raw_<extract>`` (contract columns and ``_file``), a typed table ``<extract>``, and for
+    master data ``<extract>_now``, the latest version of each record."""
     con = duckdb.connect()
     texts: dict[str, list[str]] = defaultdict(list)
     fixed: dict[str, list[list[str | None]]] = defaultdict(list)
@@ -185,10 +202,10 @@ def _field_problems(contract: Contract) -> list[str]:
     return out
 
 
-def test_every_file_matches_its_control_file_contract_and_manifest(year: tuple[Path, dict[str, Any]],
+def test_every_file_matches_its_control_file_contract_and_manifest(bank: tuple[Path, dict[str, Any]],
                                                                    db: duckdb.DuckDBPyConnection) -> None:
-    manifest = year[1]
-    dates = [date.fromordinal(START.toordinal() + i) for i in range(365)]
+    manifest = bank[1]
+    dates = [date.fromordinal(START.toordinal() + i) for i in range(BANK_DAYS)]
     expected = {(c.key, d) for c in CONTRACTS.contracts for d in dates if c.delivered_on(d)}
     listed = {(f"{f['system']}.{f['extract']}", date.fromisoformat(f["business_date"])) for f in manifest["files"]}
     assert listed == expected
@@ -242,7 +259,7 @@ def test_gl_interest_ties_out_exactly_to_the_accruals(db: duckdb.DuckDBPyConnect
             GROUP BY ALL
         """)
     }
-    assert len(expected) >= 12 * 8
+    assert len(expected) >= 2 * 8
     assert posted == expected
 
 
@@ -252,7 +269,7 @@ def test_gl_debits_equal_credits_every_day(db: duckdb.DuckDBPyConnection) -> Non
                count(*)
         FROM ledger_entries GROUP BY 1
     """)
-    assert len(days) == 365
+    assert len(days) == BANK_DAYS
     assert all(dr == cr and n > 0 for _, dr, cr, n in days)
 
 
@@ -364,7 +381,7 @@ def test_interchange_is_about_a_third_percent_on_debit_and_half_on_credit(db: du
 # --- realism ------------------------------------------------------------------------------------------------------
 def test_about_five_percent_of_customers_are_corporate(db: duckdb.DuckDBPyConnection) -> None:
     ((n, corporate),) = _rows(db, "SELECT count(*), count(*) FILTER (WHERE customer_type = 'C') FROM customers_now")
-    assert n == 1000
+    assert 900 <= n <= 1000  # a tenth of a year's new customers arrive later
     assert 0.03 <= corporate / n <= 0.07
 
 
@@ -374,7 +391,7 @@ def test_a_fifth_of_customers_hold_most_of_the_balances(db: duckdb.DuckDBPyConne
             SELECT a.cif_no, sum(b.balance * f.cny_per_unit) AS cny
             FROM balances b JOIN accounts_now a USING (account_no)
             JOIN exchange_rates f ON f.rate_date = b.balance_date AND f.currency = b.currency
-            WHERE b.balance_date = DATE '2025-12-31' AND a.product_code NOT LIKE 'L%'
+            WHERE b.balance_date = DATE '2025-02-28' AND a.product_code NOT LIKE 'L%'
             GROUP BY 1
         ),
         ranked AS (SELECT cny, row_number() OVER (ORDER BY cny DESC) AS r, count(*) OVER () AS n FROM per_customer)
@@ -403,8 +420,10 @@ def test_weekday_and_spring_festival_patterns(db: duckdb.DuckDBPyConnection) -> 
     assert sum(festival) < 0.75 * sum(before)
 
 
-def test_churners_go_quiet_before_they_leave(year: tuple[Path, dict[str, Any]], db: duckdb.DuckDBPyConnection
+@pytest.mark.slow
+def test_churners_go_quiet_before_they_leave(year: tuple[Path, dict[str, Any]], year_db: duckdb.DuckDBPyConnection
                                             ) -> None:
+    db = year_db
     churned = year[1]["truth"]["churned"]
     assert 40 <= len(churned) <= 130  # about 8 % of personal customers a year
     db.execute("CREATE OR REPLACE TABLE churned AS SELECT * FROM (VALUES "
@@ -430,7 +449,10 @@ def test_churners_go_quiet_before_they_leave(year: tuple[Path, dict[str, Any]], 
     assert closed == [(len(churned),)]
 
 
-def test_loans_migrate_and_some_default(year: tuple[Path, dict[str, Any]], db: duckdb.DuckDBPyConnection) -> None:
+@pytest.mark.slow
+def test_a_year_of_loans_migrates_between_classes_and_some_default(year: tuple[Path, dict[str, Any]],
+                                                                   year_db: duckdb.DuckDBPyConnection) -> None:
+    db = year_db
     defaulted = [d for d in year[1]["truth"]["defaulted"] if not d["before_horizon"]]
     assert defaulted
     for d in defaulted:
@@ -459,14 +481,15 @@ def test_loans_migrate_and_some_default(year: tuple[Path, dict[str, Any]], db: d
     assert by_amount < Decimal("0.10")
 
 
-def test_card_holders_match_core_by_id_under_their_own_numbers(year: tuple[Path, dict[str, Any]],
+def test_card_holders_match_core_by_id_under_their_own_numbers(bank: tuple[Path, dict[str, Any]],
                                                                db: duckdb.DuckDBPyConnection) -> None:
     matched = _rows(db, """
         SELECT DISTINCT k.card_customer_no, c.cif_no, k.cardholder_name = c.customer_name
         FROM cards_now k LEFT JOIN customers_now c ON c.id_type = k.id_type AND c.id_number = k.id_number
     """)
-    truth = year[1]["truth"]["card_customers"]
-    assert {no: cif for no, cif, _ in matched} == truth
+    truth = bank[1]["truth"]["card_customers"]
+    delivered = {no for no, _, _ in matched}
+    assert {no: cif for no, cif, _ in matched} == {no: cif for no, cif in truth.items() if no in delivered}
     in_core = [m for m in matched if m[1] is not None]
     assert in_core and all(no != cif for no, cif, _ in in_core)
     assert any(m[1] is None for m in matched)  # card-only customers
@@ -491,4 +514,20 @@ def test_rates_are_realistic(db: duckdb.DuckDBPyConnection) -> None:
     """)
     assert inverted == [(0,)]
     ((lo, hi),) = _rows(db, "SELECT min(ftp_rate), max(ftp_rate) FROM ftp_curve WHERE tenor = '1Y'")
-    assert Decimal("0.015") < lo < hi < Decimal("0.028") and hi - lo > Decimal("0.0005")
+    assert Decimal("0.015") < lo < hi < Decimal("0.028")
+
+
+@pytest.mark.slow
+def test_over_a_year_rates_move_with_the_lpr_cut(year_db: duckdb.DuckDBPyConnection) -> None:
+    ((before, after),) = _rows(year_db, """
+        SELECT avg(ftp_rate) FILTER (WHERE curve_date < DATE '2025-05-20'),
+               avg(ftp_rate) FILTER (WHERE curve_date >= DATE '2025-05-20')
+        FROM ftp_curve WHERE tenor = '1Y'
+    """)
+    assert Decimal("0.0005") < before - after < Decimal("0.002")
+    repriced = _rows(year_db, """
+        SELECT count(DISTINCT account_no) FROM (
+            SELECT account_no, count(DISTINCT interest_rate) AS rates FROM accounts WHERE product_code = 'L1001'
+            GROUP BY 1) WHERE rates > 1
+    """)
+    assert repriced[0][0] > 0  # floating mortgages repriced on their anniversary after the cut
