@@ -63,6 +63,7 @@ import duckdb, sys
 sys.path.insert(0, {str(REPO)!r})
 from pathlib import Path
 from ingest.contract import load_contracts
+from ingest.control import read_control_file
 cs = load_contracts()
 con = duckdb.connect({str(db)!r})
 n = 0
@@ -71,7 +72,8 @@ for system in cs.systems:
         for c in cs.load_order(system):
             f = day_dir / c.file_name(__import__('datetime').date(int(day_dir.name[:4]), int(day_dir.name[4:6]),
                                                                int(day_dir.name[6:])))
-            if not f.exists():
+            # an empty file would make read_csv sniff a one-column table that later files cannot be appended to
+            if not f.exists() or read_control_file(f.with_suffix('.flg')).record_count == 0:
                 continue
             table = c.raw_table
             enc = 'latin-1' if c.format.encoding == 'gbk' else 'utf-8'
