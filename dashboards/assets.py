@@ -810,7 +810,7 @@ def position(dashboard: Dashboard) -> dict[str, Any]:
                 "parents": ["ROOT_ID", "GRID_ID", row_id],
                 # chartId is a placeholder the importer replaces with the imported chart's id (found by uuid).
                 "meta": {
-                    "width": chart.width,
+                    "width": 12 // len(row),  # a row always fills the 12-column grid
                     "height": chart.height,
                     "chartId": len(pos),
                     "uuid": chart.uuid,

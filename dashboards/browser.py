@@ -57,16 +57,27 @@ def _driver() -> Any:
 
 
 def login(driver: Any, url: str, user: str, password: str, timeout: float) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
+    """Log in through the server-rendered login form (as a browser posts it), then hand the session to Chromium."""
+    import re
 
-    driver.get(f"{url}/login/")
-    wait = WebDriverWait(driver, timeout)
-    wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys(user)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.NAME, "password").submit()
-    wait.until(lambda d: "/login" not in d.current_url)
+    import requests
+
+    web = requests.Session()
+    page = web.get(f"{url}/login/", timeout=timeout)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    if not token:
+        raise RuntimeError(f"{url}/login/ has no CSRF token (HTTP {page.status_code})")
+    answer = web.post(
+        f"{url}/login/",
+        data={"username": user, "password": password, "csrf_token": token.group(1)},
+        timeout=timeout,
+        allow_redirects=False,
+    )
+    if answer.status_code not in (302, 303) or "/login" in answer.headers.get("Location", "/login"):
+        raise RuntimeError(f"login as {user!r} failed: HTTP {answer.status_code}")
+    driver.get(f"{url}/static/assets/images/favicon.png")  # any page of the origin, to be allowed to set its cookie
+    for cookie in web.cookies:
+        driver.add_cookie({"name": cookie.name, "value": cookie.value, "path": "/"})
 
 
 def render(driver: Any, url: str, slug: str, out: Path, timeout: float) -> dict[str, Any]:
