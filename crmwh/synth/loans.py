@@ -155,7 +155,7 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
             changed = new != rate[due]
             accounts.changes.add(rows[due][changed], a[changed], rate=new[changed])
 
-    pd = RATING_PD[customers.rating[cust]] * np.select([is_["L1001"], is_["L1002"], is_["L1003"]], [0.6, 2.5, 1.5], 1.0)
+    pd = RATING_PD[customers.rating[cust]] * np.select([is_["L1001"], is_["L1002"], is_["L1003"]], [0.6, 2.5, 1.5], 1.5)
     pd = np.clip(pd, 0.0002, 0.5)
     lgd = np.clip(LGD_BY_COLLATERAL[collateral] + rng.uniform(-0.05, 0.05, n), 0.05, 0.9)
     contract_no = cat("JK", (2000 + (cal.to_dates64(open_day).astype("datetime64[Y]").astype(np.int64) - 30))

@@ -220,13 +220,12 @@ def build_rates(rng: np.random.Generator, cal: Calendar) -> Rates:
     ftp = np.maximum(ftp, np.concatenate([ftp[:, :1], ftp[:, :-1] + 50], axis=1))  # strictly increasing by ≥ 0.5 bp
     # FX mid rates (中间价): published on working days, carried over weekends.
     working = cal.weekday < 5
-    n = int(working.sum())
+    n = int(working.sum()) + 1  # [0] is the last rate published before the horizon
     usd = 7.18 * np.exp(np.cumsum(rng.normal(0.00002, 0.0012, n)))
     eur_usd = 1.08 * np.exp(np.cumsum(rng.normal(0.0001, 0.0035, n)))
     hkd = usd / (7.80 * np.exp(rng.normal(0, 0.0004, n)))
     eur = usd * eur_usd
-    published = np.cumsum(working) - 1
-    published = np.maximum(published, 0)
+    published = np.cumsum(working)
     fx = np.zeros((days, len(CURRENCIES)), dtype=np.int64)
     fx[:, CNY] = 1_000_000
     for col, series in ((USD, usd), (HKD, hkd), (EUR, eur)):
