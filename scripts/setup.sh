@@ -17,6 +17,11 @@ if [ -z "$python_bin" ]; then
   exit 1
 fi
 
+# Data Docs pages load Bootstrap/jQuery/Vega from CDNs; the site is made offline with local copies from npm.
+if [ ! -d expectations/assets/node_modules ] && command -v npm >/dev/null 2>&1; then
+  npm ci --silent --no-audit --no-fund --ignore-scripts --prefix expectations/assets
+fi
+
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
 stamp=.venv/.crmwh-setup.sha256
 want=$(cat requirements/warehouse.lock pyproject.toml | sha256sum | cut -d' ' -f1)
