@@ -1,0 +1,79 @@
+"""Chart-data latency over every chart of every dashboard, on a throw-away Superset over a built warehouse.
+
+    .venv/bin/python -m dashboards.bench --warehouse var/warehouse/crmwh.duckdb [--rounds 3] [--json out.json]
+
+Starts Superset through the harness (same entry point as ``make serve``, assets imported), logs in as the admin,
+requests ``/api/v1/chart/<id>/data/?force=true`` for each dashboard chart ``rounds`` times and prints p50/p95
+(nearest rank) in milliseconds. Exit 1 when a chart fails or returns no rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from dashboards import harness
+
+
+def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
+    boards = api.get("/api/v1/dashboard/", q="(page_size:100)")["result"]
+    charts = [
+        (board["dashboard_title"], chart)
+        for board in boards
+        for chart in api.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+    ]
+    latencies: list[float] = []
+    failures: list[str] = []
+    for _ in range(rounds):
+        for title, chart in charts:
+            started = time.perf_counter()
+            answer = api.session.get(
+                f"{api.base_url}/api/v1/chart/{chart['id']}/data/", params={"force": "true"}, timeout=api.timeout
+            )
+            latencies.append(time.perf_counter() - started)
+            result = answer.json().get("result", [{}])[0] if answer.status_code == 200 else {}
+            if answer.status_code != 200 or result.get("error") or not result.get("rowcount"):
+                failures.append(f"{title}/{chart['slice_name']}: HTTP {answer.status_code} {answer.text[:200]}")
+    ordered = sorted(latencies)
+    return {
+        "dashboards": len(boards),
+        "charts": len(charts),
+        "requests": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
+        "p95_ms": round(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000, 1) if ordered else None,
+        "failures": failures,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboards.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if not args.warehouse.exists():
+        print(f"{args.warehouse}: no such warehouse (run crmwh build first)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="crmwh-superset-bench-") as work:
+        server = harness.start_superset(Path(work), args.warehouse.resolve())
+        try:
+            figures = measure(server.client(), args.rounds)
+        finally:
+            server.stop()
+    figures["startup_s"] = round(server.startup_s, 1)
+    text = json.dumps(figures, ensure_ascii=False, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 1 if figures["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
