@@ -294,3 +294,26 @@ def test_chromium_renders_every_dashboard(server: harness.SupersetServer) -> Non
     for slug in slugs:
         assert results[slug]["holders"] > 0 and not results[slug]["login"]
         assert Path(results[slug]["screenshot"]).stat().st_size > 10_000
+
+
+def test_datasets_carry_the_yml_semantics_and_no_pii(admin: harness.SupersetClient, cubes: dict[str, Cube]) -> None:
+    ids = _datasets(admin)
+    assert set(cubes) <= set(ids)
+    contribution = admin.get(f"/api/v1/dataset/{ids['contribution']}")["result"]
+    metrics = {m["metric_name"]: m for m in contribution["metrics"]}
+    assert metrics["net_contribution"]["verbose_name"] == "净贡献（万元）"
+    assert metrics["net_contribution_yi"]["verbose_name"] == "净贡献（亿元）"
+    assert metrics["cost_to_income_ratio"]["d3format"] == ".2%"
+    columns = {c["column_name"]: c for c in contribution["columns"]}
+    assert columns["interest_income"]["verbose_name"] == "利息收入"
+    assert "Step 1" in columns["interest_income"]["description"]
+    # Bootstrap refreshed the types from the warehouse (DuckDB's cursor reports no type for DECIMAL: None).
+    assert columns["month_start"]["is_dttm"] and columns["month_start"]["type"] in ("DATE", "DATETIME")
+    assert columns["level3_branch_name"]["type"] == "STRING"
+    for name in cubes:
+        dataset = admin.get(f"/api/v1/dataset/{ids[name]}")["result"]
+        for column in dataset["columns"]:
+            assert not any(m in column["column_name"] for m in ("_masked", "account_id", "id_number", "phone")), (
+                name,
+                column["column_name"],
+            )
