@@ -1,7 +1,7 @@
--- SCD2 history of cards' changing attributes (tier, limit, status, branch, annual fee, cancel date), keyed on the
+-- SCD2 history of cards' changing attributes (tier, limit, status, branch, annual fee, expiry, cancel date), keyed on the
 -- business date of the delivery that carried the change.
 {% set tracked = ['product_code', 'card_tier_code', 'credit_limit', 'branch_code', 'card_status_code', 'annual_fee',
-                  'closed_on'] %}
+                  'expires_on', 'closed_on'] %}
 
 {% set delivered_rows %}
     select
@@ -12,6 +12,7 @@
         branch_code,
         card_status as card_status_code,
         annual_fee,
+        expiry_date as expires_on,
         close_date as closed_on,
         _business_date
     from {{ source('cards', 'cards') }}

@@ -44,7 +44,7 @@ versioned as (
             when cv.card_no is not null then cv.closed_on
             else a.closed_on
         end as closed_on,
-        coalesce(av.matures_on, a.matures_on) as matures_on,
+        coalesce(av.matures_on, cv.expires_on, a.matures_on) as matures_on,
         coalesce(av.contract_rate, a.contract_rate) as contract_rate,
         coalesce(av.rate_type_code, a.rate_type_code) as rate_type_code,
         coalesce(av.term_months, a.term_months) as contract_term_months,
