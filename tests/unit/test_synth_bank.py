@@ -127,7 +127,7 @@ def read_back(out: Path, manifest: dict[str, Any], scratch: Path) -> duckdb.Duck
         assert control.business_date.isoformat() == entry["business_date"]
         assert control.byte_size == len(data) == entry["bytes"]
         assert control.md5 == hashlib.md5(data).hexdigest() == entry["md5"]
-        files.append((fid, entry["file"]))
+        files.append((fid, entry["file"], entry["business_date"]))
         fmt = contract.format
         if fmt.kind == "fixed_width":
             rows = _records(contract, data)
@@ -145,8 +145,8 @@ def read_back(out: Path, manifest: dict[str, Any], scratch: Path) -> duckdb.Duck
         if text:
             prefix = f"{fid}{fmt.delimiter}"
             texts[contract.key].append(prefix + text[:-1].replace("\n", "\n" + prefix) + "\n")
-    con.execute("CREATE TABLE files (fid BIGINT, file VARCHAR)")
-    con.executemany("INSERT INTO files VALUES (?, ?)", files)
+    con.execute("CREATE TABLE files (fid BIGINT, file VARCHAR, day DATE)")
+    con.executemany("INSERT INTO files VALUES (?, ?, ?)", files)
     for contract in CONTRACTS.contracts:
         if contract.format.kind == "fixed_width":
             frame = pd.DataFrame(fixed[contract.key], columns=["fid", *contract.column_names], dtype=object)
@@ -158,7 +158,7 @@ def read_back(out: Path, manifest: dict[str, Any], scratch: Path) -> duckdb.Duck
             columns = ", ".join(["'fid': 'VARCHAR'", *(f"'{c}': 'VARCHAR'" for c in contract.column_names)])
             source = (f"read_csv('{combined}', delim='{contract.format.delimiter}', header=false, quote='', "
                       f"escape='', columns={{{columns}}}, strict_mode=true)")
-        con.execute(f"CREATE TABLE raw_{contract.extract} AS SELECT r.* EXCLUDE (fid), f.file AS _file "
+        con.execute(f"CREATE TABLE raw_{contract.extract} AS SELECT r.* EXCLUDE (fid), f.file AS _file, f.day AS _day "
                     f"FROM {source} r JOIN files f ON f.fid = CAST(r.fid AS BIGINT)")
         if source == "frame":
             con.unregister("frame")
@@ -172,7 +172,8 @@ def read_back(out: Path, manifest: dict[str, Any], scratch: Path) -> duckdb.Duck
                 casts.append(f"CAST({c.name} AS BIGINT) AS {c.name}")
             else:
                 casts.append(c.name)
-        con.execute(f"CREATE TABLE {contract.extract} AS SELECT {', '.join(casts)}, _file FROM raw_{contract.extract}")
+        con.execute(f"CREATE TABLE {contract.extract} AS SELECT {', '.join(casts)}, _file, _day "
+                    f"FROM raw_{contract.extract}")
     for table, key in (("customers", "cif_no"), ("accounts", "account_no"), ("cards", "card_no")):
         con.execute(f"""CREATE VIEW {table}_now AS SELECT * FROM {table}
                         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY last_update_date DESC) = 1""")
@@ -235,6 +236,20 @@ def test_every_file_matches_its_control_file_contract_and_manifest(bank: tuple[P
         for name in decimals:
             assert Decimal(total["sums"][name]) == sum((Decimal(f["sums"][name]) for f in entries), Decimal(0))
     assert manifest["totals"]["rows"] == sum(f["rows"] for f in manifest["files"])
+
+
+def test_every_foreign_key_points_at_a_record_delivered_by_then(db: duckdb.DuckDBPyConnection) -> None:
+    for contract in CONTRACTS.contracts:
+        for fk in contract.foreign_keys:
+            ref = CONTRACTS.get(fk.ref_key)
+            on = " AND ".join(f"p.{r} = c.{c}" for c, r in zip(fk.columns, fk.ref_columns, strict=True))
+            not_null = " AND ".join(f"c.{c} IS NOT NULL" for c in fk.columns)
+            # the referenced record was delivered on the same business date or earlier
+            orphans = db.execute(f"""
+                SELECT count(*) FROM raw_{contract.extract} c WHERE {not_null} AND NOT EXISTS (
+                    SELECT 1 FROM raw_{ref.extract} p WHERE {on} AND p._day <= c._day)
+            """).fetchall()
+            assert orphans == [(0,)], f"{contract.key} → {fk.ref_key}"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
