@@ -1,6 +1,7 @@
 """Roles, row-level security and the demo branch manager (runs inside Superset's app context, from bootstrap).
 
-* 分析师 (analyst): every dashboard, chart and dataset of the warehouse, SQL Lab, all branches.
+* 分析师 (analyst): every dashboard, chart and dataset of the warehouse, all branches. Deliberately no
+  ``database_access``: it would open every schema of the warehouse in SQL Lab, ``restricted_pii`` included.
 * 支行行长 (branch manager): the same dashboards, no SQL Lab; each manager also holds a role ``支行行长:<code>``
   that carries a row-level-security filter limiting every branch-sliced dataset to the subtree of branch
   ``<code>`` (the clause matches the code at any level of the hierarchy: 分行, 支行 or 网点). Datasets without a
@@ -106,14 +107,12 @@ def configure(datasets: list[Any], admin_user: str) -> str | None:
     sql_lab = security_manager.find_role("sql_lab")
     base = list(gamma.permissions) if gamma else []
     access = [security_manager.add_permission_view_menu("datasource_access", dataset.perm) for dataset in datasets]
-    database_perm = datasets[0].database.perm if datasets else None
-    db_access = [security_manager.add_permission_view_menu("database_access", database_perm)] if database_perm else []
     branch_datasets = [d for d in datasets if any(c.column_name == "level3_branch_code" for c in d.columns)]
     branch_access = [
         security_manager.add_permission_view_menu("datasource_access", dataset.perm) for dataset in branch_datasets
     ]
 
-    _set_permissions(_role(ANALYST), base + (list(sql_lab.permissions) if sql_lab else []) + access + db_access)
+    _set_permissions(_role(ANALYST), base + (list(sql_lab.permissions) if sql_lab else []) + access)
     _set_permissions(_role(BRANCH_MANAGER), base + branch_access)
 
     def read_only(pv: Any) -> bool:
