@@ -12,7 +12,6 @@ from crmwh.synth.customers import Customers
 from crmwh.synth.frame import NO_DAY
 from crmwh.synth.ids import STR, cat, digits
 from crmwh.synth.reference import (
-    CURRENCIES,
     EUR,
     HKD,
     K_LOAN,
@@ -29,6 +28,7 @@ from crmwh.synth.reference import (
 )
 
 KIND = np.array([p.kind for p in PRODUCTS])
+IS_WEALTH = np.array([p.line == "WEALTH" for p in PRODUCTS])
 TERM = np.array([p.term_months or 0 for p in PRODUCTS])
 # Share of a customer's assets a product holds (before normalising over what the customer has).
 ASSET_WEIGHT = {"D1001": 1.0, "D2001": 1.6, "D1201": 0.4, "D2301": 0.5, "D2201": 0.8, "W1001": 0.9, "W1002": 0.8,
@@ -43,7 +43,7 @@ class AccountChanges:
 
     acct: list[np.ndarray] = field(default_factory=list)
     day: list[np.ndarray] = field(default_factory=list)
-    maturity_day: list[np.ndarray] = field(default_factory=list)  # NO_DAY = unchanged … see kind
+    maturity_day: list[np.ndarray] = field(default_factory=list)  # -1 = unchanged
     rate: list[np.ndarray] = field(default_factory=list)  # -1 = unchanged
     status: list[np.ndarray] = field(default_factory=list)  # '' = unchanged
 
@@ -305,7 +305,7 @@ def term_lifecycle(rng: np.random.Generator, cal: Calendar, accounts: Accounts, 
     # Churners: deposits and wealth go first, the rest on the churn day (closed churners only).
     c_day = churn_day[accounts.cust]
     leaving = c_day < cal.days
-    early_kinds = (kind == K_TIME) | (kind == K_WEALTH_TERM) | (PRODUCTS_IS_WEALTH[accounts.product])
+    early_kinds = (kind == K_TIME) | (kind == K_WEALTH_TERM) | IS_WEALTH[accounts.product]
     first = leaving & early_kinds & (close == NO_DAY)
     when = c_day - rng.integers(5, 50, len(accounts))
     when = np.maximum(when, np.maximum(accounts.open_day, 0) + 1)
@@ -317,7 +317,4 @@ def term_lifecycle(rng: np.random.Generator, cal: Calendar, accounts: Accounts, 
     close[close >= cal.days] = NO_DAY
     accounts.close_day = close
 
-
-PRODUCTS_IS_WEALTH = np.array([p.line == "WEALTH" for p in PRODUCTS])
-CURRENCY_CODES = np.array(CURRENCIES)
 

@@ -10,7 +10,6 @@ the general ledger per month, the defects injected). Same seed, same bytes.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -224,7 +223,3 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
 def _money(cents: int) -> str:
     return str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
 
-
-def remove_landing(out: Path) -> None:
-    """Delete a generated landing area entirely (tests and benchmarks)."""
-    shutil.rmtree(out, ignore_errors=True)

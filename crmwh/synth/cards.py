@@ -106,22 +106,20 @@ class CardSystem:
     s_dpd: np.ndarray
 
 
-def _holders(rng: np.random.Generator, cal: Calendar, customers: Customers, accounts: Accounts,
-             churn_day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _holders(rng: np.random.Generator, customers: Customers, accounts: Accounts) -> tuple[np.ndarray, np.ndarray, int]:
     """Which customers hold cards: (debit-card accounts, credit-card customers, card-only holder count)."""
     debit_accts = np.flatnonzero(accounts.debit_card)
     personal = ~customers.corporate & ~customers.dormant
     p_credit = 0.22 + 0.3 * customers.wealth_rank
     credit_cust = np.flatnonzero(personal & (rng.random(len(customers)) < p_credit))
     n_only = max(1, round(0.03 * len(credit_cust)))
-    return debit_accts, credit_cust, np.asarray(n_only)
+    return debit_accts, credit_cust, n_only
 
 
 def build_cards(rng: np.random.Generator, cal: Calendar, customers: Customers, accounts: Accounts,
                 branches: Branches, flows: Flows, parties: Counterparties, churn_day: np.ndarray,
                 churn_closed: np.ndarray) -> CardSystem:
-    debit_accts, credit_cust, n_only_arr = _holders(rng, cal, customers, accounts, churn_day)
-    n_only = int(n_only_arr)
+    debit_accts, credit_cust, n_only = _holders(rng, customers, accounts)
     # --- cardholders ------------------------------------------------------------------------------------------------
     core_holders = np.union1d(accounts.cust[debit_accts], credit_cust)
     n_core = len(core_holders)

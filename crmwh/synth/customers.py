@@ -92,7 +92,7 @@ def addresses(rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
         road = text(vocab.ROADS)[rng.integers(0, len(vocab.ROADS), k)]
         community = text(vocab.COMMUNITY)[rng.integers(0, len(vocab.COMMUNITY), k)]
         out[rows] = cat(name, "市", district, "区", road, rng.integers(1, 999, k).astype(STR), "号",
-                        vocab.BRAND_WORDS[0][:0], community, rng.integers(1, 30, k).astype(STR), "栋",
+                        community, rng.integers(1, 30, k).astype(STR), "栋",
                         rng.integers(101, 2999, k).astype(STR), "室")
     return out
 

@@ -10,7 +10,7 @@ from crmwh.synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
 from crmwh.synth.customers import RATINGS
 from crmwh.synth.daily import FIVE_CLASSES, EndOfDay, Segments, accruals, balance_rows, loan_days
 from crmwh.synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day
-from crmwh.synth.frame import NO_DAY, Cols, install_macros, register
+from crmwh.synth.frame import NO_DAY, install_macros, register
 from crmwh.synth.ids import STR, text
 from crmwh.synth.loans import COLLATERAL_CODES, METHOD_CODES
 from crmwh.synth.reference import (
@@ -470,4 +470,4 @@ def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
-__all__ = ["Cols", "build_sources", "register_world", "source_table"]
+__all__ = ["build_sources", "register_world", "source_table"]

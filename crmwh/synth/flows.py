@@ -34,7 +34,6 @@ from crmwh.synth.reference import (
 
 TXN_TYPES = ["DEP", "WDL", "TRI", "TRO", "PAY", "SAL", "FEE", "LDS", "LRP", "WMB", "WMR"]
 DEP, WDL, TRI, TRO, PAY, SAL, FEE, LDS, LRP, WMB, WMR = range(len(TXN_TYPES))
-CREDIT_TYPES = {DEP, TRI, SAL, WMB, LRP}  # credit to the account (LRP: a repayment credits the loan account)
 CHANNELS = ["CTR", "ATM", "MOB", "NET", "POS", "TEL"]
 CTR, ATM, MOB, NET, POS, TEL = range(len(CHANNELS))
 # how an event moves the balance

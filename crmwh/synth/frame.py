@@ -46,15 +46,6 @@ def install_macros(con: duckdb.DuckDBPyConnection, start: date) -> None:
     con.execute("CREATE OR REPLACE MACRO r(x) AS CAST(CAST(x AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(9,6))")
 
 
-def concat(tables: list[Cols]) -> Cols:
-    keys = tables[0].keys()
-    return {k: np.concatenate([t[k] for t in tables]) for k in keys}
-
-
-def take(cols: Cols, index: np.ndarray) -> Cols:
-    return {k: v[index] for k, v in cols.items()}
-
-
 def round_half_up_div(numerator: np.ndarray, denominator: int) -> np.ndarray:
     """Integer division rounding half away from zero (the rounding of money throughout the bank)."""
     num = np.asarray(numerator, dtype=np.int64)

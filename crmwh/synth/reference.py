@@ -166,10 +166,6 @@ PRODUCT_INDEX = {p.code: i for i, p in enumerate(PRODUCTS)}
 CARD_PRODUCT_BY_TIER = {"S": "C2001", "G": "C2002", "P": "C2003", "D": "C2004"}
 
 
-def product_ids(*codes: str) -> np.ndarray:
-    return np.array([PRODUCT_INDEX[c] for c in codes])
-
-
 def rate_micro(text_rate: str) -> int:
     whole, _, frac = text_rate.partition(".")
     return int(whole) * 1_000_000 + int((frac + "000000")[:6])
@@ -337,14 +333,6 @@ class CostCentres:
 
     def __len__(self) -> int:
         return len(self.code)
-
-    def lookup(self, branch: np.ndarray, department: str) -> np.ndarray:
-        """The centre of ``department`` at each branch (-1 where there is none)."""
-        table = np.full(int(self.branch.max()) + 1, -1)
-        rows = np.flatnonzero(self.department == department)
-        table[self.branch[rows]] = rows
-        b = np.asarray(branch)
-        return np.where(b <= self.branch.max(), table[np.minimum(b, self.branch.max())], -1)
 
 
 def build_cost_centres(branches: Branches) -> CostCentres:

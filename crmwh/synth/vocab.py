@@ -78,5 +78,4 @@ MERCHANTS: list[tuple[str, list[str], float, float]] = [
     ("8211", ["教育培训"], 2000.0, 0.01),
     ("7832", ["影城"], 80.0, 0.01),
 ]
-EMPLOYER_SUFFIX = ["代发工资"]
 PAYMENT_COUNTERPARTIES = ["财付通支付科技有限公司", "支付宝(中国)网络技术有限公司", "京东支付", "美团支付", "银联在线"]

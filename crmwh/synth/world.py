@@ -21,7 +21,6 @@ from crmwh.synth.customers import (
     choose_churners,
 )
 from crmwh.synth.flows import Counterparties, Flows, build_flows, counterparty_pool
-from crmwh.synth.frame import NO_DAY
 from crmwh.synth.ids import STR, mobile_numbers
 from crmwh.synth.loans import LoanBook, build_loans
 from crmwh.synth.reference import K_LOAN, Branches, CostCentres, Rates, build_branches, build_cost_centres, build_rates
@@ -33,7 +32,7 @@ STREAMS = {"branches": 1, "rates": 2, "customers": 3, "managers": 4, "accounts":
 
 @dataclass
 class CustomerChanges:
-    """Changes to customer records after the first delivery; -1 / '' / NO_DAY-less fields are unchanged."""
+    """Changes to customer records after the first delivery; fields holding -1 or '' are unchanged."""
 
     cust: np.ndarray
     day: np.ndarray
@@ -174,4 +173,4 @@ def _account_status_changes(cal: Calendar, customers: Customers, accounts: Accou
     accounts.changes.add(rows, c_day[rows], status="1")
 
 
-__all__ = ["NO_DAY", "World", "build_world"]
+__all__ = ["World", "build_world"]

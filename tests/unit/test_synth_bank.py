@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from crmwh.synth.bank import generate_bank
+from crmwh.synth.ids import luhn_valid, resident_id_valid
 from crmwh.synth.manifest import read_manifest
 from ingest.contract import Contract, load_contracts
 from ingest.control import read_control_file
@@ -509,6 +510,15 @@ def test_card_holders_match_core_by_id_under_their_own_numbers(bank: tuple[Path,
     assert in_core and all(no != cif for no, cif, _ in in_core)
     assert any(m[1] is None for m in matched)  # card-only customers
     assert any(same is False for _, _, same in in_core)  # names written differently in the card system
+
+
+def test_identifiers_carry_valid_check_digits(db: duckdb.DuckDBPyConnection) -> None:
+    ids = [i for (i,) in _rows(db, "SELECT DISTINCT id_number FROM customers WHERE id_type = '01'")]
+    assert ids and all(resident_id_valid(i) for i in ids)
+    cards = [c for (c,) in _rows(db, "SELECT DISTINCT card_no FROM cards")]
+    accounts = [a for (a,) in _rows(db, "SELECT DISTINCT account_no FROM accounts")]
+    assert all(luhn_valid(n) for n in cards + accounts)
+    assert len({len(a) for a in accounts}) == 1 and len({len(c) for c in cards}) == 1
 
 
 def test_rates_are_realistic(db: duckdb.DuckDBPyConnection) -> None:
