@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 from tqdm import tqdm
 
-from crmwh.synth.defects import Defect, apply_defect
+from crmwh.synth.defects import Defect, apply_defect, choose_target
 from crmwh.synth.extracts import build_sources, register_world, source_table
 from crmwh.synth.frame import NO_DAY
 from crmwh.synth.ledger import build_ledger_sources
@@ -51,11 +51,13 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     contracts = load_contracts()
+    dates = [date.fromordinal(start.toordinal() + i) for i in range(days)]
+    for defect in defects or []:
+        choose_target(defect, contracts, dates)  # a defect aimed outside the horizon fails before any work
     out = Path(out)
     previous = _previous_files(out, contracts.systems)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    dates = [date.fromordinal(start.toordinal() + i) for i in range(days)]
     n_files = sum(1 for c in contracts.contracts for d in dates if c.delivered_on(d))
     with tqdm(total=n_files, unit="file", disable=not progress, desc="generate", leave=False) as bar:
         prog = _Progress(bar)
@@ -82,9 +84,11 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
         finally:
             con.close()
     _remove_stale(out, previous, manifest)
-    for defect in defects or []:
-        manifest.defects.append(apply_defect(defect, out, contracts, dates))
-    manifest.write(out)
+    try:
+        for defect in defects or []:
+            manifest.defects.append(apply_defect(defect, out, contracts, dates))
+    finally:
+        manifest.write(out)  # even when a defect cannot be applied, the files on disk are accounted for
     timings["total"] = time.perf_counter() - t0
     manifest.timings = timings
     return manifest

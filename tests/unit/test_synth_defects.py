@@ -220,3 +220,10 @@ def test_generate_records_defects_in_the_manifest(tmp_path: Path) -> None:
         ("missing_control_file", "core/20250102/CUST_INFO_20250102.dat"),
     ]
     assert not (tmp_path / "core" / "20250102" / "CUST_INFO_20250102.flg").exists()
+
+
+def test_a_defect_outside_the_horizon_fails_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="outside the generated business dates"):
+        generate_bank(scale=0.01, start=START, days=2, seed=5, out=tmp_path / "x", progress=False,
+                      defects=[parse_defect("bad_rows:core:20250301")])
+    assert not (tmp_path / "x").exists()
