@@ -157,6 +157,7 @@ def bars(key: str, zh: str, en: str, cube: Cube, x_axis: str, metrics: list[str]
 
 
 def pie(key: str, zh: str, en: str, cube: Cube, groupby: str, metric: str) -> Chart:
+    # Counts only: a pie cannot show signed amounts (losses), those get bars.
     cube.column(groupby)
     cube.metric(metric)
     params = {
@@ -278,21 +279,21 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         ["net_contribution"],
                         ["product_line_name"],
                     ),
-                    pie(
+                    bars(
                         "mgmt_by_product",
                         "产品线净贡献（万元）",
                         "Net contribution by product line",
                         con,
                         "product_line_name",
-                        "net_contribution",
+                        ["net_contribution"],
                     ),
-                    pie(
+                    bars(
                         "mgmt_by_segment",
                         "客群净贡献（万元）",
                         "Net contribution by segment",
                         con,
                         "segment_code",
-                        "net_contribution",
+                        ["net_contribution"],
                     ),
                 ],
             ],
@@ -321,13 +322,13 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         ["window_net_contribution", "customers"],
                     ),
                     pie("cv_aum_tiers", "AUM层级客户分布", "Customers by AUM tier", cv, "aum_tier_code", "customers"),
-                    pie(
+                    bars(
                         "cv_clv_tiers",
                         "生命周期价值分布（万元）",
                         "CLV by AUM tier",
                         clv,
                         "aum_tier_code",
-                        "customer_lifetime_value",
+                        ["customer_lifetime_value"],
                     ),
                 ],
                 [
