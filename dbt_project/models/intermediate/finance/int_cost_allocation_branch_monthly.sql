@@ -54,7 +54,7 @@ in_scope as (
     inner join {{ ref('cost_centre_drivers') }} as drivers
         on drivers.department_code = pools.department_code
     inner join {{ ref('int_branch_hierarchy') }} as tree
-        on tree.ancestor_branch_code = pools.cost_centre_branch_code
+        on tree.month_start = pools.month_start and tree.ancestor_branch_code = pools.cost_centre_branch_code
     inner join branch_activity as ba
         on ba.month_start = pools.month_start
        and ba.branch_code = tree.branch_code

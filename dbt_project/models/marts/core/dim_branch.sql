@@ -17,6 +17,7 @@ ancestors as (
         max(case when a.branch_level_code = 'SUB' then a.branch_name end) as sub_branch_name
     from {{ ref('int_branch_hierarchy') }} as tree
     inner join branches as a on a.branch_code = tree.ancestor_branch_code
+    where tree.month_start = (select max(month_start) from {{ ref('int_branch_hierarchy') }})
     group by tree.branch_code
 ),
 
