@@ -13,7 +13,7 @@ DAYS ?= 365
 START ?= 2025-01-01
 SEED ?= 20260101
 
-.PHONY: help setup demo generate ingest build serve test test-unit test-e2e lint format bench docs quality-docs lock superset-lock clean
+.PHONY: help setup demo generate ingest build serve test test-unit test-e2e lint format bench docs quality-docs assets lock superset-lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,9 +48,13 @@ test-unit: setup  ## quick unit tests only
 test-e2e: setup  ## slow end-to-end tests only
 	$(PY) -m pytest -m slow
 
-lint: setup  ## ruff, and the extract spec in docs/ is in step with the contracts
+lint: setup  ## ruff; the extract spec and the Superset bundle are in step with the contracts and the dbt yml
 	$(VENV)/bin/ruff check .
 	$(CRMWH) contracts --check docs/extracts.md
+	$(PY) -m dashboards.assets --check
+
+assets: setup  ## regenerate the Superset bundle (dashboards/assets/bundle) from the dbt yml
+	$(PY) -m dashboards.assets
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
