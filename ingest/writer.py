@@ -154,7 +154,7 @@ def _sql_path(path: Path) -> str:
 # then cuts the result into per-date files at line boundaries. Fixed-width records are rendered in SQL with the same
 # rules as ``render_fixed_width_field`` and their byte length is checked after encoding.
 
-_BATCH_ROWS = 4_000_000
+_BATCH_ROWS = 1_500_000  # rows rendered per COPY: bounds the memory of the text being cut into files
 _WRITER_THREADS = 4
 
 

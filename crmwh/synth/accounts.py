@@ -227,7 +227,7 @@ def build_accounts(rng: np.random.Generator, cal: Calendar, customers: Customers
         rows = product == p
         list_rate[rows] = product_base_rate(int(p), np.maximum(open_day[rows], 0), rates)
     years_back = np.maximum(-open_day, 0) / 365.25
-    premium = np.where(kind == K_TIME, np.minimum(years_back * 1500, 6000), 0).astype(np.int64)
+    premium = np.where(kind == K_TIME, np.minimum(years_back * 1000, 3000), 0).astype(np.int64)
     rate = list_rate + premium
     floating = np.zeros(m, dtype=bool)
     repricing = np.zeros(m, dtype=np.int64)

@@ -22,9 +22,9 @@ import numpy as np
 from tqdm import tqdm
 
 from crmwh.synth.defects import Defect, apply_defect, choose_target
-from crmwh.synth.extracts import build_sources, register_world, source_table
+from crmwh.synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from crmwh.synth.frame import NO_DAY
-from crmwh.synth.ledger import build_ledger_sources
+from crmwh.synth.ledger import LEDGER_BUILDERS, prepare_ledger
 from crmwh.synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from crmwh.synth.world import World, build_world
 from ingest.contract import Contract, control_name_for, load_contracts
@@ -68,16 +68,18 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
         try:
             prog.stage("shaping extracts")
             register_world(con, world)
-            build_sources(con, world)
-            build_ledger_sources(con, world)
+            prepare_ledger(con, world)
+            world.drop_activity()
             timings["shape"] = time.perf_counter() - t0 - timings["simulate"]
             manifest = Manifest(parameters={"scale": scale, "seed": seed, "start": start.isoformat(), "days": days,
                                             "end": dates[-1].isoformat(), "generator_version": GENERATOR_VERSION})
             t1 = time.perf_counter()
             made_dirs: set[str] = set()
+            builders = {**SOURCE_BUILDERS, **LEDGER_BUILDERS}
             for system in contracts.systems:
                 for contract in contracts.load_order(system):
                     prog.stage(f"writing {contract.key}")
+                    builders[contract.key](con, days)
                     _write(con, contract, dates, out, manifest, prog, made_dirs)
             timings["write"] = time.perf_counter() - t1
             manifest.truth = _truth(con, world)

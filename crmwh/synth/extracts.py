@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import numpy as np
 
@@ -278,9 +280,17 @@ def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
     })
 
 
-# --- the extract tables ---------------------------------------------------------------------------------------------
+# --- the extract tables: each built just before it is written (and dropped after), to bound memory --------------
+Builder = Callable[[duckdb.DuckDBPyConnection, int], None]  # (connection, days in the horizon)
+
+
 def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
-    days = world.cal.days
+    """Every core, card and reference source table at once (for inspection; generation builds them one by one)."""
+    for builder in SOURCE_BUILDERS.values():
+        builder(con, world.cal.days)
+
+
+def _ref_branches(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'branches')} AS
         SELECT b.branch_code, b.branch_name, b.branch_level, b.parent_branch_code, b.city,
@@ -288,6 +298,9 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                d(t.day) AS biz_date, b.idx AS _ord
         FROM days_t t CROSS JOIN branches_t b
     """)
+
+
+def _ref_products(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'products')} AS
         SELECT p.product_code, p.product_name, p.category_code, p.category_name, p.product_line, p.balance_side,
@@ -296,6 +309,9 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                p.gl_interest_account, p.gl_fee_account, d(t.day) AS biz_date, p.idx AS _ord
         FROM days_t t JOIN cut_t c ON c.day = t.day CROSS JOIN products_t p
     """)
+
+
+def _ref_relationship_managers(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'relationship_managers')} AS
         SELECT m.rm_id, m.rm_name, m.branch_code, m.rm_type, m.rm_grade, d(m.hire_day) AS hire_date,
@@ -303,12 +319,18 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                CASE WHEN m.leave_day <= t.day THEN 'L' ELSE 'A' END AS status, d(t.day) AS biz_date, m.idx AS _ord
         FROM days_t t JOIN rm_t m ON m.hire_day <= t.day
     """)
+
+
+def _ref_ftp_curve(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'ftp_curve')} AS
         SELECT d(day) AS curve_date, tenor, term_months, r(rate) AS ftp_rate, d(day) AS biz_date,
                term_months AS _ord
         FROM ftp_t
     """)
+
+
+def _ref_exchange_rates(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'exchange_rates')} AS
         SELECT d(day) AS rate_date, currency, CAST(CAST(rate AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(12,6))
@@ -316,14 +338,18 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                d(day) AS biz_date, list_position({_sql_list(CURRENCIES)}, currency) AS _ord
         FROM fx_t
     """)
-    _customers_sql(con, days)
-    _accounts_sql(con, days)
+
+
+def _core_balances(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'balances')} AS
         SELECT a.account_no, d(b.day) AS balance_date, a.currency, m(b.bal) AS balance, d(b.day) AS biz_date,
                b.acct AS _ord
         FROM bal_rows_t b JOIN acct_t a ON a.idx = b.acct
     """)
+
+
+def _core_transactions(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'transactions')} AS
         SELECT CAST(t.txn_id AS VARCHAR) AS txn_id, a.account_no, d(t.day) AS txn_date,
@@ -336,6 +362,9 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                p.name AS counterparty_name, d(t.day) AS biz_date, t.txn_id AS _ord
         FROM txn_t t JOIN acct_t a ON a.idx = t.acct LEFT JOIN parties_t p ON p.idx = t.counterparty
     """)
+
+
+def _core_loans(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'loans')} AS
         SELECT a.account_no AS loan_account_no, l.contract_no, a.cif_no, m(l.principal) AS principal_amount,
@@ -346,8 +375,6 @@ def build_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
                l.acct AS _ord
         FROM loan_day_t x JOIN loan_t l ON l.idx = x.loan JOIN acct_t a ON a.idx = l.acct
     """)
-    _accruals_sql(con, days)
-    _cards_sql(con, days)
 
 
 def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
@@ -421,7 +448,7 @@ def _accruals_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
-def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+def _cards_cards(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE card_versions AS
         WITH v AS (
@@ -447,6 +474,9 @@ def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
         ASOF LEFT JOIN (SELECT card, day, status FROM card_chg_t WHERE status IS NOT NULL) st
             ON st.card = v.card AND v.day >= st.day
     """)
+
+
+def _cards_transactions(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('cards', 'card_transactions')} AS
         SELECT CAST(t.txn_id AS VARCHAR) AS card_txn_id, c.card_no, d(t.day) AS txn_date,
@@ -459,6 +489,9 @@ def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
                CASE WHEN t.reversal THEN 'Y' ELSE 'N' END AS reversal_flag, d(t.day) AS biz_date, t.txn_id AS _ord
         FROM ctxn_t t JOIN card_t c ON c.idx = t.card LEFT JOIN merchant_t mt ON mt.idx = t.merchant
     """)
+
+
+def _cards_statements(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('cards', 'card_statements')} AS
         SELECT c.card_no, d(s.day) AS statement_date, d(s.day + 20) AS due_date, m(s.opening) AS opening_balance,
@@ -470,4 +503,14 @@ def _cards_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
-__all__ = ["build_sources", "register_world", "source_table"]
+SOURCE_BUILDERS: dict[str, Builder] = {
+    "ref.branches": _ref_branches, "ref.products": _ref_products,
+    "ref.relationship_managers": _ref_relationship_managers, "ref.ftp_curve": _ref_ftp_curve,
+    "ref.exchange_rates": _ref_exchange_rates, "core.customers": _customers_sql, "core.accounts": _accounts_sql,
+    "core.balances": _core_balances, "core.transactions": _core_transactions, "core.loans": _core_loans,
+    "core.interest_accruals": _accruals_sql, "cards.cards": _cards_cards,
+    "cards.card_transactions": _cards_transactions, "cards.card_statements": _cards_statements,
+}
+
+
+__all__ = ["SOURCE_BUILDERS", "Builder", "build_sources", "register_world", "source_table"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from crmwh.synth.calendar import Calendar
 from crmwh.synth.cards import AFE, CFE, IFE, INT
-from crmwh.synth.extracts import source_table
+from crmwh.synth.extracts import Builder, source_table
 from crmwh.synth.flows import FEE
 from crmwh.synth.frame import register
 from crmwh.synth.ids import STR, text
@@ -80,18 +80,9 @@ def _posting_days(rng: np.random.Generator, cal: Calendar, when: str, month: int
     return np.repeat(np.arange(n_centres), k), picks
 
 
-def build_ledger_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {source_table('accounting', 'chart_of_accounts')} AS
-        SELECT c.*, d(t.day) AS biz_date, row_number() OVER (PARTITION BY t.day ORDER BY c.account_code) AS _ord
-        FROM days_t t CROSS JOIN chart_t c
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {source_table('accounting', 'cost_centres')} AS
-        SELECT c.cost_centre_code, c.cost_centre_name, c.branch_code, c.department_code, c.cost_centre_type,
-               d(t.day) AS biz_date, c.idx AS _ord
-        FROM days_t t CROSS JOIN cc_t c
-    """)
+def prepare_ledger(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    """The postings of the horizon (gl_income_t, gl_opex_t, gl_postings_t), from which the ledger extract and the
+    manifest's GL truth are drawn."""
     card_centre = int(np.flatnonzero(world.cost_centres.department == "CARD")[0])
     # income postings: (day, kind, account, cost centre, CNY cents, debit account)
     con.execute(f"""
@@ -156,6 +147,26 @@ def build_ledger_sources(con: duckdb.DuckDBPyConnection, world: World) -> None:
         SELECT day, kind, account, cc, cents, dr_account, cr_account, narrative FROM gl_income_t
         UNION ALL SELECT day, kind, account, cc, cents, dr_account, cr_account, narrative FROM gl_opex_t
     """)
+
+
+def _chart_of_accounts(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('accounting', 'chart_of_accounts')} AS
+        SELECT c.*, d(t.day) AS biz_date, row_number() OVER (PARTITION BY t.day ORDER BY c.account_code) AS _ord
+        FROM days_t t CROSS JOIN chart_t c
+    """)
+
+
+def _cost_centres(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('accounting', 'cost_centres')} AS
+        SELECT c.cost_centre_code, c.cost_centre_name, c.branch_code, c.department_code, c.cost_centre_type,
+               d(t.day) AS biz_date, c.idx AS _ord
+        FROM days_t t CROSS JOIN cc_t c
+    """)
+
+
+def _ledger_entries(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('accounting', 'ledger_entries')} AS
         WITH numbered AS (
@@ -222,3 +233,9 @@ def _opex(con: duckdb.DuckDBPyConnection, world: World) -> None:
         SELECT day, 10 AS kind, account, cc, cents, account AS dr_account, cr AS cr_account, narrative
         FROM gl_opex_raw
     """)
+
+
+LEDGER_BUILDERS: dict[str, Builder] = {
+    "accounting.chart_of_accounts": _chart_of_accounts, "accounting.cost_centres": _cost_centres,
+    "accounting.ledger_entries": _ledger_entries,
+}

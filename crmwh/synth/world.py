@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np
@@ -66,6 +66,13 @@ class World:
 
     def rng(self, stage: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, STREAMS[stage]])
+
+    def drop_activity(self) -> None:
+        """Forget the transaction-level arrays once DuckDB holds them: they are the bulk of the memory."""
+        self.flows = Flows(**{f.name: getattr(self.flows, f.name)[:0] for f in fields(Flows)})
+        for f in fields(CardSystem):
+            if f.name.startswith(("t_", "s_")):
+                setattr(self.cards, f.name, getattr(self.cards, f.name)[:0])
 
 
 def _rng(seed: int, stage: str) -> np.random.Generator:

@@ -529,7 +529,7 @@ def test_rates_are_realistic(db: duckdb.DuckDBPyConnection) -> None:
                max(interest_rate) FILTER (WHERE product_code LIKE 'L%')
         FROM accounts
     """)
-    assert Decimal("0.0005") <= dep_lo and dep_hi <= Decimal("0.0200")
+    assert Decimal("0.0005") <= dep_lo and dep_hi <= Decimal("0.0160")  # 0.05 % … 1.6 %
     assert Decimal("0.0250") <= loan_lo and loan_hi <= Decimal("0.1300")
     ((mortgage,),) = _rows(db, "SELECT median(interest_rate) FROM accounts_now WHERE product_code = 'L1001'")
     assert Decimal("0.028") <= mortgage <= Decimal("0.036")
