@@ -102,7 +102,7 @@ def _landing_bytes(landing: Path) -> int:
     return sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
 
 
-def bench_scale(scale: float, days: int, repeat: int, workdir: Path) -> dict[str, object]:
+def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: set[str]) -> dict[str, object]:
     landing = workdir / f"landing-{scale}"
     shutil.rmtree(landing, ignore_errors=True)
     gen = run_measured(
@@ -125,7 +125,8 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path) -> dict[str
             ingest_rows = int(
                 con.execute("SELECT sum(rows_loaded) FROM audit.deliveries WHERE status = 'LOADED'").fetchone()[0]  # type: ignore[index]
             )
-        db.unlink(missing_ok=True)
+        if i < repeat - 1:
+            db.unlink(missing_ok=True)
         plain_db = workdir / f"plain-{scale}-{i}.duckdb"
         plain_db.unlink(missing_ok=True)
         plain_runs.append(run_measured(_plain_read_csv_script(landing, plain_db)))
@@ -133,6 +134,13 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path) -> dict[str
 
     ingest_s = statistics.median(m.seconds for m in ingest_runs)
     plain_s = statistics.median(m.seconds for m in plain_runs)
+    warehouse = workdir / f"ingest-{scale}-{repeat - 1}.duckdb"
+    later: dict[str, object] = {}
+    if "build" in sections:
+        later.update(bench_build_and_validate(warehouse))
+    if "superset" in sections:
+        later["superset_chart_latency"] = bench_superset(warehouse, workdir)
+    warehouse.unlink(missing_ok=True)
     return {
         "scale": scale,
         "days": days,
@@ -159,6 +167,68 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path) -> dict[str
         },
         "ingest_throughput_vs_plain_read_csv": round(plain_s / ingest_s, 3),
         "generate_seconds_vs_ingest": round(gen.seconds / ingest_s, 3),
+        **later,
+    }
+
+
+def _dbt(*args: str) -> list[str]:
+    dbt = Path(PYTHON).with_name("dbt")
+    project = str(REPO / "dbt_project")
+    return [str(dbt), *args, "--project-dir", project, "--profiles-dir", project]
+
+
+def bench_build_and_validate(warehouse: Path) -> dict[str, object]:
+    """Full `dbt build` (models and tests) on the ingested warehouse, then validation, on the same file."""
+    env = {"CRMWH_DBT_DATABASE": str(warehouse), "DO_NOT_TRACK": "1"}
+    build = run_measured(_dbt("build", "--full-refresh", "--quiet"), env=env)
+    validate = run_measured(
+        [PYTHON, "-m", "expectations", "validate", "--warehouse", str(warehouse), "--no-record", "--quiet"]
+    )
+    return {
+        "dbt_build": {"seconds": round(build.seconds, 2), "peak_rss_mb": round(build.peak_rss_mb)},
+        "validate": {"seconds": round(validate.seconds, 2), "peak_rss_mb": round(validate.peak_rss_mb)},
+        "validate_vs_build": round(validate.seconds / build.seconds, 3),
+    }
+
+
+def bench_superset(warehouse: Path, workdir: Path) -> dict[str, object]:
+    out = workdir / "superset-latency.json"
+    run_measured([PYTHON, "-m", "dashboards.bench", "--warehouse", str(warehouse), "--rounds", "3", "--json", str(out)])
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    return {k: figures[k] for k in ("charts", "requests", "p50_ms", "p95_ms") if k in figures}
+
+
+def bench_incremental(scale: float, history_days: int, workdir: Path) -> dict[str, object]:
+    """Build ``history_days`` days, then time ingest + `dbt build` of the one day after them."""
+    landing = workdir / f"landing-inc-{scale}-{history_days}"
+    held = workdir / f"held-{scale}-{history_days}"
+    db = workdir / f"inc-{scale}-{history_days}.duckdb"
+    for path in (landing, held):
+        shutil.rmtree(path, ignore_errors=True)
+    db.unlink(missing_ok=True)
+    run_measured(_crmwh("generate", "--scale", str(scale), "--days", str(history_days + 1), "--seed", "7",
+                        "--out", str(landing), "--quiet"))
+    last_days = [max(d for d in (landing / s).iterdir() if d.is_dir()) for s in ("ref", "core", "cards", "accounting")]
+    for day in last_days:
+        (held / day.parent.name).mkdir(parents=True, exist_ok=True)
+        day.rename(held / day.parent.name / day.name)
+    env = {"CRMWH_DBT_DATABASE": str(db), "DO_NOT_TRACK": "1"}
+    run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet"))
+    full = run_measured(_dbt("build", "--quiet"), env=env)
+    for day in last_days:
+        (held / day.parent.name / day.name).rename(day)
+    ingest_day = run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet"))
+    build_day = run_measured(_dbt("build", "--quiet"), env=env)
+    shutil.rmtree(landing, ignore_errors=True)
+    shutil.rmtree(held, ignore_errors=True)
+    db.unlink(missing_ok=True)
+    return {
+        "scale": scale,
+        "history_days": history_days,
+        "full_build_seconds": round(full.seconds, 2),
+        "one_day_ingest_seconds": round(ingest_day.seconds, 2),
+        "one_day_build_seconds": round(build_day.seconds, 2),
+        "one_day_build_vs_full": round(build_day.seconds / full.seconds, 3),
     }
 
 
@@ -171,7 +241,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "3")),
                         help="side-by-side repetitions per scale; medians are reported")
     parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--sections", default=os.environ.get("BENCH_SECTIONS", "ingest,build,superset,incremental"),
+                        help="which figures: ingest (always), build (dbt build + validation), "
+                             "superset (chart latency), incremental (one-day build after N days) [BENCH_SECTIONS]")
+    parser.add_argument("--incremental", default=os.environ.get("BENCH_INCREMENTAL", "0.1:30,0.1:300"),
+                        help="SCALE:HISTORY_DAYS pairs for the incremental section [BENCH_INCREMENTAL]")
     args = parser.parse_args()
+    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     args.workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -180,12 +256,27 @@ def main() -> None:
     }
     for scale in [float(s) for s in args.scales.split(",") if s.strip()]:
         print(f"bench: scale {scale}, {args.days} days, {args.repeat} side-by-side runs …", flush=True)
-        figures = bench_scale(scale, args.days, args.repeat, args.workdir)
+        figures = bench_scale(scale, args.days, args.repeat, args.workdir, sections)
         results["scales"].append(figures)  # type: ignore[union-attr]
         _print_scale(figures)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write(args.out, results)
+    if "incremental" in sections:
+        results["incremental"] = []
+        for pair in args.incremental.split(","):
+            scale_text, days_text = pair.split(":")
+            print(f"bench: one-day incremental build after {days_text} days at scale {scale_text} …", flush=True)
+            inc = bench_incremental(float(scale_text), int(days_text), args.workdir)
+            results["incremental"].append(inc)  # type: ignore[union-attr]
+            print(f"    full build {inc['full_build_seconds']} s; one more day: "
+                  f"ingest {inc['one_day_ingest_seconds']} s, build {inc['one_day_build_seconds']} s "
+                  f"= {inc['one_day_build_vs_full']:.1%} of the full build (target ≤ 5 %)", flush=True)
+            _write(args.out, results)
     print(f"bench: wrote {args.out}")
+
+
+def _write(out: Path, results: dict[str, object]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _print_scale(f: dict[str, object]) -> None:
@@ -199,6 +290,15 @@ def _print_scale(f: dict[str, object]) -> None:
         f"    ingest throughput = {f['ingest_throughput_vs_plain_read_csv']:.0%} of plain read_csv (target ≥ 60 %)",
         flush=True,
     )
+    if "dbt_build" in f:
+        b, v = f["dbt_build"], f["validate"]
+        print(f"    dbt build  {b['seconds']:>8} s  peak {b['peak_rss_mb']} MB\n"  # type: ignore[index]
+              f"    validate   {v['seconds']:>8} s  = {f['validate_vs_build']:.0%} of the build (target < 20 %)",  # type: ignore[index]
+              flush=True)
+    if "superset_chart_latency" in f:
+        lat = f["superset_chart_latency"]
+        print(f"    charts     p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms over {lat['requests']} requests "  # type: ignore[index]
+              "(target p95 < 1 s)", flush=True)
 
 
 if __name__ == "__main__":
