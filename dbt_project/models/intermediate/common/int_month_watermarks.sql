@@ -10,6 +10,10 @@ months as (
     from deliveries
 ),
 
+bounds as (
+    select min(business_date) as first_on, max(business_date) as last_on from deliveries
+),
+
 final as (
     select
         months.month_start,
@@ -21,8 +25,16 @@ final as (
          where {{ month_start('d.business_date') }} = months.month_start) as last_business_date,
         (select max(d.business_date) from deliveries as d
          where {{ month_start('d.business_date') }} = months.month_start) = {{ month_end('months.month_start') }}
-            as is_complete
+            as is_complete,
+        -- the days of the month the warehouse has data for: monthly flows of a month in progress (or of the first
+        -- month, when deliveries start after its first day) cover these days only
+        cast(
+            least({{ month_end('months.month_start') }}, bounds.last_on)
+            - greatest(months.month_start, bounds.first_on) + 1
+            as integer
+        ) as observed_days
     from months
+    cross join bounds
 )
 
 select * from final

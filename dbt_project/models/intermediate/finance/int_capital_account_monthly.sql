@@ -5,13 +5,13 @@
         on_schema_change='fail'
     )
 }}
--- depends_on: {{ ref('int_month_watermarks') }}
 -- Capital per credit exposure and month (docs/methodology.md, "Capital"):
 --   exposure class  credit cards → CREDIT_CARD; personal loans secured by mortgage → RETAIL_MORTGAGE; other personal
 --                   loans → RETAIL_OTHER; corporate loans → CORPORATE;
 --   risk weight     of the class, performing or non-performing (seed risk_weights);
 --   capital         EAD × risk weight × capital ratio (parameter capital_ratio), rounded to the cent;
---   capital charge  capital × hurdle rate (parameter hurdle_rate) / 12, rounded to the cent.
+--   capital charge  capital × hurdle rate (parameter hurdle_rate) / 12, rounded to the cent (a month with data for
+--                   only part of its days carries the share observed days / days in month).
 -- Deposits and off-balance products hold no credit-risk capital here.
 with risk as (
     select *
@@ -61,18 +61,20 @@ with_capital as (
 
 final as (
     select
-        month_start,
-        account_id,
-        exposure_class,
-        is_non_performing,
-        exposure_at_default_cny,
-        risk_weight,
-        risk_weighted_assets,
-        economic_capital,
-        cast({{ divide_round('cast(economic_capital as decimal(38, 2)) * ' ~ param('hurdle_rate'), 12, 2) }}
+        w.month_start,
+        w.account_id,
+        w.exposure_class,
+        w.is_non_performing,
+        w.exposure_at_default_cny,
+        w.risk_weight,
+        w.risk_weighted_assets,
+        w.economic_capital,
+        cast({{ divide_round('cast(w.economic_capital as decimal(38, 2)) * ' ~ param('hurdle_rate')
+                              ~ ' * m.observed_days', '12 * m.days_in_month', 2) }}
             as decimal(18, 2)) as capital_charge,
-        _max_batch_id
-    from with_capital
+        w._max_batch_id
+    from with_capital as w
+    inner join {{ ref('int_month_watermarks') }} as m on m.month_start = w.month_start
 )
 
 select * from final

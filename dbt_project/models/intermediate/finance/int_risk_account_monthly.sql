@@ -12,11 +12,14 @@
 --   EAD    outstanding (loans: principal; cards: statement balance, never below 0) + credit conversion factor × the
 --          undrawn limit (seed credit_conversion_factors; none for non-performing exposures, whose lines are
 --          frozen), in CNY at the month-end rate;
---   EL     PD (annual) × LGD × EAD / 12, rounded to the cent: the monthly expected loss.
+--   EL     PD (annual) × LGD × EAD / 12, rounded to the cent: the monthly expected loss (a month with data for only
+--          part of its days, the month in progress, carries the share observed days / days in month).
 with months as (
     select
         month_start,
         month_end,
+        days_in_month,
+        observed_days,
         max_batch_id as _max_batch_id,
         least(month_end, (select max(rate_on) from {{ ref('int_fx_rates_daily') }})) as rate_on
     from {{ ref('int_month_watermarks') }}
@@ -126,8 +129,9 @@ final as (
         cast(e.credit_conversion_factor as decimal(9, 6)) as credit_conversion_factor,
         e.exposure_at_default_cny,
         cast({{ divide_round(
-            'cast(e.probability_of_default as decimal(38, 6)) * e.loss_given_default * e.exposure_at_default_cny',
-            12, 2) }} as decimal(18, 2)) as expected_loss,
+            'cast(e.probability_of_default as decimal(38, 6)) * e.loss_given_default * e.exposure_at_default_cny'
+            ~ ' * months.observed_days',
+            '12 * months.days_in_month', 2) }} as decimal(18, 2)) as expected_loss,
         months._max_batch_id
     from with_ead as e
     inner join months on months.month_start = e.month_start
