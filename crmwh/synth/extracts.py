@@ -377,16 +377,22 @@ def _core_loans(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
-def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+def _versions(con: duckdb.DuckDBPyConnection, table: str, key: str, base: str, changes: str, days: int) -> None:
+    """The (record, day) pairs an incremental extract delivers: the first delivery of each record (day 0, or the day
+    it appears) and every day it changed; ``initial`` marks records that existed before the horizon."""
     con.execute(f"""
-        CREATE OR REPLACE TABLE cust_versions AS
+        CREATE OR REPLACE TABLE {table} AS
         WITH v AS (
-            SELECT idx AS cust, greatest(open_day, 0) AS day, open_day < 0 AS initial
-            FROM cust_t WHERE open_day < {days}
-            UNION ALL SELECT DISTINCT cust, day, false FROM cust_chg_t
+            SELECT idx AS {key}, greatest(open_day, 0) AS day, open_day < 0 AS initial
+            FROM {base} WHERE open_day < {days}
+            UNION ALL SELECT DISTINCT {key}, day, false FROM {changes}
         )
-        SELECT v.cust, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.cust, v.day
+        SELECT v.{key}, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.{key}, v.day
     """)
+
+
+def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    _versions(con, "cust_versions", "cust", "cust_t", "cust_chg_t", days)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'customers')} AS
         SELECT c.cif_no, c.customer_type, c.customer_name, c.id_type, c.id_number, c.gender,
@@ -411,15 +417,7 @@ def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
 
 
 def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
-    con.execute(f"""
-        CREATE OR REPLACE TABLE acct_versions AS
-        WITH v AS (
-            SELECT idx AS acct, greatest(open_day, 0) AS day, open_day < 0 AS initial
-            FROM acct_t WHERE open_day < {days}
-            UNION ALL SELECT DISTINCT acct, day, false FROM acct_chg_t
-        )
-        SELECT v.acct, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.acct, v.day
-    """)
+    _versions(con, "acct_versions", "acct", "acct_t", "acct_chg_t", days)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'accounts')} AS
         SELECT a.account_no, a.cif_no, p.product_code, a.branch_code, a.currency, d(a.open_day) AS open_date,
@@ -449,15 +447,7 @@ def _accruals_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
 
 
 def _cards_cards(con: duckdb.DuckDBPyConnection, days: int) -> None:
-    con.execute(f"""
-        CREATE OR REPLACE TABLE card_versions AS
-        WITH v AS (
-            SELECT idx AS card, greatest(open_day, 0) AS day, open_day < 0 AS initial
-            FROM card_t WHERE open_day < {days}
-            UNION ALL SELECT DISTINCT card, day, false FROM card_chg_t
-        )
-        SELECT v.card, v.day, bool_or(v.initial) AS initial FROM v GROUP BY v.card, v.day
-    """)
+    _versions(con, "card_versions", "card", "card_t", "card_chg_t", days)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('cards', 'cards')} AS
         SELECT c.card_no, c.card_customer_no, c.id_type, c.id_number, c.cardholder_name, c.mobile_phone,
