@@ -353,8 +353,7 @@ def _core_transactions(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'transactions')} AS
         SELECT CAST(t.txn_id AS VARCHAR) AS txn_id, a.account_no, d(t.day) AS txn_date,
-               substr(CAST(1000000 + (t.sec // 3600) * 10000 + (t.sec // 60 % 60) * 100 + t.sec % 60 AS VARCHAR), 2)
-                   AS txn_time,
+               hhmmss(t.sec) AS txn_time,
                {_sql_list(TXN_TYPES)}[t.txn_type + 1] AS txn_type, {_sql_list(CHANNELS)}[t.channel + 1] AS channel,
                CASE WHEN t.credit THEN 'C' ELSE 'D' END AS dr_cr_flag, m(t.amount) AS amount,
                a.currency, m(t.fee) AS fee_amount, CASE WHEN t.reversal THEN 'Y' ELSE 'N' END AS reversal_flag,
@@ -470,8 +469,7 @@ def _cards_transactions(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('cards', 'card_transactions')} AS
         SELECT CAST(t.txn_id AS VARCHAR) AS card_txn_id, c.card_no, d(t.day) AS txn_date,
-               substr(CAST(1000000 + (t.sec // 3600) * 10000 + (t.sec // 60 % 60) * 100 + t.sec % 60 AS VARCHAR), 2)
-                   AS txn_time,
+               hhmmss(t.sec) AS txn_time,
                {_sql_list(CARD_TYPES)}[t.txn_type + 1] AS txn_type,
                {_sql_list(CARD_CHANNELS)}[t.channel + 1] AS channel,
                mt.mcc, mt.name AS merchant_name, m(t.amount) AS amount, 'CNY' AS currency,

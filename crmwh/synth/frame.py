@@ -37,13 +37,15 @@ def register(con: duckdb.DuckDBPyConnection, name: str, cols: Cols) -> None:
 
 
 def install_macros(con: duckdb.DuckDBPyConnection, start: date) -> None:
-    """``d(day)`` → DATE, ``m(cents)`` → DECIMAL(18,2), ``r(millionths)`` → DECIMAL(9,6)."""
+    """``d(day)`` → DATE, ``m(cents)`` → DECIMAL(18,2), ``r(millionths)`` → DECIMAL(9,6), ``hhmmss(second)``."""
     con.execute(
         f"CREATE OR REPLACE MACRO d(x) AS CASE WHEN x >= {int(NO_DAY)} THEN NULL "
         f"ELSE DATE '{start.isoformat()}' + CAST(x AS INTEGER) END"
     )
     con.execute("CREATE OR REPLACE MACRO m(x) AS CAST(CAST(x AS DECIMAL(18,0)) * 0.01 AS DECIMAL(18,2))")
     con.execute("CREATE OR REPLACE MACRO r(x) AS CAST(CAST(x AS DECIMAL(18,0)) * 0.000001 AS DECIMAL(9,6))")
+    con.execute("CREATE OR REPLACE MACRO hhmmss(s) AS "
+                "substr(CAST(1000000 + (s // 3600) * 10000 + (s // 60 % 60) * 100 + s % 60 AS VARCHAR), 2)")
 
 
 def round_half_up_div(numerator: np.ndarray, denominator: int) -> np.ndarray:
