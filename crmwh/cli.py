@@ -70,8 +70,11 @@ def generate(scale: float, start: date, days: int, seed: int, out: Path | None, 
         parsed = [defect_mod.parse_defect(d) for d in defects]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--defect") from exc
-    manifest = generate_bank(scale=scale, start=start, days=days, seed=seed, out=target, defects=parsed,
-                             progress=not quiet)
+    try:
+        manifest = generate_bank(scale=scale, start=start, days=days, seed=seed, out=target, defects=parsed,
+                                 progress=not quiet)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {manifest.summary()} into {target}")
 
 
