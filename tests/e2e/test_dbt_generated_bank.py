@@ -150,11 +150,19 @@ def test_defaulted_loans_are_non_performing(bank: tuple[Path, dict[str, Any]]) -
             assert first_npl[loan["loan_account_no"]].isoformat() == loan["default_date"], loan
     npl_parties = {p for (p,) in _rows(db, "SELECT DISTINCT party_id FROM marts.rpt_customer_risk "
                                            "WHERE is_non_performing")}
-    borrowers = {(p,) for (p,) in _rows(db, """
+    # The risk view is monthly (the month's last snapshot): a loan that defaulted and cured, or was resolved, within
+    # one month is never non-performing there, so only loans still non-performing on a month's last snapshot count.
+    npl_at_month_end = {loan for (loan,) in _rows(db, """
+        SELECT loan_account_no FROM staging.stg_core__loans l
+        WHERE five_class_code IN ('次级', '可疑', '损失')
+          AND snapshot_on = (SELECT max(snapshot_on) FROM staging.stg_core__loans m
+                             WHERE date_trunc('month', m.snapshot_on) = date_trunc('month', l.snapshot_on))""")}
+    borrowers = {p for (p,) in _rows(db, """
         SELECT DISTINCT x.party_id FROM intermediate.int_party_xref x
         WHERE x.source_system = 'core' AND x.source_customer_no IN (SELECT unnest(?))""",
-                                         [[d["cif_no"] for d in defaulted if d["loan_account_no"] in first_npl]])}
-    assert {p for (p,) in borrowers} <= npl_parties
+                                      [[d["cif_no"] for d in defaulted if d["loan_account_no"] in npl_at_month_end]])}
+    assert borrowers, "no defaulted loan is non-performing at a month end: the check would be empty"
+    assert borrowers <= npl_parties
     never_defaulted = set(first_npl) - {d["loan_account_no"] for d in defaulted}
     assert not never_defaulted, f"loans non-performing in the warehouse but not defaulted: {never_defaulted}"
 
