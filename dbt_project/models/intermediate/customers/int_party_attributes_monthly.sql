@@ -6,7 +6,8 @@
     )
 }}
 -- Each party's attributes as they stood on the last observed day of each month (month end, or the latest business
--- date of a month in progress): RM, home branch, risk rating and status from the survivor CIF's SCD2 history.
+-- date of a month in progress): RM, home branch, risk rating, status, household and group from the survivor CIF's
+-- SCD2 history.
 -- Parties known only to the card system have no RM and keep the branch of their first card.
 with months as (
     select
@@ -36,6 +37,8 @@ final as (
         coalesce(h.home_branch_code, parties.home_branch_code) as home_branch_code,
         h.risk_rating_code,
         coalesce(h.customer_status_code, parties.customer_status_code) as customer_status_code,
+        h.household_code,
+        h.group_code,
         months._max_batch_id
     from months
     cross join parties

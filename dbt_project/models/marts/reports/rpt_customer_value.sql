@@ -5,7 +5,7 @@
         on_schema_change='fail'
     )
 }}
--- Customer value per party and month: AUM and its tier, net contribution of the month and of the trailing window
+-- Customer value per party and month: AUM and its tier, the household's AUM, net contribution of the month and of the trailing window
 -- (parameter value_tier_window_months), and the Pareto value tier (the one model holding that rule):
 --   customers with a positive window contribution are ranked from the highest; a customer is CORE while the
 --   contribution of the customers ranked above it is below 80 % of all positive contribution, KEY below 95 %,
@@ -92,6 +92,20 @@ aum as (
     select * from {{ ref('int_customer_aum_monthly') }}
 ),
 
+households as (
+    -- household AUM: the personal customers sharing a household code that month (家庭资产)
+    select
+        pa.month_start,
+        pa.party_id,
+        pa.household_code,
+        sum(coalesce(a.aum_cny, 0)) over (partition by pa.month_start, pa.household_code) as household_aum_cny,
+        count(*) over (partition by pa.month_start, pa.household_code) as household_members
+    from {{ ref('int_party_attributes_monthly') }} as pa
+    left join {{ ref('int_customer_aum_monthly') }} as a
+        on a.month_start = pa.month_start and a.party_id = pa.party_id
+    where pa.household_code is not null
+),
+
 bands as (
     select * from {{ ref('anomaly_bands') }} where metric = 'customer_contribution_change'
 ),
@@ -104,6 +118,9 @@ final as (
         aum.customer_type_code,
         cast(coalesce(aum.aum_cny, 0) as decimal(18, 2)) as aum_cny,
         aum.aum_tier_code,
+        h.household_code,
+        cast(h.household_aum_cny as decimal(18, 2)) as household_aum_cny,
+        cast(h.household_members as integer) as household_members,
         cast(s.net_contribution as decimal(18, 2)) as net_contribution,
         cast(s.economic_profit as decimal(18, 2)) as economic_profit,
         cast(s.window_net_contribution as decimal(18, 2)) as window_net_contribution,
@@ -132,6 +149,7 @@ final as (
     inner join months on months.month_start = s.month_start
     left join aum on aum.month_start = s.month_start and aum.party_id = s.party_id
     left join positive_tiers as pt on pt.month_start = s.month_start and pt.party_id = s.party_id
+    left join households as h on h.month_start = s.month_start and h.party_id = s.party_id
 )
 
 select * from final
