@@ -40,6 +40,8 @@ LINEAGE_COLUMNS = (
 )
 # Daily deliveries: warn when the newest load is more than a day and a half old, fail after three days.
 FRESHNESS = {"warn_after": {"count": 36, "period": "hour"}, "error_after": {"count": 72, "period": "hour"}}
+# Month-end extracts arrive once a month.
+MONTHLY_FRESHNESS = {"warn_after": {"count": 33, "period": "day"}, "error_after": {"count": 35, "period": "day"}}
 
 
 def _label_parts(label: str) -> tuple[str, str]:
@@ -98,8 +100,16 @@ def _table_yaml(c: Contract) -> list[str]:
         f"      - name: {c.extract}",
         f"        identifier: {c.raw_table}",
         f"        description: {_quote(desc)}",
-        "        columns:",
     ]
+    if c.frequency == "month_end":
+        warn, error = MONTHLY_FRESHNESS["warn_after"], MONTHLY_FRESHNESS["error_after"]
+        lines += [
+            "        config:",
+            "          freshness:",
+            f"            warn_after: {{count: {warn['count']}, period: {warn['period']}}}",
+            f"            error_after: {{count: {error['count']}, period: {error['period']}}}",
+        ]
+    lines.append("        columns:")
     for col in c.columns:
         lines += _column_yaml(col)
     for name, dtype, text in LINEAGE_COLUMNS:
