@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmwh import publish
+from crmwh import dbt_runs, publish
 from crmwh.settings import REPO_ROOT
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -86,8 +86,11 @@ def run_build(
                 )
                 report.messages.append(ingested.summary())  # type: ignore[attr-defined]
                 report.rejected_deliveries = len(ingested.rejected)  # type: ignore[attr-defined]
-            dbt_args = ["build", "--full-refresh"] if full_refresh else ["build"]
-            _timed(report, "dbt build", lambda: run_dbt(work, dbt_args, quiet=not progress))
+            plan = dbt_runs.plan_build(work, DBT_PROJECT_DIR, force_full=full_refresh)
+            report.messages.append(f"dbt build: {plan.mode} ({plan.reason})")
+            started_at = dbt_runs.now()
+            _timed(report, f"dbt build ({plan.mode})", lambda: run_dbt(work, plan.dbt_args, quiet=not progress))
+            dbt_runs.record_build(work, plan, started_at, report.steps[-1][1])
             if validate:
                 from expectations import run_validation
 

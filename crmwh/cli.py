@@ -120,7 +120,9 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
               help="Served DuckDB file to publish [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
 @click.option("--no-ingest", is_flag=True, help="Rebuild from what is already loaded; do not look at the landing area.")
 @click.option("--no-validate", is_flag=True, help="Skip the Great Expectations gate (never in production).")
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--full-refresh", is_flag=True,
+              help="Recompute everything from raw (automatic on the first build and after the dbt project code "
+                   "or parameters changed).")
 @click.option("--quiet", is_flag=True, help="No progress bars or dbt output.")
 def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_validate: bool, full_refresh: bool,
           quiet: bool) -> None:

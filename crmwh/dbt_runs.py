@@ -1,0 +1,128 @@
+"""Which kind of `dbt build` a warehouse needs, and the record of the builds it had.
+
+A warehouse built by today's project code only needs today's deliveries folded in: the incremental models rebuild the
+months and batches the new deliveries touch, and the seeds (parameters) are already in place. When the project code or a
+parameter changed since the last build, every month already built was computed by other rules, so the build recomputes
+everything from raw (``--full-refresh``): the marts always equal what a fresh build of the same extracts gives.
+
+The fingerprint is a hash of what decides the marts' contents: ``dbt_project.yml``, models, macros, seeds and
+selectors. Singular tests, fixtures and docs do not change data and are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+BUILDS_TABLE = "audit.dbt_builds"
+FINGERPRINTED = ("dbt_project.yml", "selectors.yml", "models", "macros", "seeds")
+
+FULL = "full"
+INCREMENTAL = "incremental"
+
+# Unit tests check the SQL against fixtures, not the bank's data: they run with the test suite (`make test`), as dbt
+# recommends, never in a production build. The daily selector (dbt_project/selectors.yml) also leaves out the seeds and
+# their tests, which only change with the project code.
+FULL_REFRESH_ARGS = ("build", "--full-refresh", "--exclude-resource-type", "unit_test")
+INCREMENTAL_ARGS = ("build", "--selector", "daily")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    mode: str
+    reason: str
+    fingerprint: str
+
+    @property
+    def dbt_args(self) -> tuple[str, ...]:
+        return FULL_REFRESH_ARGS if self.mode == FULL else INCREMENTAL_ARGS
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """SHA-256 over the relative path and bytes of every file that decides the marts' contents."""
+    digest = hashlib.sha256()
+    files: list[Path] = []
+    for name in FINGERPRINTED:
+        path = project_dir / name
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files.extend(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(files, key=lambda p: p.relative_to(project_dir).as_posix()):
+        digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (
+            build_id INTEGER NOT NULL PRIMARY KEY,
+            project_fingerprint VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            dbt_args VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            dbt_seconds DECIMAL(12, 3) NOT NULL
+        )
+        """
+    )
+
+
+def last_fingerprint(database: Path) -> str | None:
+    """The fingerprint of the newest recorded build of ``database``; ``None`` when it never had one."""
+    if not database.exists():
+        return None
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'dbt_builds'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = con.execute(
+            f"SELECT project_fingerprint FROM {BUILDS_TABLE} ORDER BY build_id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        con.close()
+
+
+def plan_build(database: Path, project_dir: Path, force_full: bool = False) -> BuildPlan:
+    """Full refresh when asked, on the first build and after a change of project code; else incremental."""
+    fingerprint = project_fingerprint(project_dir)
+    if force_full:
+        return BuildPlan(FULL, "--full-refresh asked for", fingerprint)
+    previous = last_fingerprint(database)
+    if previous is None:
+        return BuildPlan(FULL, "first build of this warehouse", fingerprint)
+    if previous != fingerprint:
+        return BuildPlan(FULL, "project code or parameters changed since the last build", fingerprint)
+    return BuildPlan(INCREMENTAL, "same project code as the last build", fingerprint)
+
+
+def record_build(database: Path, plan: BuildPlan, started_at: datetime, dbt_seconds: float) -> None:
+    """Append the build to ``audit.dbt_builds`` of ``database`` (the working copy, before it is published)."""
+    con = duckdb.connect(str(database))
+    try:
+        _ensure_table(con)
+        con.execute(
+            f"""
+            INSERT INTO {BUILDS_TABLE}
+            SELECT coalesce(max(build_id), 0) + 1, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(12, 3)) FROM {BUILDS_TABLE}
+            """,
+            [plan.fingerprint, plan.mode, plan.reason, " ".join(plan.dbt_args),
+             started_at.astimezone(UTC).replace(tzinfo=None), f"{dbt_seconds:.3f}"],
+        )
+    finally:
+        con.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,86 @@
+"""Which `dbt build` a warehouse gets: a full refresh on its first build and whenever the project code or a parameter
+changed, else the daily incremental selector; and the record of every build in ``audit.dbt_builds``."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crmwh import dbt_runs
+from crmwh.build import DBT_PROJECT_DIR
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    copy = tmp_path / "dbt_project"
+    copy.mkdir()
+    for name in ("dbt_project.yml", "selectors.yml"):
+        shutil.copy(DBT_PROJECT_DIR / name, copy / name)
+    for name in ("models", "macros", "seeds", "tests"):
+        shutil.copytree(DBT_PROJECT_DIR / name, copy / name)
+    return copy
+
+
+def _one_seed(project: Path) -> Path:
+    return sorted((project / "seeds").rglob("*.csv"))[0]
+
+
+def test_fingerprint_follows_models_macros_seeds_and_project_file(project: Path) -> None:
+    base = dbt_runs.project_fingerprint(project)
+    assert base == dbt_runs.project_fingerprint(project)
+    seed = _one_seed(project)
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    after_seed = dbt_runs.project_fingerprint(project)
+    assert after_seed != base
+    model = sorted((project / "models").rglob("*.sql"))[0]
+    model.write_text(model.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+    assert dbt_runs.project_fingerprint(project) not in (base, after_seed)
+
+
+def test_fingerprint_ignores_singular_tests(project: Path) -> None:
+    base = dbt_runs.project_fingerprint(project)
+    (project / "tests" / "assert_something_new.sql").write_text("select 1 where false\n", encoding="utf-8")
+    assert dbt_runs.project_fingerprint(project) == base
+
+
+def test_fingerprint_sees_a_renamed_file(project: Path) -> None:
+    base = dbt_runs.project_fingerprint(project)
+    seed = _one_seed(project)
+    seed.rename(seed.with_name("renamed_" + seed.name))
+    assert dbt_runs.project_fingerprint(project) != base
+
+
+def test_first_build_is_full_then_incremental_then_full_after_a_change(project: Path, tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    first = dbt_runs.plan_build(db, project)
+    assert (first.mode, first.dbt_args) == (dbt_runs.FULL, dbt_runs.FULL_REFRESH_ARGS)
+    assert "first build" in first.reason
+
+    duckdb.connect(str(db)).close()
+    assert dbt_runs.plan_build(db, project).mode == dbt_runs.FULL  # a file without a build record
+    dbt_runs.record_build(db, first, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), 12.3456)
+
+    second = dbt_runs.plan_build(db, project)
+    assert (second.mode, second.dbt_args) == (dbt_runs.INCREMENTAL, ("build", "--selector", "daily"))
+    assert dbt_runs.plan_build(db, project, force_full=True).mode == dbt_runs.FULL
+    dbt_runs.record_build(db, second, datetime(2026, 1, 3, tzinfo=UTC), 1.0)
+
+    seed = _one_seed(project)
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    third = dbt_runs.plan_build(db, project)
+    assert third.mode == dbt_runs.FULL and "changed" in third.reason
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT build_id, mode, project_fingerprint, dbt_args, started_at, dbt_seconds FROM audit.dbt_builds "
+            "ORDER BY build_id").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(1, "full"), (2, "incremental")]
+    assert rows[0][2] == first.fingerprint
+    assert rows[0][3] == "build --full-refresh --exclude-resource-type unit_test"
+    assert rows[0][4] == datetime(2026, 1, 2, 3, 4, 5)
+    assert rows[0][5] == Decimal("12.346")
