@@ -21,6 +21,8 @@ sys.path.insert(0, str(DBT_DIR / "fixtures"))
 
 import harness  # noqa: E402
 
+from crmwh.build import run_build  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
 # 150 days: churners are chosen among customers seen for 120 days, so a shorter horizon has none.
@@ -222,11 +224,14 @@ def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path) -> None
     harness.ingest(landing, whole)
     harness.build_models(whole)
 
+    # the parts go through `crmwh build` as in production: a full refresh first, then the daily selector
     parts, parts_landing = tmp_path / "parts.duckdb", tmp_path / "parts_landing"
     for chunk in (dates[:12], dates[12:40], dates[40:44], dates[44:]):  # across two month ends, then one day
         harness.stage_dates(landing, parts_landing, chunk)
-        harness.ingest(parts_landing, parts)
-        harness.build_models(parts)
+        assert run_build(parts_landing, parts, validate=False, progress=False).published
     schemas = ("snapshots", "intermediate", "marts", "restricted_pii")
     assert harness.differing_tables(harness.table_fingerprints(whole, schemas),
                                     harness.table_fingerprints(parts, schemas)) == []
+    modes = _rows(parts, "SELECT mode, dbt_args FROM audit.dbt_builds ORDER BY build_id")
+    assert [m for m, _ in modes] == ["full", "incremental", "incremental", "incremental"]
+    assert modes[-1][1] == "build --selector daily"
