@@ -26,7 +26,7 @@ from crmwh.synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from crmwh.synth.frame import NO_DAY
 from crmwh.synth.ledger import LEDGER_BUILDERS, prepare_ledger
 from crmwh.synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
-from crmwh.synth.world import World, build_world
+from crmwh.synth.world import World, build_world, check_size
 from ingest.contract import Contract, control_name_for, load_contracts
 from ingest.writer import WrittenFile, write_extract_days
 
@@ -46,10 +46,7 @@ class _Progress:
 
 def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, defects: list[Defect] | None = None,
                   progress: bool = True) -> Manifest:
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
-    if days < 1:
-        raise ValueError(f"days must be at least 1, got {days}")
+    check_size(scale, days)  # before any work, like a defect aimed outside the horizon
     contracts = load_contracts()
     dates = [date.fromordinal(start.toordinal() + i) for i in range(days)]
     for defect in defects or []:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import duckdb
 import numpy as np
 
+from crmwh.synth.calendar import Calendar
 from crmwh.synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
 from crmwh.synth.customers import RATINGS
 from crmwh.synth.daily import FIVE_CLASSES, EndOfDay, Segments, accruals, balance_rows, loan_days
@@ -151,12 +152,7 @@ def _register_core_activity(con: duckdb.DuckDBPyConnection, world: World) -> Non
     sec = np.concatenate([f.sec, np.where(lb.ev_disbursal, rng.integers(9 * 3600, 16 * 3600, k),
                                           rng.integers(2 * 3600, 4 * 3600, k))])
     reversal_of = np.concatenate([f.reversal_of, np.full(k, -1)])
-    # transaction ids: the business date and a sequence in time order within the day
-    order = np.argsort(((day + 1024) * 86400 + sec) * (len(a) + 1) + acct, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    first_of_day = np.searchsorted(day[order], np.arange(cal.days))
-    txn_id = cal.yyyymmdd[day] * 10**10 + 1_000_000_000 + rank - first_of_day[day]
+    txn_id = _txn_ids(cal, day, sec, acct, len(a), 1_000_000_000)
     register(con, "txn_t", {
         "acct": acct.astype(np.int32), "day": day.astype(np.int32), "sec": sec.astype(np.int32), "txn_id": txn_id,
         "original_id": np.where(reversal_of >= 0, txn_id[np.maximum(reversal_of, 0)], -1),
@@ -194,6 +190,18 @@ def _register_core_activity(con: duckdb.DuckDBPyConnection, world: World) -> Non
         "dpd": days.dpd.astype(np.int32), "five_class": days.five_class.astype(np.int8),
         "pd": days.pd_ppm.astype(np.int32), "lgd": days.lgd_ppm.astype(np.int32), "rate": days.rate.astype(np.int32),
     })
+
+
+def _txn_ids(
+    cal: Calendar, day: np.ndarray, sec: np.ndarray, holder: np.ndarray, n_holders: int, base: int
+) -> np.ndarray:
+    """Transaction ids: the business date, then ``base`` plus the transaction's place in time order within its day
+    (same second: by account or card)."""
+    order = np.argsort(((day + 1024) * 86400 + sec) * (n_holders + 1) + holder, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    first_of_day = np.searchsorted(day[order], np.arange(cal.days))
+    return cal.yyyymmdd[day] * 10**10 + base + rank - first_of_day[day]
 
 
 def _register_accruals(con: duckdb.DuckDBPyConnection, world: World, eod: EndOfDay, r_acct: np.ndarray,
@@ -243,16 +251,9 @@ def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
         "credit": cs.credit, "branch_idx": cs.branch,
     })
     register(con, "card_chg_t", cs.changes.arrays())
-    cal = world.cal
-    order_in_day = np.argsort(((cs.t_day + 1024) * 86400 + cs.t_sec) * (len(cs.card_no) + 1) + cs.t_card,
-                              kind="stable")
-    rank = np.empty(len(order_in_day), dtype=np.int64)
-    rank[order_in_day] = np.arange(len(order_in_day))
-    first_of_day = np.searchsorted(cs.t_day[order_in_day], np.arange(cal.days))
-    seq = rank - first_of_day[cs.t_day]
     register(con, "ctxn_t", {
         "card": cs.t_card, "day": cs.t_day, "sec": cs.t_sec,
-        "txn_id": cal.yyyymmdd[cs.t_day] * 10**10 + 5_000_000_000 + seq,
+        "txn_id": _txn_ids(world.cal, cs.t_day, cs.t_sec, cs.t_card, len(cs.card_no), 5_000_000_000),
         "txn_type": cs.t_type.astype(np.int8), "channel": cs.t_channel.astype(np.int8),
         "merchant": cs.t_merchant, "amount": cs.t_amount, "interchange": cs.t_interchange,
         "installments": cs.t_installments, "reversal": cs.t_reversal,
@@ -390,6 +391,19 @@ def _versions(con: duckdb.DuckDBPyConnection, table: str, key: str, base: str, c
     """)
 
 
+def _version_stamps(record: str, key: str) -> str:
+    """The last update date, business date and row order of a version ``v`` of a ``record``: a record that existed
+    before the horizon shows its own last update on day 0."""
+    return (f"d(CASE WHEN v.initial AND v.day = 0 THEN {record}.first_update_day ELSE v.day END) AS last_update_date, "
+            f"d(v.day) AS biz_date, v.{key} AS _ord")
+
+
+def _in_force(alias: str, changes: str, key: str, columns: str, where: str) -> str:
+    """Join a version ``v`` to the latest of its record's ``changes`` (those ``where`` holds) on or before its day."""
+    return (f"ASOF LEFT JOIN (SELECT {key}, day, {columns} FROM {changes} WHERE {where}) {alias} "
+            f"ON {alias}.{key} = v.{key} AND v.day >= {alias}.day")
+
+
 def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     _versions(con, "cust_versions", "cust", "cust_t", "cust_chg_t", days)
     con.execute(f"""
@@ -399,18 +413,12 @@ def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
                rm.rm_id, {_sql_list(RATINGS)}[coalesce(rt.rating, c.rating_idx) + 1] AS risk_rating,
                coalesce(st.status, c.status) AS customer_status, d(c.open_day) AS open_date,
                CASE WHEN st.close_day >= 0 THEN d(st.close_day) END AS close_date,
-               coalesce(mb.mobile, c.mobile_phone) AS mobile_phone, c.address,
-               d(CASE WHEN v.initial AND v.day = 0 THEN c.first_update_day ELSE v.day END) AS last_update_date,
-               d(v.day) AS biz_date, v.cust AS _ord
+               coalesce(mb.mobile, c.mobile_phone) AS mobile_phone, c.address, {_version_stamps('c', 'cust')}
         FROM cust_versions v JOIN cust_t c ON c.idx = v.cust
-        ASOF LEFT JOIN (SELECT cust, day, rm FROM cust_chg_t WHERE rm >= 0) r1
-            ON r1.cust = v.cust AND v.day >= r1.day
-        ASOF LEFT JOIN (SELECT cust, day, rating FROM cust_chg_t WHERE rating >= 0) rt
-            ON rt.cust = v.cust AND v.day >= rt.day
-        ASOF LEFT JOIN (SELECT cust, day, status, close_day FROM cust_chg_t WHERE status IS NOT NULL) st
-            ON st.cust = v.cust AND v.day >= st.day
-        ASOF LEFT JOIN (SELECT cust, day, mobile FROM cust_chg_t WHERE mobile IS NOT NULL) mb
-            ON mb.cust = v.cust AND v.day >= mb.day
+        {_in_force('r1', 'cust_chg_t', 'cust', 'rm', 'rm >= 0')}
+        {_in_force('rt', 'cust_chg_t', 'cust', 'rating', 'rating >= 0')}
+        {_in_force('st', 'cust_chg_t', 'cust', 'status, close_day', 'status IS NOT NULL')}
+        {_in_force('mb', 'cust_chg_t', 'cust', 'mobile', 'mobile IS NOT NULL')}
         LEFT JOIN rm_t rm ON rm.idx = coalesce(r1.rm, c.rm_idx)
     """)
 
@@ -425,14 +433,11 @@ def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
                r(rc.rate) AS interest_rate, a.rate_type, nullif(a.term_months, -1) AS term_months,
                nullif(a.repricing_months, -1) AS repricing_months,
                CASE WHEN a.close_day <= v.day THEN '9' ELSE coalesce(st.status, a.status) END AS account_status,
-               d(CASE WHEN v.initial AND v.day = 0 THEN a.first_update_day ELSE v.day END) AS last_update_date,
-               d(v.day) AS biz_date, v.acct AS _ord
+               {_version_stamps('a', 'acct')}
         FROM acct_versions v JOIN acct_t a ON a.idx = v.acct JOIN products_t p ON p.idx = a.product
         ASOF JOIN rate_chg_t rc ON rc.acct = v.acct AND v.day >= rc.day
-        ASOF LEFT JOIN (SELECT acct, day, maturity_day FROM acct_chg_t WHERE maturity_day >= 0) mt
-            ON mt.acct = v.acct AND v.day >= mt.day
-        ASOF LEFT JOIN (SELECT acct, day, status FROM acct_chg_t WHERE status IS NOT NULL) st
-            ON st.acct = v.acct AND v.day >= st.day
+        {_in_force('mt', 'acct_chg_t', 'acct', 'maturity_day', 'maturity_day >= 0')}
+        {_in_force('st', 'acct_chg_t', 'acct', 'status', 'status IS NOT NULL')}
     """)
 
 
@@ -454,14 +459,10 @@ def _cards_cards(con: duckdb.DuckDBPyConnection, days: int) -> None:
                c.branch_code, d(c.open_day) AS open_date, d(coalesce(ex.expiry_day, c.expiry_day)) AS expiry_date,
                CASE WHEN c.close_day <= v.day THEN d(c.close_day) END AS close_date,
                CASE WHEN c.close_day <= v.day THEN 'C' ELSE coalesce(st.status, 'A') END AS card_status,
-               m(c.annual_fee) AS annual_fee,
-               d(CASE WHEN v.initial AND v.day = 0 THEN c.first_update_day ELSE v.day END) AS last_update_date,
-               d(v.day) AS biz_date, v.card AS _ord
+               m(c.annual_fee) AS annual_fee, {_version_stamps('c', 'card')}
         FROM card_versions v JOIN card_t c ON c.idx = v.card
-        ASOF LEFT JOIN (SELECT card, day, expiry_day FROM card_chg_t WHERE expiry_day >= 0) ex
-            ON ex.card = v.card AND v.day >= ex.day
-        ASOF LEFT JOIN (SELECT card, day, status FROM card_chg_t WHERE status IS NOT NULL) st
-            ON st.card = v.card AND v.day >= st.day
+        {_in_force('ex', 'card_chg_t', 'card', 'expiry_day', 'expiry_day >= 0')}
+        {_in_force('st', 'card_chg_t', 'card', 'status', 'status IS NOT NULL')}
     """)
 
 

@@ -79,12 +79,17 @@ def _rng(seed: int, stage: str) -> np.random.Generator:
     return np.random.default_rng([seed, STREAMS[stage]])
 
 
-def build_world(scale: float, start: date, days: int, seed: int,
-                step: Callable[[str], None] = lambda _name: None) -> World:
+def check_size(scale: float, days: int) -> None:
+    """Refuse a bank of no size or no days with a clear error."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
+
+
+def build_world(scale: float, start: date, days: int, seed: int,
+                step: Callable[[str], None] = lambda _name: None) -> World:
+    check_size(scale, days)
     cal = Calendar(start, days)
     step("reference data")
     branches = build_branches(_rng(seed, "branches"), scale, cal)
