@@ -42,6 +42,30 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#-
+  The `months` CTE of a month-level model: the months this run (re)builds (on a full build: every month) with
+  month_start and _max_batch_id, the watermark the rebuilt rows store. Each of `columns` adds, in the order given, a
+  column of int_month_watermarks (month_end, days_in_month, observed_days, is_complete, ...) or one of
+    as_of_on  the month's last observed day: the month end, or the latest business date of a month in progress;
+    rate_on   the day of the month-end FX rate: the month end, or the latest rate day while the month is in progress.
+-#}
+{% macro months_to_build(columns=[]) -%}
+    select
+        w.month_start,
+        w.max_batch_id as _max_batch_id
+        {%- for column in columns %},
+        {% if column == 'as_of_on' -%}
+            least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
+        {%- elif column == 'rate_on' -%}
+            least(w.month_end, (select max(rate_on) from {{ ref('int_fx_rates_daily') }})) as rate_on
+        {%- else -%}
+            w.{{ column }}
+        {%- endif -%}
+        {%- endfor %}
+    from {{ ref('int_month_watermarks') }} as w
+    where {{ months_to_rebuild('w.month_start') }}
+{%- endmacro %}
+
 {% macro get_incremental_replace_loaded_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}

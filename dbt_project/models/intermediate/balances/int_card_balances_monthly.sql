@@ -8,9 +8,7 @@
 -- Credit card balances per card and month from the monthly statement: the card system delivers no daily balance,
 -- so the average balance is the mean of the statement's opening and closing balance (rounded to the cent).
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 statements as (

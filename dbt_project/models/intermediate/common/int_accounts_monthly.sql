@@ -9,12 +9,7 @@
 -- (SCD2 versions of core accounts and cards): month-level models take branch, product, terms and limits from here so
 -- that a month computed in a daily build and the same month recomputed later agree.
 with months as (
-    select
-        w.month_start,
-        w.max_batch_id as _max_batch_id,
-        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
-    from {{ ref('int_month_watermarks') }} as w
-    where {{ months_to_rebuild('w.month_start') }}
+    {{ months_to_build(['as_of_on']) }}
 ),
 
 accounts as (

@@ -2,10 +2,7 @@
 -- from the branch versions valid on the month's last observed day (snapshots.snap_ref__branches), so that a month's
 -- cost allocation keeps the tree it had even after branches are merged or moved later.
 with recursive months as (
-    select
-        w.month_start,
-        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
-    from {{ ref('int_month_watermarks') }} as w
+    {{ months_to_build(['as_of_on']) }}
 ),
 
 branches as (

@@ -11,9 +11,7 @@
 -- banking ≥ 6M CNY); corporate customers get no retail tier. Loan and card balances are kept alongside for the
 -- reports.
 with months as (
-    select month_start, max_batch_id as _max_batch_id, is_complete
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build(['is_complete']) }}
 ),
 
 accounts as (

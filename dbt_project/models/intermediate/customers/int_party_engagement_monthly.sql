@@ -9,9 +9,7 @@
 -- day; core and card transactions posted in the month (reversals excluded) by channel type, and the last day one was
 -- made. Input of the loyalty, CLV and RM reports.
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 accounts as (

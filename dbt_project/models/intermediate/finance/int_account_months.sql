@@ -9,12 +9,7 @@
 -- exposure), with the keys the monthly facts carry: owner party, product, account branch and the party's RM as of the
 -- month's last observed day.
 with months as (
-    select
-        w.month_start,
-        w.max_batch_id as _max_batch_id,
-        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
-    from {{ ref('int_month_watermarks') }} as w
-    where {{ months_to_rebuild('w.month_start') }}
+    {{ months_to_build(['as_of_on']) }}
 ),
 
 measured as (

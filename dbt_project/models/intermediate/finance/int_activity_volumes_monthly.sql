@@ -14,12 +14,7 @@
 --                   the party's accounts open in the month.
 -- Each row carries the account's branch and the owner's customer type: the allocation's scope.
 with months as (
-    select
-        w.month_start,
-        w.max_batch_id as _max_batch_id,
-        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
-    from {{ ref('int_month_watermarks') }} as w
-    where {{ months_to_rebuild('w.month_start') }}
+    {{ months_to_build(['as_of_on']) }}
 ),
 
 accounts as (

@@ -8,9 +8,7 @@
 -- Operating expense booked in the general ledger per month and cost centre (debits minus credits on the accounts
 -- whose role is operating_expense, seed gl_account_roles): the pools the cost allocation spreads.
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 entries as (

@@ -11,9 +11,7 @@
 -- of the transaction day. Reversals count negative. Transactions count in the month of the business date they were
 -- posted (delivered) on.
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 core_fees as (

@@ -18,9 +18,7 @@
 -- FTP amount = ADB(CNY) × FTP rate × days / day-count basis (ACT/360: parameter ftp_day_count_basis), rounded to
 -- the cent; a charge for assets, a credit for liabilities.
 with months as (
-    select month_start, max_batch_id as _max_batch_id, days_in_month
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build(['days_in_month']) }}
 ),
 
 balances as (

@@ -9,13 +9,7 @@
 -- to) converted at the month-end rate, and credit card revolving interest posted by the card system in the month.
 -- The general ledger books the same sums: tests/assert_interest_reconciles_to_gl.sql.
 with months as (
-    select
-        month_start,
-        max_batch_id as _max_batch_id,
-        -- month-end rate (the latest delivered rate while the month is in progress)
-        least(month_end, (select max(rate_on) from {{ ref('int_fx_rates_daily') }})) as rate_on
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build(['rate_on']) }}
 ),
 
 gl_roles as (

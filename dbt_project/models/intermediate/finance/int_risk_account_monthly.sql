@@ -15,15 +15,7 @@
 --   EL     PD (annual) × LGD × EAD / 12, rounded to the cent: the monthly expected loss (a month with data for only
 --          part of its days, the month in progress, carries the share observed days / days in month).
 with months as (
-    select
-        month_start,
-        month_end,
-        days_in_month,
-        observed_days,
-        max_batch_id as _max_batch_id,
-        least(month_end, (select max(rate_on) from {{ ref('int_fx_rates_daily') }})) as rate_on
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build(['month_end', 'days_in_month', 'observed_days', 'rate_on']) }}
 ),
 
 loan_snapshots as (
