@@ -156,6 +156,40 @@ def bars(key: str, zh: str, en: str, cube: Cube, x_axis: str, metrics: list[str]
     return Chart(key, zh, en, cube.name, "echarts_timeseries_bar", params, query)
 
 
+def curve(key: str, zh: str, en: str, cube: Cube, x_axis: str, metric: str, x_title: str, y_title: str) -> Chart:
+    """A line over a numeric (not time) x-axis in its own order, e.g. the Pareto curve over percentile bands."""
+    cube.column(x_axis)
+    cube.metric(metric)
+    params = {
+        **_base_params(cube, "echarts_timeseries_line"),
+        "x_axis": x_axis,
+        "metrics": [metric],
+        "groupby": [],
+        # sorting by the x-axis itself keeps the points in x order (the frontend sorts the pivoted index)
+        "x_axis_sort": x_axis,
+        "x_axis_sort_asc": True,
+        "x_axis_title": x_title,
+        "x_axis_title_margin": 30,
+        "y_axis_title": y_title,
+        "y_axis_title_margin": 40,
+        "y_axis_bounds": [0, 1],  # a share: the whole scale, not the data's range
+        "truncateYAxis": True,
+        "show_legend": False,
+        "rich_tooltip": True,
+        "markerEnabled": False,
+        "y_axis_format": cube.metric(metric).d3format,
+    }
+    query = {
+        "columns": [_axis(x_axis, None)],
+        "metrics": [metric],
+        "filters": [],
+        "orderby": [[x_axis, True]],
+        "row_limit": 10000,
+        "series_columns": [],
+    }
+    return Chart(key, zh, en, cube.name, "echarts_timeseries_line", params, query)
+
+
 def pie(key: str, zh: str, en: str, cube: Cube, groupby: str, metric: str) -> Chart:
     # Counts only: a pie cannot show signed amounts (losses), those get bars.
     cube.column(groupby)
@@ -200,6 +234,40 @@ def table(key: str, zh: str, en: str, cube: Cube, groupby: list[str], metrics: l
     return Chart(key, zh, en, cube.name, "table", params, query, width=12)
 
 
+def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list[str], metrics: list[str]) -> Chart:
+    """A matrix (rows × columns, both in the labels' own order) with totals; metrics stacked as row groups."""
+    for column in [*rows, *columns]:
+        cube.column(column)
+    for metric in metrics:
+        cube.metric(metric)
+    params = {
+        **_base_params(cube, "pivot_table_v2"),
+        "groupbyRows": rows,
+        "groupbyColumns": columns,
+        "metrics": metrics,
+        "metricsLayout": "ROWS",
+        "aggregateFunction": "Sum",
+        "rowTotals": True,
+        "colTotals": True,
+        "rowOrder": "key_a_to_z",
+        "colOrder": "key_a_to_z",
+        # one format for counts and 万元: two decimals, trailing zeros dropped
+        "valueFormat": ",.2~f",
+        "combineMetric": False,
+        "transposePivot": False,
+        "order_desc": True,
+        "date_format": "smart_date",
+    }
+    query = {
+        "columns": [*rows, *columns],
+        "metrics": metrics,
+        "filters": [],
+        "orderby": [[metrics[0], False]],
+        "row_limit": 10000,
+    }
+    return Chart(key, zh, en, cube.name, "pivot_table_v2", params, query, width=12)
+
+
 def waterfall(key: str, zh: str, en: str, cube: Cube) -> Chart:
     params = {
         **_base_params(cube, "waterfall"),
@@ -240,6 +308,7 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
     con, steps, bal = cubes["contribution"], cubes["contribution_steps"], cubes["balances"]
     cv, clv, loy = cubes["customer_value"], cubes["customer_lifetime_value"], cubes["customer_loyalty"]
     costs, rm, risk = cubes["branch_costs"], cubes["rm_scorecard"], cubes["risk"]
+    migration = cubes["classification_migration"]
     txn, card, corp, dq = (
         cubes["transactions"],
         cubes["card_transactions"],
@@ -302,7 +371,7 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
             "customer-value",
             "客户价值",
             "Customer value",
-            "Pareto, tiers, top-N, CLV, loyalty.",
+            "Pareto curve and value tiers, AUM tiers, CLV, loyalty, top-N.",
             [
                 [
                     big_number("cv_customers", "客户数", "Customers", cv, "customers"),
@@ -313,6 +382,16 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                     big_number("cv_active", "活跃率", "Active rate", loy, "active_rate"),
                 ],
                 [
+                    curve(
+                        "cv_pareto_curve",
+                        "帕累托曲线：累计贡献占比",
+                        "Pareto curve: cumulative contribution share by customer rank",
+                        cv,
+                        "customer_rank_percentile",
+                        "pareto_cumulative_share",
+                        "客户排名百分位（%，按窗口期净贡献从高到低）",
+                        "累计贡献占比",
+                    ),
                     bars(
                         "cv_pareto",
                         "帕累托：价值层级（万元）",
@@ -321,6 +400,8 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         "value_tier_code",
                         ["window_net_contribution", "customers"],
                     ),
+                ],
+                [
                     pie("cv_aum_tiers", "AUM层级客户分布", "Customers by AUM tier", cv, "aum_tier_code", "customers"),
                     bars(
                         "cv_clv_tiers",
@@ -329,6 +410,13 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         clv,
                         "aum_tier_code",
                         ["customer_lifetime_value"],
+                    ),
+                    trend(
+                        "cv_loyalty",
+                        "活跃率与流失率",
+                        "Active and attrition rate",
+                        loy,
+                        ["active_rate", "attrition_rate"],
                     ),
                 ],
                 [
@@ -339,13 +427,6 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         cv,
                         ["party_id", "value_tier_code", "aum_tier_code", "level3_branch_name"],
                         ["net_contribution", "aum"],
-                    ),
-                    trend(
-                        "cv_loyalty",
-                        "活跃率与流失率",
-                        "Active and attrition rate",
-                        loy,
-                        ["active_rate", "attrition_rate"],
                     ),
                 ],
             ],
@@ -497,7 +578,7 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
             "credit-risk",
             "信用与风险",
             "Credit and risk",
-            "Five-category classification, expected loss, overdue.",
+            "Five-category classification and its migration, expected loss, overdue.",
             [
                 [
                     big_number("risk_out", "贷款余额（万元）", "Outstanding", risk, "outstanding"),
@@ -508,8 +589,8 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                 [
                     trend(
                         "risk_class",
-                        "五级分类迁移（万元）",
-                        "Classification over time",
+                        "五级分类余额趋势（万元）",
+                        "Outstanding by worst classification over time",
                         risk,
                         ["outstanding"],
                         ["worst_five_class_code"],
@@ -523,6 +604,17 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         "region_name",
                         ["expected_loss", "exposure_at_default"],
                     ),
+                ],
+                [
+                    pivot(
+                        "risk_migration",
+                        "五级分类迁徙矩阵（笔数；EAD 万元）",
+                        "Classification migration: previous month end × month end (loans; EAD in 10k CNY)",
+                        migration,
+                        ["from_classification_label"],
+                        ["to_classification_label"],
+                        ["loans", "migrated_exposure"],
+                    )
                 ],
                 [
                     table(

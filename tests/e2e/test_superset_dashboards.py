@@ -173,6 +173,7 @@ def _first_sum_metric(cube: Cube) -> tuple[str, str]:
         "corporate_customers",
         "customer_lifetime_value",
         "contribution_steps",
+        "classification_migration",
     ],
 )
 def test_cube_chart_data_equals_duckdb(
@@ -199,6 +200,66 @@ def test_cube_chart_data_equals_duckdb(
     want = {ym: value for ym, value in _duck(warehouse, sql)}
     assert got == want
     assert got and all(isinstance(v, Decimal) for v in got.values())
+
+
+def test_pareto_curve_equals_duckdb(admin: harness.SupersetClient, warehouse: Path) -> None:
+    """The curve's query (percentile band → cumulative share) for one month, against DuckDB; it rises to 100 %."""
+    month = _duck(warehouse, "SELECT max(month_start) FROM marts.rpt_customer_value WHERE is_month_complete")[0][0]
+    text = admin.chart_data(
+        _datasets(admin)["customer_value"],
+        {
+            "columns": ["customer_rank_percentile"],
+            "metrics": ["pareto_cumulative_share"],
+            "filters": [{"col": "month_start", "op": "==", "val": month.isoformat()}],
+            "orderby": [["customer_rank_percentile", True]],
+            "row_limit": 1000,
+        },
+        result_format="csv",
+    )
+    got = [(int(band), Decimal(share)) for band, share in _csv(text)]
+    want = [
+        (band, Decimal(str(share)))
+        for band, share in _duck(
+            warehouse,
+            "SELECT customer_rank_percentile, AVG(percentile_cumulative_share) FROM marts.rpt_customer_value "
+            "WHERE month_start = ? GROUP BY 1 ORDER BY 1",
+            [month],
+        )
+    ]
+    assert got == want and len(got) == 100  # a bank of ~1,000 customers fills every band
+    shares = [share for _, share in got]
+    assert shares == sorted(shares) and shares[-1] == 1 and shares[0] > 0
+
+
+def test_migration_matrix_equals_duckdb(admin: harness.SupersetClient, warehouse: Path) -> None:
+    """The matrix chart's query: loans and migrated EAD (万元) per from × to class, exactly as DuckDB sums them."""
+    text = admin.chart_data(
+        _datasets(admin)["classification_migration"],
+        {
+            "columns": ["from_classification_label", "to_classification_label"],
+            "metrics": ["loans", "migrated_exposure"],
+            "orderby": [["from_classification_label", True], ["to_classification_label", True]],
+            "row_limit": 1000,
+        },
+        result_format="csv",
+    )
+    got = [(f, t, int(n), Decimal(ead)) for f, t, n, ead in _csv(text)]
+    want = _duck(
+        warehouse,
+        "SELECT from_classification_label, to_classification_label, SUM(loans), "
+        "SUM(CASE WHEN from_classification = 'NEW' THEN exposure_at_default_cny "
+        "ELSE previous_exposure_at_default_cny END) * 0.0001 "
+        "FROM marts.rpt_credit_classification_migration GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    assert got == [tuple(row) for row in want]
+    # Loans staying in 正常 dominate any month's migration; the to-side (without 结清) is every month-end loan.
+    assert ("1 正常", "1 正常") in {(f, t) for f, t, _, _ in got}
+    classified = _duck(
+        warehouse,
+        "SELECT COUNT(*) FROM intermediate.int_risk_account_monthly WHERE exposure_source = 'loan' "
+        "AND month_start IN (SELECT month_start FROM marts.rpt_credit_classification_migration)",
+    )[0][0]
+    assert sum(n for _, t, n, _ in got if t != "9 结清/移出") == classified
 
 
 def test_data_quality_cube_equals_duckdb(admin: harness.SupersetClient, warehouse: Path) -> None:
@@ -245,7 +306,7 @@ def test_branch_manager_sees_only_their_subtree(
     )[0][0]
     assert seen[branch] == want == everything[branch]
     # Every branch-sliced cube is filtered, not only the one above.
-    for name in ("transactions", "rm_scorecard", "risk", "customer_value", "branch_costs"):
+    for name in ("transactions", "rm_scorecard", "risk", "customer_value", "branch_costs", "classification_migration"):
         by_branch = {
             "columns": ["level3_branch_code"],
             "metrics": [load_cubes()[name].metrics[0].name],

@@ -20,6 +20,7 @@ CUBES = (
     "customer_value",
     "rm_scorecard",
     "risk",
+    "classification_migration",
     "data_quality",
 )
 DASHBOARDS = {
@@ -163,3 +164,38 @@ def test_branch_clause_covers_every_level_and_quotes() -> None:
     for column in ("region_code", "level3_branch_code", "sub_branch_code"):
         assert f"{column} = '110100'" in clause
     assert "''" in security.branch_clause("x'y")
+
+
+def _board(bundle, slug: str) -> dict:
+    return bundle[f"dashboards/{slug}.yaml"]
+
+
+def _placed(board: dict) -> set[str]:
+    return {v["meta"]["uuid"] for v in board["position"].values() if isinstance(v, dict) and v.get("type") == "CHART"}
+
+
+def test_pareto_curve_on_the_customer_value_dashboard(bundle, cubes) -> None:
+    chart = bundle["charts/cv_pareto_curve.yaml"]
+    assert chart["slice_name"].startswith("帕累托曲线") and chart["description"].startswith("Pareto curve")
+    assert chart["viz_type"] == "echarts_timeseries_line"
+    params = chart["params"]
+    # x: the percentile band of the customer's rank (1..100), kept in its own order; y: a share, 0–100 %
+    assert params["x_axis"] == "customer_rank_percentile" == params["x_axis_sort"] and params["x_axis_sort_asc"]
+    assert params["metrics"] == ["pareto_cumulative_share"] and params["y_axis_bounds"] == [0, 1]
+    metric = cubes["customer_value"].metric("pareto_cumulative_share")
+    assert metric.unit == "pct" and metric.sql == "AVG(percentile_cumulative_share)"
+    assert chart["uuid"] in _placed(_board(bundle, "customer-value"))
+
+
+def test_classification_migration_matrix_on_the_credit_risk_dashboard(bundle, cubes) -> None:
+    chart = bundle["charts/risk_migration.yaml"]
+    assert chart["slice_name"].startswith("五级分类迁徙矩阵") and chart["viz_type"] == "pivot_table_v2"
+    params = chart["params"]
+    assert params["groupbyRows"] == ["from_classification_label"]
+    assert params["groupbyColumns"] == ["to_classification_label"]
+    assert params["metrics"] == ["loans", "migrated_exposure"] and params["rowTotals"] and params["colTotals"]
+    cube = cubes["classification_migration"]
+    assert cube.model == "rpt_credit_classification_migration" and cube.branch_filtered
+    assert cube.metric("migrated_exposure").unit == "wan"
+    assert cube.metric("migrated_exposure").verbose_name == "迁徙EAD（万元）"
+    assert chart["uuid"] in _placed(_board(bundle, "credit-risk"))

@@ -10,6 +10,9 @@
 --   customers with a positive window contribution are ranked from the highest; a customer is CORE while the
 --   contribution of the customers ranked above it is below 80 % of all positive contribution, KEY below 95 %,
 --   ORDINARY after that (cut-offs in seed value_tiers); a negative window contribution is LOSS, zero is ORDINARY.
+-- The Pareto curve: every customer of the month ranked by window contribution (highest first, then party id), the
+-- rank as a share of the month's customers and as a percentile band 1–100, and per band the share of all positive
+-- window contribution brought by the customers of that band and the bands above it (the curve's y at x = band %).
 with months as (
     select month_start, max_batch_id as _max_batch_id, is_complete
     from {{ ref('int_month_watermarks') }}
@@ -70,6 +73,48 @@ shares as (
     from ranked as r
 ),
 
+pareto_ranks as (
+    -- same order as the tier ranking; customers without positive contribution follow, best first
+    select
+        r.month_start,
+        r.party_id,
+        r.total_positive_contribution,
+        row_number() over (
+            partition by r.month_start order by r.window_net_contribution desc, r.party_id
+        ) as contribution_rank,
+        count(*) over (partition by r.month_start) as month_customers,
+        sum(case when r.window_net_contribution > 0 then r.window_net_contribution else 0 end) over (
+            partition by r.month_start
+            order by r.window_net_contribution desc, r.party_id
+            rows between unbounded preceding and current row
+        ) as contribution_through
+    from ranked as r
+),
+
+pareto_bands as (
+    select
+        p.*,
+        -- ceiling(100 × rank / customers) in integer arithmetic: band 1 holds the top 1 % of customers
+        cast((100 * p.contribution_rank + p.month_customers - 1) // p.month_customers as integer)
+            as customer_rank_percentile
+    from pareto_ranks as p
+),
+
+pareto as (
+    select
+        b.month_start,
+        b.party_id,
+        b.contribution_rank,
+        {{ ratio('b.contribution_rank', 'b.month_customers') }} as customer_rank_share,
+        b.customer_rank_percentile,
+        -- contributions ranked in order are never negative here, so the band's largest running total is the one
+        -- through its last customer
+        {{ ratio(
+            'max(b.contribution_through) over (partition by b.month_start, b.customer_rank_percentile)',
+            'b.total_positive_contribution') }} as percentile_cumulative_share
+    from pareto_bands as b
+),
+
 tiers as (
     select * from {{ ref('value_tiers') }}
 ),
@@ -126,6 +171,10 @@ final as (
         cast(s.window_net_contribution as decimal(18, 2)) as window_net_contribution,
         s.window_months,
         s.cumulative_share_before,
+        cast(p.contribution_rank as integer) as contribution_rank,
+        p.customer_rank_share,
+        p.customer_rank_percentile,
+        p.percentile_cumulative_share,
         case
             when s.window_net_contribution < 0 then (select value_tier_code from tiers where max_cumulative_share is null)
             when s.window_net_contribution = 0 then 'ORDINARY'
@@ -149,6 +198,7 @@ final as (
     inner join months on months.month_start = s.month_start
     left join aum on aum.month_start = s.month_start and aum.party_id = s.party_id
     left join positive_tiers as pt on pt.month_start = s.month_start and pt.party_id = s.party_id
+    left join pareto as p on p.month_start = s.month_start and p.party_id = s.party_id
     left join households as h on h.month_start = s.month_start and h.party_id = s.party_id
 )
 
