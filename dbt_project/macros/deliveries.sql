@@ -26,3 +26,15 @@
 {% macro latest_delivery_order() -%}
     _business_date desc, _batch_id desc, _line_number desc
 {%- endmacro %}
+
+{#-
+  The rows of an extract that count: LOADED batches only (on an incremental model, only the batches newer than it
+  holds), and of each key (`keys`, a list of columns) the latest delivery.
+-#}
+{% macro latest_delivered_rows(system, extract, keys) -%}
+    select *
+    from {{ source(system, extract) }}
+    where _batch_id in {{ loaded_batches(system) }}
+      and {{ new_batches_only() }}
+    qualify row_number() over (partition by {{ keys | join(', ') }} order by {{ latest_delivery_order() }}) = 1
+{%- endmacro %}

@@ -1,9 +1,6 @@
 -- Chart of accounts (会计科目表), latest delivered version of each GL account, with its role in the contribution.
 with source as (
-    select *
-    from {{ source('accounting', 'chart_of_accounts') }}
-    where _batch_id in {{ loaded_batches('accounting') }}
-    qualify row_number() over (partition by account_code order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('accounting', 'chart_of_accounts', ['account_code']) }}
 ),
 
 renamed as (

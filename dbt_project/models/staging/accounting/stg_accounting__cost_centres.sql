@@ -1,9 +1,6 @@
 -- Cost centres with the branch and department they belong to, latest delivered version of each.
 with source as (
-    select *
-    from {{ source('accounting', 'cost_centres') }}
-    where _batch_id in {{ loaded_batches('accounting') }}
-    qualify row_number() over (partition by cost_centre_code order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('accounting', 'cost_centres', ['cost_centre_code']) }}
 ),
 
 renamed as (

@@ -1,9 +1,6 @@
 -- General-ledger postings in CNY (both legs), with the signed amount and the account's role in the contribution.
 with source as (
-    select *
-    from {{ source('accounting', 'ledger_entries') }}
-    where _batch_id in {{ loaded_batches('accounting') }}
-    qualify row_number() over (partition by entry_id order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('accounting', 'ledger_entries', ['entry_id']) }}
 ),
 
 renamed as (

@@ -1,9 +1,6 @@
 -- Monthly credit card statements (one per card and statement date).
 with source as (
-    select *
-    from {{ source('cards', 'card_statements') }}
-    where _batch_id in {{ loaded_batches('cards') }}
-    qualify row_number() over (partition by card_no, statement_date order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('cards', 'card_statements', ['card_no', 'statement_date']) }}
 ),
 
 renamed as (

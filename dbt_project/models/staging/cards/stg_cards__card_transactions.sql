@@ -9,11 +9,7 @@
 }}
 -- Card transactions posted by the card system. Incremental: each run adds the new batches.
 with source as (
-    select *
-    from {{ source('cards', 'card_transactions') }}
-    where _batch_id in {{ loaded_batches('cards') }}
-      and {{ new_batches_only() }}
-    qualify row_number() over (partition by card_txn_id order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('cards', 'card_transactions', ['card_txn_id']) }}
 ),
 
 renamed as (

@@ -2,10 +2,7 @@
 -- live only in restricted_pii; the card system's own customer number (card_customer_no) is matched to the core CIF
 -- in the single customer view.
 with source as (
-    select *
-    from {{ source('cards', 'cards') }}
-    where _batch_id in {{ loaded_batches('cards') }}
-    qualify row_number() over (partition by card_no order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('cards', 'cards', ['card_no']) }}
 ),
 
 renamed as (

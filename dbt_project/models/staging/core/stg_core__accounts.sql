@@ -1,9 +1,6 @@
 -- Deposit, loan and wealth accounts, the latest delivered version of each.
 with source as (
-    select *
-    from {{ source('core', 'accounts') }}
-    where _batch_id in {{ loaded_batches('core') }}
-    qualify row_number() over (partition by account_no order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('core', 'accounts', ['account_no']) }}
 ),
 
 renamed as (

@@ -10,11 +10,7 @@
 -- End-of-day ledger balances (日终余额), change-only: an account has a row on the days its balance changed and on
 -- every month end. A balance holds until the account's next row. Incremental: each run adds the new batches.
 with source as (
-    select *
-    from {{ source('core', 'balances') }}
-    where _batch_id in {{ loaded_batches('core') }}
-      and {{ new_batches_only() }}
-    qualify row_number() over (partition by account_no, balance_date order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('core', 'balances', ['account_no', 'balance_date']) }}
 ),
 
 renamed as (

@@ -1,10 +1,7 @@
 -- Core CIF customers, the latest delivered version of each (a delivery carries the whole record as it now stands).
 -- PII (name, ID number, birth date, phone, address) is left out: it lives only in restricted_pii.
 with source as (
-    select *
-    from {{ source('core', 'customers') }}
-    where _batch_id in {{ loaded_batches('core') }}
-    qualify row_number() over (partition by cif_no order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('core', 'customers', ['cif_no']) }}
 ),
 
 renamed as (

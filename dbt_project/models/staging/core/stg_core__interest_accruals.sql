@@ -1,9 +1,6 @@
 -- Interest accrued per account and month (ACT/360 on the daily balance), in account currency.
 with source as (
-    select *
-    from {{ source('core', 'interest_accruals') }}
-    where _batch_id in {{ loaded_batches('core') }}
-    qualify row_number() over (partition by account_no, accrual_month order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('core', 'interest_accruals', ['account_no', 'accrual_month']) }}
 ),
 
 renamed as (

@@ -10,11 +10,7 @@
 -- Loan risk snapshots: the loans extract is a full snapshot every day, so each (loan, business date) is one row.
 -- Incremental: each run adds the new daily snapshots.
 with source as (
-    select *
-    from {{ source('core', 'loans') }}
-    where _batch_id in {{ loaded_batches('core') }}
-      and {{ new_batches_only() }}
-    qualify row_number() over (partition by loan_account_no, _business_date order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('core', 'loans', ['loan_account_no', '_business_date']) }}
 ),
 
 renamed as (

@@ -9,11 +9,7 @@
 }}
 -- Posted core-banking transactions. Incremental: each run adds the new batches (a reload replaces its date).
 with source as (
-    select *
-    from {{ source('core', 'transactions') }}
-    where _batch_id in {{ loaded_batches('core') }}
-      and {{ new_batches_only() }}
-    qualify row_number() over (partition by txn_id order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('core', 'transactions', ['txn_id']) }}
 ),
 
 renamed as (

@@ -1,9 +1,6 @@
 -- Branch hierarchy (机构树): the latest delivered version of every branch.
 with source as (
-    select *
-    from {{ source('ref', 'branches') }}
-    where _batch_id in {{ loaded_batches('ref') }}
-    qualify row_number() over (partition by branch_code order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('ref', 'branches', ['branch_code']) }}
 ),
 
 renamed as (

@@ -1,9 +1,6 @@
 -- Daily exchange rates to CNY (中间价), every delivered day kept.
 with source as (
-    select *
-    from {{ source('ref', 'exchange_rates') }}
-    where _batch_id in {{ loaded_batches('ref') }}
-    qualify row_number() over (partition by rate_date, currency order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('ref', 'exchange_rates', ['rate_date', 'currency']) }}
 ),
 
 renamed as (

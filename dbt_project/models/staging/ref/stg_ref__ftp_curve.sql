@@ -1,10 +1,7 @@
 -- FTP yield curve by date and term (every delivered day is kept: matched-maturity FTP prices each account on the
 -- curve of its own pricing date).
 with source as (
-    select *
-    from {{ source('ref', 'ftp_curve') }}
-    where _batch_id in {{ loaded_batches('ref') }}
-    qualify row_number() over (partition by curve_date, term_months order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('ref', 'ftp_curve', ['curve_date', 'term_months']) }}
 ),
 
 renamed as (

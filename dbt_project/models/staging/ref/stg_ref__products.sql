@@ -1,9 +1,6 @@
 -- Product catalogue: product line → category → product, latest delivered version of each product.
 with source as (
-    select *
-    from {{ source('ref', 'products') }}
-    where _batch_id in {{ loaded_batches('ref') }}
-    qualify row_number() over (partition by product_code order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('ref', 'products', ['product_code']) }}
 ),
 
 renamed as (

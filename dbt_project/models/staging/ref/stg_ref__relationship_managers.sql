@@ -1,10 +1,7 @@
 -- Relationship manager roster, latest delivered version of each RM. The RM's name is PII and lives only in
 -- restricted_pii.pii_ref__relationship_managers.
 with source as (
-    select *
-    from {{ source('ref', 'relationship_managers') }}
-    where _batch_id in {{ loaded_batches('ref') }}
-    qualify row_number() over (partition by rm_id order by {{ latest_delivery_order() }}) = 1
+    {{ latest_delivered_rows('ref', 'relationship_managers', ['rm_id']) }}
 ),
 
 renamed as (
