@@ -91,30 +91,15 @@ residual as (
     )
 ),
 
+{%- set final_columns = [
+    'month_start', 'cost_centre_code', 'receiving_branch_code', 'activity_code', 'customer_type_code', 'volume',
+    'standard_cost', 'allocated_amount', '_max_batch_id',
+] %}
+
 final as (
-    select
-        month_start,
-        cost_centre_code,
-        receiving_branch_code,
-        activity_code,
-        customer_type_code,
-        volume,
-        standard_cost,
-        allocated_amount,
-        _max_batch_id
-    from allocated
+    select {{ final_columns | join(', ') }} from allocated
     union all
-    select
-        month_start,
-        cost_centre_code,
-        receiving_branch_code,
-        activity_code,
-        customer_type_code,
-        volume,
-        standard_cost,
-        allocated_amount,
-        _max_batch_id
-    from residual
+    select {{ final_columns | join(', ') }} from residual
 )
 
 select * from final
