@@ -12,6 +12,7 @@ selectors. Singular tests, fixtures and docs do not change data and are left out
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +28,14 @@ INCREMENTAL = "incremental"
 # Unit tests check the SQL against fixtures, not the bank's data: they run with the test suite (`make test`), as dbt
 # recommends, never in a production build. The daily selector (dbt_project/selectors.yml) also leaves out the seeds and
 # their tests, which only change with the project code.
+# A daily build's data tests read only the rows it wrote into incremental models (macros/tests/daily_scope.sql): the
+# rows of batches newer than `tests_after_batch`, the newest batch the previous build had seen.
 FULL_REFRESH_ARGS = ("build", "--full-refresh", "--exclude-resource-type", "unit_test")
 INCREMENTAL_ARGS = ("build", "--selector", "daily")
+
+
+def incremental_args(tests_after_batch: int) -> tuple[str, ...]:
+    return (*INCREMENTAL_ARGS, "--vars", json.dumps({"tests_after_batch": tests_after_batch}))
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,14 @@ class BuildPlan:
     mode: str
     reason: str
     fingerprint: str
+    max_batch_id: int  # the newest delivery this build sees
+    tests_after_batch: int | None = None  # incremental: the newest delivery the previous build saw
 
     @property
     def dbt_args(self) -> tuple[str, ...]:
-        return FULL_REFRESH_ARGS if self.mode == FULL else INCREMENTAL_ARGS
+        if self.mode == FULL or self.tests_after_batch is None:
+            return FULL_REFRESH_ARGS
+        return incremental_args(self.tests_after_batch)
 
 
 def project_fingerprint(project_dir: Path) -> str:
@@ -68,6 +79,7 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
             mode VARCHAR NOT NULL,
             reason VARCHAR NOT NULL,
             dbt_args VARCHAR NOT NULL,
+            max_batch_id BIGINT NOT NULL,
             started_at TIMESTAMP NOT NULL,
             dbt_seconds DECIMAL(12, 3) NOT NULL
         )
@@ -75,8 +87,14 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def last_fingerprint(database: Path) -> str | None:
-    """The fingerprint of the newest recorded build of ``database``; ``None`` when it never had one."""
+@dataclass(frozen=True)
+class LastBuild:
+    fingerprint: str
+    max_batch_id: int
+
+
+def last_build(database: Path) -> LastBuild | None:
+    """The newest recorded build of ``database``; ``None`` when it never had one."""
     if not database.exists():
         return None
     con = duckdb.connect(str(database), read_only=True)
@@ -87,9 +105,26 @@ def last_fingerprint(database: Path) -> str | None:
         if not exists or not exists[0]:
             return None
         row = con.execute(
-            f"SELECT project_fingerprint FROM {BUILDS_TABLE} ORDER BY build_id DESC LIMIT 1"
+            f"SELECT project_fingerprint, max_batch_id FROM {BUILDS_TABLE} ORDER BY build_id DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else LastBuild(str(row[0]), int(row[1]))
+    finally:
+        con.close()
+
+
+def newest_batch_id(database: Path) -> int:
+    """The newest delivery (any status) in ``audit.deliveries``; 0 before the first ingest."""
+    if not database.exists():
+        return 0
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'deliveries'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = con.execute("SELECT coalesce(max(batch_id), 0) FROM audit.deliveries").fetchone()
+        return int(row[0]) if row else 0
     finally:
         con.close()
 
@@ -97,14 +132,15 @@ def last_fingerprint(database: Path) -> str | None:
 def plan_build(database: Path, project_dir: Path, force_full: bool = False) -> BuildPlan:
     """Full refresh when asked, on the first build and after a change of project code; else incremental."""
     fingerprint = project_fingerprint(project_dir)
+    newest = newest_batch_id(database)
     if force_full:
-        return BuildPlan(FULL, "--full-refresh asked for", fingerprint)
-    previous = last_fingerprint(database)
+        return BuildPlan(FULL, "--full-refresh asked for", fingerprint, newest)
+    previous = last_build(database)
     if previous is None:
-        return BuildPlan(FULL, "first build of this warehouse", fingerprint)
-    if previous != fingerprint:
-        return BuildPlan(FULL, "project code or parameters changed since the last build", fingerprint)
-    return BuildPlan(INCREMENTAL, "same project code as the last build", fingerprint)
+        return BuildPlan(FULL, "first build of this warehouse", fingerprint, newest)
+    if previous.fingerprint != fingerprint:
+        return BuildPlan(FULL, "project code or parameters changed since the last build", fingerprint, newest)
+    return BuildPlan(INCREMENTAL, "same project code as the last build", fingerprint, newest, previous.max_batch_id)
 
 
 def record_build(database: Path, plan: BuildPlan, started_at: datetime, dbt_seconds: float) -> None:
@@ -115,9 +151,9 @@ def record_build(database: Path, plan: BuildPlan, started_at: datetime, dbt_seco
         con.execute(
             f"""
             INSERT INTO {BUILDS_TABLE}
-            SELECT coalesce(max(build_id), 0) + 1, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(12, 3)) FROM {BUILDS_TABLE}
+            SELECT coalesce(max(build_id), 0) + 1, ?, ?, ?, ?, ?, ?, CAST(? AS DECIMAL(12, 3)) FROM {BUILDS_TABLE}
             """,
-            [plan.fingerprint, plan.mode, plan.reason, " ".join(plan.dbt_args),
+            [plan.fingerprint, plan.mode, plan.reason, " ".join(plan.dbt_args), plan.max_batch_id,
              started_at.astimezone(UTC).replace(tzinfo=None), f"{dbt_seconds:.3f}"],
         )
     finally:

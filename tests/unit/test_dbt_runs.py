@@ -66,7 +66,8 @@ def test_first_build_is_full_then_incremental_then_full_after_a_change(project: 
     dbt_runs.record_build(db, first, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), 12.3456)
 
     second = dbt_runs.plan_build(db, project)
-    assert (second.mode, second.dbt_args) == (dbt_runs.INCREMENTAL, ("build", "--selector", "daily"))
+    assert second.mode == dbt_runs.INCREMENTAL
+    assert second.dbt_args == ("build", "--selector", "daily", "--vars", '{"tests_after_batch": 0}')
     assert dbt_runs.plan_build(db, project, force_full=True).mode == dbt_runs.FULL
     dbt_runs.record_build(db, second, datetime(2026, 1, 3, tzinfo=UTC), 1.0)
 
@@ -77,10 +78,28 @@ def test_first_build_is_full_then_incremental_then_full_after_a_change(project: 
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
-            "SELECT build_id, mode, project_fingerprint, dbt_args, started_at, dbt_seconds FROM audit.dbt_builds "
+            "SELECT build_id, mode, project_fingerprint, dbt_args, started_at, dbt_seconds, max_batch_id "
+            "FROM audit.dbt_builds "
             "ORDER BY build_id").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(1, "full"), (2, "incremental")]
     assert rows[0][2] == first.fingerprint
     assert rows[0][3] == "build --full-refresh --exclude-resource-type unit_test"
     assert rows[0][4] == datetime(2026, 1, 2, 3, 4, 5)
     assert rows[0][5] == Decimal("12.346")
+    assert rows[1][6] == 0
+
+
+def test_a_daily_build_tests_the_batches_after_the_previous_build(project: Path, tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA audit")
+        con.execute("CREATE TABLE audit.deliveries (batch_id BIGINT)")
+        con.execute("INSERT INTO audit.deliveries VALUES (1), (2), (3)")
+    first = dbt_runs.plan_build(db, project)
+    assert (first.mode, first.max_batch_id, first.tests_after_batch) == (dbt_runs.FULL, 3, None)
+    dbt_runs.record_build(db, first, datetime(2026, 1, 2, tzinfo=UTC), 1.0)
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO audit.deliveries VALUES (4), (5)")
+    daily = dbt_runs.plan_build(db, project)
+    assert (daily.mode, daily.max_batch_id, daily.tests_after_batch) == (dbt_runs.INCREMENTAL, 5, 3)
+    assert daily.dbt_args[-2:] == ("--vars", '{"tests_after_batch": 3}')
