@@ -156,8 +156,11 @@ def bars(key: str, zh: str, en: str, cube: Cube, x_axis: str, metrics: list[str]
     return Chart(key, zh, en, cube.name, "echarts_timeseries_bar", params, query)
 
 
-def curve(key: str, zh: str, en: str, cube: Cube, x_axis: str, metric: str, x_title: str, y_title: str) -> Chart:
-    """A line over a numeric (not time) x-axis in its own order, e.g. the Pareto curve over percentile bands."""
+def curve(key: str, zh: str, en: str, cube: Cube, x_axis: str, metric: str, x_title: str) -> Chart:
+    """A line over a numeric (not time) x-axis in its own order, e.g. the Pareto curve over percentile bands.
+
+    The y-axis has no title (the chart title names it): Superset 6.1 draws a vertical y-axis title over the ticks.
+    """
     cube.column(x_axis)
     cube.metric(metric)
     params = {
@@ -170,8 +173,6 @@ def curve(key: str, zh: str, en: str, cube: Cube, x_axis: str, metric: str, x_ti
         "x_axis_sort_asc": True,
         "x_axis_title": x_title,
         "x_axis_title_margin": 30,
-        "y_axis_title": y_title,
-        "y_axis_title_margin": 40,
         "y_axis_bounds": [0, 1],  # a share: the whole scale, not the data's range
         "truncateYAxis": True,
         "show_legend": False,
@@ -247,8 +248,10 @@ def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list
         "metrics": metrics,
         "metricsLayout": "ROWS",
         "aggregateFunction": "Sum",
+        # totals along each row; down the columns only within a metric (a grand total would add loans to 万元)
         "rowTotals": True,
-        "colTotals": True,
+        "colTotals": False,
+        "rowSubTotals": True,
         "rowOrder": "key_a_to_z",
         "colOrder": "key_a_to_z",
         # one format for counts and 万元: two decimals, trailing zeros dropped
@@ -265,7 +268,7 @@ def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list
         "orderby": [[metrics[0], False]],
         "row_limit": 10000,
     }
-    return Chart(key, zh, en, cube.name, "pivot_table_v2", params, query, width=12)
+    return Chart(key, zh, en, cube.name, "pivot_table_v2", params, query, width=12, height=70)
 
 
 def waterfall(key: str, zh: str, en: str, cube: Cube) -> Chart:
@@ -390,7 +393,6 @@ def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
                         "customer_rank_percentile",
                         "pareto_cumulative_share",
                         "客户排名百分位（%，按窗口期净贡献从高到低）",
-                        "累计贡献占比",
                     ),
                     bars(
                         "cv_pareto",
