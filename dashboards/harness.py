@@ -146,6 +146,57 @@ def start_superset(
     raise HarnessError(f"Superset was not ready within {timeout:.0f} s:\n{server.log_tail()}")
 
 
+# Runs in .venv-superset inside Superset's app: users read from stdin as {name: [role, password]}.
+_ADD_USERS = """
+import json, sys
+from superset.app import create_app
+
+users = json.load(sys.stdin)
+with create_app().app_context():
+    from superset.extensions import db, security_manager
+
+    for name, (role_name, password) in users.items():
+        role = security_manager.find_role(role_name)
+        if role is None:
+            raise SystemExit(f"Superset has no role {role_name!r}")
+        user = security_manager.find_user(username=name)
+        if user is None:
+            if not security_manager.add_user(name, name, "test", f"{name}@crmwh.invalid", role, password=password):
+                raise SystemExit(f"could not create the user {name!r}")
+        else:
+            user.roles = [role]
+            user.active = True
+            db.session.commit()
+            security_manager.reset_password(user.id, password)
+"""
+
+
+def add_users(server: SupersetServer, users: dict[str, tuple[str, str]], timeout: float = 180.0) -> None:
+    """Create (or reset) users of the running server: ``{username: (role, password)}``, one role each.
+
+    Goes through Superset's own security manager on the server's metadata database (same environment as the server),
+    not through the REST API, which has no user management unless FAB's security API is switched on.
+    """
+    env = {
+        **server.env,
+        "SUPERSET_CONFIG_PATH": str(settings.CONFIG_FILE),
+        "FLASK_APP": "superset.app:create_app()",
+        "PYTHONPATH": str(settings.REPO_ROOT),
+    }
+    done = subprocess.run(
+        [str(superset_python()), "-c", _ADD_USERS],
+        input=json.dumps({name: list(spec) for name, spec in users.items()}),
+        cwd=settings.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise HarnessError(f"adding users {sorted(users)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+
+
 def web_session(base_url: str, username: str, password: str, timeout: float = 60.0) -> requests.Session:
     """A browser-like session logged in through the login form (pages and ``@has_access`` views need it)."""
     browser = requests.Session()

@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -317,6 +318,108 @@ def test_branch_manager_sees_only_their_subtree(
     # Data quality has no branch: not granted to branch managers.
     with pytest.raises(harness.HarnessError, match="HTTP 40"):
         manager.chart_data(ids["data_quality"], {"columns": ["stage"], "metrics": ["checks"], "row_limit": 10})
+
+
+@pytest.fixture(scope="module")
+def role_clients(server: harness.SupersetServer) -> dict[str, harness.SupersetClient]:
+    """A logged-in API client for a user holding only 分析师 and one holding only 查看者."""
+    users = {
+        "test_analyst": (security.ANALYST, secrets.token_urlsafe(12)),
+        "test_viewer": (security.VIEWER, secrets.token_urlsafe(12)),
+    }
+    harness.add_users(server, users)
+    clients = {}
+    for name, (role, password) in users.items():
+        client = harness.SupersetClient(server.base_url)
+        client.login(name, password)
+        clients[role] = client
+    return clients
+
+
+def _by_branch(api: harness.SupersetClient, dataset: int) -> dict[str, Decimal]:
+    query = {
+        "columns": ["level3_branch_code"],
+        "metrics": ["net_contribution"],
+        "orderby": [["level3_branch_code", True]],
+        "row_limit": 1000,
+    }
+    return {row[0]: Decimal(row[1]) for row in _csv(api.chart_data(dataset, query, result_format="csv"))}
+
+
+def test_analyst_sees_every_branch_and_dataset(
+    role_clients: dict[str, harness.SupersetClient], admin: harness.SupersetClient, warehouse: Path
+) -> None:
+    analyst = role_clients[security.ANALYST]
+    ids = _datasets(admin)
+    seen = _by_branch(analyst, ids["contribution"])
+    want = {
+        code: total
+        for code, total in _duck(
+            warehouse,
+            "SELECT b.level3_branch_code, SUM(f.net_contribution) * 0.0001 FROM marts.fct_contribution_monthly f "
+            "JOIN marts.dim_branch b USING (branch_code) GROUP BY 1",
+        )
+    }
+    assert seen == want == _by_branch(admin, ids["contribution"])
+    assert len(seen) > 1  # no row-level security: every 支行 with accounts
+    # Every dataset, data quality included (it has no branch, and branch managers do not get it).
+    assert set(_datasets(analyst)) == set(ids)
+    rows = _csv(
+        analyst.chart_data(ids["data_quality"], {"columns": ["stage"], "metrics": ["checks"], "row_limit": 10}, "csv")
+    )
+    assert rows
+    boards = {b["slug"] for b in analyst.get("/api/v1/dashboard/", q="(page_size:100)")["result"]}
+    assert boards == {d.slug for d in assets.dashboards(load_cubes())}
+    # No database access: SQL Lab cannot reach the warehouse file (and so not its restricted_pii schema). Superset
+    # 6.1 hides a database the user may not access, so the refusal reads "database not found" (HTTP 500, not 403).
+    answer = analyst.session.post(
+        f"{analyst.base_url}/api/v1/sqllab/execute/",
+        json={
+            "database_id": admin.database()["id"],
+            "sql": "SELECT count(*) AS n FROM marts.dim_branch",
+            "schema": "main",
+            "runAsync": False,
+            "client_id": "analyst01",
+        },
+        timeout=analyst.timeout,
+    )
+    body = answer.json()
+    assert answer.status_code in (403, 404, 500) and "data" not in body, answer.text[:500]
+    assert "找不到此查询中引用的数据库" in body["errors"][0]["message"]  # the UI is Chinese by default
+
+
+def test_viewer_reads_dashboards_but_cannot_query_edit_or_export(
+    role_clients: dict[str, harness.SupersetClient], admin: harness.SupersetClient
+) -> None:
+    viewer = role_clients[security.VIEWER]
+    boards = viewer.get("/api/v1/dashboard/", q="(page_size:100)")["result"]
+    assert {b["slug"] for b in boards} == {d.slug for d in assets.dashboards(load_cubes())}
+    board = next(b for b in boards if b["slug"] == "management")
+    charts = viewer.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+    assert charts
+    chart = charts[0]
+    answer = viewer.session.get(f"{viewer.base_url}/api/v1/chart/{chart['id']}/data/", timeout=viewer.timeout)
+    assert answer.status_code == 200 and answer.json()["result"][0]["rowcount"] > 0
+
+    def refused(method: str, path: str, payload: dict[str, Any] | None = None) -> None:
+        response = viewer.session.request(method, f"{viewer.base_url}{path}", json=payload, timeout=viewer.timeout)
+        assert response.status_code in (401, 403), f"{method} {path}: HTTP {response.status_code} {response.text[:300]}"
+
+    database = admin.database()["id"]
+    refused(
+        "POST",
+        "/api/v1/sqllab/execute/",
+        {"database_id": database, "sql": "SELECT 1", "schema": "main", "runAsync": False, "client_id": "viewer01"},
+    )
+    refused("PUT", f"/api/v1/chart/{chart['id']}", {"slice_name": "viewer was here"})
+    refused("DELETE", f"/api/v1/chart/{chart['id']}")
+    refused("POST", "/api/v1/chart/", {"slice_name": "viewer chart", "viz_type": "table", "datasource_id": 1,
+                                       "datasource_type": "table"})  # fmt: skip
+    refused("PUT", f"/api/v1/dashboard/{board['id']}", {"dashboard_title": "viewer was here"})
+    refused("GET", f"/api/v1/chart/{chart['id']}/data/?format=csv")
+    # Nothing changed.
+    assert admin.get(f"/api/v1/chart/{chart['id']}")["result"]["slice_name"] == chart["slice_name"]
+    assert admin.get(f"/api/v1/dashboard/{board['id']}")["result"]["dashboard_title"] == board["dashboard_title"]
 
 
 def test_chromium_renders_every_dashboard(server: harness.SupersetServer) -> None:
