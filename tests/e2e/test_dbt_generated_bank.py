@@ -9,6 +9,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,9 @@ def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path) -> None
     schemas = ("snapshots", "intermediate", "marts", "restricted_pii")
     assert harness.differing_tables(harness.table_fingerprints(whole, schemas),
                                     harness.table_fingerprints(parts, schemas)) == []
-    modes = _rows(parts, "SELECT mode, dbt_args FROM audit.dbt_builds ORDER BY build_id")
-    assert [m for m, _ in modes] == ["full", "incremental", "incremental", "incremental"]
-    assert modes[-1][1] == "build --selector daily"
+    builds = _rows(parts, "SELECT mode, dbt_args, max_batch_id FROM audit.dbt_builds ORDER BY build_id")
+    assert [mode for mode, _, _ in builds] == ["full", "incremental", "incremental", "incremental"]
+    # each daily build tests the rows of the deliveries after those the build before it had seen
+    for before, after in pairwise(builds):
+        assert after[1] == f'build --selector daily --vars {{"tests_after_batch": {before[2]}}}'
+        assert after[2] > before[2]
