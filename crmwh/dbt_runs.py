@@ -93,40 +93,33 @@ class LastBuild:
     max_batch_id: int
 
 
-def last_build(database: Path) -> LastBuild | None:
-    """The newest recorded build of ``database``; ``None`` when it never had one."""
+def _query_if_table(database: Path, schema: str, table: str, sql: str) -> tuple | None:
+    """The first row of ``sql`` on ``database`` (read-only); ``None`` when the file or ``schema.table`` is missing."""
     if not database.exists():
         return None
     con = duckdb.connect(str(database), read_only=True)
     try:
         exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'dbt_builds'"
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
         ).fetchone()
-        if not exists or not exists[0]:
-            return None
-        row = con.execute(
-            f"SELECT project_fingerprint, max_batch_id FROM {BUILDS_TABLE} ORDER BY build_id DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else LastBuild(str(row[0]), int(row[1]))
+        return con.execute(sql).fetchone() if exists and exists[0] else None
     finally:
         con.close()
+
+
+def last_build(database: Path) -> LastBuild | None:
+    """The newest recorded build of ``database``; ``None`` when it never had one."""
+    row = _query_if_table(
+        database, "audit", "dbt_builds",
+        f"SELECT project_fingerprint, max_batch_id FROM {BUILDS_TABLE} ORDER BY build_id DESC LIMIT 1",
+    )
+    return None if row is None else LastBuild(str(row[0]), int(row[1]))
 
 
 def newest_batch_id(database: Path) -> int:
     """The newest delivery (any status) in ``audit.deliveries``; 0 before the first ingest."""
-    if not database.exists():
-        return 0
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'deliveries'"
-        ).fetchone()
-        if not exists or not exists[0]:
-            return 0
-        row = con.execute("SELECT coalesce(max(batch_id), 0) FROM audit.deliveries").fetchone()
-        return int(row[0]) if row else 0
-    finally:
-        con.close()
+    row = _query_if_table(database, "audit", "deliveries", "SELECT coalesce(max(batch_id), 0) FROM audit.deliveries")
+    return 0 if row is None else int(row[0])
 
 
 def plan_build(database: Path, project_dir: Path, force_full: bool = False) -> BuildPlan:
