@@ -10,9 +10,7 @@
 -- (annualised net contribution / economic capital), ranked within the region and bank-wide by net contribution.
 -- Cost-to-income outside the band of seed anomaly_bands (branch_cost_to_income) is flagged.
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 totals as (

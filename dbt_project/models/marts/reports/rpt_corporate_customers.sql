@@ -8,9 +8,7 @@
 -- Corporate customers per party and month: industry and group, deposits, loans, credit exposure against the approved
 -- credit lines (limit use), the group's total exposure, the worst loan class and the net contribution.
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 corporates as (

@@ -15,11 +15,14 @@
 --   branch       the loan account's branch at this month end (at the previous month end for a CLOSED loan).
 -- The warehouse's first month has no previous month end and no migration. Credit cards are not classified by the
 -- five categories in the core system (their class follows days past due) and are left out.
-with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
-      and cast(month_start - interval 1 month as date) in (select month_start from {{ ref('int_month_watermarks') }})
+with rebuilt_months as (
+    {{ months_to_build() }}
+),
+
+-- the warehouse's first month has no previous month end to migrate from
+months as (
+    select * from rebuilt_months
+    where cast(month_start - interval 1 month as date) in (select month_start from {{ ref('int_month_watermarks') }})
 ),
 
 loans as (

@@ -10,12 +10,7 @@
 -- active_customer_window_days of the month's last observed day), and attrition: the month the customer left
 -- (went dormant or closed, int_party_attrition_events).
 with months as (
-    select
-        w.month_start,
-        w.max_batch_id as _max_batch_id,
-        least(w.month_end, (select max(business_date) from {{ ref('stg_audit__deliveries') }})) as as_of_on
-    from {{ ref('int_month_watermarks') }} as w
-    where {{ months_to_rebuild('w.month_start') }}
+    {{ months_to_build(['as_of_on']) }}
 ),
 
 engagement as (

@@ -14,9 +14,7 @@
 -- rank as a share of the month's customers and as a percentile band 1–100, and per band the share of all positive
 -- window contribution brought by the customers of that band and the bands above it (the curve's y at x = band %).
 with months as (
-    select month_start, max_batch_id as _max_batch_id, is_complete
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build(['is_complete']) }}
 ),
 
 party_months as (

@@ -9,9 +9,7 @@
 -- contribution / |ADB|) and RAROC. A margin outside the band of seed anomaly_bands (product_net_interest_margin) is
 -- flagged.
 with months as (
-    select month_start, max_batch_id as _max_batch_id, days_in_month
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 totals as (

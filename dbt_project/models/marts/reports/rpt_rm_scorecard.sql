@@ -10,9 +10,7 @@
 -- RM's type and grade (seed rm_targets; grade as of the month from the RM history). Growth outside the band of seed
 -- anomaly_bands (rm_book_growth) is flagged.
 with months as (
-    select month_start, max_batch_id as _max_batch_id
-    from {{ ref('int_month_watermarks') }}
-    where {{ months_to_rebuild() }}
+    {{ months_to_build() }}
 ),
 
 book as (
