@@ -11,10 +11,13 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -144,6 +147,19 @@ def start_superset(
         time.sleep(0.5)
     server.stop()
     raise HarnessError(f"Superset was not ready within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+@contextmanager
+def serving(workdir: Path, warehouse: Path, log_copy: Path) -> Iterator[SupersetServer]:
+    """:func:`start_superset` for a ``with`` block: stopped when the block ends, passed or failed; its serve log is
+    then copied to ``log_copy``, so that it lands with the test artifacts."""
+    server = start_superset(workdir, warehouse)
+    try:
+        yield server
+    finally:
+        server.stop()
+        log_copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(server.log_path, log_copy)
 
 
 # Runs in .venv-superset inside Superset's app: users read from stdin as {name: [role, password]}.

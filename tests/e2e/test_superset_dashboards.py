@@ -18,7 +18,6 @@ import json
 import math
 import os
 import secrets
-import shutil
 import statistics
 import subprocess
 import time
@@ -69,14 +68,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, warehouse: Path) -> Iterator[harness.SupersetServer]:
     workdir = tmp_path_factory.mktemp("superset-assets")
-    started = harness.start_superset(workdir, warehouse)
-    print(f"\nSuperset with assets started in {started.startup_s:.1f} s on port {started.port}")
-    try:
+    with harness.serving(workdir, warehouse, ARTIFACTS / "superset-dashboards-serve.log") as started:
+        print(f"\nSuperset with assets started in {started.startup_s:.1f} s on port {started.port}")
         yield started
-    finally:
-        started.stop()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(started.log_path, ARTIFACTS / "superset-dashboards-serve.log")
 
 
 @pytest.fixture(scope="module")

@@ -103,13 +103,9 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Bank:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, bank: Bank) -> Iterator[harness.SupersetServer]:
-    started = harness.start_superset(tmp_path_factory.mktemp("superset-rebuild"), bank.served)
-    try:
+    workdir = tmp_path_factory.mktemp("superset-rebuild")
+    with harness.serving(workdir, bank.served, ARTIFACTS / "superset-rebuild-serve.log") as started:
         yield started
-    finally:
-        started.stop()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(started.log_path, ARTIFACTS / "superset-rebuild-serve.log")
 
 
 @dataclass
