@@ -180,7 +180,18 @@ select
     average_daily_balance_cny,
     ftp_days,
     ftp_amount,
-    case when balance_side_code = 'A' then ftp_amount else cast(0 as decimal(18, 2)) end as ftp_charge,
-    case when balance_side_code = 'L' then ftp_amount else cast(0 as decimal(18, 2)) end as ftp_credit,
+    -- Funds used are charged and funds provided are credited, whatever the product's side: an overpaid credit card
+    -- (a negative asset balance) provides funds and earns a credit; an overdrawn deposit uses funds and is charged.
+    greatest(funds_used_amount, 0) as ftp_charge,
+    greatest(-funds_used_amount, 0) as ftp_credit,
     _max_batch_id
-from final
+from (
+    select
+        *,
+        case balance_side_code
+            when 'A' then ftp_amount
+            when 'L' then -ftp_amount
+            else cast(0 as decimal(18, 2))
+        end as funds_used_amount
+    from final
+) as signed
