@@ -187,7 +187,8 @@ class Rates:
 
 FTP_TENORS = ["ON", "1M", "3M", "6M", "1Y", "2Y", "3Y", "5Y", "10Y"]
 FTP_TERMS = np.array([0, 1, 3, 6, 12, 24, 36, 60, 120])
-FTP_BASE = np.array([0.0150, 0.0165, 0.0180, 0.0195, 0.0210, 0.0225, 0.0240, 0.0260, 0.0285])
+# 2025 levels: money-market and NCD rates of 1.4–1.7 %, a bank's funding spread on top, a flat curve.
+FTP_BASE = np.array([0.0140, 0.0150, 0.0157, 0.0162, 0.0168, 0.0176, 0.0184, 0.0198, 0.0220])
 
 
 def build_rates(rng: np.random.Generator, cal: Calendar) -> Rates:
