@@ -31,9 +31,18 @@ KIND = np.array([p.kind for p in PRODUCTS])
 IS_WEALTH = np.array([p.line == "WEALTH" for p in PRODUCTS])
 TERM = np.array([p.term_months or 0 for p in PRODUCTS])
 # Share of a customer's assets a product holds (before normalising over what the customer has).
-ASSET_WEIGHT = {"D1001": 1.0, "D2001": 1.6, "D1201": 0.4, "D2301": 0.5, "D2201": 0.8, "W1001": 0.9, "W1002": 0.8,
-                "W1003": 0.6}
-TIME_WEIGHT = 1.2
+ASSET_WEIGHT = {"D1001": 1.0, "D2001": 1.6, "D1201": 0.4, "D2301": 0.5, "D2201": 0.8, "W1001": 1.2, "W1002": 1.2,
+                "W1003": 0.8}
+# Savers keep most of their money on term (定期化: about two thirds of personal deposits are time deposits).
+TIME_WEIGHT = 2.6
+# Deposits opened before the horizon keep the list rate of their day, higher the further back; the book's rates stay
+# within the ceiling of today's 3–5-year list rates plus a little (the market's self-discipline caps).
+LEGACY_PREMIUM_PER_YEAR = 4000  # millionths per year back
+LEGACY_PREMIUM_MAX = 10000
+DEPOSIT_RATE_CEILING = 16000
+# Corporate credit by internal rating (AAA … CCC): banks lend to weaker companies less often, and less.
+CORP_WORKING_CAPITAL_P = np.array([0.45, 0.45, 0.42, 0.38, 0.30, 0.18, 0.08])
+CORP_FIXED_ASSET_P = np.array([0.14, 0.13, 0.12, 0.10, 0.08, 0.05, 0.02])
 STATUS_ACTIVE, STATUS_DORMANT, STATUS_FROZEN, STATUS_CLOSED = "0", "1", "2", "9"
 
 
@@ -131,11 +140,11 @@ def build_accounts(rng: np.random.Generator, cal: Calendar, customers: Customers
     # Time deposits: more and longer among the wealthy; new ones keep arriving (the Q1 campaign weighs most).
     td_personal = np.array([PRODUCT_INDEX[c] for c in ("D1102", "D1103", "D1104", "D1105", "D1106", "D1107")])
     td_corp = np.array([PRODUCT_INDEX[c] for c in ("D2101", "D2102")])
-    has_td = active & (rng.random(n) < np.where(corp, 0.3, 0.2 + 0.45 * rank))
-    n_td = np.where(has_td, 1 + np.minimum(rng.poisson(np.where(corp, 0.5, 1.0 * rank)), 3), 0)
+    has_td = active & (rng.random(n) < np.where(corp, 0.7, 0.25 + 0.55 * rank))
+    n_td = np.where(has_td, 1 + np.minimum(rng.poisson(np.where(corp, 0.8, 1.0 * rank)), 3), 0)
     td_cust = np.repeat(np.arange(n), n_td)
     td_prod = np.where(corp[td_cust], td_corp[_pick(rng, [0.7, 0.3], len(td_cust))],
-                       td_personal[_pick(rng, [0.1, 0.1, 0.3, 0.15, 0.25, 0.1], len(td_cust))])
+                       td_personal[_pick(rng, [0.08, 0.08, 0.27, 0.15, 0.28, 0.14], len(td_cust))])
     td_days = np.ceil(TERM[td_prod] * 30.44).astype(np.int64)
     td_open = -(rng.random(len(td_cust)) * td_days).astype(np.int64) - 1
     td_open = np.maximum(td_open, customers.open_day[td_cust])
@@ -164,11 +173,11 @@ def build_accounts(rng: np.random.Generator, cal: Calendar, customers: Customers
     hold(active & ~corp & (rng.random(n) < 0.01 + 0.12 * rank**2), "D1201", opened(8, ~corp), fx_ccy)
     hold(active & corp & (rng.random(n) < 0.12), "D2301", opened(8, corp), fx_ccy)
     hold(active & corp & (rng.random(n) < 0.15), "D2201", opened(5, corp))
-    hold(active & (rng.random(n) < np.where(corp, 0.08, 0.04 + 0.4 * rank**2)), "W1001", opened(3, active))
-    hold(active & ~corp & (rng.random(n) < 0.03 + 0.2 * rank**2), "W1003", opened(4, ~corp))
+    hold(active & (rng.random(n) < np.where(corp, 0.08, 0.05 + 0.5 * rank**2)), "W1001", opened(3, active))
+    hold(active & ~corp & (rng.random(n) < 0.04 + 0.3 * rank**2), "W1003", opened(4, ~corp))
     w1002_open = np.where(customers.open_day >= 0, customers.open_day + rng.integers(0, 60, n),
                           np.maximum(customers.open_day, -rng.integers(1, 360, n)))
-    hold(active & ~corp & (rng.random(n) < 0.02 + 0.2 * rank**2), "W1002", w1002_open)
+    hold(active & ~corp & (rng.random(n) < 0.03 + 0.3 * rank**2), "W1002", w1002_open)
 
     # Loans: mortgages for people in their working years, consumer and business loans, corporate credit.
     age = customers.age
@@ -177,11 +186,17 @@ def build_accounts(rng: np.random.Generator, cal: Calendar, customers: Customers
     hold(active & ~corp & (rng.random(n) < 0.06), "L1002", np.maximum(customers.open_day, -rng.integers(10, 1000, n)))
     hold(active & ~corp & (age >= 28) & (rng.random(n) < 0.025), "L1003",
          np.maximum(customers.open_day, -rng.integers(10, 1000, n)))
-    hold(active & corp & (rng.random(n) < 0.35), "L2001", np.maximum(customers.open_day, -rng.integers(5, 360, n)))
-    hold(active & corp & (rng.random(n) < 0.10), "L2002", np.maximum(customers.open_day, -rng.integers(30, 1700, n)))
-    # New loans during the horizon (originations roughly replace what is repaid).
-    for code, mask, per_year in (("L1001", ~corp & (age < 50), 0.012), ("L1002", ~corp, 0.035),
-                                 ("L1003", ~corp & (age >= 28), 0.008), ("L2001", corp, 0.2), ("L2002", corp, 0.03)):
+    grade = np.minimum(customers.rating, len(CORP_WORKING_CAPITAL_P) - 1)
+    hold(active & corp & (rng.random(n) < CORP_WORKING_CAPITAL_P[grade]), "L2001",
+         np.maximum(customers.open_day, -rng.integers(5, 360, n)))
+    hold(active & corp & (rng.random(n) < CORP_FIXED_ASSET_P[grade]), "L2002",
+         np.maximum(customers.open_day, -rng.integers(30, 1700, n)))
+    # New loans during the horizon: originations replace what is repaid and grow the book by about a tenth a year
+    # (working-capital loans roll over within the year; mortgages and fixed-asset loans run off slowly).
+    for code, mask, per_year in (("L1001", ~corp & (age < 50), 0.006), ("L1002", ~corp, 0.035),
+                                 ("L1003", ~corp & (age >= 28), 0.004),
+                                 ("L2001", corp, 0.4 * CORP_WORKING_CAPITAL_P[grade]),
+                                 ("L2002", corp, 0.04 * CORP_FIXED_ASSET_P[grade])):
         k = rng.poisson(np.where(mask & active, per_year * years, 0.0))
         who = np.repeat(np.arange(n), k)
         day = np.maximum(rng.choice(cal.days, size=len(who), p=w / w.sum()), customers.open_day[who] + 1)
@@ -227,8 +242,9 @@ def build_accounts(rng: np.random.Generator, cal: Calendar, customers: Customers
         rows = product == p
         list_rate[rows] = product_base_rate(int(p), np.maximum(open_day[rows], 0), rates)
     years_back = np.maximum(-open_day, 0) / 365.25
-    premium = np.where(kind == K_TIME, np.minimum(years_back * 1000, 3000), 0).astype(np.int64)
-    rate = list_rate + premium
+    premium = np.where(kind == K_TIME, np.minimum(years_back * LEGACY_PREMIUM_PER_YEAR, LEGACY_PREMIUM_MAX), 0)
+    rate = np.where(kind == K_TIME, np.minimum(list_rate + premium.astype(np.int64), DEPOSIT_RATE_CEILING), list_rate)
+    rate = (np.round(rate / 100) * 100).astype(np.int64)  # quoted to the basis point
     floating = np.zeros(m, dtype=bool)
     repricing = np.zeros(m, dtype=np.int64)
 

@@ -108,7 +108,7 @@ def build_customers(rng: np.random.Generator, scale: float, cal: Calendar, branc
     age = np.where(corporate, rng.gamma(2.0, 5.0, n) + 1, np.clip(rng.normal(42, 14, n), 18, 88))
     log_w = np.where(
         corporate,
-        rng.normal(np.log(400_000), 1.8, n),
+        rng.normal(np.log(400_000), 1.5, n),
         rng.normal(np.log(15_000), 1.7, n) + 0.4 * (age - 40) / 20,
     )
     dormant = ~corporate & ~new & (rng.random(n) < 0.03)
