@@ -150,7 +150,7 @@ def loan_days(seg_loan: np.ndarray, seg_from: np.ndarray, seg_to: np.ndarray, ou
     cls = np.select([dpd > 360, dpd > 180, dpd > 90, (dpd > 0) | defaulted_before[idx]], [4, 3, 2, 1], 0)
     loan = seg_loan[idx]
     base_pd = pd_ppm[loan]
-    pd = np.where(cls >= 2, 1_000_000, np.where(cls == 1, np.clip(5 * base_pd, 120_000, 600_000), base_pd))
+    pd = np.where(cls >= 2, 1_000_000, np.where(cls == 1, np.clip(3 * base_pd, 50_000, 250_000), base_pd))
     lgd = np.minimum(950_000, lgd_ppm[loan] + np.select([cls == 4, cls == 3, cls == 2], [300_000, 150_000, 50_000], 0))
     acct = loan_acct[loan]
     r_keys = _key(rate_acct, rate_day)

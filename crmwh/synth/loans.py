@@ -25,6 +25,17 @@ COLLATERAL_CODES = text(["M", "P", "G", "C"])
 LGD_BY_COLLATERAL = np.array([0.25, 0.35, 0.45, 0.60])
 CURE = np.array([0.0, 0.60, 0.35, 0.20, 0.05])  # by months in arrears (index capped at 4)
 PAY_ONE = np.array([0.0, 0.15, 0.15, 0.10, 0.05])
+# Corporate credit by internal rating (AAA … CCC): weaker companies get smaller loans at a higher spread.
+CORP_SIZE_BY_RATING = np.array([1.2, 1.1, 1.0, 0.85, 0.65, 0.45, 0.3])
+CORP_SPREAD_BY_RATING = np.array([0, 0, 0, 1500, 3000, 4500, 6000])  # millionths on top of the base spread
+LARGEST_LOAN_MIN_CNY, LARGEST_LOAN_PER_CUSTOMER_CNY = 5_000_000, 2_000
+# Months in arrears of the loans behind when the horizon starts: mostly recent, but a non-performing stock (不良) is
+# worked out over a year or two, so some have been overdue for long.
+ARREARS_AT_START_PD_MULTIPLE = 5  # a loan is behind at the start with probability (this × its PD), capped at 60 %
+ARREARS_AT_START = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16])
+ARREARS_AT_START_P = np.array([0.34, 0.15, 0.09, 0.08, 0.07, 0.06, 0.06, 0.05, 0.04, 0.03, 0.03])
+# Work-out of non-performing loans (collateral sold, guarantor pays, sold on): slow while doubtful, quick once a loss.
+RESOLVE_DOUBTFUL, RESOLVE_LOSS = 0.04, 0.30
 
 
 @dataclass
@@ -91,13 +102,16 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         w = np.asarray(weights, dtype=float)
         return np.asarray(values)[rng.choice(len(values), size=n, p=w / w.sum())]
 
+    grade = np.minimum(customers.rating[cust], len(CORP_SIZE_BY_RATING) - 1)
+    # large-exposure limit: no borrower takes more than a couple of percent of the book (a tiny bank still lends 5M)
+    largest = max(LARGEST_LOAN_MIN_CNY, LARGEST_LOAN_PER_CUSTOMER_CNY * len(customers))
     principal_cny = np.select(
         [is_["L1001"], is_["L1002"], is_["L1003"], is_["L2001"]],
-        [np.clip(rng.lognormal(np.log(750_000), 0.5, n) * (0.7 + 0.8 * rank), 150_000, 8_000_000),
+        [np.clip(rng.lognormal(np.log(520_000), 0.5, n) * (0.7 + 0.8 * rank), 150_000, 8_000_000),
          np.clip(rng.lognormal(np.log(50_000), 0.7, n), 5_000, 500_000),
          np.clip(rng.lognormal(np.log(400_000), 0.7, n), 50_000, 5_000_000),
-         np.clip(wealth * rng.lognormal(0.0, 0.5, n), 500_000, 200_000_000)],
-        np.clip(wealth * rng.lognormal(0.8, 0.5, n), 2_000_000, 500_000_000),
+         np.clip(wealth * CORP_SIZE_BY_RATING[grade] * rng.lognormal(0.8, 0.5, n), 500_000, largest)],
+        np.clip(wealth * CORP_SIZE_BY_RATING[grade] * rng.lognormal(1.2, 0.5, n), 2_000_000, max(largest, 2_000_000)),
     )
     unit = np.where(is_["L2001"] | is_["L2002"], 10_000.0, 1_000.0)
     principal = (np.round(principal_cny / unit) * unit * 100).astype(np.int64)
@@ -128,7 +142,8 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
     floating = is_["L1001"] | is_["L2002"] | (is_["L2001"] & (rng.random(n) < 0.5))
     spread = np.select(  # over/under the LPR, millionths (consumer loans are priced separately below)
         [is_["L1001"], is_["L2002"], is_["L2001"]],
-        [-rng.integers(3000, 6000, n), rng.integers(-3000, 8000, n), rng.integers(-2000, 10000, n)],
+        [-rng.integers(3000, 6000, n), rng.integers(-6000, 3000, n) + CORP_SPREAD_BY_RATING[grade],
+         rng.integers(-5000, 4000, n) + CORP_SPREAD_BY_RATING[grade]],
         rng.integers(2000, 12000, n),
     )
     on_5y = is_["L1001"] | is_["L2002"]
@@ -155,7 +170,7 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
             changed = new != rate[due]
             accounts.changes.add(rows[due][changed], a[changed], rate=new[changed])
 
-    pd = RATING_PD[customers.rating[cust]] * np.select([is_["L1001"], is_["L1002"], is_["L1003"]], [0.6, 2.5, 1.5], 1.5)
+    pd = RATING_PD[customers.rating[cust]] * np.select([is_["L1001"], is_["L1002"], is_["L1003"]], [0.5, 2.0, 1.3], 1.2)
     pd = np.clip(pd, 0.0002, 0.5)
     lgd = np.clip(LGD_BY_COLLATERAL[collateral] + rng.uniform(-0.05, 0.05, n), 0.05, 0.9)
     contract_no = cat("JK", (2000 + (cal.to_dates64(open_day).astype("datetime64[Y]").astype(np.int64) - 30))
@@ -196,10 +211,8 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         too_few = (k0 < n_inst) & (due_day(k0 + 1) < 0)
         k0 = k0 + too_few
     k0 = np.where(open_day >= 0, 0, k0)
-    in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.5, 3 * book.pd))
-    # most arrears are recent; a few loans have been non-performing for months (not yet written off)
-    m0 = np.where(in_arrears, rng.choice([1, 2, 3, 4, 5, 6, 8], size=n, p=[0.42, 0.2, 0.12, 0.1, 0.07, 0.05, 0.04]),
-                  0)
+    in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.6, ARREARS_AT_START_PD_MULTIPLE * book.pd))
+    m0 = np.where(in_arrears, rng.choice(ARREARS_AT_START, size=n, p=ARREARS_AT_START_P), 0)
     m0 = np.minimum(m0, k0)
     paid = k0 - m0
     arrears = m0.copy()
@@ -259,7 +272,8 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         outstanding = _outstanding(book.method, book.principal, monthly, n_inst, paid)
         outstanding = np.where(do_prepay, 0, outstanding)
         # long non-performing loans are resolved (collateral sold, guarantor pays, sold on): repaid in full
-        resolved = live & (arrears >= 7) & (rng.random(n) < 0.25)
+        resolve_p = np.select([arrears >= 13, arrears >= 7], [RESOLVE_LOSS, RESOLVE_DOUBTFUL], 0.0)
+        resolved = live & (rng.random(n) < resolve_p)
         outstanding = np.where(resolved, 0, outstanding)
         arrears = np.where(resolved, 0, arrears)
         outstanding = np.where(live, outstanding, before)
