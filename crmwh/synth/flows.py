@@ -30,6 +30,7 @@ from crmwh.synth.reference import (
     K_WEALTH_OPEN,
     K_WEALTH_TERM,
     PRODUCT_INDEX,
+    PRODUCTS,
 )
 
 TXN_TYPES = ["DEP", "WDL", "TRI", "TRO", "PAY", "SAL", "FEE", "LDS", "LRP", "WMB", "WMR"]
@@ -39,6 +40,10 @@ CTR, ATM, MOB, NET, POS, TEL = range(len(CHANNELS))
 # how an event moves the balance
 CR, DF, DA, DX = range(4)  # credit amount, debit a fraction, debit all, debit a fixed amount
 FEE_NONE, FEE_RETAIL_COUNTER, FEE_CORP_ONLINE, FEE_CORP_COUNTER, FEE_FUND = range(5)
+# Monthly commission on wealth holdings, share of the amount held, by product (index into PRODUCTS): about 0.3 % a
+# year on cash-management products, 0.5 % on closed-end products and distributed funds.
+WEALTH_FEE_PER_MONTH = np.array([{"W1001": 0.00025, "W1002": 0.0004, "W1003": 0.0004}.get(p.code, 0.0)
+                                 for p in PRODUCTS])
 CHURN_RAMP_DAYS = 90
 SALARY_STOPS_DAYS = 60
 
@@ -356,6 +361,18 @@ def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         grid_owner, day = grid_owner[ok], day[ok]
         add(grid_owner, day, FEE, NET, DX, np.where(corp[grid_owner], 1000, 200),
             sec=rng.integers(3600, 2 * 3600, len(day)))
+    # Wealth products pay the bank a sales and service commission (销售服务费 / 客户维护费) on the amount held, taken
+    # from the holding each month: what makes wealth management a fee business rather than a balance-sheet one.
+    held = np.flatnonzero(flow & np.isin(kind, [K_WEALTH_OPEN, K_WEALTH_TERM]))
+    if len(held):
+        grid_owner = np.repeat(held, cal.n_months)
+        grid_month = np.tile(np.arange(cal.n_months), len(held))
+        day = cal.roll_back_to_weekday(first_days[grid_month] + 24)
+        ok = (day >= lo[grid_owner]) & (day < hi[grid_owner]) & (day >= 0) & (day < days)
+        ok &= day <= c_day[grid_owner]
+        grid_owner, day = grid_owner[ok], day[ok]
+        share = WEALTH_FEE_PER_MONTH[accounts.product[grid_owner]]
+        add(grid_owner, day, FEE, NET, DF, np.rint(share * 1e6), sec=rng.integers(2 * 3600, 3 * 3600, len(day)))
 
     # Openings inside the horizon: the first deposit or subscription.
     opening = np.flatnonzero(flow & open_in)

@@ -24,7 +24,7 @@ from crmwh.synth.ids import STR, text
 from crmwh.synth.reference import LEVEL_BRANCH, LEVEL_HO, LEVEL_REGION, LEVEL_SUB, Branches, CostCentres
 from crmwh.synth.world import World
 
-COST_TO_INCOME = 0.33
+COST_TO_INCOME = 0.34
 # (account, narrative, share of operating expense, when, credit leg, driver)
 OPEX = [
     ("660101", "计提职工薪酬", 0.55, "month_end", "2211", "staff"),
@@ -47,11 +47,13 @@ def _driver_weights(cc: CostCentres, branches: Branches) -> dict[str, np.ndarray
     def w(table: dict[tuple[int, str], float]) -> np.ndarray:
         return np.array([table.get((int(lv), str(dp)), 0.0) for lv, dp in zip(level, dept, strict=True)])
 
+    # a branch's corporate team (an RM covers a few dozen companies, plus credit analysts) costs about what its retail
+    # floor does; sub-branches are retail outlets
     staff = w({(LEVEL_HO, "IT"): 10, (LEVEL_HO, "OPS"): 8, (LEVEL_HO, "ADM"): 8, (LEVEL_HO, "CARD"): 6,
-               (LEVEL_HO, "RET"): 4, (LEVEL_HO, "CORP"): 4, (LEVEL_REGION, "ADM"): 5, (LEVEL_BRANCH, "RET"): 6,
-               (LEVEL_BRANCH, "CORP"): 5, (LEVEL_SUB, "RET"): 3})
+               (LEVEL_HO, "RET"): 4, (LEVEL_HO, "CORP"): 6, (LEVEL_REGION, "ADM"): 5, (LEVEL_BRANCH, "RET"): 6,
+               (LEVEL_BRANCH, "CORP"): 10, (LEVEL_SUB, "RET"): 3})
     premises = w({(LEVEL_HO, "ADM"): 20, (LEVEL_REGION, "ADM"): 5, (LEVEL_BRANCH, "RET"): 6,
-                  (LEVEL_BRANCH, "CORP"): 1, (LEVEL_SUB, "RET"): 3})
+                  (LEVEL_BRANCH, "CORP"): 2, (LEVEL_SUB, "RET"): 3})
     it = w({(LEVEL_HO, "IT"): 1.0})
     it = 0.8 * it / max(it.sum(), 1e-9) + 0.2 * staff / max(staff.sum(), 1e-9)
     marketing = w({(LEVEL_HO, "RET"): 10, (LEVEL_HO, "CARD"): 10, (LEVEL_BRANCH, "RET"): 2, (LEVEL_SUB, "RET"): 1})
@@ -207,7 +209,7 @@ def _opex(con: duckdb.DuckDBPyConnection, world: World) -> None:
         for account, narrative, share, when, credit_leg, driver in OPEX:
             season = 1.0
             if account == "660101" and m in festival_month:
-                season = 1.6  # year-end bonuses before the Spring Festival
+                season = 1.3  # year-end bonuses paid before the Spring Festival (most are accrued through the year)
             if account == "660105" and month_no[m] in (11, 12, 1):
                 season = 1.8
             centre, day = _posting_days(rng, cal, when, m, n_cc)
