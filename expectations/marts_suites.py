@@ -153,9 +153,15 @@ def _contribution_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
         _unexpected(
             f"marts.{t}.ftp_side",
             WARNING,
-            "assets are charged FTP and liabilities credited, never the other way round",
-            "SELECT month_start, account_id, balance_side_code, ftp_charge, ftp_credit FROM {batch} "
-            "WHERE (balance_side_code = 'A' AND ftp_credit <> 0) OR (balance_side_code = 'L' AND ftp_charge <> 0)",
+            "FTP charges funds used and credits funds provided: a charge only on a positive asset or overdrawn "
+            "liability balance, a credit only on a positive liability or negative asset balance (an overpaid card)",
+            "SELECT month_start, account_id, balance_side_code, average_daily_balance_cny, ftp_charge, ftp_credit "
+            "FROM {batch} WHERE (ftp_charge <> 0 AND NOT ("
+            "(balance_side_code = 'A' AND average_daily_balance_cny > 0) "
+            "OR (balance_side_code = 'L' AND average_daily_balance_cny < 0))) "
+            "OR (ftp_credit <> 0 AND NOT ("
+            "(balance_side_code = 'A' AND average_daily_balance_cny < 0) "
+            "OR (balance_side_code = 'L' AND average_daily_balance_cny > 0)))",
         ),
     ]
     for column, severity in NON_NEGATIVE.items():
