@@ -140,6 +140,9 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: s
     later: dict[str, object] = {}
     if "build" in sections:
         later.update(bench_build_and_validate(warehouse))
+        # the share of validation in the whole build from scratch (ingest + dbt build + validate), as `crmwh build` runs
+        whole = ingest_s + later["dbt_build"]["seconds"] + later["validate"]["seconds"]  # type: ignore[index]
+        later["validate_vs_whole_build"] = round(later["validate"]["seconds"] / whole, 3)  # type: ignore[index]
     if "superset" in sections:
         later["superset_chart_latency"] = bench_superset(warehouse, workdir)
     warehouse.unlink(missing_ok=True)
@@ -302,7 +305,8 @@ def _print_scale(f: dict[str, object]) -> None:
     if "dbt_build" in f:
         b, v = f["dbt_build"], f["validate"]
         print(f"    dbt build  {b['seconds']:>8} s  peak {b['peak_rss_mb']} MB\n"  # type: ignore[index]
-              f"    validate   {v['seconds']:>8} s  = {f['validate_vs_build']:.0%} of the build (target < 20 %)",  # type: ignore[index]
+              f"    validate   {v['seconds']:>8} s  = {f['validate_vs_build']:.0%} of the dbt build, "  # type: ignore[index]
+              f"{f['validate_vs_whole_build']:.0%} of ingest + dbt build + validate (target < 20 %)",
               flush=True)
     if "superset_chart_latency" in f:
         lat = f["superset_chart_latency"]
