@@ -30,6 +30,7 @@ def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
         for chart in api.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
     ]
     latencies: list[float] = []
+    by_chart: dict[str, list[float]] = {}
     failures: list[str] = []
     for _ in range(rounds):
         for title, chart in charts:
@@ -38,6 +39,7 @@ def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
                 f"{api.base_url}/api/v1/chart/{chart['id']}/data/", params={"force": "true"}, timeout=api.timeout
             )
             latencies.append(time.perf_counter() - started)
+            by_chart.setdefault(f"{title}/{chart['slice_name']}", []).append(latencies[-1])
             result = answer.json().get("result", [{}])[0] if answer.status_code == 200 else {}
             if answer.status_code != 200 or result.get("error") or not result.get("rowcount"):
                 failures.append(f"{title}/{chart['slice_name']}: HTTP {answer.status_code} {answer.text[:200]}")
@@ -49,6 +51,11 @@ def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
         "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
         "p95_ms": round(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000, 1) if ordered else None,
         "failures": failures,
+        # where the time goes: the charts with the slowest median answer
+        "slowest_ms": {
+            name: round(statistics.median(times) * 1000, 1)
+            for name, times in sorted(by_chart.items(), key=lambda kv: -statistics.median(kv[1]))[:8]
+        },
     }
 
 
