@@ -19,4 +19,4 @@ def landing_dir(flag: str | Path | None = None) -> Path:
 
 def warehouse_path(flag: str | Path | None = None) -> Path:
     """The served DuckDB file."""
-    return Path(flag or os.environ.get(ENV_WAREHOUSE) or VAR_DIR / "warehouse" / "crmwh.duckdb").resolve()
+    return Path(flag or os.environ.get(ENV_WAREHOUSE) or VAR_DIR / "warehouse" / "crmwh.duckdb").absolute()

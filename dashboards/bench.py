@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.warehouse}: no such warehouse (run crmwh build first)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="crmwh-superset-bench-") as work:
-        server = harness.start_superset(Path(work), args.warehouse.resolve())
+        server = harness.start_superset(Path(work), args.warehouse.absolute())
         try:
             figures = measure(server.client(), args.rounds)
         finally:

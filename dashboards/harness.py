@@ -313,7 +313,7 @@ class SupersetClient:
 
 
 def build_sample_warehouse(path: Path, generation: int) -> None:
-    """A small warehouse for tests, published like the real one (built aside, then ``os.replace``).
+    """A small warehouse for tests, published like the real one (built aside, then ``crmwh.publish.publish``).
 
     Each generation has different rows and amounts and records its number in ``build_info``; money is exact
     DECIMAL(18,2) with branch totals of 13 significant digits, as a large bank's reach.
@@ -348,8 +348,10 @@ def build_sample_warehouse(path: Path, generation: int) -> None:
         )
     finally:
         con.close()
-    # The build publishes by atomic replace, never by writing into the served file.
-    os.replace(tmp, path)
+    from crmwh import publish  # the warehouse side of the repository; only tests build sample warehouses
+
+    # The build publishes a new version and swings the served link to it, never writing into the served file.
+    publish.publish(tmp, path)
 
 
 def duckdb_rows(path: Path, sql: str) -> list[dict[str, Any]]:

@@ -265,7 +265,7 @@ def parse_args(argv: Sequence[str] | None = None) -> None:
     if args.profile is not None:
         os.environ[settings.ENV_PROFILE] = args.profile
     if args.warehouse is not None:
-        os.environ[settings.ENV_WAREHOUSE] = str(args.warehouse.resolve())
+        os.environ[settings.ENV_WAREHOUSE] = str(args.warehouse.absolute())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

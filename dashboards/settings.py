@@ -114,11 +114,18 @@ def secrets_file() -> Path:
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get(ENV_WAREHOUSE) or REPO_ROOT / "var" / "warehouse" / "crmwh.duckdb").resolve()
+    return Path(os.environ.get(ENV_WAREHOUSE) or REPO_ROOT / "var" / "warehouse" / "crmwh.duckdb").absolute()
 
 
 def warehouse_uri() -> str:
     return f"duckdb:///{warehouse_path()}"
+
+
+def current_warehouse_file(database: str) -> str:
+    """The file a DuckDB database path stands for now: builds publish each warehouse under its own name and swing the
+    served path (a symbolic link) to it, so that a connection opened after a swap is a new database in DuckDB's
+    per-path cache, never the previous file under the same name (crmwh/publish.py says why)."""
+    return os.path.realpath(database) if database and os.path.islink(database) else database
 
 
 def metadata_uri() -> str:

@@ -61,6 +61,14 @@ FEATURE_FLAGS = {
 # previous file would outlive the swap. DuckDB answers the cube queries in milliseconds, so nothing is lost.
 DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 
+
+def DB_CONNECTION_MUTATOR(uri, params, username, security_manager, source):
+    """Every query opens the warehouse version being served now (see ``settings.current_warehouse_file``)."""
+    if uri.drivername == "duckdb" and uri.database:
+        uri = uri.set(database=_settings.current_warehouse_file(uri.database))
+    return uri, params
+
+
 # Headless Chromium from Debian, for reports and thumbnails (production profile).
 WEBDRIVER_TYPE = "chrome"
 WEBDRIVER_BASEURL = f"http://127.0.0.1:{_PORT}/"

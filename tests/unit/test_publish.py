@@ -94,3 +94,54 @@ def test_first_build_starts_from_nothing(tmp_path: Path) -> None:
     _make_served(work, "7.00")
     publish.publish(work, served)
     assert _amount(served) == Decimal("7.00")
+
+
+def test_each_publish_is_a_version_of_its_own_behind_the_served_link(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    _make_served(served, "1.00")  # a plain file, as left by an older release: the first publish turns it into a link
+    versions = []
+    for amount in ("2.00", "3.00", "4.00"):
+        work = publish.prepare_work_copy(served)
+        con = duckdb.connect(str(work))
+        con.execute("UPDATE t SET amount = ?", [amount])
+        con.close()
+        versions.append(publish.publish(work, served))
+        assert served.is_symlink() and publish.resolve_served(served) == versions[-1]
+        assert versions[-1].parent == publish.versions_dir(served)
+        assert _amount(served) == Decimal(amount)
+    assert len(set(versions)) == 3
+    # the served version and the one before it stay; older ones go
+    assert sorted(publish.versions_dir(served).iterdir()) == versions[1:]
+    assert not any(p.name.endswith(".swap") for p in tmp_path.iterdir())
+
+
+def test_reader_of_the_previous_version_does_not_hide_the_new_one(tmp_path: Path) -> None:
+    # DuckDB hands a new connection the database already open under the same path in the process. Readers that open
+    # the resolved version file (as Superset does) get the new warehouse even while a query on the old one is open.
+    served = tmp_path / "wh.duckdb"
+    first = publish.prepare_work_copy(served)
+    _make_served(first, "1.00")
+    publish.publish(first, served)
+    old_reader = duckdb.connect(str(publish.resolve_served(served)), read_only=True)
+    work = publish.prepare_work_copy(served)
+    con = duckdb.connect(str(work))
+    con.execute("UPDATE t SET amount = 2.00")
+    con.close()
+    publish.publish(work, served)
+    new_reader = duckdb.connect(str(publish.resolve_served(served)), read_only=True)
+    try:
+        assert new_reader.execute("SELECT amount FROM t").fetchone()[0] == Decimal("2.00")  # type: ignore[index]
+        assert old_reader.execute("SELECT amount FROM t").fetchone()[0] == Decimal("1.00")  # type: ignore[index]
+    finally:
+        new_reader.close()
+        old_reader.close()
+
+
+def test_served_link_with_a_wal_beside_its_version_is_refused(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    work = publish.prepare_work_copy(served)
+    _make_served(work, "1.00")
+    version = publish.publish(work, served)
+    publish.wal_path(version).write_bytes(b"x")
+    with pytest.raises(publish.PublishError, match=r"\.wal exists"):
+        publish.prepare_work_copy(served)

@@ -242,3 +242,39 @@ def test_config_profiles() -> None:
     assert production["celery_broker"] == "redis://r:1/3"
     assert production["results_backend"] == "RedisCache"
     assert production["FEATURE_FLAGS"]["ALERT_REPORTS"] is True  # type: ignore[index]
+
+
+def test_connections_open_the_version_being_served(tmp_path: Path) -> None:
+    version = tmp_path / "wh.versions" / "wh.1.duckdb"
+    version.parent.mkdir()
+    version.write_bytes(b"")
+    served = tmp_path / "wh.duckdb"
+    served.symlink_to(version.relative_to(tmp_path))
+    assert settings.current_warehouse_file(str(served)) == str(version)
+    assert settings.current_warehouse_file(str(version)) == str(version)  # a plain file stays itself
+    assert settings.current_warehouse_file(":memory:") == ":memory:"
+
+
+@pytest.mark.skipif(not SUPERSET_PYTHON.exists(), reason="run scripts/superset_setup.sh first")
+def test_superset_connection_hook_resolves_the_served_link(tmp_path: Path) -> None:
+    version = tmp_path / "wh.versions" / "wh.1.duckdb"
+    version.parent.mkdir()
+    version.write_bytes(b"")
+    served = tmp_path / "wh.duckdb"
+    served.symlink_to(version.relative_to(tmp_path))
+    settings.ensure_secrets()
+    code = (
+        "import runpy\n"
+        "from sqlalchemy.engine.url import make_url\n"
+        f"cfg = runpy.run_path({str(settings.CONFIG_FILE)!r})\n"
+        "hook = cfg['DB_CONNECTION_MUTATOR']\n"
+        f"url, params = hook(make_url('duckdb:///{served}'), {{'poolclass': None}}, None, None, None)\n"
+        "print(url.database)\n"
+        "other, _ = hook(make_url('postgresql://u@h/db'), {}, None, None, None)\n"
+        "print(other.database)\n"
+    )
+    done = subprocess.run(
+        [str(SUPERSET_PYTHON), "-c", code], env={**os.environ}, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == [str(version), "db"]
