@@ -90,6 +90,25 @@ def test_marts_keys_are_tested() -> None:
         assert "unique" in tests, f"{name} has no uniqueness test on its key"
 
 
+def test_the_daily_data_tests_run_after_every_model() -> None:
+    """The daily build's generic tests run in one node (tests/daily/daily_generic_data_tests.sql), which must come
+    after every model: it refs each model no other model reads (the macro checks the same on every run)."""
+    ref = re.compile(r"\bref\(\s*['\"](\w+)['\"]\s*\)")
+    models = _model_files()
+    read = {name for path in models.values() for name in ref.findall(path.read_text(encoding="utf-8"))}
+    daily = ref.findall((DBT_DIR / "tests" / "daily" / "daily_generic_data_tests.sql").read_text(encoding="utf-8"))
+    assert set(models) - read <= set(daily), f"add a depends_on for {sorted(set(models) - read - set(daily))}"
+
+
+def test_the_daily_selector_leaves_the_generic_tests_to_one_node() -> None:
+    daily = yaml.safe_load((DBT_DIR / "selectors.yml").read_text(encoding="utf-8"))["selectors"][0]
+    assert daily["name"] == "daily"
+    union = daily["definition"]["union"]
+    excluded = [m for part in union if "exclude" in part for m in part["exclude"]]
+    assert {"method": "test_type", "value": "generic"} in excluded
+    assert {"method": "test_type", "value": "singular"} in union
+
+
 def test_models_use_no_wall_clock_or_random_values() -> None:
     forbidden = re.compile(r"current_(timestamp|date)|\bnow\(\)|\brandom\(|\buuid\(|\btoday\(|get_current_time",
                            re.IGNORECASE)

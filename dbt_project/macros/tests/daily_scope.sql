@@ -1,45 +1,218 @@
 {#-
-  What a data test reads. dbt routes every generic test's model through `get_where_subquery`; this project's version
-  adds one rule to dbt's `where` config: in a daily build (`crmwh build` passes var `tests_after_batch`, the newest
-  batch id the previous build had seen), a test of an incremental model reads only the rows this build wrote —
-  rows of newer batches (`replace_loaded` models, `_batch_id`) or months whose watermark moved (`replace_months`
-  models, `_max_batch_id`). Older rows were tested by the build that wrote them and no later build changed them; both
-  strategies replace whole keys or months, so a key cannot repeat between old and new rows. Tests of views and tables
-  rebuilt in full, and every test of a full refresh, read everything.
+  The generic data tests of a daily build, in one dbt node.
+
+  A full build runs every generic data test as its own node. A daily build (`crmwh build` when the project code is
+  unchanged: `dbt build --selector daily`) folds in one day of deliveries, and dbt's fixed cost of a node (~0.1 s to
+  compile, start and record it) would dwarf the work of ~450 tests that each read a few thousand new rows. So the
+  `daily` selector leaves the generic tests out and tests/daily/daily_generic_data_tests.sql runs all of them, with the
+  same test macros, and reports every failing test with its number of failing rows.
+
+  What a test reads in that query: on an incremental model, only the rows this build wrote — rows of batches newer
+  than the newest the previous build had seen (`replace_loaded` models, `_batch_id`) or months whose watermark moved
+  past it (`replace_months` models, `_max_batch_id`). Older rows were tested by the build that wrote them and no later
+  build changed them; both strategies replace whole keys or months, so a key cannot repeat between old and new rows.
+  Tests of views, of tables rebuilt in full and of sources read everything; a view is computed once for all its tests.
+  "The previous build" is the newest row of audit.dbt_builds (crmwh/dbt_runs.py records every build there), read when
+  the query is compiled, so the dbt command stays the same every day and dbt keeps its partial parse.
 -#}
-{% macro get_where_subquery(relation) -%}
-    {%- set filters = [] -%}
-    {%- set where = config.get('where') -%}
-    {%- if where -%}
-        {%- do filters.append('(' ~ where ~ ')') -%}
+
+{#-
+  The SQL of tests/daily/daily_generic_data_tests.sql. In a daily build the checks run while this test compiles, in
+  chunks of a few tested models each (DuckDB plans one union of ~450 subqueries several times slower than the same
+  checks in chunks), and the test's SQL is the list of failing tests with their numbers of failing rows, each also
+  logged; outside a daily build it returns nothing.
+-#}
+{% macro daily_generic_data_tests(chunk_size=25) -%}
+    {%- set nothing = 'select null as test_name, null as failures where false' -%}
+    {%- if not execute -%}
+        {{- return(nothing) -}}
     {%- endif -%}
-    {%- set written = rows_written_by_this_build() -%}
-    {%- if written -%}
-        {%- do filters.append(written) -%}
+    {%- do assert_runs_after_every_model() -%}
+    {%- if invocation_args_dict.get('selector') != 'daily' -%}
+        {{- return(nothing) -}}
     {%- endif -%}
-    {%- if filters -%}
-        (select * from {{ relation }} where {{ filters | join(' and ') }}) dbt_subquery
-    {%- else -%}
-        {{ relation }}
+    {%- set after = daily_tests_after_batch() -%}
+    {%- set selected = {} -%}
+    {%- for unique_id in selected_resources -%}
+        {%- do selected.update({unique_id: true}) -%}
+    {%- endfor -%}
+    {#- tested unique_id -> {'cte': what its tests read, 'checks': [one select per test]}, in a stable order -#}
+    {%- set groups = {} -%}
+    {%- set order = [] -%}
+    {%- for test in graph.nodes.values() | sort(attribute='unique_id')
+            if test.resource_type == 'test' and test.test_metadata and test.unique_id not in selected -%}
+        {%- set tested = tested_by(test) -%}
+        {%- if tested is not none -%}
+            {%- do assert_default_test_config(test) -%}
+            {%- if tested.unique_id not in groups -%}
+                {%- set name = 'tested_' ~ (order | length) -%}
+                {%- set written = rows_written_by_this_build(tested, after) -%}
+                {%- if written -%}
+                    {%- set cte = name ~ ' as materialized (select * from ' ~ tested.relation_name
+                                  ~ ' where ' ~ written ~ ')' -%}
+                {%- elif tested.resource_type == 'model' and tested.config.materialized == 'view' -%}
+                    {%- set cte = name ~ ' as materialized (select * from ' ~ tested.relation_name ~ ')' -%}
+                {%- else -%}
+                    {%- set cte = name ~ ' as (select * from ' ~ tested.relation_name ~ ')' -%}
+                {%- endif -%}
+                {%- do groups.update({tested.unique_id: {'name': name, 'cte': cte, 'checks': []}}) -%}
+                {%- do order.append(tested.unique_id) -%}
+            {%- endif -%}
+            {%- set group = groups[tested.unique_id] -%}
+            {%- set relation = group.name -%}
+            {%- if test.config.where -%}
+                {%- set relation = '(select * from ' ~ relation ~ ' where (' ~ test.config.where ~ ')) dbt_subquery' -%}
+            {%- endif -%}
+            {%- do group.checks.append("select '" ~ test.name | replace("'", "''")
+                                       ~ "' as test_name, (select count(*) from (\n"
+                                       ~ generic_test_sql(test, tested, relation) ~ "\n) as dbt_test) as failures") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set failed = [] -%}
+    {%- set chunk = {'ctes': [], 'checks': []} -%}
+    {%- for unique_id in order -%}
+        {%- do chunk.ctes.append(groups[unique_id].cte) -%}
+        {%- do chunk.checks.extend(groups[unique_id].checks) -%}
+        {%- if chunk.checks | length >= chunk_size or loop.last -%}
+            {%- set result = run_query('with\n' ~ chunk.ctes | join(',\n') ~ '\nselect test_name, failures from (\n'
+                                       ~ chunk.checks | join('\nunion all\n') ~ '\n) as checks where failures <> 0') -%}
+            {%- for row in result.rows -%}
+                {%- do failed.append((row[0], row[1] | int)) -%}
+                {%- do log('daily data tests: ' ~ row[0] ~ ' failed on ' ~ row[1] ~ ' rows', info=true) -%}
+            {%- endfor -%}
+            {%- do chunk.update({'ctes': [], 'checks': []}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not failed -%}
+        {{- return(nothing) -}}
+    {%- endif -%}
+    {%- set rows = [] -%}
+    {%- for name, count in failed -%}
+        {%- do rows.append("('" ~ name | replace("'", "''") ~ "', " ~ count ~ ")") -%}
+    {%- endfor -%}
+    {{- return('select * from (values ' ~ rows | join(', ') ~ ') as failed(test_name, failures)') -}}
+{%- endmacro %}
+
+{#-
+  The node a generic test is about (a model or a source), or none when the daily build leaves its tests out: tests on
+  seeds and tests whose every input is a seed (parameters change only with the project code, which makes the build a
+  full refresh).
+-#}
+{% macro tested_by(test) -%}
+    {%- if test.attached_node -%}
+        {%- set tested = graph.nodes.get(test.attached_node) -%}
+        {{- return(tested if tested is not none and tested.resource_type == 'model' else none) -}}
+    {%- endif -%}
+    {%- set sources = test.depends_on.nodes | select('in', graph.sources) | list -%}
+    {%- if sources | length != 1 or test.depends_on.nodes | length != 1 -%}
+        {{- exceptions.raise_compiler_error("daily data tests: cannot tell which node test " ~ test.name
+            ~ " is about; teach tested_by() about it") -}}
+    {%- endif -%}
+    {{- return(graph.sources[sources[0]]) -}}
+{%- endmacro %}
+
+{#- The daily query reports a failing test by its number of failing rows, as dbt's defaults (severity error, count(*),
+    fail if != 0) do; a test configured otherwise must be taught here rather than silently judged by other rules. -#}
+{% macro assert_default_test_config(test) -%}
+    {%- set c = test.config -%}
+    {%- if (c.severity | upper) != 'ERROR' or c.fail_calc != 'count(*)' or c.warn_if != '!= 0'
+            or c.error_if != '!= 0' or c.limit is not none -%}
+        {{- exceptions.raise_compiler_error("daily data tests: test " ~ test.name ~ " has a non-default severity, "
+            ~ "fail_calc, warn_if, error_if or limit; teach daily_generic_data_tests() to judge it") -}}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The filter on the rows this daily build wrote into the tested model, or none (test everything). -#}
-{% macro rows_written_by_this_build() -%}
-    {%- set after = var('tests_after_batch', none) -%}
-    {%- if after is none or not execute or not model.attached_node -%}
+{#- The SQL of one generic test, from the test macro dbt itself would call, on `relation` (what the test reads). -#}
+{% macro generic_test_sql(test, tested, relation) -%}
+    {%- set macro_name = 'test_' ~ test.test_metadata.name -%}
+    {%- set namespace = test.test_metadata.namespace -%}
+    {%- if namespace in (none, 'crmwh') and macro_name in crmwh -%}
+        {%- set test_macro = crmwh[macro_name] -%}
+    {%- elif namespace in (none, 'dbt') and macro_name in dbt -%}
+        {%- set test_macro = dbt[macro_name] -%}
+    {%- else -%}
+        {{- exceptions.raise_compiler_error("daily data tests: no macro " ~ macro_name ~ " for test " ~ test.name) -}}
+    {%- endif -%}
+    {%- set kwargs = {} -%}
+    {%- for key, value in test.test_metadata.kwargs.items() if key != 'model' -%}
+        {%- do kwargs.update({key: value}) -%}
+    {%- endfor -%}
+    {%- if 'to' in kwargs -%}
+        {%- do kwargs.update({'to': referenced_relation(test, tested, kwargs['to'])}) -%}
+    {%- endif -%}
+    {{- return(test_macro(model=relation, **kwargs)) -}}
+{%- endmacro %}
+
+{#- The relation a relationships-style `to: ref(...)` / `source(...)` argument names: the test's other input. -#}
+{% macro referenced_relation(test, tested, to) -%}
+    {%- set others = test.depends_on.nodes | reject('equalto', tested.unique_id) | list -%}
+    {%- if others | length == 0 -%}
+        {%- set parent = tested -%}
+    {%- elif others | length == 1 -%}
+        {%- set parent = graph.nodes.get(others[0]) or graph.sources.get(others[0]) -%}
+    {%- else -%}
+        {%- set parent = none -%}
+    {%- endif -%}
+    {%- if parent is none or ("'" ~ parent.name ~ "'") not in to -%}
+        {{- exceptions.raise_compiler_error("daily data tests: cannot resolve `to: " ~ to ~ "` of test " ~ test.name) -}}
+    {%- endif -%}
+    {{- return(parent.relation_name) -}}
+{%- endmacro %}
+
+{#-
+  The newest batch the previous build had seen: var `tests_after_batch` when given, else the newest build recorded in
+  audit.dbt_builds; none (test every row) on a full refresh or a warehouse without a recorded build.
+-#}
+{% macro daily_tests_after_batch() -%}
+    {%- set given = var('tests_after_batch', none) -%}
+    {%- if given is not none -%}
+        {{- return(given | int) -}}
+    {%- endif -%}
+    {%- if flags.FULL_REFRESH -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set tested = graph.nodes.get(model.attached_node) -%}
-    {%- if tested is none or tested.config.materialized != 'incremental' -%}
+    {%- set builds = adapter.get_relation(database=target.database, schema='audit', identifier='dbt_builds') -%}
+    {%- if builds is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set newest = run_query('select max_batch_id from ' ~ builds ~ ' order by build_id desc limit 1') -%}
+    {{- return(newest.columns[0].values()[0] | int if newest.rows | length else none) -}}
+{%- endmacro %}
+
+{#- The filter on the rows this daily build wrote into the tested node, or none (test everything). -#}
+{% macro rows_written_by_this_build(tested, after) -%}
+    {%- if after is none or tested.resource_type != 'model' or tested.config.materialized != 'incremental' -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set column = {'replace_loaded': '_batch_id', 'replace_months': '_max_batch_id'}.get(
         tested.config.incremental_strategy) -%}
     {%- if column is none -%}
         {{- exceptions.raise_compiler_error(
-            "daily test scope: incremental model " ~ tested.name ~ " uses strategy "
+            "daily data tests: incremental model " ~ tested.name ~ " uses strategy "
             ~ tested.config.incremental_strategy ~ "; teach rows_written_by_this_build() which rows it writes") -}}
     {%- endif -%}
     {{- return(column ~ ' > ' ~ (after | int)) -}}
+{%- endmacro %}
+
+{#-
+  The daily query must run after every model it tests: the test refs each model no other model reads (a leaf of the
+  DAG), hence after all of them. Checked on every run so that a new leaf model cannot be missed.
+-#}
+{% macro assert_runs_after_every_model() -%}
+    {%- set read = {} -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+        {%- for parent in node.depends_on.nodes -%}
+            {%- do read.update({parent: true}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set missing = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='name')
+            if node.resource_type == 'model' and node.unique_id not in read
+            and node.unique_id not in model.depends_on.nodes -%}
+        {%- do missing.append(node.name) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{- exceptions.raise_compiler_error("tests/daily/daily_generic_data_tests.sql must ref every leaf model; add "
+            ~ "`-- depends_on: {{ ref('...') }}` for: " ~ missing | join(', ')) -}}
+    {%- endif -%}
 {%- endmacro %}

@@ -1,0 +1,17 @@
+-- Every generic data test (unique, not_null, accepted_values, relationships, ...) of a daily build, in one node, over
+-- the rows that build wrote (macros/tests/daily_scope.sql). It fails with one row per failing test (the test's name and
+-- its number of failing rows, also in the log). Outside a daily build it returns nothing: the generic tests then run
+-- as their own nodes.
+-- It must run after every model, so it refs each leaf model of the DAG (checked on every run):
+-- depends_on: {{ ref('dim_date') }}
+-- depends_on: {{ ref('dim_relationship_manager') }}
+-- depends_on: {{ ref('fct_account_balances_monthly') }}
+-- depends_on: {{ ref('fct_branch_costs_monthly') }}
+-- depends_on: {{ ref('rpt_branch_league_table') }}
+-- depends_on: {{ ref('rpt_corporate_customers') }}
+-- depends_on: {{ ref('rpt_credit_classification_migration') }}
+-- depends_on: {{ ref('rpt_customer_lifetime_value') }}
+-- depends_on: {{ ref('rpt_product_profitability') }}
+-- depends_on: {{ ref('rpt_rm_scorecard') }}
+-- depends_on: {{ ref('rpt_transaction_channel_mix') }}
+{{ daily_generic_data_tests() }}
