@@ -43,6 +43,28 @@
 {%- endmacro %}
 
 {#-
+  A filter for a scan of dated history, to apply before any other work: `column` (a date or a month start) lies on or
+  after the first month this run rebuilds. Rows before it cannot reach a rebuilt month, so no result changes, but DuckDB
+  drops them in the scan instead of carrying the whole history into joins and sums, and a daily build stays flat as
+  history grows. `months` names the model's CTE of months to build; without it the months are looked up as
+  months_to_rebuild() does. `window_months` (an SQL integer) widens it to a trailing window ending with that month.
+  On a full build: true.
+-#}
+{% macro since_first_rebuilt_month(column, months=none, window_months=none) -%}
+    {%- if is_incremental() -%}
+        {%- set first = 'select min(month_start) from '
+                        ~ (months if months else '(' ~ months_to_rebuild_query(this) ~ ')') -%}
+        {%- if window_months is none -%}
+            {{ column }} >= ({{ first }})
+        {%- else -%}
+            {{ column }} > cast(({{ first }}) - to_months({{ window_months }}) as date)
+        {%- endif -%}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
   The `months` CTE of a month-level model: the months this run (re)builds (on a full build: every month) with
   month_start and _max_batch_id, the watermark the rebuilt rows store. Each of `columns` adds, in the order given, a
   column of int_month_watermarks (month_end, days_in_month, observed_days, is_complete, ...) or one of

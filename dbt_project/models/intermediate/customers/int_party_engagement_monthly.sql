@@ -46,7 +46,7 @@ transactions as (
     from {{ ref('stg_core__transactions') }} as t
     inner join accounts as a
         on a.month_start = {{ month_start('t._delivered_on') }} and a.account_id = t.account_no
-    where not t.is_reversal
+    where not t.is_reversal and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
     union all
     select
         {{ month_start('t._delivered_on') }},
@@ -58,6 +58,7 @@ transactions as (
     inner join accounts as a
         on a.month_start = {{ month_start('t._delivered_on') }} and a.account_id = t.card_no
     where not t.is_reversal and t.channel_code <> 'SYS'
+      and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
 ),
 
 activity as (

@@ -14,16 +14,22 @@ with months as (
 
 measured as (
     select month_start, account_id from {{ ref('int_account_balances_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_card_balances_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_interest_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_fee_income_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_cost_allocation_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_risk_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
 ),
 
 final as (

@@ -40,7 +40,7 @@ transaction_volumes as (
     from {{ ref('stg_core__transactions') }} as t
     inner join months on months.month_start = {{ month_start('t._delivered_on') }}
     inner join channel_activities as ca on ca.source_system = 'core' and ca.channel_code = t.channel_code
-    where not t.is_reversal
+    where not t.is_reversal and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
     group by all
     union all
     select
@@ -51,7 +51,7 @@ transaction_volumes as (
     from {{ ref('stg_cards__card_transactions') }} as t
     inner join months on months.month_start = {{ month_start('t._delivered_on') }}
     inner join channel_activities as ca on ca.source_system = 'cards' and ca.channel_code = t.channel_code
-    where not t.is_reversal
+    where not t.is_reversal and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
     group by all
 ),
 

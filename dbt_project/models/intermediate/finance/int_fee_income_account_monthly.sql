@@ -28,7 +28,8 @@ core_fees as (
     inner join months on months.month_start = {{ month_start('t._delivered_on') }}
     left join {{ ref('int_fx_rates_daily') }} as fx
         on fx.currency_code = t.currency_code and fx.rate_on = t.txn_on
-    where t.fee_amount <> 0 or t.txn_type_code = 'FEE'
+    where (t.fee_amount <> 0 or t.txn_type_code = 'FEE')
+      and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
     group by months.month_start, t.account_no
 ),
 
@@ -50,7 +51,8 @@ card_fees as (
         from {{ ref('stg_cards__card_transactions') }} as ct
         left join {{ ref('int_fx_rates_daily') }} as fx
             on fx.currency_code = ct.currency_code and fx.rate_on = ct.txn_on
-        where ct.txn_type_code in ('AFE', 'IFE', 'CFE') or ct.interchange_fee <> 0
+        where (ct.txn_type_code in ('AFE', 'IFE', 'CFE') or ct.interchange_fee <> 0)
+          and {{ since_first_rebuilt_month('ct._delivered_on', 'months') }}
     ) as t
     inner join months on months.month_start = {{ month_start('t._delivered_on') }}
     group by months.month_start, t.card_no

@@ -43,7 +43,7 @@ card_interest as (
     inner join months on months.month_start = {{ month_start('t._delivered_on') }}
     left join {{ ref('int_fx_rates_daily') }} as fx
         on fx.currency_code = t.currency_code and fx.rate_on = t.txn_on
-    where t.txn_type_code = 'INT'
+    where t.txn_type_code = 'INT' and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
     group by months.month_start, t.card_no
 ),
 

@@ -33,6 +33,7 @@ fees as (
 costs as (
     select month_start, account_id, sum(allocated_amount) as allocated_operating_cost
     from {{ ref('int_cost_allocation_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start') }}
     group by month_start, account_id
 ),
 

@@ -25,6 +25,9 @@ party_months as (
         sum(economic_profit) as economic_profit
     from {{ ref('fct_contribution_monthly') }}
     where party_id is not null
+      and {{ since_first_rebuilt_month(
+          'month_start', 'months',
+          window_months='cast(' ~ param('value_tier_window_months') ~ ' as integer)') }}
     group by month_start, party_id
 ),
 

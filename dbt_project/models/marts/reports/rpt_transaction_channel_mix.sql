@@ -21,6 +21,7 @@ with core as (
         sum(fee_amount_cny) as fee_amount_cny
     from {{ ref('fct_transactions') }}
     where not is_reversal and {{ months_to_rebuild(month_start('_delivered_on')) }}
+      and {{ since_first_rebuilt_month('_delivered_on') }}
     group by all
 ),
 
@@ -36,6 +37,7 @@ cards as (
         sum(interchange_fee) as fee_amount_cny
     from {{ ref('fct_card_transactions') }}
     where not is_reversal and {{ months_to_rebuild(month_start('_delivered_on')) }}
+      and {{ since_first_rebuilt_month('_delivered_on') }}
     group by all
 ),
 
