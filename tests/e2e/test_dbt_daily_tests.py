@@ -1,0 +1,52 @@
+"""The daily build's generic data tests, run in one node (dbt_project/tests/daily/daily_generic_data_tests.sql): they
+judge the rows written after the previous recorded build, name every failing test, and stay silent outside the daily
+selector (where the generic tests run as nodes of their own)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+sys.path.insert(0, str(DBT_DIR / "fixtures"))
+
+import harness  # noqa: E402
+import raw_fixture  # noqa: E402
+
+from crmwh import dbt_runs  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+FAILING = "not_null_fct_transactions_party_id"
+
+
+def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path) -> None:
+    db = tmp_path / "fixture.duckdb"
+    raw_fixture.load_fixture(db)
+    harness.build_models(db)
+    with duckdb.connect(str(db)) as con:
+        (newest,) = con.execute("SELECT max(_batch_id) FROM marts.fct_transactions").fetchone()
+        # one bad row in the newest batch (new to a daily build after `newest - 1`), one in an older batch
+        for where in (f"_batch_id = {newest}", f"_batch_id < {newest}"):
+            con.execute(f"UPDATE marts.fct_transactions SET party_id = NULL "
+                        f"WHERE txn_id = (SELECT min(txn_id) FROM marts.fct_transactions WHERE {where})")
+    plan = dbt_runs.BuildPlan(dbt_runs.FULL, "test", "fingerprint", newest - 1)
+    dbt_runs.record_build(db, plan, datetime(2026, 1, 1, tzinfo=UTC), 1.0)
+
+    with pytest.raises(harness.DbtError) as daily:
+        harness.run_dbt(db, ["test", "--selector", "daily"])
+    assert f"daily data tests: {FAILING} failed on 1 rows" in str(daily.value)
+
+    with pytest.raises(harness.DbtError) as every_row:
+        harness.run_dbt(db, ["test", "--selector", "daily", "--vars", '{"tests_after_batch": 0}'])
+    assert f"daily data tests: {FAILING} failed on 2 rows" in str(every_row.value)
+
+    # outside the daily selector the node returns nothing; the test of its own finds both rows
+    harness.run_dbt(db, ["test", "--select", "daily_generic_data_tests"])
+    with pytest.raises(harness.DbtError) as own_node:
+        harness.run_dbt(db, ["test", "--select", FAILING])
+    assert "Got 2 results" in str(own_node.value)
