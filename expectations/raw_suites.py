@@ -215,22 +215,31 @@ def _unmatched_query(
         f"t.{quote_ident(tc)} = c.{quote_ident(cc)}" for cc, tc in zip(columns, target_columns, strict=True)
     )
     target_select = ", ".join(quote_ident(c) for c in target_columns)
-    head = f"""
-WITH target AS (
-    SELECT DISTINCT {target_select}, _business_date FROM {raw_table(target)}
-    WHERE _batch_id IN ({_loaded_batches()})
-), child AS (
-    SELECT {select_child} FROM {{batch}} WHERE {not_null}
-)"""
+    child = f"child AS (\n    SELECT {select_child} FROM {{batch}} WHERE {not_null}\n)"
     if target.load_type == "incremental":
-        return f"""{head}
-SELECT c.* FROM child c
-WHERE NOT EXISTS (SELECT 1 FROM target t WHERE {match} AND t._business_date <= c._business_date)"""
-    return f"""{head}, snapshot AS (
+        # A key is known from the first business date it was delivered on: one row per key and an equi-join instead
+        # of an anti-join with a date range per row (several times faster on the big extracts; the same rows).
+        return f"""
+WITH target AS (
+    SELECT {target_select}, min(_business_date) AS first_date FROM {raw_table(target)}
+    WHERE _batch_id IN ({_loaded_batches()})
+    GROUP BY ALL
+), {child}
+SELECT c.* FROM child c LEFT JOIN target t ON {match}
+WHERE NOT coalesce(t.first_date <= c._business_date, false)"""
+    # Only the snapshots some child row is checked against are read from the target.
+    return f"""
+WITH {child}, snapshot AS (
     SELECT d.business_date, max(s.snapshot_date) AS snapshot_date
     FROM (SELECT DISTINCT _business_date AS business_date FROM child) d
-    JOIN (SELECT DISTINCT _business_date AS snapshot_date FROM target) s ON s.snapshot_date <= d.business_date
+    JOIN (
+        SELECT DISTINCT _business_date AS snapshot_date FROM {raw_table(target)}
+        WHERE _batch_id IN ({_loaded_batches()})
+    ) s ON s.snapshot_date <= d.business_date
     GROUP BY d.business_date
+), target AS (
+    SELECT DISTINCT {target_select}, _business_date FROM {raw_table(target)}
+    WHERE _batch_id IN ({_loaded_batches()}) AND _business_date IN (SELECT snapshot_date FROM snapshot)
 )
 SELECT c.* FROM child c LEFT JOIN snapshot s ON s.business_date = c._business_date
 WHERE NOT EXISTS (SELECT 1 FROM target t WHERE {match} AND t._business_date = s.snapshot_date)"""
