@@ -23,6 +23,7 @@ from pathlib import Path
 from crmwh import dbt_runs
 
 REPO = Path(__file__).resolve().parent.parent
+DBT_PROJECT = REPO / "dbt_project"
 PYTHON = sys.executable
 
 
@@ -178,7 +179,7 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: s
 
 def _dbt(*args: str) -> list[str]:
     dbt = Path(PYTHON).with_name("dbt")
-    project = str(REPO / "dbt_project")
+    project = str(DBT_PROJECT)
     return [str(dbt), *args, "--project-dir", project, "--profiles-dir", project]
 
 
@@ -223,12 +224,18 @@ def bench_incremental(scale: float, history_days: int, workdir: Path) -> dict[st
     env = {"CRMWH_DBT_DATABASE": str(db), "DO_NOT_TRACK": "1"}
     run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet"))
     # the dbt commands `crmwh build` chooses (crmwh/dbt_runs.py): a full refresh first, then the daily selector
-    full = run_measured(_dbt(*dbt_runs.FULL_REFRESH_ARGS, "--quiet"), env=env)
+    full_plan = dbt_runs.plan_build(db, DBT_PROJECT, force_full=True)
+    full_started = dbt_runs.now()
+    full = run_measured(_dbt(*full_plan.dbt_args, "--quiet"), env=env)
+    # recorded as `crmwh build` does: the daily build's data tests read the rows of the deliveries after this build's
+    dbt_runs.record_build(db, full_plan, full_started, full.seconds)
     for day in last_days:
         (held / day.parent.name / day.name).rename(day)
-    seen_by_full_build = dbt_runs.newest_batch_id(db)
     ingest_day = run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet"))
-    build_day = run_measured(_dbt(*dbt_runs.incremental_args(seen_by_full_build), "--quiet"), env=env)
+    day_plan = dbt_runs.plan_build(db, DBT_PROJECT)
+    if day_plan.mode != dbt_runs.INCREMENTAL:
+        raise SystemExit(f"bench: expected a daily build after the full one, got {day_plan.mode} ({day_plan.reason})")
+    build_day = run_measured(_dbt(*day_plan.dbt_args, "--quiet"), env=env)
     shutil.rmtree(landing, ignore_errors=True)
     shutil.rmtree(held, ignore_errors=True)
     db.unlink(missing_ok=True)
