@@ -244,12 +244,18 @@ def test_config_profiles() -> None:
     assert production["FEATURE_FLAGS"]["ALERT_REPORTS"] is True  # type: ignore[index]
 
 
-def test_connections_open_the_version_being_served(tmp_path: Path) -> None:
-    version = tmp_path / "wh.versions" / "wh.1.duckdb"
+def _served_link(folder: Path) -> tuple[Path, Path]:
+    """A served path linked to a version file, as crmwh.publish leaves it."""
+    version = folder / "wh.versions" / "wh.1.duckdb"
     version.parent.mkdir()
     version.write_bytes(b"")
-    served = tmp_path / "wh.duckdb"
-    served.symlink_to(version.relative_to(tmp_path))
+    served = folder / "wh.duckdb"
+    served.symlink_to(version.relative_to(folder))
+    return served, version
+
+
+def test_connections_open_the_version_being_served(tmp_path: Path) -> None:
+    served, version = _served_link(tmp_path)
     assert settings.current_warehouse_file(str(served)) == str(version)
     assert settings.current_warehouse_file(str(version)) == str(version)  # a plain file stays itself
     assert settings.current_warehouse_file(":memory:") == ":memory:"
@@ -257,11 +263,7 @@ def test_connections_open_the_version_being_served(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not SUPERSET_PYTHON.exists(), reason="run scripts/superset_setup.sh first")
 def test_superset_connection_hook_resolves_the_served_link(tmp_path: Path) -> None:
-    version = tmp_path / "wh.versions" / "wh.1.duckdb"
-    version.parent.mkdir()
-    version.write_bytes(b"")
-    served = tmp_path / "wh.duckdb"
-    served.symlink_to(version.relative_to(tmp_path))
+    served, version = _served_link(tmp_path)
     settings.ensure_secrets()
     code = (
         "import runpy\n"
