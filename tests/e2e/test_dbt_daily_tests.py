@@ -1,6 +1,8 @@
-"""The daily build's generic data tests, run in one node (dbt_project/tests/daily/daily_generic_data_tests.sql): they
-judge the rows written after the previous recorded build, name every failing test, and stay silent outside the daily
-selector (where the generic tests run as nodes of their own)."""
+"""The daily build's data tests. The generic tests run in one node
+(dbt_project/tests/daily/daily_generic_data_tests.sql): they judge the rows written after the previous recorded build,
+name every failing test, and stay silent outside the daily selector (where the generic tests run as nodes of their
+own). The singular tests (reconciliations, integrity) judge the months the daily build rebuilt and the batches it
+loaded; outside it, every month and batch."""
 
 from __future__ import annotations
 
@@ -50,3 +52,39 @@ def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path
     with pytest.raises(harness.DbtError) as own_node:
         harness.run_dbt(db, ["test", "--select", FAILING])
     assert "Got 2 results" in str(own_node.value)
+
+
+def test_daily_singular_tests_judge_the_rebuilt_months_and_loaded_batches(tmp_path: Path) -> None:
+    db = tmp_path / "fixture.duckdb"
+    raw_fixture.load_fixture(db)
+    harness.build_models(db)
+    with duckdb.connect(str(db)) as con:
+        (newest,) = con.execute("SELECT max(max_batch_id) FROM intermediate.int_month_watermarks").fetchone()
+        (rebuilt, older) = con.execute(
+            "SELECT max(month_start), min(month_start) FROM intermediate.int_month_watermarks").fetchone()
+        (older_batch,) = con.execute("SELECT min(_batch_id) FROM marts.fct_transactions").fetchone()
+        # a waterfall that does not add up in the month a daily build after `newest - 1` rebuilds and in an older one
+        for month in (rebuilt, older):
+            con.execute("UPDATE marts.fct_contribution_monthly SET capital_charge = capital_charge + 1 "
+                        "WHERE account_id = (SELECT min(account_id) FROM marts.fct_contribution_monthly "
+                        "WHERE month_start = ?) AND month_start = ?", [month, month])
+        # a transaction of an old batch lost from the facts
+        con.execute("DELETE FROM marts.fct_transactions WHERE txn_id = "
+                    "(SELECT min(txn_id) FROM marts.fct_transactions WHERE _batch_id = ?)", [older_batch])
+    assert rebuilt > older and older_batch < newest
+    plan = dbt_runs.BuildPlan(dbt_runs.FULL, "test", "fingerprint", newest - 1)
+    dbt_runs.record_build(db, plan, datetime(2026, 1, 1, tzinfo=UTC), 1.0)
+
+    with pytest.raises(harness.DbtError) as daily:
+        harness.run_dbt(db, ["test", "--selector", "daily"])
+    failures = str(daily.value)
+    assert "Failure in test assert_waterfall_arithmetic" in failures and "Got 1 result" in failures
+    assert "assert_every_loaded_transaction_in_facts" not in failures.split("Completed with")[-1]
+
+    # outside the daily selector every month and batch is judged
+    with pytest.raises(harness.DbtError) as every_month:
+        harness.run_dbt(db, ["test", "--select",
+                             "assert_waterfall_arithmetic assert_every_loaded_transaction_in_facts"])
+    failures = str(every_month.value)
+    assert "Failure in test assert_waterfall_arithmetic" in failures and "Got 2 results" in failures
+    assert "Failure in test assert_every_loaded_transaction_in_facts" in failures

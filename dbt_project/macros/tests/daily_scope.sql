@@ -216,3 +216,36 @@
             ~ "`-- depends_on: {{ ref('...') }}` for: " ~ missing | join(', ')) -}}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  Scope of the singular tests (reconciliations, integrity) in a daily build. Like the generic tests, they read what
+  this build wrote: month-level checks the months it rebuilt, row-level checks the batches it loaded. Older months and
+  batches were checked by the build that wrote them, and nothing has changed them since: a month is rebuilt whole when
+  its watermark in int_month_watermarks moves past the newest batch the previous build had seen (a new delivery in it
+  or a reload of an earlier date), and a reload's rows carry its own, newer batch id. Outside a daily build (a full
+  refresh, a plain `dbt build`, the test suite): every month and every batch.
+-#}
+{% macro daily_build_after_batch() -%}
+    {%- if not execute or invocation_args_dict.get('selector') != 'daily' -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(daily_tests_after_batch()) -}}
+{%- endmacro %}
+
+{#- `month_column` is a month this build rebuilt (a daily build), else true. -#}
+{% macro months_rebuilt_by_this_build(month_column) -%}
+    {#- ref() outside the branch so that dbt records the dependency when it parses the test -#}
+    {%- set watermarks = ref('int_month_watermarks') -%}
+    {%- set after = daily_build_after_batch() -%}
+    {%- if after is none -%}
+        true
+    {%- else -%}
+        {{ month_column }} in (select month_start from {{ watermarks }} where max_batch_id > {{ after | int }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `batch_column` is a batch this build loaded (a daily build), else true. -#}
+{% macro batches_loaded_by_this_build(batch_column='_batch_id') -%}
+    {%- set after = daily_build_after_batch() -%}
+    {{- 'true' if after is none else batch_column ~ ' > ' ~ (after | int) -}}
+{%- endmacro %}

@@ -4,7 +4,7 @@ with month_end_rows as (
     select b.account_no, b.balance_date, b.balance
     from {{ source('core', 'balances') }} as b
     inner join {{ ref('int_month_watermarks') }} as w
-        on w.is_complete and b.balance_date = w.month_end
+        on w.is_complete and b.balance_date = w.month_end and {{ months_rebuilt_by_this_build('w.month_start') }}
     where b._batch_id in {{ loaded_batches('core') }}
     qualify row_number() over (partition by b.account_no, b.balance_date order by {{ latest_delivery_order() }}) = 1
 )

@@ -8,18 +8,21 @@ with ledger as (
     from {{ ref('stg_accounting__ledger_entries') }} as e
     inner join {{ ref('stg_accounting__chart_of_accounts') }} as coa on coa.gl_account_code = e.gl_account_code
     where coa.gl_role = 'operating_expense'
+      and {{ months_rebuilt_by_this_build('e.month_start') }}
     group by all
 ),
 
 stage1 as (
     select month_start, cost_centre_code, sum(allocated_amount) as allocated
     from {{ ref('int_cost_allocation_branch_monthly') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by all
 ),
 
 branch_fact as (
     select month_start, cost_centre_code, sum(gl_operating_expense) as gl_in_fact, sum(allocated_amount) as allocated
     from {{ ref('fct_branch_costs_monthly') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by all
 ),
 

@@ -2,18 +2,21 @@
 with facts as (
     select month_start, sum(net_contribution) as net_contribution, sum(allocated_operating_cost) as cost
     from {{ ref('fct_contribution_monthly') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by month_start
 ),
 
 branches as (
     select month_start, sum(net_contribution) as net_contribution, sum(allocated_operating_cost) as cost
     from {{ ref('rpt_branch_league_table') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by month_start
 ),
 
 products as (
     select month_start, sum(net_contribution) as net_contribution, sum(allocated_operating_cost) as cost
     from {{ ref('rpt_product_profitability') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by month_start
 )
 

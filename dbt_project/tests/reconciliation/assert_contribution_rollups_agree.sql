@@ -3,6 +3,7 @@
 {% set measures = ['net_contribution', 'economic_profit'] %}
 with facts as (
     select * from {{ ref('fct_contribution_monthly') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
 ),
 
 {% for key in ['party_id', 'product_code', 'branch_code', 'rm_id'] %}

@@ -9,6 +9,7 @@ with ledger as (
     from {{ ref('stg_accounting__ledger_entries') }} as e
     inner join {{ ref('stg_accounting__chart_of_accounts') }} as coa on coa.gl_account_code = e.gl_account_code
     where coa.gl_role in ('interest_income', 'interest_expense')
+      and {{ months_rebuilt_by_this_build('e.month_start') }}
     group by e.month_start
 ),
 
@@ -18,6 +19,7 @@ contribution as (
         sum(interest_income) as interest_income,
         sum(interest_expense) as interest_expense
     from {{ ref('fct_contribution_monthly') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by month_start
 ),
 

@@ -26,7 +26,8 @@ expected as (
     inner join watermark_months as before on before.month_start = cast(w.month_start - interval 1 month as date)
     left join loans as cur on cur.month_start = w.month_start
     left join loans as prev on prev.month_start = before.month_start
-    where cur.loans is not null or prev.loans is not null
+    where (cur.loans is not null or prev.loans is not null)
+      and {{ months_rebuilt_by_this_build('w.month_start') }}
 ),
 
 migration as (
@@ -40,6 +41,7 @@ migration as (
         coalesce(sum(exposure_at_default_cny) filter (where to_classification = 'CLOSED'), 0) as closed_ead,
         coalesce(sum(previous_exposure_at_default_cny) filter (where from_classification = 'NEW'), 0) as new_ead
     from {{ ref('rpt_credit_classification_migration') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
     group by month_start
 )
 

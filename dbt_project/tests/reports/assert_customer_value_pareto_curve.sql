@@ -14,6 +14,7 @@ with value as (
         customer_rank_percentile,
         percentile_cumulative_share
     from {{ ref('rpt_customer_value') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
 ),
 
 months as (

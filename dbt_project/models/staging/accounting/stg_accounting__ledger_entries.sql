@@ -1,4 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_loaded',
+        unique_key=['entry_id'],
+        source_system='accounting',
+        on_schema_change='fail'
+    )
+}}
 -- General-ledger postings in CNY (both legs), with the signed amount and the account's role in the contribution.
+-- Incremental: each run adds the rows of the new batches (a key delivered again replaces its older row).
 with source as (
     {{ latest_delivered_rows('accounting', 'ledger_entries', ['entry_id']) }}
 ),

@@ -1,4 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_loaded',
+        unique_key=['card_no', 'statement_on'],
+        source_system='cards',
+        on_schema_change='fail'
+    )
+}}
 -- Monthly credit card statements (one per card and statement date).
+-- Incremental: each run adds the rows of the new batches (a key delivered again replaces its older row).
 with source as (
     {{ latest_delivered_rows('cards', 'card_statements', ['card_no', 'statement_date']) }}
 ),

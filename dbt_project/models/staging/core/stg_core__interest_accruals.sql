@@ -1,4 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_loaded',
+        unique_key=['account_no', 'month_start'],
+        source_system='core',
+        on_schema_change='fail'
+    )
+}}
 -- Interest accrued per account and month (ACT/360 on the daily balance), in account currency.
+-- Incremental: each run adds the rows of the new batches (a key delivered again replaces its older row).
 with source as (
     {{ latest_delivered_rows('core', 'interest_accruals', ['account_no', 'accrual_month']) }}
 ),
