@@ -26,10 +26,16 @@ pytestmark = pytest.mark.slow
 FAILING = "not_null_fct_transactions_party_id"
 
 
-def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path) -> None:
+def _built_fixture(tmp_path: Path) -> Path:
+    """The raw fixture with its models built (no tests run yet)."""
     db = tmp_path / "fixture.duckdb"
     raw_fixture.load_fixture(db)
     harness.build_models(db)
+    return db
+
+
+def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path) -> None:
+    db = _built_fixture(tmp_path)
     with duckdb.connect(str(db)) as con:
         (newest,) = con.execute("SELECT max(_batch_id) FROM marts.fct_transactions").fetchone()
         # one bad row in the newest batch (new to a daily build after `newest - 1`), one in an older batch
@@ -55,9 +61,7 @@ def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path
 
 
 def test_daily_singular_tests_judge_the_rebuilt_months_and_loaded_batches(tmp_path: Path) -> None:
-    db = tmp_path / "fixture.duckdb"
-    raw_fixture.load_fixture(db)
-    harness.build_models(db)
+    db = _built_fixture(tmp_path)
     with duckdb.connect(str(db)) as con:
         (newest,) = con.execute("SELECT max(max_batch_id) FROM intermediate.int_month_watermarks").fetchone()
         (rebuilt, older) = con.execute(
