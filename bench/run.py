@@ -65,8 +65,8 @@ def _plain_read_csv_script(landing: Path, db: Path) -> list[str]:
 import duckdb, sys
 sys.path.insert(0, {str(REPO)!r})
 from pathlib import Path
-from ingest.contract import load_contracts
-from ingest.control import read_control_file
+from contracts.contract import load_contracts
+from contracts.control import read_control_file
 cs = load_contracts()
 con = duckdb.connect({str(db)!r})
 n = 0
@@ -202,7 +202,7 @@ def bench_build_and_validate(warehouse: Path) -> dict[str, object]:
 
 def bench_superset(warehouse: Path, workdir: Path) -> dict[str, object]:
     out = workdir / "superset-latency.json"
-    run_measured([PYTHON, "-m", "dashboards.bench", "--warehouse", str(warehouse), "--rounds", "3", "--json", str(out)])
+    run_measured([PYTHON, "-m", "bench.charts", "--warehouse", str(warehouse), "--rounds", "3", "--json", str(out)])
     figures = json.loads(out.read_text(encoding="utf-8"))
     return {k: figures[k] for k in ("charts", "requests", "p50_ms", "p95_ms") if k in figures}
 

@@ -58,8 +58,8 @@ def cli() -> None:
 def generate(scale: float, start: date, days: int, seed: int, out: Path | None, defects: tuple[str, ...],
              quiet: bool) -> None:
     """Write a synthetic bank's deliveries, exactly per the extract contracts, plus a manifest of true totals."""
-    from crmwh.synth import defects as defect_mod
-    from crmwh.synth.bank import generate_bank
+    from synth import defects as defect_mod
+    from synth.bank import generate_bank
 
     if "list" in defects:
         for kind, text in defect_mod.DEFECT_KINDS.items():
@@ -92,8 +92,8 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
     A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected,
     2 if nothing could be looked at (no landing area, a broken contract, a warehouse of another layout).
     """
+    from contracts.contract import ContractError
     from ingest.audit import SchemaMismatchError
-    from ingest.contract import ContractError
     from ingest.landing import IngestError
     from ingest.loader import ingest_landing
 
@@ -175,17 +175,31 @@ def serve(port: int | None, profile: str | None, warehouse: Path | None) -> None
 @click.option("--write", "write_to", type=click.Path(path_type=Path), default=None,
               help="Write the Markdown spec to this file instead of printing it.")
 @click.option("--check", "check_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Exit 1 if this file differs from the spec the contracts give.")
-def contracts(write_to: Path | None, check_path: Path | None) -> None:
-    """The human-readable extract specification, generated from ingest/contracts/."""
-    from ingest.spec import render_spec
+              help="Exit 1 if this file or the dbt sources and code-value seed differ from what the contracts give.")
+@click.option("--sync-dbt", is_flag=True,
+              help="Rewrite the dbt sources (models/staging/*/_*__sources.yml) and the code-value seed.")
+def contracts(write_to: Path | None, check_path: Path | None, sync_dbt: bool) -> None:
+    """The human-readable extract specification, generated from contracts/."""
+    from contracts import dbt_sources
+    from contracts.spec import render_spec
 
+    if sync_dbt:
+        written = dbt_sources.sync()
+        for path in written:
+            click.echo(f"wrote {path.relative_to(settings.REPO_ROOT)}")
+        if not written:
+            click.echo("the dbt sources and the code-value seed are up to date")
+        return
     text = render_spec()
     if check_path is not None:
+        stale = [str(p.relative_to(settings.REPO_ROOT)) for p in dbt_sources.out_of_date()]
         if check_path.read_text(encoding="utf-8") != text:
-            click.echo(f"{check_path} is out of date: run `crmwh contracts --write {check_path}`", err=True)
+            stale.insert(0, str(check_path))
+        if stale:
+            click.echo(f"out of date: {', '.join(stale)}: run `crmwh contracts --write {check_path}` and "
+                       "`crmwh contracts --sync-dbt`", err=True)
             sys.exit(1)
-        click.echo(f"{check_path} matches the contracts")
+        click.echo(f"{check_path}, the dbt sources and the code-value seed match the contracts")
         return
     if write_to is not None:
         write_to.write_text(text, encoding="utf-8")

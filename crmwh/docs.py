@@ -12,7 +12,7 @@ from crmwh.settings import REPO_ROOT
 
 
 def write_extract_spec() -> Path:
-    from ingest.spec import render_spec
+    from contracts.spec import render_spec
 
     target = REPO_ROOT / "docs" / "extracts.md"
     target.write_text(render_spec(), encoding="utf-8")

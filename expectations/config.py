@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from contracts.contract import ContractSet, load_contracts
 from expectations.model import Severity
-from ingest.contract import ContractSet, load_contracts
 
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yaml"
 REPO_ROOT = Path(__file__).resolve().parent.parent  # seeds in the config are paths relative to it

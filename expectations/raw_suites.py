@@ -18,10 +18,10 @@ from collections.abc import Sequence
 
 import great_expectations.expectations as gxe
 
+from contracts.contract import DATE_TOKEN, Contract, ContractSet
 from expectations import audit
 from expectations.config import Bounds, QualityConfig, Reference
 from expectations.model import Check, Severity, Suite, check, quote_ident, sql_literal
-from ingest.contract import DATE_TOKEN, Contract, ContractSet
 
 LINEAGE = ("_batch_id", "_business_date")
 

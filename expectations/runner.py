@@ -25,6 +25,7 @@ from great_expectations.data_context.data_context.context_factory import set_con
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from tqdm import tqdm
 
+from contracts.contract import ContractSet, load_contracts
 from expectations import audit, results
 from expectations.config import CONFIG_FILE, QualityConfig, load_config
 from expectations.gx_duckdb import duckdb_results_buffered
@@ -32,7 +33,6 @@ from expectations.marts_suites import build_marts_suites
 from expectations.model import CHECK_META_KEY, STAGES, Check, Suite
 from expectations.raw_suites import build_raw_suites
 from expectations.report import Outcome, ValidationReport, describe_result, details_json
-from ingest.contract import ContractSet, load_contracts
 
 DOCS_SITE = "crmwh"
 _DATASOURCE = "warehouse"

@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 from tqdm import tqdm
 
+from contracts.contract import CONTROL_SUFFIX, Contract, ContractSet
 from ingest import audit, report
 from ingest.audit import Attempt, DeliveryHistory
-from ingest.contract import CONTROL_SUFFIX, Contract, ContractSet
 from ingest.filecheck import ScannedFile, read_lines, scan_file
 from ingest.landing import Delivery, entries, expected_contracts
 from ingest.report import DeliveryOutcome

@@ -17,7 +17,7 @@ from datetime import date
 
 import duckdb
 
-from ingest.contract import Contract
+from contracts.contract import Contract
 
 LOADED = "LOADED"
 REJECTED = "REJECTED"

@@ -26,8 +26,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ingest.contract import Contract
-from ingest.control import ControlFileError, ControlRecord, read_control_file
+from contracts.contract import Contract
+from contracts.control import ControlFileError, ControlRecord, read_control_file
 
 CHUNK_BYTES = 16 * 1024 * 1024
 FIXED_CHUNK_BYTES = 4 * 1024 * 1024  # smaller: irregular fixed-width blocks are gathered through an index array

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ingest.contract import Contract, ContractSet
+from contracts.contract import Contract, ContractSet
 
 _DATE_DIR = re.compile(r"^\d{8}$")
 

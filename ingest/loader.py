@@ -32,10 +32,10 @@ from pathlib import Path
 import duckdb
 from tqdm import tqdm
 
+from contracts.contract import ContractSet, load_contracts
 from ingest import audit, report
 from ingest.attempt import DeliveryAttempt, Job, now, short
 from ingest.audit import Attempt, DeliveryHistory
-from ingest.contract import ContractSet, load_contracts
 from ingest.landing import Delivery, IngestError, discover, entries, expected_contracts, fingerprint
 from ingest.report import DeliveryOutcome, IngestReport
 from ingest.rowsql import sql_str

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from contracts.contract import Column, Contract, ForeignKey
 from ingest.audit import quote_ident
-from ingest.contract import Column, Contract, ForeignKey
 
 REJECTS = "_crmwh_rejects"
 READER_ERRORS = "_crmwh_reader_errors"

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures.deliveries import Bank
-from fixtures.minibank import D1, D2, build_landing
 
-from ingest.contract import ContractSet, load_contracts
+from contracts.contract import ContractSet, load_contracts
 from ingest.loader import ingest_landing
+
+from support.deliveries import Bank
+from support.minibank import D1, D2, build_landing
 
 
 @pytest.fixture(scope="session")

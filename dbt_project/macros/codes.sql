@@ -1,6 +1,6 @@
 {#-
   decode('channel', 'core.transactions.channel') -> the code's English label from the code_values seed, which is
-  generated from the extract contracts (scripts/sync_contracts.py). The label of an unknown code is NULL (and the
+  generated from the extract contracts (`crmwh contracts --sync-dbt`). The label of an unknown code is NULL (and the
   accepted_values tests on the code fail loudly).
 -#}
 {% macro decode(column, code_set, language='en') -%}

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from fixtures.deliveries import Bank
-from fixtures.minibank import D1
 
 from ingest.report import DeliveryOutcome, IngestReport
+
+from support.deliveries import Bank
+from support.minibank import D1
 
 
 @dataclass

@@ -7,10 +7,11 @@ import shutil
 
 import pytest
 from badinput.conftest import Before, assert_only_failed, outcome
-from fixtures.deliveries import Bank
-from fixtures.minibank import D1, D2, D3
 
 from ingest import rowsql
+
+from support.deliveries import Bank
+from support.minibank import D1, D2, D3
 
 TXN = "core.transactions"
 WHERE_D2 = f"_business_date = '{D2}'"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 
 from badinput.conftest import Before, assert_only_failed, outcome
-from fixtures.deliveries import Bank
-from fixtures.minibank import D2, D3
+
+from support.deliveries import Bank
+from support.minibank import D2, D3
 
 TXN = "core.transactions"
 TXN_FILE = "TXN_DTL_20250131.dat"

@@ -7,8 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from badinput.conftest import Before, assert_only_failed, outcome
-from fixtures.deliveries import Bank
-from fixtures.minibank import D2
+
+from support.deliveries import Bank
+from support.minibank import D2
 
 TXN = "core.transactions"
 TXN_FILE = "TXN_DTL_20250131.dat"

@@ -6,20 +6,17 @@ loaded; outside it, every month and batch."""
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from crmwh import dbt_runs
+
+from support import dbt_harness, raw_fixture
+
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-sys.path.insert(0, str(DBT_DIR / "fixtures"))
-
-import harness  # noqa: E402
-import raw_fixture  # noqa: E402
-
-from crmwh import dbt_runs  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +27,7 @@ def _built_fixture(tmp_path: Path) -> Path:
     """The raw fixture with its models built (no tests run yet)."""
     db = tmp_path / "fixture.duckdb"
     raw_fixture.load_fixture(db)
-    harness.build_models(db)
+    dbt_harness.build_models(db)
     return db
 
 
@@ -45,18 +42,18 @@ def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path
     plan = dbt_runs.BuildPlan(dbt_runs.FULL, "test", "fingerprint", newest - 1)
     dbt_runs.record_build(db, plan, datetime(2026, 1, 1, tzinfo=UTC), 1.0)
 
-    with pytest.raises(harness.DbtError) as daily:
-        harness.run_dbt(db, ["test", "--selector", "daily"])
+    with pytest.raises(dbt_harness.DbtError) as daily:
+        dbt_harness.run_dbt(db, ["test", "--selector", "daily"])
     assert f"daily data tests: {FAILING} failed on 1 rows" in str(daily.value)
 
-    with pytest.raises(harness.DbtError) as every_row:
-        harness.run_dbt(db, ["test", "--selector", "daily", "--vars", '{"tests_after_batch": 0}'])
+    with pytest.raises(dbt_harness.DbtError) as every_row:
+        dbt_harness.run_dbt(db, ["test", "--selector", "daily", "--vars", '{"tests_after_batch": 0}'])
     assert f"daily data tests: {FAILING} failed on 2 rows" in str(every_row.value)
 
     # outside the daily selector the node returns nothing; the test of its own finds both rows
-    harness.run_dbt(db, ["test", "--select", "daily_generic_data_tests"])
-    with pytest.raises(harness.DbtError) as own_node:
-        harness.run_dbt(db, ["test", "--select", FAILING])
+    dbt_harness.run_dbt(db, ["test", "--select", "daily_generic_data_tests"])
+    with pytest.raises(dbt_harness.DbtError) as own_node:
+        dbt_harness.run_dbt(db, ["test", "--select", FAILING])
     assert "Got 2 results" in str(own_node.value)
 
 
@@ -79,15 +76,15 @@ def test_daily_singular_tests_judge_the_rebuilt_months_and_loaded_batches(tmp_pa
     plan = dbt_runs.BuildPlan(dbt_runs.FULL, "test", "fingerprint", newest - 1)
     dbt_runs.record_build(db, plan, datetime(2026, 1, 1, tzinfo=UTC), 1.0)
 
-    with pytest.raises(harness.DbtError) as daily:
-        harness.run_dbt(db, ["test", "--selector", "daily"])
+    with pytest.raises(dbt_harness.DbtError) as daily:
+        dbt_harness.run_dbt(db, ["test", "--selector", "daily"])
     failures = str(daily.value)
     assert "Failure in test assert_waterfall_arithmetic" in failures and "Got 1 result" in failures
     assert "assert_every_loaded_transaction_in_facts" not in failures.split("Completed with")[-1]
 
     # outside the daily selector every month and batch is judged
-    with pytest.raises(harness.DbtError) as every_month:
-        harness.run_dbt(db, ["test", "--select",
+    with pytest.raises(dbt_harness.DbtError) as every_month:
+        dbt_harness.run_dbt(db, ["test", "--select",
                              "assert_waterfall_arithmetic assert_every_loaded_transaction_in_facts"])
     failures = str(every_month.value)
     assert "Failure in test assert_waterfall_arithmetic" in failures and "Got 2 results" in failures

@@ -4,7 +4,6 @@ gives exactly the warehouse one build gives."""
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -13,11 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-sys.path.insert(0, str(DBT_DIR / "fixtures"))
+from support import dbt_harness, raw_fixture
 
-import harness  # noqa: E402
-import raw_fixture  # noqa: E402
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +25,7 @@ PERSON_1 = {("core", "C000000000000001"), ("core", "C000000000000005"), ("cards"
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     db = tmp_path_factory.mktemp("dbt-fixture") / "fixture.duckdb"
     raw_fixture.load_fixture(db)
-    harness.run_dbt(db, ["build"])
+    dbt_harness.run_dbt(db, ["build"])
     yield db
 
 
@@ -108,12 +105,12 @@ def test_building_in_parts_gives_the_same_warehouse(built: Path, tmp_path: Path)
              (date(2025, 2, 28), raw_fixture.LAST_DATE)]
     for start_after, through in steps:
         raw_fixture.load_fixture(parts, through=through, start_after=start_after)
-        harness.build_models(parts)
-    once = harness.table_fingerprints(built)
-    assert harness.differing_tables(once, harness.table_fingerprints(parts)) == []
+        dbt_harness.build_models(parts)
+    once = dbt_harness.table_fingerprints(built)
+    assert dbt_harness.differing_tables(once, dbt_harness.table_fingerprints(parts)) == []
     # and a build with nothing new changes nothing
-    harness.run_dbt(parts, ["run"])
-    assert harness.differing_tables(once, harness.table_fingerprints(parts)) == []
+    dbt_harness.run_dbt(parts, ["run"])
+    assert dbt_harness.differing_tables(once, dbt_harness.table_fingerprints(parts)) == []
 
 
 def test_a_reload_of_a_past_date_replaces_its_rows(built: Path, tmp_path: Path) -> None:
@@ -134,7 +131,7 @@ def test_a_reload_of_a_past_date_replaces_its_rows(built: Path, tmp_path: Path) 
                         f"WHERE _batch_id = ? AND {keep}", [old_batch, dropped])
         con.execute("UPDATE audit.deliveries SET status = 'SUPERSEDED' WHERE batch_id = ?", [old_batch])
         con.execute("INSERT INTO audit.deliveries VALUES (?, 'core', ?, 'LOADED', NULL, 'reload')", [new_batch, day])
-    harness.build_models(db)
+    dbt_harness.build_models(db)
     counts = _rows(db, f"""SELECT (SELECT count(*) FROM marts.fct_transactions),
                                   (SELECT count(*) FROM marts.fct_transactions WHERE txn_id = '{dropped}'),
                                   (SELECT count(*) FROM marts.fct_transactions WHERE _batch_id = {old_batch})""")

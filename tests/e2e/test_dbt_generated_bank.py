@@ -5,7 +5,6 @@ balances, who churned, which loans defaulted, which card customers are core cust
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,12 +16,11 @@ import duckdb
 import pytest
 import yaml
 
+from crmwh.build import run_build
+
+from support import dbt_harness
+
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-sys.path.insert(0, str(DBT_DIR / "fixtures"))
-
-import harness  # noqa: E402
-
-from crmwh.build import run_build  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +32,9 @@ DAYS = 150
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     base = tmp_path_factory.mktemp("dbt-bank")
     landing, warehouse = base / "landing", base / "bank.duckdb"
-    harness.generate(landing, days=DAYS)
-    harness.ingest(landing, warehouse)
-    harness.run_dbt(warehouse, ["build"])
+    dbt_harness.generate(landing, days=DAYS)
+    dbt_harness.ingest(landing, warehouse)
+    dbt_harness.run_dbt(warehouse, ["build"])
     manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
     yield warehouse, manifest
 
@@ -186,53 +184,53 @@ def test_every_mart_column_is_documented(bank: tuple[Path, dict[str, Any]]) -> N
 
 def test_docs_site_builds(bank: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     db, _ = bank
-    harness.run_dbt(db, ["docs", "generate", "--static", "--target-path", str(tmp_path / "target")])
+    dbt_harness.run_dbt(db, ["docs", "generate", "--static", "--target-path", str(tmp_path / "target")])
     assert (tmp_path / "target" / "static_index.html").stat().st_size > 100_000
 
 
 def test_thirty_days_at_once_give_the_history_of_thirty_daily_builds(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    harness.generate(landing, days=30, start="2025-03-01")
-    dates = harness.business_dates(landing)
+    dbt_harness.generate(landing, days=30, start="2025-03-01")
+    dates = dbt_harness.business_dates(landing)
     assert len(dates) == 30
     history = ["--select", "+path:models/snapshots"]
 
     at_once = tmp_path / "at_once.duckdb"
-    harness.ingest(landing, at_once)
-    harness.run_dbt(at_once, ["run", *history])
+    dbt_harness.ingest(landing, at_once)
+    dbt_harness.run_dbt(at_once, ["run", *history])
 
     daily, daily_landing = tmp_path / "daily.duckdb", tmp_path / "daily_landing"
-    dbt_daily = harness.InProcessDbt(daily)
+    dbt_daily = dbt_harness.InProcessDbt(daily)
     for day in dates:
-        harness.stage_dates(landing, daily_landing, [day])
-        harness.ingest(daily_landing, daily)
+        dbt_harness.stage_dates(landing, daily_landing, [day])
+        dbt_harness.ingest(daily_landing, daily)
         dbt_daily(["run", *history])
 
-    a = harness.table_fingerprints(at_once, ("snapshots",))
-    b = harness.table_fingerprints(daily, ("snapshots",))
+    a = dbt_harness.table_fingerprints(at_once, ("snapshots",))
+    b = dbt_harness.table_fingerprints(daily, ("snapshots",))
     assert set(a) >= {"snapshots.snap_core__customers", "snapshots.snap_ref__branches",
                       "snapshots.snap_ref__relationship_managers"}
-    assert harness.differing_tables(a, b) == []
+    assert dbt_harness.differing_tables(a, b) == []
     versions = _rows(at_once, "SELECT count(*) - count(DISTINCT cif_no) FROM snapshots.snap_core__customers")
     assert versions[0][0] > 0, "the horizon should hold customer changes for the comparison to mean something"
 
 
 def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    harness.generate(landing, days=45, start="2025-01-20")
-    dates = harness.business_dates(landing)
+    dbt_harness.generate(landing, days=45, start="2025-01-20")
+    dates = dbt_harness.business_dates(landing)
     whole = tmp_path / "whole.duckdb"
-    harness.ingest(landing, whole)
-    harness.build_models(whole)
+    dbt_harness.ingest(landing, whole)
+    dbt_harness.build_models(whole)
 
     # the parts go through `crmwh build` as in production: a full refresh first, then the daily selector
     parts, parts_landing = tmp_path / "parts.duckdb", tmp_path / "parts_landing"
     for chunk in (dates[:12], dates[12:40], dates[40:44], dates[44:]):  # across two month ends, then one day
-        harness.stage_dates(landing, parts_landing, chunk)
+        dbt_harness.stage_dates(landing, parts_landing, chunk)
         assert run_build(parts_landing, parts, validate=False, progress=False).published
     schemas = ("snapshots", "intermediate", "marts", "restricted_pii")
-    assert harness.differing_tables(harness.table_fingerprints(whole, schemas),
-                                    harness.table_fingerprints(parts, schemas)) == []
+    assert dbt_harness.differing_tables(dbt_harness.table_fingerprints(whole, schemas),
+                                    dbt_harness.table_fingerprints(parts, schemas)) == []
     builds = _rows(parts, "SELECT mode, dbt_args, max_batch_id FROM audit.dbt_builds ORDER BY build_id")
     assert [mode for mode, _, _ in builds] == ["full", "incremental", "incremental", "incremental"]
     # the same command every day (dbt keeps its parse); each daily build reads in audit.dbt_builds the newest batch the

@@ -1,6 +1,6 @@
 """Raw suites on what the real loader lands: clean deliveries pass; every expectation catches its break.
 
-Uses the loader tests' small bank (tests/fixtures/minibank.py: four systems, three business dates, GBK and
+Uses the loader tests' small bank (tests/support/minibank.py: four systems, three business dates, GBK and
 fixed-width files) loaded with ``ingest.loader.ingest_landing``, so the row-count check reads the loader's real
 ``audit.delivery_files``.
 """
@@ -15,12 +15,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.contract import ContractSet, load_contracts
 from expectations import Severity, run_validation
 from expectations.config import load_config
-from expectations.fixture import breaking_sql
 from expectations.runner import plan
-from ingest.contract import ContractSet, load_contracts
 from ingest.loader import ingest_landing
+
+from support.quality_fixture import breaking_sql
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.contract import load_contracts
+from contracts.contract import load_contracts
 
 pytestmark = pytest.mark.slow
 

@@ -29,8 +29,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import assets, harness, security
+from dashboards import assets, security
 from dashboards.cubes import Cube, load_cubes
+
+from support import superset_harness as harness
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -423,8 +425,7 @@ def test_chromium_renders_every_dashboard(server: harness.SupersetServer) -> Non
     out = ARTIFACTS / "superset-dashboards"
     args = [
         str(harness.superset_python()),
-        "-m",
-        "dashboards.browser",
+        str(Path(harness.__file__).with_name("browser.py")),
         "--url",
         server.base_url,
         "--user",

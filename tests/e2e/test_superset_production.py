@@ -17,13 +17,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-try:
-    from dashboards import harness, settings
-except ModuleNotFoundError:  # until pyproject lists the `dashboards` package for the editable install
-    import sys
+from dashboards import settings
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from dashboards import harness, settings
+from support import superset_harness as harness
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 14

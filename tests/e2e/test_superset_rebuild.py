@@ -29,7 +29,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import assets, harness
+from dashboards import assets
+
+from support import superset_harness as harness
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")

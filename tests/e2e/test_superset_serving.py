@@ -24,13 +24,9 @@ import psutil
 import pytest
 import requests
 
-try:
-    from dashboards import harness, settings
-except ModuleNotFoundError:  # until pyproject lists the `dashboards` package for the editable install
-    import sys
+from dashboards import settings
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from dashboards import harness, settings
+from support import superset_harness as harness
 
 pytestmark = [
     pytest.mark.slow,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ingest.contract import load_contracts
+from contracts.contract import load_contracts
 
 pytestmark = pytest.mark.slow
 CONTRACTS = load_contracts()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ingest.contract import CONTRACTS_DIR, ContractError, ContractSet, load_contracts
+from contracts.contract import CONTRACTS_DIR, ContractError, ContractSet, load_contracts
 
 
 def test_the_contract_set_loads(contracts: ContractSet) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.contract import ContractSet
-from ingest.control import ControlFileError, ControlRecord, file_md5, read_control_file, write_control_file
+from contracts.contract import ContractSet
+from contracts.control import ControlFileError, ControlRecord, file_md5, read_control_file, write_control_file
 from ingest.filecheck import scan_file
 
 DAY = date(2025, 1, 31)

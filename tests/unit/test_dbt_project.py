@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,15 +13,12 @@ import duckdb
 import pytest
 import yaml
 
-from ingest.contract import load_contracts
+from contracts import dbt_sources
+from contracts.contract import load_contracts
+
+from support import dbt_harness, raw_fixture
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-sys.path.insert(0, str(DBT_DIR / "scripts"))
-sys.path.insert(0, str(DBT_DIR / "fixtures"))
-
-import harness  # noqa: E402
-import raw_fixture  # noqa: E402
-import sync_contracts  # noqa: E402
 
 MODELS = DBT_DIR / "models"
 REQUIRED_MARTS = {
@@ -52,7 +48,7 @@ def _documented_models() -> dict[str, dict]:
 
 
 def test_sources_and_code_list_are_in_step_with_the_contracts() -> None:
-    assert sync_contracts.main(["--check"]) == 0, "run dbt_project/scripts/sync_contracts.py"
+    assert dbt_sources.out_of_date() == [], "run `crmwh contracts --sync-dbt`"
 
 
 def test_every_extract_has_a_staging_model_named_by_convention() -> None:
@@ -136,7 +132,7 @@ def test_business_parameters_live_only_in_seeds() -> None:
 
 @pytest.mark.slow  # a cold `dbt parse` of the whole project takes half a minute on two cores
 def test_project_parses_and_writes_only_the_fixed_schemas(tmp_path: Path) -> None:
-    harness.run_dbt(tmp_path / "parse.duckdb", ["parse", "--target-path", str(tmp_path / "target")])
+    dbt_harness.run_dbt(tmp_path / "parse.duckdb", ["parse", "--target-path", str(tmp_path / "target")])
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))
     schemas = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
     assert schemas <= ALLOWED_SCHEMAS, f"unexpected schemas {schemas - ALLOWED_SCHEMAS}"
@@ -182,5 +178,5 @@ def test_fixture_loads_the_same_rows_in_one_go_or_in_parts(tmp_path: Path, day: 
     raw_fixture.load_fixture(whole, through=day)
     raw_fixture.load_fixture(parts, through=loaded_at_split)
     raw_fixture.load_fixture(parts, through=day, start_after=loaded_at_split)
-    assert harness.table_fingerprints(whole, ("raw", "audit"), frozenset()) == harness.table_fingerprints(
+    assert dbt_harness.table_fingerprints(whole, ("raw", "audit"), frozenset()) == dbt_harness.table_fingerprints(
         parts, ("raw", "audit"), frozenset())

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from expectations.cli import main
-from expectations.fixture import build_marts_fixture
+
+from support.quality_fixture import build_marts_fixture
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts.contract import load_contracts
 from expectations.config import CONFIG_FILE, QualityConfigError, load_config
 from expectations.model import Severity
 from expectations.raw_suites import build_raw_suites
-from ingest.contract import load_contracts
 
 CONTRACTS = load_contracts()
 

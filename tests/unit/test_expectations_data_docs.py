@@ -9,7 +9,8 @@ import pytest
 
 from expectations import build_data_docs
 from expectations.data_docs import CDN_FILES, VENDOR_DIR, DataDocsError, _rewrite_page
-from expectations.fixture import build_raw_fixture
+
+from support.quality_fixture import build_raw_fixture
 
 # Builds a site (GX rendering) and may run `npm ci` for the assets the first time: not a quick unit test.
 pytestmark = pytest.mark.slow

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from expectations import Severity, run_validation
-from expectations.fixture import build_marts_fixture
+
+from support.quality_fixture import build_marts_fixture
 
 FCT = "marts.fct_contribution_monthly"
 ONE_ROW = "account_id = 'A1' AND month_start = DATE '2025-02-01'"

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.contract import load_contracts
 from expectations import Severity, ValidationError, loaded_batch_ids, run_validation
 from expectations.config import load_config
-from expectations.fixture import breaking_sql, build_raw_fixture
-from ingest.contract import load_contracts
+
+from support.quality_fixture import breaking_sql, build_raw_fixture
 
 CONTRACTS = load_contracts()
 CONFIG = load_config(contracts=CONTRACTS)

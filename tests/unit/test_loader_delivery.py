@@ -11,12 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fixtures.deliveries import Bank
-from fixtures.minibank import D1, D2, D3, expected_rows
 
-from ingest.contract import ContractSet
+from contracts.contract import ContractSet
 from ingest.loader import IngestError, discover, ingest_deliveries, ingest_landing
 from ingest.report import IngestReport
+
+from support.deliveries import Bank
+from support.minibank import D1, D2, D3, expected_rows
 
 
 @pytest.fixture(scope="module")

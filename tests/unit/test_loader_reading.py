@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.contract import ContractSet
+from contracts.control import write_control_file
+from contracts.writer import write_extract
 from ingest import filecheck
-from ingest.contract import ContractSet
-from ingest.control import write_control_file
 from ingest.filecheck import ScannedFile, read_lines, scan_file
 from ingest.rowsql import column_sql, date_pattern
-from ingest.writer import write_extract
 
 DAY = date(2025, 1, 31)
 

@@ -12,13 +12,7 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from dashboards import serve, settings
-except ModuleNotFoundError:  # until pyproject lists the `dashboards` package for the editable install
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from dashboards import serve, settings
+from dashboards import serve, settings
 
 SUPERSET_PYTHON = settings.SUPERSET_VENV / "bin" / "python"
 

@@ -14,11 +14,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crmwh.synth.bank import generate_bank
-from crmwh.synth.ids import luhn_valid, resident_id_valid
-from crmwh.synth.manifest import read_manifest
-from ingest.contract import Contract, load_contracts
-from ingest.control import read_control_file
+from contracts.contract import Contract, load_contracts
+from contracts.control import read_control_file
+from synth.bank import generate_bank
+from synth.ids import luhn_valid, resident_id_valid
+from synth.manifest import read_manifest
 
 CONTRACTS = load_contracts()
 START = date(2025, 1, 1)

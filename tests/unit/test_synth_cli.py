@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from crmwh.cli import cli
-from crmwh.synth.defects import DEFECT_KINDS
+from synth.defects import DEFECT_KINDS
 
 
 def test_defect_list_names_every_kind() -> None:

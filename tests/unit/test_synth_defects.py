@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from crmwh.synth.bank import generate_bank
-from crmwh.synth.defects import DEFECT_KINDS, Defect, apply_defect, choose_target, parse_defect
-from crmwh.synth.manifest import read_manifest
-from ingest.contract import load_contracts
-from ingest.control import ControlRecord, read_control_file
+from contracts.contract import load_contracts
+from contracts.control import ControlRecord, read_control_file
+from synth.bank import generate_bank
+from synth.defects import DEFECT_KINDS, Defect, apply_defect, choose_target, parse_defect
+from synth.manifest import read_manifest
 
 CONTRACTS = load_contracts()
 START = date(2025, 1, 1)

@@ -1,4 +1,4 @@
-"""The batched writer (ingest.writer.write_extract_days) writes the same bytes as write_extract, one file per date."""
+"""The batched writer (contracts.writer.write_extract_days) writes the bytes of write_extract, one file per date."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.contract import load_contracts
-from ingest.control import file_md5, read_control_file
-from ingest.writer import write_extract, write_extract_days
+from contracts.contract import load_contracts
+from contracts.control import file_md5, read_control_file
+from contracts.writer import write_extract, write_extract_days
 
 CONTRACTS = load_contracts()
 D1, D2, D3 = date(2025, 3, 30), date(2025, 3, 31), date(2025, 4, 1)

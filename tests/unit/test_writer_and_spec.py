@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.contract import load_contracts
+from contracts.control import file_md5, read_control_file
+from contracts.spec import render_spec
+from contracts.writer import render_fixed_width_field, write_extract
 from crmwh.settings import REPO_ROOT
-from ingest.contract import load_contracts
-from ingest.control import file_md5, read_control_file
-from ingest.spec import render_spec
-from ingest.writer import render_fixed_width_field, write_extract
 
 CONTRACTS = load_contracts()
 DAY = date(2025, 3, 31)

@@ -1,4 +1,4 @@
-"""The extract contract: one YAML file per extract under ``ingest/contracts/<system>/``.
+"""The extract contract: one YAML file per extract under ``contracts/<system>/``.
 
 The contract is the interface a bank's source systems deliver to. Everything that reads or writes an extract (the
 loader, the synthetic bank, the generated spec in ``docs/``) takes its layout from here, so adding an extract is a new
@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+CONTRACTS_DIR = Path(__file__).resolve().parent
 SYSTEMS_FILE = "_systems.yaml"
 DATE_TOKEN = "{yyyymmdd}"
 CONTROL_SUFFIX = ".flg"

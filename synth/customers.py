@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmwh.synth import vocab
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.frame import NO_DAY
-from crmwh.synth.ids import STR, cat, credit_codes, digits, mobile_numbers, resident_ids, text, unique_sequences
-from crmwh.synth.reference import LEVEL_BRANCH, LEVEL_SUB, Branches
+from synth import vocab
+from synth.calendar import Calendar
+from synth.frame import NO_DAY
+from synth.ids import STR, cat, credit_codes, digits, mobile_numbers, resident_ids, text, unique_sequences
+from synth.reference import LEVEL_BRANCH, LEVEL_SUB, Branches
 
 RATINGS = ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"]
 RATING_D = RATINGS.index("D")

@@ -8,15 +8,15 @@ from collections.abc import Callable
 import duckdb
 import numpy as np
 
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
-from crmwh.synth.customers import RATINGS
-from crmwh.synth.daily import FIVE_CLASSES, EndOfDay, Segments, accruals, balance_rows, loan_days
-from crmwh.synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day
-from crmwh.synth.frame import NO_DAY, install_macros, register
-from crmwh.synth.ids import STR, text
-from crmwh.synth.loans import COLLATERAL_CODES, METHOD_CODES
-from crmwh.synth.reference import (
+from synth.calendar import Calendar
+from synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
+from synth.customers import RATINGS
+from synth.daily import FIVE_CLASSES, EndOfDay, Segments, accruals, balance_rows, loan_days
+from synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day
+from synth.frame import NO_DAY, install_macros, register
+from synth.ids import STR, text
+from synth.loans import COLLATERAL_CODES, METHOD_CODES
+from synth.reference import (
     CARD_PRODUCT_BY_TIER,
     CURRENCIES,
     K_LOAN,
@@ -26,7 +26,7 @@ from crmwh.synth.reference import (
     chart_table,
     cost_centre_table,
 )
-from crmwh.synth.world import World
+from synth.world import World
 
 SOURCE = "src_{system}__{extract}"
 

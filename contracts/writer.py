@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from ingest.contract import Column, Contract, control_name_for
-from ingest.control import ControlRecord, write_control_file
+from contracts.contract import Column, Contract, control_name_for
+from contracts.control import ControlRecord, write_control_file
 
 _TRANSCODE_CHARS = 4 * 1024 * 1024
 

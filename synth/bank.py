@@ -21,14 +21,14 @@ import duckdb
 import numpy as np
 from tqdm import tqdm
 
-from crmwh.synth.defects import Defect, apply_defect, choose_target
-from crmwh.synth.extracts import SOURCE_BUILDERS, register_world, source_table
-from crmwh.synth.frame import NO_DAY
-from crmwh.synth.ledger import LEDGER_BUILDERS, prepare_ledger
-from crmwh.synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
-from crmwh.synth.world import World, build_world, check_size
-from ingest.contract import Contract, control_name_for, load_contracts
-from ingest.writer import WrittenFile, write_extract_days
+from contracts.contract import Contract, control_name_for, load_contracts
+from contracts.writer import WrittenFile, write_extract_days
+from synth.defects import Defect, apply_defect, choose_target
+from synth.extracts import SOURCE_BUILDERS, register_world, source_table
+from synth.frame import NO_DAY
+from synth.ledger import LEDGER_BUILDERS, prepare_ledger
+from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
+from synth.world import World, build_world, check_size
 
 GENERATOR_VERSION = 1
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ingest.contract import CONTRACTS_DIR, Column, Contract, ContractSet, load_contracts
+from contracts.contract import CONTRACTS_DIR, Column, Contract, ContractSet, load_contracts
 
 _HEADER = """\
 # Extract specification (数据下发接口规范)
 
-Generated from `ingest/contracts/` by `crmwh contracts --write docs/extracts.md`; do not edit by hand
+Generated from `contracts/` by `crmwh contracts --write docs/extracts.md`; do not edit by hand
 (`make lint` fails when this file and the contracts disagree).
 
 ## Delivery

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmwh.synth import vocab
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.frame import Cols
-from crmwh.synth.ids import STR, text
+from synth import vocab
+from synth.calendar import Calendar
+from synth.frame import Cols
+from synth.ids import STR, text
 
 CURRENCIES = ["CNY", "USD", "HKD", "EUR"]
 CNY, USD, HKD, EUR = range(4)

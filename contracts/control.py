@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ingest.contract import control_name_for
+from contracts.contract import control_name_for
 
 _CHUNK = 8 * 1024 * 1024
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmwh.synth.accounts import Accounts
-from crmwh.synth.calendar import Calendar, add_months
-from crmwh.synth.customers import RATING_PD, Customers
-from crmwh.synth.frame import NO_DAY
-from crmwh.synth.ids import STR, cat, digits, text
-from crmwh.synth.reference import K_LOAN, PRODUCT_INDEX, Rates
+from synth.accounts import Accounts
+from synth.calendar import Calendar, add_months
+from synth.customers import RATING_PD, Customers
+from synth.frame import NO_DAY
+from synth.ids import STR, cat, digits, text
+from synth.reference import K_LOAN, PRODUCT_INDEX, Rates
 
 METHOD_ANNUITY, METHOD_LINEAR, METHOD_INTEREST_ONLY, METHOD_BULLET = range(4)
 METHOD_CODES = text(["01", "02", "03", "04"])

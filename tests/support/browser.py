@@ -1,6 +1,6 @@
 """Render dashboards in headless Chromium after logging in; a screenshot and a verdict per dashboard, as JSON.
 
-    .venv-superset/bin/python -m dashboards.browser --url http://127.0.0.1:8088 --user admin --password ... \
+    .venv-superset/bin/python tests/support/browser.py --url http://127.0.0.1:8088 --user admin --password ... \
         --out test-artifacts/superset --slug management --slug customer-value
 
 Runs in ``.venv-superset`` (Selenium is a Superset dependency) with Debian's ``chromium`` and ``chromedriver``. A
@@ -104,7 +104,7 @@ def render(driver: Any, url: str, slug: str, out: Path, timeout: float) -> dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboards.browser")
+    parser = argparse.ArgumentParser(prog="python tests/support/browser.py")
     parser.add_argument("--url", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)

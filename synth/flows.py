@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmwh.synth import vocab
-from crmwh.synth.accounts import Accounts
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.customers import Customers, company_names, person_names
-from crmwh.synth.frame import NO_DAY
-from crmwh.synth.ids import STR, text
-from crmwh.synth.reference import (
+from synth import vocab
+from synth.accounts import Accounts
+from synth.calendar import Calendar
+from synth.customers import Customers, company_names, person_names
+from synth.frame import NO_DAY
+from synth.ids import STR, text
+from synth.reference import (
     K_DEMAND,
     K_FX,
     K_NOTICE,

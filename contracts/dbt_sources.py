@@ -1,4 +1,4 @@
-"""Keep the dbt project's view of the raw layer in step with the extract contracts (ingest/contracts/**/*.yaml).
+"""Keep the dbt project's view of the raw layer in step with the extract contracts (contracts/**/*.yaml).
 
 The contracts are the interface between the loader and dbt. Two files per contract change are derived from them, never
 edited by hand:
@@ -8,29 +8,21 @@ edited by hand:
 - ``seeds/reference/code_values.csv``: every code list of every contract column (code → English / Chinese label),
   which the staging models use to decode codes.
 
-Usage (from the repository root)::
-
-    .venv/bin/python dbt_project/scripts/sync_contracts.py          # rewrite the files
-    .venv/bin/python dbt_project/scripts/sync_contracts.py --check  # exit 1 if they are out of date
+``crmwh contracts --sync-dbt`` rewrites them; ``make lint`` and the unit tests fail when they are out of step.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
-import sys
 from pathlib import Path
 
-DBT_DIR = Path(__file__).resolve().parent.parent
-REPO_ROOT = DBT_DIR.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from contracts.contract import Column, Contract, ContractSet, load_contracts
 
-from ingest.contract import Column, Contract, ContractSet, load_contracts  # noqa: E402
-
-HEADER = "# Generated from ingest/contracts by dbt_project/scripts/sync_contracts.py; do not edit by hand.\n"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = REPO_ROOT / "dbt_project"
+HEADER = "# Generated from contracts/ by `crmwh contracts --sync-dbt`; do not edit by hand.\n"
 LINEAGE_COLUMNS = (
     ("_batch_id", "BIGINT", "Delivery batch (audit.deliveries.batch_id) the row was loaded in."),
     ("_business_date", "DATE", "Business date of the delivery the row came in."),
@@ -147,22 +139,17 @@ def expected_files(contracts: ContractSet) -> dict[Path, str]:
     return files
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="exit 1 if a generated file is out of date")
-    args = parser.parse_args(argv)
-    files = expected_files(load_contracts())
+def out_of_date(contracts: ContractSet | None = None) -> list[Path]:
+    """The derived files that differ from what the contracts give (missing ones included)."""
+    files = expected_files(contracts or load_contracts())
+    return [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+
+
+def sync(contracts: ContractSet | None = None) -> list[Path]:
+    """Rewrite the derived files that are out of date; returns them."""
+    files = expected_files(contracts or load_contracts())
     stale = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    if args.check:
-        for p in stale:
-            print(f"{p.relative_to(REPO_ROOT)} is out of date: run `python {Path(__file__).relative_to(REPO_ROOT)}`")
-        return 1 if stale else 0
     for p in stale:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(files[p], encoding="utf-8")
-        print(f"wrote {p.relative_to(REPO_ROOT)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return stale

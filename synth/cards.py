@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crmwh.synth import vocab
-from crmwh.synth.accounts import Accounts
-from crmwh.synth.calendar import Calendar, add_months
-from crmwh.synth.customers import Customers, person_names
-from crmwh.synth.flows import ATM, POS, Counterparties, Flows
-from crmwh.synth.frame import NO_DAY, cents, round_half_up_div
-from crmwh.synth.ids import STR, cat, digits, luhn_numbers, mobile_numbers, resident_ids, text, unique_sequences
-from crmwh.synth.reference import LEVEL_BRANCH, Branches
+from synth import vocab
+from synth.accounts import Accounts
+from synth.calendar import Calendar, add_months
+from synth.customers import Customers, person_names
+from synth.flows import ATM, POS, Counterparties, Flows
+from synth.frame import NO_DAY, cents, round_half_up_div
+from synth.ids import STR, cat, digits, luhn_numbers, mobile_numbers, resident_ids, text, unique_sequences
+from synth.reference import LEVEL_BRANCH, Branches
 
 CARD_TYPES = ["PUR", "CSH", "INS", "REF", "PMT", "AFE", "INT", "IFE", "CFE"]
 PUR, CSH, INS, REF, PMT, AFE, INT, IFE, CFE = range(len(CARD_TYPES))

@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.contract import Contract, ContractSet, control_name_for
-from ingest.control import ControlRecord, read_control_file
+from contracts.contract import Contract, ContractSet, control_name_for
+from contracts.control import ControlRecord, read_control_file
 
 DEFECT_KINDS: dict[str, str] = {
     "bad_rows": "three malformed rows (non-numeric amount, invalid date, wrong field count); control still matches",

@@ -8,10 +8,10 @@ from datetime import date
 
 import numpy as np
 
-from crmwh.synth.accounts import Accounts, build_accounts, term_lifecycle
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.cards import CardSystem, build_cards
-from crmwh.synth.customers import (
+from synth.accounts import Accounts, build_accounts, term_lifecycle
+from synth.calendar import Calendar
+from synth.cards import CardSystem, build_cards
+from synth.customers import (
     RATING_D,
     Customers,
     Managers,
@@ -20,10 +20,10 @@ from crmwh.synth.customers import (
     build_managers,
     choose_churners,
 )
-from crmwh.synth.flows import Counterparties, Flows, build_flows, counterparty_pool
-from crmwh.synth.ids import STR, mobile_numbers
-from crmwh.synth.loans import LoanBook, build_loans
-from crmwh.synth.reference import K_LOAN, Branches, CostCentres, Rates, build_branches, build_cost_centres, build_rates
+from synth.flows import Counterparties, Flows, build_flows, counterparty_pool
+from synth.ids import STR, mobile_numbers
+from synth.loans import LoanBook, build_loans
+from synth.reference import K_LOAN, Branches, CostCentres, Rates, build_branches, build_cost_centres, build_rates
 
 # Independent random streams per stage: changing one stage leaves the others' draws alone.
 STREAMS = {"branches": 1, "rates": 2, "customers": 3, "managers": 4, "accounts": 5, "loans": 6, "churn": 7,

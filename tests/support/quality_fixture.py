@@ -19,10 +19,10 @@ from typing import Any
 
 import duckdb
 
+from contracts.contract import Column, Contract, ContractSet, load_contracts
 from expectations.config import QualityConfig, load_config
 from expectations.model import Severity
 from ingest import audit as ingest_audit
-from ingest.contract import Column, Contract, ContractSet, load_contracts
 
 DEFAULT_DATES = (date(2025, 1, 30), date(2025, 1, 31))
 ROWS = 4

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from crmwh.synth.ids import STR
+from synth.ids import STR
 
 Cols = dict[str, np.ndarray]
 NO_DAY = np.int64(2**31 - 1)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crmwh.synth.calendar import Calendar, add_months
-from crmwh.synth.customers import Customers
-from crmwh.synth.frame import NO_DAY
-from crmwh.synth.ids import STR, cat, digits
-from crmwh.synth.reference import (
+from synth.calendar import Calendar, add_months
+from synth.customers import Customers
+from synth.frame import NO_DAY
+from synth.ids import STR, cat, digits
+from synth.reference import (
     EUR,
     HKD,
     K_LOAN,

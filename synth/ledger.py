@@ -15,14 +15,14 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.cards import AFE, CFE, IFE, INT
-from crmwh.synth.extracts import Builder, source_table
-from crmwh.synth.flows import FEE
-from crmwh.synth.frame import register
-from crmwh.synth.ids import STR, text
-from crmwh.synth.reference import LEVEL_BRANCH, LEVEL_HO, LEVEL_REGION, LEVEL_SUB, Branches, CostCentres
-from crmwh.synth.world import World
+from synth.calendar import Calendar
+from synth.cards import AFE, CFE, IFE, INT
+from synth.extracts import Builder, source_table
+from synth.flows import FEE
+from synth.frame import register
+from synth.ids import STR, text
+from synth.reference import LEVEL_BRANCH, LEVEL_HO, LEVEL_REGION, LEVEL_SUB, Branches, CostCentres
+from synth.world import World
 
 COST_TO_INCOME = 0.34
 # (account, narrative, share of operating expense, when, credit leg, driver)

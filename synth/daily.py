@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmwh.synth.calendar import Calendar
-from crmwh.synth.frame import NO_DAY
+from synth.calendar import Calendar
+from synth.frame import NO_DAY
 
 _DAY_BITS = 20  # keys: account << 20 | (day + 2**19)
 _DAY_OFFSET = 1 << 19

@@ -1,6 +1,6 @@
 """Chart-data latency over every chart of every dashboard, on a throw-away Superset over a built warehouse.
 
-    .venv/bin/python -m dashboards.bench --warehouse var/warehouse/crmwh.duckdb [--rounds 3] [--json out.json]
+    .venv/bin/python -m bench.charts --warehouse var/warehouse/crmwh.duckdb [--rounds 3] [--json out.json]
 
 Starts Superset through the harness (same entry point as ``make serve``, assets imported), logs in as the admin,
 requests ``/api/v1/chart/<id>/data/?force=true`` for each dashboard chart ``rounds`` times and prints p50/p95
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dashboards import harness
+from tests.support import superset_harness as harness
 
 
 def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboards.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.charts", description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
