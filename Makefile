@@ -25,13 +25,13 @@ setup:  ## create/update both virtualenvs, .venv (warehouse) and .venv-superset 
 demo: setup  ## the main job: generate a small bank → ingest → dbt build → validate → publish → Superset on :8088
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
 	$(CRMWH) build
-	@scripts/superset_serve.sh
+	$(CRMWH) serve
 
 build: setup  ## ingest new deliveries → dbt build → validate → publish atomically
 	$(CRMWH) build
 
 serve: setup  ## Superset over the published warehouse on 127.0.0.1:8088 (foreground; Ctrl-C stops it)
-	@scripts/superset_serve.sh
+	$(CRMWH) serve
 
 generate: setup  ## write the synthetic bank's deliveries into the landing area only
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
@@ -51,17 +51,17 @@ test-e2e: setup  ## slow end-to-end tests only
 lint: setup  ## ruff; the extract spec and the Superset bundle are in step with the contracts and the dbt yml
 	$(VENV)/bin/ruff check .
 	$(CRMWH) contracts --check docs/extracts.md
-	$(PY) -m dashboards.assets --check
+	$(CRMWH) assets --check
 
 assets: setup  ## regenerate the Superset bundle (dashboards/assets/bundle) from the dbt yml
-	$(PY) -m dashboards.assets
+	$(CRMWH) assets
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 bench: setup  ## measure generate/ingest throughput; prints and writes bench/results.json
-	$(PY) -m bench.run --out bench/results.json
+	$(PY) -m bench --out bench/results.json
 
 docs: setup  ## docs/extracts.md, dbt docs (var/docs/dbt/index.html), Data Docs (var/docs/data-quality/index.html)
 	$(CRMWH) docs

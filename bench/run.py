@@ -7,7 +7,6 @@ are noisy, so ratios within one run mean more than absolute seconds across runs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -109,7 +108,8 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: s
     landing = workdir / f"landing-{scale}"
     shutil.rmtree(landing, ignore_errors=True)
     gen = run_measured(
-        _crmwh("generate", "--scale", str(scale), "--days", str(days), "--seed", "7", "--out", str(landing), "--quiet")
+        _crmwh("generate", "--scale", str(scale), "--days", str(days), "--seed", "7", "--landing", str(landing),
+               "--quiet")
     )
     manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
     gen_rows = int(manifest["totals"]["rows"])
@@ -121,7 +121,7 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: s
     for i in range(repeat):
         db = workdir / f"ingest-{scale}-{i}.duckdb"
         db.unlink(missing_ok=True)
-        ingest_runs.append(run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet")))
+        ingest_runs.append(run_measured(_crmwh("ingest", "--landing", str(landing), "--warehouse", str(db), "--quiet")))
         import duckdb  # the child wrote it; read how many rows landed
 
         with duckdb.connect(str(db), read_only=True) as con:
@@ -191,7 +191,7 @@ def bench_build_and_validate(warehouse: Path) -> dict[str, object]:
     env = {"CRMWH_DBT_DATABASE": str(warehouse), "DO_NOT_TRACK": "1"}
     build = run_measured(_dbt("build", "--full-refresh", "--quiet"), env=env)
     validate = run_measured(
-        [PYTHON, "-m", "expectations", "validate", "--warehouse", str(warehouse), "--quiet"]
+        _crmwh("validate", "--warehouse", str(warehouse), "--quiet")
     )
     return {
         "dbt_build": {"seconds": round(build.seconds, 2), "peak_rss_mb": round(build.peak_rss_mb)},
@@ -222,13 +222,13 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
     for path in (db, before_day):
         path.unlink(missing_ok=True)
     run_measured(_crmwh("generate", "--scale", str(scale), "--days", str(history_days + 1), "--seed", "7",
-                        "--out", str(landing), "--quiet"))
+                        "--landing", str(landing), "--quiet"))
     last_days = [max(d for d in (landing / s).iterdir() if d.is_dir()) for s in ("ref", "core", "cards", "accounting")]
     for day in last_days:
         (held / day.parent.name).mkdir(parents=True, exist_ok=True)
         day.rename(held / day.parent.name / day.name)
     env = {"CRMWH_DBT_DATABASE": str(db), "DO_NOT_TRACK": "1"}
-    run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet"))
+    run_measured(_crmwh("ingest", "--landing", str(landing), "--warehouse", str(db), "--quiet"))
     # the dbt commands `crmwh build` chooses (crmwh/dbt_runs.py): a full refresh first, then the daily selector
     full_plan = dbt_runs.plan_build(db, DBT_PROJECT, force_full=True)
     full_started = dbt_runs.now()
@@ -237,7 +237,7 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
     dbt_runs.record_build(db, full_plan, full_started, full.seconds)
     for day in last_days:
         (held / day.parent.name / day.name).rename(day)
-    ingest_day = run_measured(_crmwh("ingest", str(landing), "--warehouse", str(db), "--quiet"))
+    ingest_day = run_measured(_crmwh("ingest", "--landing", str(landing), "--warehouse", str(db), "--quiet"))
     day_plan = dbt_runs.plan_build(db, DBT_PROJECT)
     if day_plan.mode != dbt_runs.INCREMENTAL:
         raise SystemExit(f"bench: expected a daily build after the full one, got {day_plan.mode} ({day_plan.reason})")
@@ -265,46 +265,34 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
-    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", "0.1,1"),
-                        help="comma-separated scales [BENCH_SCALES, default 0.1,1]")
-    parser.add_argument("--days", type=int, default=int(os.environ.get("BENCH_DAYS", "365")))
-    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "3")),
-                        help="side-by-side repetitions per scale; medians are reported")
-    parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out")
-    parser.add_argument("--sections", default=os.environ.get("BENCH_SECTIONS", "ingest,build,superset,incremental"),
-                        help="which figures: ingest (always), build (dbt build + validation), "
-                             "superset (chart latency), incremental (one-day build after N days) [BENCH_SECTIONS]")
-    parser.add_argument("--incremental", default=os.environ.get("BENCH_INCREMENTAL", "1:30,1:300"),
-                        help="SCALE:HISTORY_DAYS pairs for the incremental section [BENCH_INCREMENTAL]")
-    args = parser.parse_args()
-    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    args.workdir.mkdir(parents=True, exist_ok=True)
+def run(
+    out: Path, scales: list[float], days: int, repeat: int, sections: set[str], incremental: list[tuple[float, int]],
+    workdir: Path = REPO / "bench" / "out",
+) -> None:
+    """Every section asked for, at every scale; figures printed and written to ``out`` as they come."""
+    workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "scales": [],
     }
-    for scale in [float(s) for s in args.scales.split(",") if s.strip()]:
-        print(f"bench: scale {scale}, {args.days} days, {args.repeat} side-by-side runs …", flush=True)
-        figures = bench_scale(scale, args.days, args.repeat, args.workdir, sections)
+    for scale in scales:
+        print(f"bench: scale {scale}, {days} days, {repeat} side-by-side runs …", flush=True)
+        figures = bench_scale(scale, days, repeat, workdir, sections)
         results["scales"].append(figures)  # type: ignore[union-attr]
         _print_scale(figures)
-        _write(args.out, results)
+        _write(out, results)
     if "incremental" in sections:
         results["incremental"] = []
-        for pair in args.incremental.split(","):
-            scale_text, days_text = pair.split(":")
-            print(f"bench: one-day incremental build after {days_text} days at scale {scale_text} …", flush=True)
-            inc = bench_incremental(float(scale_text), int(days_text), args.workdir, args.repeat)
+        for inc_scale, inc_days in incremental:
+            print(f"bench: one-day incremental build after {inc_days} days at scale {inc_scale} …", flush=True)
+            inc = bench_incremental(inc_scale, inc_days, workdir, repeat)
             results["incremental"].append(inc)  # type: ignore[union-attr]
             print(f"    full build {inc['full_build_seconds']} s; one more day: "
                   f"ingest {inc['one_day_ingest_seconds']} s, build {inc['one_day_build_seconds']} s "
                   f"= {inc['one_day_build_vs_full']:.1%} of the full build (target ≤ 5 %)", flush=True)
-            _write(args.out, results)
-    print(f"bench: wrote {args.out}")
+            _write(out, results)
+    print(f"bench: wrote {out}")
 
 
 def _write(out: Path, results: dict[str, object]) -> None:
@@ -334,6 +322,3 @@ def _print_scale(f: dict[str, object]) -> None:
         print(f"    charts     p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms over {lat['requests']} requests "  # type: ignore[index]
               "(target p95 < 1 s)", flush=True)
 
-
-if __name__ == "__main__":
-    main()

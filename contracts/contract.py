@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from contracts.errors import CrmwhError
+
 CONTRACTS_DIR = Path(__file__).resolve().parent
 SYSTEMS_FILE = "_systems.yaml"
 DATE_TOKEN = "{yyyymmdd}"
@@ -31,7 +33,7 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class ContractError(ValueError):
+class ContractError(CrmwhError, ValueError):
     """A contract file is malformed; the message names the file and the problem."""
 
 

@@ -8,11 +8,12 @@ from datetime import date
 from pathlib import Path
 
 from contracts.contract import control_name_for
+from contracts.errors import CrmwhError
 
 _CHUNK = 8 * 1024 * 1024
 
 
-class ControlFileError(ValueError):
+class ControlFileError(CrmwhError, ValueError):
     """A control file is missing, unreadable or malformed."""
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts.errors import CrmwhError
 from crmwh import dbt_runs, publish
 from crmwh.settings import REPO_ROOT
 
@@ -17,7 +18,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 ENV_DBT_DATABASE = "CRMWH_DBT_DATABASE"
 
 
-class BuildError(RuntimeError):
+class BuildError(CrmwhError):
     """A build step failed; the served warehouse was not replaced."""
 
 

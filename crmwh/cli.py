@@ -1,61 +1,83 @@
-"""``crmwh``: one command per pipeline step. Run ``crmwh --help`` for the list."""
+"""``crmwh``: one command per pipeline step. Run ``crmwh --help`` for the list.
+
+Every expected failure raises a :class:`~contracts.errors.CrmwhError`; the group prints its message (no traceback)
+and exits with its code: 0 ok, 1 data rejected (the rest went through), 2 failed and changed nothing, 3 internal
+error (a bug; the traceback is printed).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime
+import traceback
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
-from crmwh import __version__, settings
+from contracts.errors import CrmwhError, ExitCode
+from crmwh import __version__, options, settings
+
+# What a failure of each command means for the user, printed before the error's own message.
+_FAILURE_PREFIX = {"build": "build failed, the served warehouse is unchanged"}
 
 
-def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+class _Crmwh(click.Group):
+    """Maps errors to exit codes in one place, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or YYYYMMDD)")
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except CrmwhError as exc:
+            command = ctx.invoked_subcommand or "crmwh"
+            click.echo(f"{_FAILURE_PREFIX.get(command, command)}: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+        except Exception:  # a bug: say so, show where, and use the code that means it
+            click.echo(f"crmwh {ctx.invoked_subcommand or ''}: internal error (please report it):", err=True)
+            click.echo(traceback.format_exc(), err=True)
+            ctx.exit(int(ExitCode.INTERNAL))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Crmwh, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(__version__, prog_name="crmwh")
 def cli() -> None:
     """Analytical CRM data warehouse for commercial banks.
 
     \b
     Steps, in the order `make demo` runs them:
-      generate   write a synthetic bank's daily deliveries into a landing area
-      ingest     load new deliveries into the raw layer of the DuckDB warehouse
-      build      ingest → dbt build → validate → publish the warehouse atomically
-      validate   data-quality suites (Great Expectations) on the warehouse
-      quality-docs  the offline Data Docs site of the data-quality results
-      serve      Apache Superset over the published warehouse on 127.0.0.1:8088
-      contracts  print or write the human-readable extract specification
-      docs       extract spec, dbt docs (static) and Data Docs of the published warehouse
+      generate      write a synthetic bank's daily deliveries into a landing area
+      ingest        load new deliveries into the raw layer of the DuckDB warehouse
+      build         ingest → dbt build → validate → publish the warehouse atomically
+      validate      data-quality suites (Great Expectations) on the warehouse
+      serve         Apache Superset over the published warehouse on 127.0.0.1:8088
+    Documentation and assets:
+      contracts     the extract specification; the dbt sources derived from the contracts
+      assets        the Superset bundle (datasets, charts, dashboards) generated from the dbt yml
+      docs          extract spec, dbt docs (static) and Data Docs of the published warehouse
+      quality-docs  only the offline Data Docs site of the data-quality results
 
-    Paths come from flags, else CRMWH_LANDING / CRMWH_WAREHOUSE, else defaults under var/ in the repository.
+    \b
+    Exit codes: 0 ok; 1 data rejected (a delivery, or a critical check on `validate`), the rest went through;
+    2 the command failed and changed nothing (bad usage or input; a failed build leaves the served warehouse as it
+    was); 3 internal error.
     """
 
 
 @cli.command()
 @click.option("--scale", type=float, default=0.01, show_default=True,
               help="Size of the bank: 1 = 100,000 customers (about 5 % corporate).")
-@click.option("--start", "start", callback=_parse_date, default="2025-01-01", show_default=True,
+@click.option("--start", "start", callback=options.parse_date, default="2025-01-01", show_default=True,
               help="First business date.")
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Business dates to deliver.")
 @click.option("--seed", type=int, default=20260101, show_default=True, help="Random seed; same seed, same bank.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Landing area to write into [default: CRMWH_LANDING or var/landing].")
+@options.landing
 @click.option("--defect", "defects", multiple=True, metavar="KIND[:SYSTEM[:YYYYMMDD]]",
               help="Inject a defect for testing (repeatable); `--defect list` shows the kinds.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(scale: float, start: date, days: int, seed: int, out: Path | None, defects: tuple[str, ...],
+@options.quiet
+def generate(scale: float, start: date, days: int, seed: int, landing: Path | None, defects: tuple[str, ...],
              quiet: bool) -> None:
     """Write a synthetic bank's deliveries, exactly per the extract contracts, plus a manifest of true totals."""
     from synth import defects as defect_mod
@@ -65,65 +87,49 @@ def generate(scale: float, start: date, days: int, seed: int, out: Path | None, 
         for kind, text in defect_mod.DEFECT_KINDS.items():
             click.echo(f"{kind:24} {text}")
         return
-    target = settings.landing_dir(out)
-    try:
-        parsed = [defect_mod.parse_defect(d) for d in defects]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--defect") from exc
-    try:
-        manifest = generate_bank(scale=scale, start=start, days=days, seed=seed, out=target, defects=parsed,
-                                 progress=not quiet)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    target = settings.landing_dir(landing)
+    parsed = [defect_mod.parse_defect(d) for d in defects]
+    manifest = generate_bank(scale=scale, start=start, days=days, seed=seed, out=target, defects=parsed,
+                             progress=not quiet)
     click.echo(f"wrote {manifest.summary()} into {target}")
 
 
 @cli.command()
-@click.argument("landing", required=False, type=click.Path(path_type=Path))
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
-              help="DuckDB file [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+@options.landing
+@options.warehouse
 @click.option("--reload", "reload_", is_flag=True,
               help="Replace deliveries already loaded whose files changed, instead of refusing them.")
 @click.option("--system", "systems", multiple=True, help="Only these source systems (repeatable).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@options.quiet
 def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems: tuple[str, ...], quiet: bool) -> None:
-    """Load every new delivery in LANDING into the raw layer, checked against control files and contracts.
+    """Load every new delivery in the landing area into the raw layer, checked against control files and contracts.
 
     A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected,
     2 if nothing could be looked at (no landing area, a broken contract, a warehouse of another layout).
     """
-    from contracts.contract import ContractError
-    from ingest.audit import SchemaMismatchError
-    from ingest.landing import IngestError
     from ingest.loader import ingest_landing
 
-    try:
-        report = ingest_landing(
-            landing=settings.landing_dir(landing),
-            warehouse=settings.warehouse_path(warehouse),
-            reload=reload_,
-            systems=systems or None,
-            progress=not quiet,
-        )
-    except (IngestError, ContractError, SchemaMismatchError) as exc:
-        click.echo(f"ingest: {exc}", err=True)
-        sys.exit(2)
+    report = ingest_landing(
+        landing=settings.landing_dir(landing),
+        warehouse=settings.warehouse_path(warehouse),
+        reload=reload_,
+        systems=systems or None,
+        progress=not quiet,
+    )
     click.echo(report.summary())
     if report.rejected:
-        sys.exit(1)
+        sys.exit(ExitCode.REJECTED)
 
 
 @cli.command()
-@click.option("--landing", type=click.Path(path_type=Path), default=None,
-              help="Landing area [default: CRMWH_LANDING or var/landing].")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
-              help="Served DuckDB file to publish [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+@options.landing
+@options.warehouse
 @click.option("--no-ingest", is_flag=True, help="Rebuild from what is already loaded; do not look at the landing area.")
 @click.option("--no-validate", is_flag=True, help="Skip the Great Expectations gate (never in production).")
 @click.option("--full-refresh", is_flag=True,
               help="Recompute everything from raw (automatic on the first build and after the dbt project code "
                    "or parameters changed).")
-@click.option("--quiet", is_flag=True, help="No progress bars or dbt output.")
+@options.quiet
 def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_validate: bool, full_refresh: bool,
           quiet: bool) -> None:
     """Ingest new deliveries, run `dbt build`, validate, and publish the warehouse atomically.
@@ -131,43 +137,71 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
     Everything happens on a working copy; the served file is replaced only when dbt and the critical expectations pass.
     Exits 1 when a delivery was rejected (the rest is still published), 2 when nothing was published.
     """
-    from crmwh.build import BuildError, run_build
-    from crmwh.publish import PublishError
+    from crmwh.build import run_build
 
-    try:
-        report = run_build(
-            settings.landing_dir(landing),
-            settings.warehouse_path(warehouse),
-            ingest=not no_ingest,
-            validate=not no_validate,
-            full_refresh=full_refresh,
-            progress=not quiet,
-        )
-    except (BuildError, PublishError) as exc:
-        click.echo(f"build failed, the served warehouse is unchanged: {exc}", err=True)
-        sys.exit(2)
+    report = run_build(
+        settings.landing_dir(landing),
+        settings.warehouse_path(warehouse),
+        ingest=not no_ingest,
+        validate=not no_validate,
+        full_refresh=full_refresh,
+        progress=not quiet,
+    )
     click.echo(report.summary())
     if report.rejected_deliveries:
-        sys.exit(1)
+        sys.exit(ExitCode.REJECTED)
 
 
 @cli.command()
-@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 [default: CRMWH_SUPERSET_PORT or 8088].")
-@click.option("--profile", type=click.Choice(["embedded", "production"]), default=None,
-              help="embedded: SQLite metadata, no Celery; production: PostgreSQL, Redis, Celery, gunicorn "
-                   "[default: CRMWH_SUPERSET_PROFILE or embedded].")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
-              help="DuckDB file to serve [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
+@options.warehouse
+@click.option("--stage", "stages", multiple=True, type=click.Choice(("raw", "marts")),
+              help="Only this stage (repeatable).")
+@click.option("--batch", "batch_ids", multiple=True, type=int,
+              help="Validate these deliveries (batch ids, repeatable) [default: those not validated yet].")
+@click.option("--all-deliveries", is_flag=True, help="Validate every LOADED delivery again.")
+@click.option("--suite", "suites", multiple=True, help="Only this suite, e.g. raw.core__accounts (repeatable).")
+@click.option("--no-record", is_flag=True, help="Do not append the results to the quality tables of the warehouse.")
+@click.option("--docs", "docs_dir", type=click.Path(path_type=Path), default=None,
+              help="Also render Data Docs of this run into DIR.")
+@options.quiet
+def validate(warehouse: Path | None, stages: tuple[str, ...], batch_ids: tuple[int, ...], all_deliveries: bool,
+             suites: tuple[str, ...], no_record: bool, docs_dir: Path | None, quiet: bool) -> None:
+    """Run the data-quality suites (Great Expectations, in DuckDB) and record the results in the warehouse.
+
+    Exits 1 when a critical expectation failed (naming it): the warehouse must not be published.
+    """
+    from expectations.model import STAGES
+    from expectations.runner import loaded_batch_ids, run_validation  # GX: seconds to import
+
+    path = settings.warehouse_path(warehouse)
+    ids: list[int] | None = list(batch_ids) or None
+    if all_deliveries:
+        ids = loaded_batch_ids(path)
+    report = run_validation(
+        path, stages=stages or STAGES, batch_ids=ids, record=not no_record, docs_dir=docs_dir,
+        suites=list(suites) or None, progress=not quiet,
+    )
+    click.echo(report.summary())
+    if not report.passed:
+        sys.exit(ExitCode.REJECTED)
+
+
+@cli.command()
+@click.option("--port", type=int, envvar="CRMWH_SUPERSET_PORT", show_envvar=True, default=None, show_default="8088",
+              help="Port on 127.0.0.1.")
+@click.option("--profile", type=click.Choice(["embedded", "production"]), envvar="CRMWH_SUPERSET_PROFILE",
+              show_envvar=True, default=None, show_default="embedded",
+              help="embedded: SQLite metadata, no Celery; production: PostgreSQL, Redis, Celery, gunicorn.")
+@options.warehouse
 def serve(port: int | None, profile: str | None, warehouse: Path | None) -> None:
     """Start Superset (its own virtualenv) over the warehouse, in the foreground; Ctrl-C or SIGTERM stops it."""
-    import os
-
     args = ["bash", str(settings.REPO_ROOT / "scripts" / "superset_serve.sh"),
             "--warehouse", str(settings.warehouse_path(warehouse))]
     if port is not None:
         args += ["--port", str(port)]
     if profile is not None:
         args += ["--profile", profile]
+    sys.stdout.flush()
     os.execvp("bash", args)  # the server gets the terminal's signals directly
 
 
@@ -175,7 +209,7 @@ def serve(port: int | None, profile: str | None, warehouse: Path | None) -> None
 @click.option("--write", "write_to", type=click.Path(path_type=Path), default=None,
               help="Write the Markdown spec to this file instead of printing it.")
 @click.option("--check", "check_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Exit 1 if this file or the dbt sources and code-value seed differ from what the contracts give.")
+              help="Exit 2 if this file or the dbt sources and code-value seed differ from what the contracts give.")
 @click.option("--sync-dbt", is_flag=True,
               help="Rewrite the dbt sources (models/staging/*/_*__sources.yml) and the code-value seed.")
 def contracts(write_to: Path | None, check_path: Path | None, sync_dbt: bool) -> None:
@@ -196,9 +230,8 @@ def contracts(write_to: Path | None, check_path: Path | None, sync_dbt: bool) ->
         if check_path.read_text(encoding="utf-8") != text:
             stale.insert(0, str(check_path))
         if stale:
-            click.echo(f"out of date: {', '.join(stale)}: run `crmwh contracts --write {check_path}` and "
-                       "`crmwh contracts --sync-dbt`", err=True)
-            sys.exit(1)
+            raise OutOfDate(f"out of date: {', '.join(stale)}: run `crmwh contracts --write {check_path}` and "
+                            "`crmwh contracts --sync-dbt`")
         click.echo(f"{check_path}, the dbt sources and the code-value seed match the contracts")
         return
     if write_to is not None:
@@ -208,48 +241,56 @@ def contracts(write_to: Path | None, check_path: Path | None, sync_dbt: bool) ->
         click.echo(text, nl=False)
 
 
+class OutOfDate(CrmwhError):
+    """A generated file differs from what its source gives."""
+
+
 @cli.command()
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
-              help="Published DuckDB file [default: CRMWH_WAREHOUSE or var/warehouse/crmwh.duckdb].")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Site folder [default: var/docs].")
+@click.option("--out", type=click.Path(path_type=Path), default=None, show_default="dashboards/assets/bundle",
+              help="Bundle folder.")
+@click.option("--check", is_flag=True, help="Only compare with the folder; exit 2 if it differs.")
+def assets(out: Path | None, check: bool) -> None:
+    """The Superset bundle (datasets, charts, dashboards), generated from the dbt yml's `meta.superset` blocks."""
+    from dashboards import assets as assets_mod
+
+    target = out or assets_mod.ASSETS_DIR
+    if check:
+        expected, actual = assets_mod.bundle_files(), assets_mod.read_bundle(target) if target.exists() else {}
+        changed = sorted(set(expected) ^ set(actual) | {k for k in expected if actual.get(k) != expected[k]})
+        if changed:
+            raise OutOfDate(f"{target} is out of date ({len(changed)} files, e.g. {changed[:3]}): run `crmwh assets`")
+        click.echo(f"{target} is up to date")
+        return
+    files = assets_mod.write_bundle(target)
+    kinds = {k: sum(1 for f in files if f.startswith(k)) for k in ("datasets/", "charts/", "dashboards/")}
+    click.echo(f"wrote {len(files)} files into {target}: "
+               + ", ".join(f"{n} {k.rstrip('/')}" for k, n in kinds.items()))
+
+
+@cli.command()
+@options.warehouse
+@click.option("--out", type=click.Path(path_type=Path), default=None, show_default="var/docs", help="Site folder.")
 def docs(warehouse: Path | None, out: Path | None) -> None:
     """Write docs/extracts.md, the dbt docs (one offline HTML file) and the Data Docs site of the warehouse."""
     from crmwh import docs as docs_mod
-    from crmwh.build import BuildError
 
     served = settings.warehouse_path(warehouse)
     out_dir = (out or settings.VAR_DIR / "docs").resolve()
     click.echo(f"extract spec: {docs_mod.write_extract_spec()}")
-    try:
-        click.echo(f"dbt docs:     {docs_mod.build_dbt_docs(served, out_dir / 'dbt')}")
-        click.echo(f"Data Docs:    {docs_mod.build_quality_docs(served, out_dir / 'data-quality')}")
-    except (FileNotFoundError, BuildError) as exc:
-        click.echo(f"docs: {exc}", err=True)
-        sys.exit(2)
+    click.echo(f"dbt docs:     {docs_mod.build_dbt_docs(served, out_dir / 'dbt')}")
+    click.echo(f"Data Docs:    {docs_mod.build_quality_docs(served, out_dir / 'data-quality')}")
 
 
-_FORWARDED = {"context_settings": {"ignore_unknown_options": True, "allow_extra_args": True}, "add_help_option": False}
+@cli.command("quality-docs")
+@options.warehouse
+@click.option("--out", type=click.Path(path_type=Path), default=None, show_default="var/docs/data-quality",
+              help="Site folder, replaced on every build.")
+def quality_docs(warehouse: Path | None, out: Path | None) -> None:
+    """Build the offline Data Docs site of the warehouse's data-quality results; writes nothing to the warehouse."""
+    from crmwh import docs as docs_mod
 
-
-@cli.command(**_FORWARDED)
-@click.pass_context
-def validate(ctx: click.Context) -> None:
-    """Run the data-quality suites on the warehouse and record the results; exits 1 on a critical failure.
-
-    `crmwh validate --help` lists the options. (Great Expectations is imported only when this runs.)
-    """
-    from expectations.cli import validate as command
-
-    command.main(args=ctx.args, prog_name="crmwh validate")
-
-
-@cli.command("quality-docs", **_FORWARDED)
-@click.pass_context
-def quality_docs(ctx: click.Context) -> None:
-    """Build the offline Data Docs site of the data-quality results (`--help` for options)."""
-    from expectations.cli import quality_docs as command
-
-    command.main(args=ctx.args, prog_name="crmwh quality-docs")
+    target = (out or settings.VAR_DIR / "docs" / "data-quality").resolve()
+    click.echo(f"Data Docs: {docs_mod.build_quality_docs(settings.warehouse_path(warehouse), target)}")
 
 
 def main() -> None:
@@ -262,7 +303,7 @@ def main() -> None:
     except SystemExit as exc:
         if isinstance(exc.code, str):
             click.echo(exc.code, err=True)
-            code = 1
+            code = int(ExitCode.REJECTED)
         else:
             code = exc.code or 0
     sys.stdout.flush()

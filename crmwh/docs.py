@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from crmwh import publish
-from crmwh.build import DBT_PROJECT_DIR, run_dbt
+from crmwh.build import DBT_PROJECT_DIR, BuildError, run_dbt
 from crmwh.settings import REPO_ROOT
 
 
@@ -25,7 +25,7 @@ def build_dbt_docs(served: Path, out_dir: Path) -> Path:
     The catalog needs a database connection; a copy keeps the served file free for Superset's readers.
     """
     if not served.exists():
-        raise FileNotFoundError(f"{served} does not exist: run `make build` first")
+        raise BuildError(f"{served} does not exist: run `make build` first")
     with tempfile.TemporaryDirectory(prefix="crmwh-docs-") as tmp:
         copy = Path(tmp) / "warehouse.duckdb"
         publish.copy_file(served, copy)  # the same copy a build makes
@@ -37,6 +37,6 @@ def build_dbt_docs(served: Path, out_dir: Path) -> Path:
 
 
 def build_quality_docs(served: Path, out_dir: Path) -> Path:
-    from expectations.data_docs import build_data_docs
+    from expectations.runner import build_data_docs
 
     return build_data_docs(served, out_dir)

@@ -27,8 +27,10 @@ from pathlib import Path
 
 import duckdb
 
+from contracts.errors import CrmwhError
 
-class PublishError(RuntimeError):
+
+class PublishError(CrmwhError):
     """The warehouse could not be prepared or published; the served file is unchanged."""
 
 

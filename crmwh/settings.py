@@ -10,13 +10,15 @@ VAR_DIR = REPO_ROOT / "var"
 
 ENV_LANDING = "CRMWH_LANDING"
 ENV_WAREHOUSE = "CRMWH_WAREHOUSE"
+DEFAULT_LANDING = "var/landing"
+DEFAULT_WAREHOUSE = "var/warehouse/crmwh.duckdb"
 
 
 def landing_dir(flag: str | Path | None = None) -> Path:
     """The landing area: ``<landing>/<system>/<YYYYMMDD>/`` holds one delivery."""
-    return Path(flag or os.environ.get(ENV_LANDING) or VAR_DIR / "landing").resolve()
+    return Path(flag or os.environ.get(ENV_LANDING) or REPO_ROOT / DEFAULT_LANDING).resolve()
 
 
 def warehouse_path(flag: str | Path | None = None) -> Path:
     """The served DuckDB file."""
-    return Path(flag or os.environ.get(ENV_WAREHOUSE) or VAR_DIR / "warehouse" / "crmwh.duckdb").absolute()
+    return Path(flag or os.environ.get(ENV_WAREHOUSE) or REPO_ROOT / DEFAULT_WAREHOUSE).absolute()

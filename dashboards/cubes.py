@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from contracts.errors import CrmwhError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MARTS_DIR = REPO_ROOT / "dbt_project" / "models" / "marts"
 MARTS_SCHEMA = "marts"
@@ -46,7 +48,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UNITS = ("yuan", "wan", "yi", "pct", "count", "ratio")
 
 
-class CubeError(ValueError):
+class CubeError(CrmwhError, ValueError):
     """The ``meta.superset`` block of a mart model is unusable; the message names the yml file and the model."""
 
 

@@ -28,7 +28,7 @@ def import_bundle(admin_user: str, source: Path = ASSETS_DIR) -> list[Any]:
 
     contents = read_bundle(source)
     if "metadata.yaml" not in contents:
-        raise RuntimeError(f"{source} holds no bundle: run `.venv/bin/python -m dashboards.assets` first")
+        raise RuntimeError(f"{source} holds no bundle: run `crmwh assets` first")
     user = security_manager.find_user(username=admin_user)
     if user is None:
         raise RuntimeError(f"the admin user {admin_user!r} does not exist yet")

@@ -25,13 +25,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from contracts.errors import CrmwhError
 from dashboards import settings
 
 READY_TIMEOUT_S = 240.0
 STOP_TIMEOUT_S = 30.0
 
 
-class ServeError(RuntimeError):
+class ServeError(CrmwhError):
     """Superset cannot be started; the message says why and what to do."""
 
 

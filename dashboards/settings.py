@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.errors import CrmwhError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SUPERSET_VENV = REPO_ROOT / ".venv-superset"
 CONFIG_FILE = Path(__file__).resolve().parent / "superset_config.py"
@@ -45,7 +47,7 @@ WAREHOUSE_DATABASE_UUID = uuid.uuid5(uuid.NAMESPACE_URL, "crmwh:superset:databas
 SECRETS_FILE_NAME = "superset.json"
 
 
-class SettingsError(ValueError):
+class SettingsError(CrmwhError, ValueError):
     """A Superset setting from the environment is unusable."""
 
 

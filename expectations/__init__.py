@@ -13,10 +13,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from expectations.data_docs import build_data_docs
     from expectations.model import Severity
     from expectations.report import ValidationReport
-    from expectations.runner import ValidationError, loaded_batch_ids, run_validation
+    from expectations.runner import ValidationError, build_data_docs, loaded_batch_ids, run_validation
 
 __all__ = [
     "Severity", "ValidationError", "ValidationReport", "build_data_docs", "loaded_batch_ids", "run_validation",
@@ -28,7 +27,7 @@ _WHERE = {
     "Severity": "expectations.model",
     "ValidationError": "expectations.runner",
     "ValidationReport": "expectations.report",
-    "build_data_docs": "expectations.data_docs",
+    "build_data_docs": "expectations.runner",
     "loaded_batch_ids": "expectations.runner",
     "run_validation": "expectations.runner",
 }

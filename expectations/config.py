@@ -17,13 +17,14 @@ from typing import Any
 import yaml
 
 from contracts.contract import ContractSet, load_contracts
+from contracts.errors import CrmwhError
 from expectations.model import Severity
 
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yaml"
 REPO_ROOT = Path(__file__).resolve().parent.parent  # seeds in the config are paths relative to it
 
 
-class QualityConfigError(ValueError):
+class QualityConfigError(CrmwhError, ValueError):
     """The data-quality config is malformed or names something the contracts do not have."""
 
 

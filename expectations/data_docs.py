@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from contracts.errors import CrmwhError
+
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 NODE_MODULES = ASSETS_DIR / "node_modules"
 VENDOR_DIR = Path("static") / "vendor"
@@ -65,7 +67,7 @@ _STATIC_REF = re.compile(
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>["']?)(?P<url>https?://[^"')]+)(?P=q)\s*\)""", re.IGNORECASE)
 
 
-class DataDocsError(RuntimeError):
+class DataDocsError(CrmwhError):
     """The Data Docs site cannot be made offline (assets missing, or a page loads something unknown)."""
 
 
@@ -160,32 +162,3 @@ def make_offline(site: Path) -> None:
     if any(rel.startswith("@fortawesome/") for rel in used):
         for rel_dir in CDN_DIRS:
             shutil.copytree(modules / rel_dir, vendor / rel_dir, dirs_exist_ok=True)
-
-
-def build_data_docs(
-    warehouse: Path,
-    out_dir: Path,
-    *,
-    stages: tuple[str, ...] = ("raw", "marts"),
-    batch_ids: list[int] | None = None,
-) -> Path:
-    """Validate ``warehouse`` read-only and render the results as a static site in ``out_dir``; returns index.html.
-
-    Nothing is written to the warehouse. Without ``batch_ids`` the raw stage shows the latest LOADED delivery of each
-    source system. A site built here before is replaced, so the site shows this run only; any other non-empty
-    ``out_dir`` is refused rather than emptied.
-    """
-    from expectations.runner import show_run
-
-    marker = out_dir / MARKER
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not marker.exists():
-            raise DataDocsError(f"{out_dir} is not empty and holds no Data Docs built here: choose another folder")
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text("Data Docs built by expectations.build_data_docs; this folder is replaced on every build.\n")
-    show_run(warehouse, out_dir, stages, batch_ids)
-    index = out_dir / "index.html"
-    if not index.exists():
-        raise DataDocsError(f"{out_dir}: GX wrote no index.html (was there anything to validate?)")
-    return index

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,8 +27,10 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from tqdm import tqdm
 
 from contracts.contract import ContractSet, load_contracts
+from contracts.errors import CrmwhError
 from expectations import audit, results
 from expectations.config import CONFIG_FILE, QualityConfig, load_config
+from expectations.data_docs import MARKER, DataDocsError, make_offline
 from expectations.gx_duckdb import duckdb_results_buffered
 from expectations.marts_suites import build_marts_suites
 from expectations.model import CHECK_META_KEY, STAGES, Check, Suite
@@ -39,7 +42,7 @@ _DATASOURCE = "warehouse"
 _BATCH = "all rows"
 
 
-class ValidationError(RuntimeError):
+class ValidationError(CrmwhError):
     """Validation could not run (missing warehouse, unknown stage or batch); says which and why."""
 
 
@@ -306,8 +309,6 @@ def _run(
     default_batches: str,
     only_suites: Sequence[str] | None = None,
 ) -> ValidationReport:
-    from expectations.data_docs import make_offline
-
     started = time.perf_counter()
     warehouse = Path(warehouse).resolve()  # GX gets it as a URL, where a relative path would be read differently
     run_at = datetime.now(UTC).replace(tzinfo=None)
@@ -363,3 +364,30 @@ def show_run(
 ) -> ValidationReport:
     """A run for Data Docs only: nothing recorded; ``None`` batch ids = each system's latest LOADED delivery."""
     return _run(warehouse, stages, batch_ids, None, docs_dir, CONFIG_FILE, False, "latest")
+
+
+def build_data_docs(
+    warehouse: Path,
+    out_dir: Path,
+    *,
+    stages: tuple[str, ...] = ("raw", "marts"),
+    batch_ids: list[int] | None = None,
+) -> Path:
+    """Validate ``warehouse`` read-only and render the results as a static site in ``out_dir``; returns index.html.
+
+    Nothing is written to the warehouse. Without ``batch_ids`` the raw stage shows the latest LOADED delivery of each
+    source system. A site built here before is replaced, so the site shows this run only; any other non-empty
+    ``out_dir`` is refused rather than emptied.
+    """
+    marker = out_dir / MARKER
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not marker.exists():
+            raise DataDocsError(f"{out_dir} is not empty and holds no Data Docs built here: choose another folder")
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("Data Docs built by expectations.build_data_docs; this folder is replaced on every build.\n")
+    show_run(warehouse, out_dir, stages, batch_ids)
+    index = out_dir / "index.html"
+    if not index.exists():
+        raise DataDocsError(f"{out_dir}: GX wrote no index.html (was there anything to validate?)")
+    return index

@@ -18,6 +18,7 @@ from datetime import date
 import duckdb
 
 from contracts.contract import Contract
+from contracts.errors import CrmwhError
 
 LOADED = "LOADED"
 REJECTED = "REJECTED"
@@ -136,7 +137,7 @@ DELIVERY_COLUMNS = (
 )
 
 
-class SchemaMismatchError(RuntimeError):
+class SchemaMismatchError(CrmwhError):
     """A raw table exists with columns other than its contract gives."""
 
 

@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 
 from contracts.contract import Contract, ContractSet
+from contracts.errors import CrmwhError
 
 _DATE_DIR = re.compile(r"^\d{8}$")
 
 
-class IngestError(RuntimeError):
+class IngestError(CrmwhError):
     """The ingest run cannot start (bad landing path, unknown system)."""
 
 

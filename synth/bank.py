@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from contracts.contract import Contract, control_name_for, load_contracts
 from contracts.writer import WrittenFile, write_extract_days
+from synth import GenerateError
 from synth.defects import Defect, apply_defect, choose_target
 from synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from synth.frame import NO_DAY
@@ -114,7 +115,7 @@ def _previous_files(out: Path, systems: tuple[str, ...]) -> set[str]:
         on_disk |= _files_under(os.path.join(root, system))
     foreign = sorted(on_disk - previous)
     if foreign:
-        raise ValueError(
+        raise GenerateError(
             f"{out} already holds files that no earlier generation recorded in {MANIFEST_NAME} "
             f"(e.g. {os.path.relpath(foreign[0], root)}); generate into an empty directory or remove them first"
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 from contracts.contract import Contract, ContractSet, control_name_for
 from contracts.control import ControlRecord, read_control_file
+from synth import GenerateError
 
 DEFECT_KINDS: dict[str, str] = {
     "bad_rows": "three malformed rows (non-numeric amount, invalid date, wrong field count); control still matches",
@@ -78,19 +79,19 @@ def parse_defect(text: str) -> Defect:
     """``KIND[:SYSTEM[:YYYYMMDD]]`` → Defect; ValueError naming what is wrong."""
     m = _SPEC.match(text.strip())
     if not m:
-        raise ValueError(f"{text!r} is not KIND[:SYSTEM[:YYYYMMDD]] (kinds: {', '.join(DEFECT_KINDS)})")
+        raise GenerateError(f"{text!r} is not KIND[:SYSTEM[:YYYYMMDD]] (kinds: {', '.join(DEFECT_KINDS)})")
     kind, system, day = m.group("kind"), m.group("system"), m.group("day")
     if kind not in DEFECT_KINDS:
-        raise ValueError(f"unknown defect kind {kind!r} (kinds: {', '.join(DEFECT_KINDS)})")
+        raise GenerateError(f"unknown defect kind {kind!r} (kinds: {', '.join(DEFECT_KINDS)})")
     systems = {key.split(".")[0] for key in _PREFERENCE[kind]}
     if system is not None and system not in systems:
-        raise ValueError(f"unknown system {system!r} in {text!r} (systems: {', '.join(sorted(systems))})")
+        raise GenerateError(f"unknown system {system!r} in {text!r} (systems: {', '.join(sorted(systems))})")
     business_date = None
     if day is not None:
         try:
             business_date = date(int(day[:4]), int(day[4:6]), int(day[6:]))
         except ValueError:
-            raise ValueError(f"{day!r} in {text!r} is not a valid date (YYYYMMDD)") from None
+            raise GenerateError(f"{day!r} in {text!r} is not a valid date (YYYYMMDD)") from None
     return Defect(kind, system, business_date)
 
 
@@ -107,20 +108,20 @@ def choose_target(defect: Defect, contracts: ContractSet, dates: list[date],
     delivered = [d for d in dates if contract.delivered_on(d)]
     if defect.business_date is None:
         if not delivered:
-            raise ValueError(f"defect {defect}: {contract.key} is never delivered in this horizon")
+            raise GenerateError(f"defect {defect}: {contract.key} is never delivered in this horizon")
         needed = _ROWS_NEEDED.get(defect.kind, 0)
         if out is not None and needed:
             for day in reversed(delivered):
                 control = out / contract.system / f"{day:%Y%m%d}" / contract.control_file_name(day)
                 if control.exists() and read_control_file(control).record_count >= needed:
                     return contract, day
-            raise ValueError(f"defect {defect}: no {contract.key} file has {needed} row(s) to change")
+            raise GenerateError(f"defect {defect}: no {contract.key} file has {needed} row(s) to change")
         return contract, delivered[-1]
     if defect.business_date not in dates:
-        raise ValueError(f"defect {defect}: {defect.business_date} is outside the generated business dates "
+        raise GenerateError(f"defect {defect}: {defect.business_date} is outside the generated business dates "
                          f"({dates[0]} … {dates[-1]})")
     if not contract.delivered_on(defect.business_date):
-        raise ValueError(f"defect {defect}: {contract.key} is not delivered on {defect.business_date} "
+        raise GenerateError(f"defect {defect}: {contract.key} is not delivered on {defect.business_date} "
                          f"({contract.frequency})")
     return contract, defect.business_date
 
@@ -135,7 +136,9 @@ def apply_defect(defect: Defect, out: Path, contracts: ContractSet, dates: list[
         "business_date": day.isoformat(), "file": f"{contract.system}/{day:%Y%m%d}/{path.name}",
     }
     if not path.exists() or not control.exists():
-        raise ValueError(f"defect {defect}: {path} or its control file is missing already (two defects on one file?)")
+        raise GenerateError(
+            f"defect {defect}: {path} or its control file is missing already (two defects on one file?)"
+        )
     handler = _HANDLERS[defect.kind]
     record["detail"] = handler(contract, path, control, day)
     return record
@@ -206,7 +209,7 @@ def _first_of_type(contract: Contract, *types: str) -> str | None:
 def _bad_rows(contract: Contract, path: Path, control: Path, day: date) -> dict[str, Any]:
     header, lines = _split(contract, path.read_bytes())
     if len(lines) < 3:
-        raise ValueError(f"{path.name}: needs at least 3 rows to corrupt, has {len(lines)}")
+        raise GenerateError(f"{path.name}: needs at least 3 rows to corrupt, has {len(lines)}")
     rows = _pick_rows(len(lines), 3)
     amount = "amount" if "amount" in contract.column_names else _first_of_type(contract, "decimal", "integer")
     when = _first_of_type(contract, "date")
@@ -266,7 +269,7 @@ def _missing_control_file(contract: Contract, path: Path, control: Path, day: da
 def _encoding_error(contract: Contract, path: Path, control: Path, day: date) -> dict[str, Any]:
     header, lines = _split(contract, path.read_bytes())
     if not lines:
-        raise ValueError(f"{path.name}: has no rows to corrupt")
+        raise GenerateError(f"{path.name}: has no rows to corrupt")
     row = _middle_row(len(lines))
     column = next(c.name for c in contract.columns if c.type == "string")
     bad = b"\xff\xfe" if contract.format.encoding == "gbk" else b"\xff"
@@ -335,7 +338,7 @@ def _empty_file(contract: Contract, path: Path, control: Path, day: date) -> dic
 def _duplicate_key(contract: Contract, path: Path, control: Path, day: date) -> dict[str, Any]:
     header, lines = _split(contract, path.read_bytes())
     if not lines:
-        raise ValueError(f"{path.name}: has no rows to duplicate")
+        raise GenerateError(f"{path.name}: has no rows to duplicate")
     lines.append(lines[0])
     path.write_bytes(_join(header, lines))
     _rewrite_control(path, control, day, len(lines))
@@ -346,7 +349,7 @@ def _duplicate_key(contract: Contract, path: Path, control: Path, day: date) -> 
 def _orphan_foreign_key(contract: Contract, path: Path, control: Path, day: date) -> dict[str, Any]:
     header, lines = _split(contract, path.read_bytes())
     if not lines or not contract.foreign_keys:
-        raise ValueError(f"{path.name}: needs rows and a foreign key")
+        raise GenerateError(f"{path.name}: needs rows and a foreign key")
     fk = contract.foreign_keys[0]
     column = fk.columns[0]
     row = _middle_row(len(lines))

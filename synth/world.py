@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 
+from synth import GenerateError
 from synth.accounts import Accounts, build_accounts, term_lifecycle
 from synth.calendar import Calendar
 from synth.cards import CardSystem, build_cards
@@ -82,9 +83,9 @@ def _rng(seed: int, stage: str) -> np.random.Generator:
 def check_size(scale: float, days: int) -> None:
     """Refuse a bank of no size or no days with a clear error."""
     if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+        raise GenerateError(f"scale must be positive, got {scale}")
     if days < 1:
-        raise ValueError(f"days must be at least 1, got {days}")
+        raise GenerateError(f"days must be at least 1, got {days}")
 
 
 def build_world(scale: float, start: date, days: int, seed: int,

@@ -27,7 +27,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str
     landing, warehouse = base / "landing", base / "wh.duckdb"
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    subprocess.run([CRMWH, "generate", "--scale", "0.01", "--days", "40", "--out", str(landing), "--quiet"],
+    subprocess.run([CRMWH, "generate", "--scale", "0.01", "--days", "40", "--landing", str(landing), "--quiet"],
                    check=True, capture_output=True)
     seconds["generate"] = time.perf_counter() - started
     started = time.perf_counter()

@@ -27,9 +27,9 @@ def loaded_bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, P
     root = tmp_path_factory.mktemp("bank")
     landing, warehouse = root / "landing", root / "wh.duckdb"
     # 59 days from 1 January: two month-ends, so month_end extracts (statements, accruals) are in too
-    gen = _crmwh("generate", "--scale", "0.01", "--days", "59", "--seed", "11", "--out", str(landing), "--quiet")
+    gen = _crmwh("generate", "--scale", "0.01", "--days", "59", "--seed", "11", "--landing", str(landing), "--quiet")
     assert gen.returncode == 0, gen.stderr
-    ing = _crmwh("ingest", str(landing), "--warehouse", str(warehouse), "--quiet")
+    ing = _crmwh("ingest", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet")
     assert ing.returncode == 0, ing.stdout + ing.stderr
     manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
     return manifest, landing, warehouse
@@ -102,7 +102,7 @@ def test_ingesting_the_same_landing_again_changes_nothing(loaded_bank: tuple[dic
             con.close()
 
     before = fingerprint()
-    again = _crmwh("ingest", str(landing), "--warehouse", str(warehouse), "--quiet")
+    again = _crmwh("ingest", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet")
     assert again.returncode == 0, again.stderr
     assert "0 deliveries loaded" in again.stdout
     assert fingerprint() == before

@@ -60,10 +60,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     crmwh = str(REPO / ".venv" / "bin" / "crmwh")
     python = str(REPO / ".venv" / "bin" / "python")
     path = work / "crmwh.duckdb"
-    _run(crmwh, "generate", "--scale", "0.01", "--days", "62", "--out", str(work / "landing"), "--quiet")
+    _run(crmwh, "generate", "--scale", "0.01", "--days", "62", "--landing", str(work / "landing"), "--quiet")
     _run(crmwh, "build", "--landing", str(work / "landing"), "--warehouse", str(path), "--no-validate", "--quiet")
     # The marts stage records its results in quality.validation_results, which the data-quality cube reads.
-    _run(python, "-m", "expectations", "validate", "--warehouse", str(path), "--stage", "marts", "--quiet")
+    _run(python, "-m", "crmwh.cli", "validate", "--warehouse", str(path), "--stage", "marts", "--quiet")
     return path
 
 

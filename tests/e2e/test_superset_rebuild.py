@@ -94,7 +94,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Bank:
     work = tmp_path_factory.mktemp("rebuild")
     found = Bank(work / "landing", work / "held", work / "warehouse" / "crmwh.duckdb")
     _run(PYTHON, "-m", "crmwh.cli", "generate", "--scale", "0.01", "--start", START, "--days", str(DAYS),
-         "--out", str(found.landing), "--quiet")  # fmt: skip
+         "--landing", str(found.landing), "--quiet")  # fmt: skip
     found.hold_back()
     # The first build only sets the scene (January): skip its validation gate to keep the test cheap.
     _run(PYTHON, "-m", "crmwh.cli", "build", "--landing", str(found.landing), "--warehouse", str(found.served),

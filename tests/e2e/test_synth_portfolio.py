@@ -24,7 +24,7 @@ CONTRACTS = load_contracts()
 def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("portfolio") / "landing"
     done = subprocess.run([sys.executable, "-m", "crmwh.cli", "generate", "--scale", "0.1", "--days", "365",
-                           "--start", "2025-01-01", "--seed", "20260101", "--out", str(out), "--quiet"],
+                           "--start", "2025-01-01", "--seed", "20260101", "--landing", str(out), "--quiet"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return out, json.loads((out / "_manifest.json").read_text(encoding="utf-8"))

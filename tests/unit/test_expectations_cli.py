@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from expectations.cli import main
+from crmwh.cli import cli as main
 
 from support.quality_fixture import build_marts_fixture
 

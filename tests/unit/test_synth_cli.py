@@ -19,7 +19,7 @@ def test_defect_list_names_every_kind() -> None:
 
 
 def test_a_bad_defect_is_a_usage_error_naming_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path), "--defect", "bad_rows:nowhere"])
+    result = CliRunner().invoke(cli, ["generate", "--landing", str(tmp_path), "--defect", "bad_rows:nowhere"])
     assert result.exit_code == 2
     assert "unknown system 'nowhere'" in result.output
     assert not (tmp_path / "_manifest.json").exists()
@@ -28,7 +28,7 @@ def test_a_bad_defect_is_a_usage_error_naming_it(tmp_path: Path) -> None:
 def test_generate_writes_the_landing_area_and_says_what_it_wrote(tmp_path: Path) -> None:
     out = tmp_path / "landing"
     result = CliRunner().invoke(cli, ["generate", "--scale", "0.01", "--start", "20250301", "--days", "2",
-                                      "--seed", "3", "--out", str(out), "--quiet", "--defect", "empty_file:cards"])
+                                      "--seed", "3", "--landing", str(out), "--quiet", "--defect", "empty_file:cards"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"] == {"scale": 0.01, "seed": 3, "start": "2025-03-01", "days": 2, "end": "2025-03-02",

@@ -1,0 +1,43 @@
+"""Every option the ``crmwh`` commands share, defined once (name, environment variable, default, help).
+
+A command takes them as decorators: ``@options.warehouse``. Help text shows the environment variable and the default,
+generated from the definition, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from crmwh import settings
+
+
+def _path_option(*names: str, envvar: str, default: str, help: str) -> click.Option:
+    return click.option(
+        *names, type=click.Path(path_type=Path), envvar=envvar, show_envvar=True, default=None,
+        show_default=default, help=help,
+    )
+
+
+warehouse = _path_option(
+    "--warehouse", envvar=settings.ENV_WAREHOUSE, default=settings.DEFAULT_WAREHOUSE,
+    help="The served DuckDB warehouse file.",
+)
+landing = _path_option(
+    "--landing", envvar=settings.ENV_LANDING, default=settings.DEFAULT_LANDING,
+    help="The landing area: <landing>/<system>/<YYYYMMDD>/ holds one delivery.",
+)
+quiet = click.option("--quiet", is_flag=True, help="No progress bars or tool output.")
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or YYYYMMDD)")

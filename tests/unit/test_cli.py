@@ -1,0 +1,101 @@
+"""One command-line face: options defined once with their environment variables, errors mapped to exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from contracts.errors import CrmwhError, ExitCode
+from crmwh import cli as cli_mod
+from crmwh.cli import cli
+
+
+def test_every_command_is_a_crmwh_subcommand() -> None:
+    expected = {"generate", "ingest", "build", "validate", "serve", "contracts", "assets", "docs", "quality-docs"}
+    assert expected <= set(cli.commands)
+
+
+@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve"])
+def test_warehouse_option_shows_its_environment_variable_and_default(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "--warehouse PATH" in text
+    assert "env var: CRMWH_WAREHOUSE" in text and "default: (var/warehouse/crmwh.duckdb)" in text
+
+
+def test_the_warehouse_comes_from_the_environment(tmp_path: Path) -> None:
+    missing = tmp_path / "from-env.duckdb"
+    result = CliRunner().invoke(cli, ["validate", "--quiet"], env={"CRMWH_WAREHOUSE": str(missing)})
+    assert result.exit_code == ExitCode.FAILED
+    assert str(missing) in result.output
+
+
+def test_an_expected_error_is_one_line_and_exit_two(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["ingest", "--landing", str(tmp_path / "nowhere"), "--warehouse",
+                                      str(tmp_path / "wh.duckdb"), "--quiet"])
+    assert result.exit_code == ExitCode.FAILED == 2
+    assert result.output.startswith("ingest: ")
+    assert "Traceback" not in result.output
+
+
+def test_a_failed_build_says_the_served_warehouse_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmwh import build
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise build.BuildError("dbt failed")
+
+    monkeypatch.setattr(build, "run_build", failing)
+    result = CliRunner().invoke(cli, ["build", "--quiet"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "build failed, the served warehouse is unchanged: dbt failed"
+
+
+def test_an_unexpected_error_is_exit_three_with_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmwh import build
+
+    def buggy(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(build, "run_build", buggy)
+    result = CliRunner().invoke(cli, ["build", "--quiet"])
+    assert result.exit_code == ExitCode.INTERNAL == 3
+    assert "internal error" in result.output and "Traceback" in result.output and "KeyError" in result.output
+
+
+def test_every_product_error_is_a_crmwh_error() -> None:
+    from contracts.contract import ContractError
+    from contracts.control import ControlFileError
+    from crmwh.build import BuildError
+    from crmwh.publish import PublishError
+    from dashboards.cubes import CubeError
+    from dashboards.serve import ServeError
+    from dashboards.settings import SettingsError
+    from expectations.config import QualityConfigError
+    from expectations.data_docs import DataDocsError
+    from ingest.audit import SchemaMismatchError
+    from ingest.landing import IngestError
+    from synth import GenerateError
+
+    for kind in (ContractError, ControlFileError, BuildError, PublishError, CubeError, ServeError, SettingsError,
+                 QualityConfigError, DataDocsError, SchemaMismatchError, IngestError, GenerateError,
+                 cli_mod.OutOfDate):
+        assert issubclass(kind, CrmwhError), kind
+
+
+def test_contracts_check_fails_on_a_stale_spec(tmp_path: Path) -> None:
+    stale = tmp_path / "extracts.md"
+    stale.write_text("# old\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["contracts", "--check", str(stale)])
+    assert result.exit_code == 2
+    assert str(stale) in result.output and "crmwh contracts --write" in result.output
+
+
+def test_usage_errors_are_exit_two() -> None:
+    result = CliRunner().invoke(cli, ["ingest", "--no-such-option"])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit) or result.exception is None
+    assert click.__name__  # click's own usage errors keep click's exit code 2 (nothing was done)
