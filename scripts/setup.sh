@@ -4,16 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The warehouse runs on Python 3.11-3.13 (Debian 12: 3.11, Ubuntu 24.04: 3.12, Debian 13: 3.13).
+supported='import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))'
 python_bin=${PYTHON:-}
-if [ -z "$python_bin" ]; then
-  for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+if [ -n "$python_bin" ]; then
+  "$python_bin" -c "$supported" 2>/dev/null || { echo "setup: PYTHON=$python_bin is not Python 3.11-3.13" >&2; exit 1; }
+else
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "$supported"; then
       python_bin=$candidate; break
     fi
   done
 fi
 if [ -z "$python_bin" ]; then
-  echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+  echo "setup: Python 3.11, 3.12 or 3.13 is required (set PYTHON=/path/to/python3.x)" >&2
   exit 1
 fi
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON="${CRMWH_PYTHON:-python3.11}"
+PYTHON="${CRMWH_SUPERSET_PYTHON:-python3.11}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
