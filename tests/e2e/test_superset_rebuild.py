@@ -29,7 +29,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import assets, harness
+from dashboards import harness
+from dashboards.charts import asset_uuid
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -120,7 +121,7 @@ class Answer:
 def _chart_ids(api: harness.SupersetClient) -> dict[str, int]:
     listed = api.get("/api/v1/chart/", q="(columns:!(id,uuid),page_size:100)")["result"]
     by_uuid = {row["uuid"]: int(row["id"]) for row in listed}
-    return {key: by_uuid[assets.asset_uuid("chart", key)] for key in CHARTS}
+    return {key: by_uuid[asset_uuid("chart", key)] for key in CHARTS}
 
 
 def _request(api: harness.SupersetClient, key: str, chart_id: int) -> Answer:

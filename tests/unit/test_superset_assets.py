@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboards import assets, security, settings
+from dashboards import security, settings
+from dashboards.bundle import bundle_files, read_bundle
 from dashboards.cubes import PII_MARKERS, CubeError, cube_from_model, load_cubes
 
 CUBES = (
@@ -43,7 +44,7 @@ def cubes():
 
 @pytest.fixture(scope="module")
 def bundle():
-    return {name: yaml.safe_load(text) for name, text in assets.bundle_files().items()}
+    return {name: yaml.safe_load(text) for name, text in bundle_files().items()}
 
 
 def test_every_required_cube_exists_with_metrics(cubes) -> None:
@@ -120,11 +121,11 @@ def test_bad_meta_is_named(tmp_path: Path) -> None:
 
 
 def test_bundle_is_committed_and_up_to_date() -> None:
-    assert assets.read_bundle() == assets.bundle_files(), "run .venv/bin/python -m dashboards.assets"
+    assert read_bundle() == bundle_files(), "run .venv/bin/python -m dashboards.assets"
 
 
 def test_bundle_is_deterministic() -> None:
-    assert assets.bundle_files() == assets.bundle_files()
+    assert bundle_files() == bundle_files()
 
 
 def test_bundle_references_the_warehouse_by_fixed_uuid(bundle) -> None:
