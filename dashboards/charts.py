@@ -30,8 +30,7 @@ class Chart:
     viz_type: str
     params: dict[str, Any]
     query: dict[str, Any]
-    width: int = 6
-    height: int = 50
+    height: int = 50  # grid rows; the width is the row's share of the 12 columns (bundle.position)
 
     @property
     def uuid(self) -> str:
@@ -75,7 +74,7 @@ def _base_params(viz_type: str) -> dict[str, Any]:
 def big_number(key: str, zh: str, en: str, cube: Cube, metric: str) -> Chart:
     params = {**_base_params("big_number_total"), "metric": metric, "y_axis_format": cube.metric(metric).d3format}
     query = {"metrics": [metric], "columns": [], "filters": [], "row_limit": 1}
-    return Chart(key, zh, en, cube.name, "big_number_total", params, query, width=3, height=30)
+    return Chart(key, zh, en, cube.name, "big_number_total", params, query, height=30)
 
 
 def trend(
@@ -185,7 +184,7 @@ def pie(key: str, zh: str, en: str, cube: Cube, groupby: str, metric: str) -> Ch
         "donut": True,
     }
     query = {"columns": [groupby], "metrics": [metric], "filters": [], "orderby": [[metric, False]], "row_limit": 100}
-    return Chart(key, zh, en, cube.name, "pie", params, query, width=4)
+    return Chart(key, zh, en, cube.name, "pie", params, query)
 
 
 def table(key: str, zh: str, en: str, cube: Cube, groupby: list[str], metrics: list[str], limit: int = 50) -> Chart:
@@ -213,7 +212,7 @@ def table(key: str, zh: str, en: str, cube: Cube, groupby: list[str], metrics: l
         "orderby": [[metrics[0], False]],
         "row_limit": limit,
     }
-    return Chart(key, zh, en, cube.name, "table", params, query, width=12)
+    return Chart(key, zh, en, cube.name, "table", params, query)
 
 
 def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list[str], metrics: list[str]) -> Chart:
@@ -249,7 +248,7 @@ def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list
         "orderby": [[metrics[0], False]],
         "row_limit": 10000,
     }
-    return Chart(key, zh, en, cube.name, "pivot_table_v2", params, query, width=12, height=70)
+    return Chart(key, zh, en, cube.name, "pivot_table_v2", params, query, height=70)
 
 
 def waterfall(key: str, zh: str, en: str, cube: Cube) -> Chart:
