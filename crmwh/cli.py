@@ -251,17 +251,16 @@ class OutOfDate(CrmwhError):
 @click.option("--check", is_flag=True, help="Only compare with the folder; exit 2 if it differs.")
 def assets(out: Path | None, check: bool) -> None:
     """The Superset bundle (datasets, charts, dashboards), generated from the dbt yml's `meta.superset` blocks."""
-    from dashboards import assets as assets_mod
+    from dashboards import bundle
 
-    target = out or assets_mod.ASSETS_DIR
+    target = out or bundle.ASSETS_DIR
     if check:
-        expected, actual = assets_mod.bundle_files(), assets_mod.read_bundle(target) if target.exists() else {}
-        changed = sorted(set(expected) ^ set(actual) | {k for k in expected if actual.get(k) != expected[k]})
+        changed = bundle.check_bundle(target)
         if changed:
             raise OutOfDate(f"{target} is out of date ({len(changed)} files, e.g. {changed[:3]}): run `crmwh assets`")
         click.echo(f"{target} is up to date")
         return
-    files = assets_mod.write_bundle(target)
+    files = bundle.write_bundle(target)
     kinds = {k: sum(1 for f in files if f.startswith(k)) for k in ("datasets/", "charts/", "dashboards/")}
     click.echo(f"wrote {len(files)} files into {target}: "
                + ", ".join(f"{n} {k.rstrip('/')}" for k, n in kinds.items()))

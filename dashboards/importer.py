@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from dashboards.assets import ASSETS_DIR, read_bundle
+from dashboards.bundle import ASSETS_DIR, read_bundle
 
 log = logging.getLogger("crmwh.superset.importer")
 

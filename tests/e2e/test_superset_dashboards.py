@@ -29,7 +29,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import assets, security
+from dashboards import security
+from dashboards.boards import dashboards
+from dashboards.bundle import dashboard_yaml
 from dashboards.cubes import Cube, load_cubes
 
 from support import superset_harness as harness
@@ -111,9 +113,7 @@ def _csv(text: str) -> list[list[str]]:
 
 def test_dashboards_and_charts_load_with_rows(admin: harness.SupersetClient) -> None:
     boards = admin.get("/api/v1/dashboard/", q="(page_size:100)")["result"]
-    expected = {
-        b["dashboard_title"] for b in (assets.dashboard_yaml(d, load_cubes()) for d in assets.dashboards(load_cubes()))
-    }
+    expected = {b["dashboard_title"] for b in (dashboard_yaml(d, load_cubes()) for d in dashboards(load_cubes()))}
     assert {b["dashboard_title"] for b in boards} == expected
     latencies: list[float] = []
     failures: list[str] = []
@@ -365,7 +365,7 @@ def test_analyst_sees_every_branch_and_dataset(
     )
     assert rows
     boards = {b["slug"] for b in analyst.get("/api/v1/dashboard/", q="(page_size:100)")["result"]}
-    assert boards == {d.slug for d in assets.dashboards(load_cubes())}
+    assert boards == {d.slug for d in dashboards(load_cubes())}
     # No database access: SQL Lab cannot reach the warehouse file (and so not its restricted_pii schema). Superset
     # 6.1 hides a database the user may not access, so the refusal reads "database not found" (HTTP 500, not 403).
     answer = analyst.session.post(
@@ -389,7 +389,7 @@ def test_viewer_reads_dashboards_but_cannot_query_edit_or_export(
 ) -> None:
     viewer = role_clients[security.VIEWER]
     boards = viewer.get("/api/v1/dashboard/", q="(page_size:100)")["result"]
-    assert {b["slug"] for b in boards} == {d.slug for d in assets.dashboards(load_cubes())}
+    assert {b["slug"] for b in boards} == {d.slug for d in dashboards(load_cubes())}
     board = next(b for b in boards if b["slug"] == "management")
     charts = viewer.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
     assert charts
@@ -421,7 +421,7 @@ def test_viewer_reads_dashboards_but_cannot_query_edit_or_export(
 def test_chromium_renders_every_dashboard(server: harness.SupersetServer) -> None:
     if not Path("/usr/bin/chromium").exists() or not Path("/usr/bin/chromedriver").exists():
         pytest.skip("apt-get install -y chromium chromium-driver")
-    slugs = [d.slug for d in assets.dashboards(load_cubes())]
+    slugs = [d.slug for d in dashboards(load_cubes())]
     out = ARTIFACTS / "superset-dashboards"
     args = [
         str(harness.superset_python()),

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import assets
+from dashboards.charts import asset_uuid
 
 from support import superset_harness as harness
 
@@ -122,7 +122,7 @@ class Answer:
 def _chart_ids(api: harness.SupersetClient) -> dict[str, int]:
     listed = api.get("/api/v1/chart/", q="(columns:!(id,uuid),page_size:100)")["result"]
     by_uuid = {row["uuid"]: int(row["id"]) for row in listed}
-    return {key: by_uuid[assets.asset_uuid("chart", key)] for key in CHARTS}
+    return {key: by_uuid[asset_uuid("chart", key)] for key in CHARTS}
 
 
 def _request(api: harness.SupersetClient, key: str, chart_id: int) -> Answer:

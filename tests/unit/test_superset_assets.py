@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from dashboards import assets, security, settings
+from crmwh.cli import cli
+from dashboards import security, settings
+from dashboards.bundle import bundle_files, check_bundle, native_filters, read_bundle, write_bundle
+from dashboards.charts import Dashboard, big_number, table
 from dashboards.cubes import PII_MARKERS, CubeError, cube_from_model, load_cubes
+from dashboards.filters import BRANCH, DATE, REGION
 
 CUBES = (
     "contribution",
@@ -43,7 +48,7 @@ def cubes():
 
 @pytest.fixture(scope="module")
 def bundle():
-    return {name: yaml.safe_load(text) for name, text in assets.bundle_files().items()}
+    return {name: yaml.safe_load(text) for name, text in bundle_files().items()}
 
 
 def test_every_required_cube_exists_with_metrics(cubes) -> None:
@@ -120,11 +125,47 @@ def test_bad_meta_is_named(tmp_path: Path) -> None:
 
 
 def test_bundle_is_committed_and_up_to_date() -> None:
-    assert assets.read_bundle() == assets.bundle_files(), "run .venv/bin/python -m dashboards.assets"
+    assert read_bundle() == bundle_files(), "run `crmwh assets`"
 
 
 def test_bundle_is_deterministic() -> None:
-    assert assets.bundle_files() == assets.bundle_files()
+    assert bundle_files() == bundle_files()
+
+
+def test_check_names_the_files_out_of_date(tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    assert CliRunner().invoke(cli, ["assets", "--check", "--out", str(out)]).exit_code == 2  # no bundle yet
+    assert CliRunner().invoke(cli, ["assets", "--out", str(out)]).exit_code == 0
+    assert check_bundle(out) == []
+    (out / "charts/mgmt_nc.yaml").write_text("slice_name: stale\n", encoding="utf-8")
+    (out / "dashboards/corporate.yaml").unlink()
+    (out / "datasets/crmwh/retired.yaml").write_text("table_name: retired\n", encoding="utf-8")
+    assert check_bundle(out) == ["charts/mgmt_nc.yaml", "dashboards/corporate.yaml", "datasets/crmwh/retired.yaml"]
+    stale = CliRunner().invoke(cli, ["assets", "--check", "--out", str(out)])
+    assert stale.exit_code == 2 and "3 files" in stale.output
+    assert write_bundle(out) == read_bundle(out)  # rewriting drops the extra file
+    assert check_bundle(out) == []
+
+
+def test_chart_builders_check_names_against_the_cube(cubes) -> None:
+    with pytest.raises(KeyError, match="cube contribution has no metric 'net_contrib'"):
+        big_number("x", "甲", "X", cubes["contribution"], "net_contrib")
+    with pytest.raises(KeyError, match="cube data_quality has no column 'region_name'"):
+        table("x", "甲", "X", cubes["data_quality"], ["region_name"], ["failures"])
+
+
+def test_filters_must_target_a_cube_of_the_dashboard_and_follow_their_parent(cubes) -> None:
+    def board(cube: str, metric: str, *filters) -> Dashboard:
+        chart = big_number("x", "甲", "X", cubes[cube], metric)
+        return Dashboard(slug="x", title_zh="甲", title_en="X", description="x", filters=filters, rows=[[chart]])
+
+    assert [f["name"] for f in native_filters(board("data_quality", "failures", DATE), cubes)] == ["日期"]
+    with pytest.raises(ValueError, match=r"dashboard x: filter 'region' needs the column 'region_name'.*data_quality"):
+        native_filters(board("data_quality", "failures", DATE, REGION), cubes)
+    with pytest.raises(ValueError, match="filter 'branch' cascades from 'region', which must come before it"):
+        native_filters(board("contribution", "net_contribution", DATE, BRANCH, REGION), cubes)
+    branch = native_filters(board("contribution", "net_contribution", DATE, REGION, BRANCH), cubes)[2]
+    assert branch["cascadeParentIds"] == ["NATIVE_FILTER-x-region"]
 
 
 def test_bundle_references_the_warehouse_by_fixed_uuid(bundle) -> None:

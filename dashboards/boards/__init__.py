@@ -1,0 +1,40 @@
+"""The dashboards, one module each: its layout rows of charts and its native filters, as data.
+
+A board module defines ``board(cubes) -> Dashboard``, built with the chart kinds of ``dashboards.charts`` and the
+filters of ``dashboards.filters``. ``BOARDS`` is the order of the bundle and of Superset's dashboard list.
+
+Python rather than YAML: the chart kinds are the schema (their signatures say what each kind needs) and check every
+column and metric against the cube as the board is built; a YAML layer would restate them as a second schema.
+"""
+
+from __future__ import annotations
+
+from dashboards.boards import (
+    branch_cost,
+    corporate,
+    credit_risk,
+    customer_value,
+    data_quality,
+    management,
+    product_profitability,
+    rm_performance,
+    transactions_channels,
+)
+from dashboards.charts import Dashboard
+from dashboards.cubes import Cube
+
+BOARDS = (
+    management,
+    customer_value,
+    product_profitability,
+    branch_cost,
+    rm_performance,
+    credit_risk,
+    transactions_channels,
+    corporate,
+    data_quality,
+)
+
+
+def dashboards(cubes: dict[str, Cube]) -> list[Dashboard]:
+    return [module.board(cubes) for module in BOARDS]
