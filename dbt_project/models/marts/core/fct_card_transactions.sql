@@ -1,13 +1,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_loaded',
         unique_key='card_txn_id',
-        source_system='cards',
-        on_schema_change='fail'
+        source_system='cards'
     )
 }}
--- depends_on: {{ source('audit', 'deliveries') }}
+-- depends_on: {{ ref('stg_audit__deliveries') }}
 -- Card transactions (credit and debit), one row per posted transaction, with the interchange the issuer earned.
 -- Incremental by delivery like fct_transactions.
 with transactions as (

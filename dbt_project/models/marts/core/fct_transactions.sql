@@ -1,13 +1,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_loaded',
         unique_key='txn_id',
-        source_system='core',
-        on_schema_change='fail'
+        source_system='core'
     )
 }}
--- depends_on: {{ source('audit', 'deliveries') }}
+-- depends_on: {{ ref('stg_audit__deliveries') }}
 -- Core-banking transactions, one row per posted transaction, amounts in account currency and in CNY at the rate of
 -- the transaction day. Incremental by delivery: each run adds the batches newer than the newest it holds; a reload of
 -- a past business date replaces that date's rows (its superseded batch is deleted).

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- The contribution waterfall (客户利润贡献) per account and month, core and card accounts alike, every step its own
 -- column (CNY, each rounded to the cent where it is computed; the subtotals are exact sums of the rounded steps):
@@ -14,7 +7,7 @@
 -- Sums over any set of rows (customer, product, branch, RM) add up: tests/assert_contribution_rollups_agree.sql.
 with keys as (
     select *
-    from {{ ref('int_account_months') }}
+    from {{ ref('int_measured_accounts_monthly') }}
     where {{ months_to_rebuild() }}
 ),
 

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Corporate customers per party and month: industry and group, deposits, loans, credit exposure against the approved
 -- credit lines (limit use), the group's total exposure, the worst loan class and the net contribution.
 with months as (

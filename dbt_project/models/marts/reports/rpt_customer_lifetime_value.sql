@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Customer lifetime value (客户终身价值) per party, as of the latest complete month (docs/methodology.md, "CLV"):
 --   annual margin  the party's average monthly net contribution over the trailing 12 months (those observed) × 12;
 --   retention      yearly probability a customer of the same segment (customer type and AUM tier) stays:
