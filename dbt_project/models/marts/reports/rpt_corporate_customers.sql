@@ -46,7 +46,7 @@ contribution as (
 
 risk as (
     select month_start, party_id, worst_five_class_code, exposure_at_default_cny, expected_loss
-    from {{ ref('rpt_customer_risk') }}
+    from {{ ref('int_customer_risk_monthly') }}
 ),
 
 parties as (

@@ -29,7 +29,7 @@ book_metrics as (
         on aum.month_start = book.month_start and aum.party_id = book.party_id
     left join {{ ref('int_party_engagement_monthly') }} as e
         on e.month_start = book.month_start and e.party_id = book.party_id
-    left join {{ ref('rpt_customer_loyalty') }} as l
+    left join {{ ref('int_customer_loyalty_monthly') }} as l
         on l.month_start = book.month_start and l.party_id = book.party_id
     group by book.month_start, book.rm_id
 ),
