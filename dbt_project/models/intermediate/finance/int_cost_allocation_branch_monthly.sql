@@ -68,7 +68,7 @@ residual as (
         pools.month_start,
         pools.cost_centre_code,
         pools.operating_expense,
-        coalesce(pools.cost_centre_branch_code, 'UNKNOWN') as receiving_branch_code,
+        {{ dimension_key('pools.cost_centre_branch_code') }} as receiving_branch_code,
         'RESIDUAL' as activity_code,
         cast(null as varchar) as customer_type_code,
         cast(0 as decimal(18, 6)) as volume,

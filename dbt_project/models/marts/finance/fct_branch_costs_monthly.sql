@@ -38,7 +38,7 @@ own_rows as (
     select
         month_start,
         cost_centre_code,
-        coalesce(cost_centre_branch_code, 'UNKNOWN') as branch_code,
+        {{ dimension_key('cost_centre_branch_code') }} as branch_code,
         operating_expense,
         _max_batch_id
     from pools

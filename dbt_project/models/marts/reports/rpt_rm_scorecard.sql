@@ -37,7 +37,7 @@ book_metrics as (
 contribution as (
     select month_start, rm_id, sum(net_contribution) as net_contribution, sum(economic_profit) as economic_profit
     from {{ ref('fct_contribution_monthly') }}
-    where rm_id is not null
+    where rm_id <> {{ unknown_key() }}
     group by month_start, rm_id
 ),
 
