@@ -94,6 +94,14 @@ def test_materialisation_and_strategy_are_set_per_folder() -> None:
             assert setting not in text, f"{name} sets {setting} in its config block: set it per folder"
 
 
+def test_files_named_in_model_and_macro_comments_exist() -> None:
+    """A comment pointing at a test, macro or doc ("tests/reconciliation/....sql") points at a file that exists."""
+    named = re.compile(r"\b((?:tests|macros|models|seeds|docs)/[\w./-]+\.(?:sql|yml|csv|md))")
+    for path in [*MODELS.rglob("*.sql"), *(DBT_DIR / "macros").rglob("*.sql")]:
+        for name in named.findall(path.read_text(encoding="utf-8")):
+            assert (DBT_DIR / name).exists() or (DBT_DIR.parent / name).exists(), f"{path} names {name}"
+
+
 def test_the_marts_named_in_the_issue_exist_in_marts() -> None:
     files = _model_files()
     missing = REQUIRED_MARTS - set(files)

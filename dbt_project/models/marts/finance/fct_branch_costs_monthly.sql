@@ -2,7 +2,7 @@
 -- Operating cost per month × cost centre × branch: the GL operating expense booked at the cost centre (on the row of
 -- its own branch), what it allocated to each branch and through which driver family, and what each branch received
 -- from it. Per month and cost centre: Σ gl_operating_expense = Σ allocated_amount = the ledger
--- (tests/assert_allocation_reconciles_to_gl.sql).
+-- (tests/reconciliation/assert_allocation_reconciles_to_gl.sql).
 with allocations as (
     select *
     from {{ ref('int_cost_allocation_branch_monthly') }}

@@ -4,7 +4,8 @@
 --   net_interest_contribution = interest_income − ftp_charge + ftp_credit − interest_expense
 --   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − expected_loss
 --   economic_profit           = net_contribution − capital_charge
--- Sums over any set of rows (customer, product, branch, RM) add up: tests/assert_contribution_rollups_agree.sql.
+-- Sums over any set of rows (customer, product, branch, RM) add up:
+-- tests/reconciliation/assert_contribution_rollups_agree.sql.
 with keys as (
     select *
     from {{ ref('int_measured_accounts_monthly') }}
