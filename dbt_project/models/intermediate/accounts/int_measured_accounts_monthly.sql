@@ -43,7 +43,8 @@ final as (
         months._max_batch_id
     from measured as m
     inner join months on months.month_start = m.month_start
-    inner join {{ ref('int_account_attributes_monthly') }} as a on a.month_start = m.month_start and a.account_id = m.account_id
+    inner join {{ ref('int_account_attributes_monthly') }} as a
+        on a.month_start = m.month_start and a.account_id = m.account_id
     left join {{ ref('int_party_attributes_monthly') }} as pa
         on pa.month_start = m.month_start and pa.party_id = a.party_id
 )

@@ -38,8 +38,8 @@ windowed as (
     from months
     inner join party_months as pm
         on pm.month_start <= months.month_start
-       and pm.month_start > cast(months.month_start - to_months(cast({{ param('value_tier_window_months') }} as integer))
-                                 as date)
+       and pm.month_start > cast(
+           months.month_start - to_months(cast({{ param('value_tier_window_months') }} as integer)) as date)
     group by months.month_start, pm.party_id
 ),
 
@@ -143,7 +143,8 @@ final as (
         p.customer_rank_percentile,
         p.percentile_cumulative_share,
         case
-            when s.window_net_contribution < 0 then (select value_tier_code from tiers where max_cumulative_share is null)
+            when s.window_net_contribution < 0
+                then (select value_tier_code from tiers where max_cumulative_share is null)
             when s.window_net_contribution = 0 then 'ORDINARY'
             else pt.value_tier_code
         end as value_tier_code,
