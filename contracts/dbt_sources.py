@@ -3,7 +3,7 @@
 The contracts are the interface between the loader and dbt. Two files per contract change are derived from them, never
 edited by hand:
 
-- ``models/staging/<system>/_<system>__sources.yml``: the raw tables as dbt sources, every column with its contract
+- ``models/base/<system>/_<system>__sources.yml``: the raw tables as dbt sources, every column with its contract
   type and description, freshness on the loader's ``_loaded_at``;
 - ``seeds/reference/code_values.csv``: every code list of every contract column (code → English / Chinese label),
   which the staging models use to decode codes.
@@ -132,7 +132,7 @@ def render_code_values(contracts: ContractSet) -> str:
 
 def expected_files(contracts: ContractSet) -> dict[Path, str]:
     files = {
-        DBT_DIR / "models" / "staging" / s / f"_{s}__sources.yml": render_sources(contracts, s)
+        DBT_DIR / "models" / "base" / s / f"_{s}__sources.yml": render_sources(contracts, s)
         for s in contracts.systems
     }
     files[DBT_DIR / "seeds" / "reference" / "code_values.csv"] = render_code_values(contracts)

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import duckdb
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
 
 from expectations import audit
 from expectations.config import QualityConfig
@@ -75,15 +76,24 @@ def _not_empty(table: str) -> Check:
     return check(gxe.ExpectTableRowCountToBeBetween, f"marts.{table}.not_empty", CRITICAL, "has rows", min_value=1)
 
 
+# The key of each dimension checked here. Every dimension holds an unknown member keyed -1 (labelled 未知, see
+# dbt_project/macros/unknown_member.sql) whose codes are -1 too: the code lists judge the real members.
+DIMENSION_KEYS = {"dim_customer": "customer_key"}
+UNKNOWN_KEY = "-1"
+
+
 def _code_list_checks(table: str, cfg: QualityConfig) -> list[Check]:
+    key = DIMENSION_KEYS.get(table)
+    real_members = {"row_condition": Column(key) != UNKNOWN_KEY} if key else {}
     return [
         check(
             gxe.ExpectColumnValuesToBeInSet,
             f"marts.{table}.codes.{column}",
             CRITICAL,
-            f"{column} is one of {', '.join(codes)}",
+            f"{column} is one of {', '.join(codes)}" + (" (the unknown member -1 aside)" if key else ""),
             column=column,
             value_set=list(codes),
+            **real_members,
         )
         for (t, column), codes in cfg.marts.code_lists.items()
         if t == table

@@ -15,6 +15,11 @@
     date '{{ var("open_end_date") }}'
 {%- endmacro %}
 
+{#- The start of a version valid for every date (the unknown member of dim_customer). -#}
+{% macro open_start_date() -%}
+    date '{{ var("open_start_date") }}'
+{%- endmacro %}
+
 {#-
   The latest repricing date on or before `as_of` of an account opened on `opened_on` that reprices every
   `period_months` months (opened_on + k × period, k >= 0); the opening date itself when it lies after `as_of`.

@@ -1,21 +1,26 @@
 {#-
   Only rows of deliveries whose status is LOADED count: a REJECTED delivery never reaches the warehouse and a
-  SUPERSEDED one was replaced by a reload (which has its own, later batch id).
+  SUPERSEDED one was replaced by a reload (which has its own, later batch id). The base models apply this filter to
+  every source, so nothing downstream sees a row of a batch that does not count.
 -#}
 {% macro loaded_batches(system) -%}
     (
         select d.batch_id
-        from {{ source('audit', 'deliveries') }} as d
-        where d.system = '{{ system }}' and d.status = 'LOADED'
+        from {{ ref('base_audit__deliveries') }} as d
+        where d.source_system = '{{ system }}' and d.delivery_status = 'LOADED'
     )
 {%- endmacro %}
 
-{#- Batch ids of a system that no longer count (superseded by a reload, or rejected). -#}
-{% macro unloaded_batches(system) -%}
-    (
+{#-
+  `batch_column` holds a batch of `system` that no longer counts (superseded by a reload, or rejected): one that is not
+  among the LOADED deliveries. Used by the `replace_loaded` strategy when it runs, so it reads a relation rather than
+  an ephemeral model; the incremental models using the strategy declare `-- depends_on: ref('stg_audit__deliveries')`.
+-#}
+{% macro is_unloaded_batch(batch_column, system) -%}
+    {{ batch_column }} not in (
         select d.batch_id
-        from {{ source('audit', 'deliveries') }} as d
-        where d.system = '{{ system }}' and d.status <> 'LOADED'
+        from {{ ref('stg_audit__deliveries') }} as d
+        where d.source_system = '{{ system }}'
     )
 {%- endmacro %}
 
@@ -28,13 +33,12 @@
 {%- endmacro %}
 
 {#-
-  The rows of an extract that count: LOADED batches only (on an incremental model, only the batches newer than it
-  holds), and of each key (`keys`, a list of columns) the latest delivery.
+  The rows of a base model that a staging model keeps: on an incremental model, only the batches newer than it holds,
+  and of each key (`keys`, a list of columns as the base model names them) the latest delivery.
 -#}
-{% macro latest_delivered_rows(system, extract, keys) -%}
+{% macro latest_delivered_rows(base_relation, keys) -%}
     select *
-    from {{ source(system, extract) }}
-    where _batch_id in {{ loaded_batches(system) }}
-      and {{ new_batches_only() }}
+    from {{ base_relation }}
+    where {{ new_batches_only() }}
     qualify row_number() over (partition by {{ keys | join(', ') }} order by {{ latest_delivery_order() }}) = 1
 {%- endmacro %}

@@ -97,7 +97,7 @@
     {%- set cols = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
     where ({{ keys | join(', ') }}) in (select ({{ keys | join(', ') }}) from {{ temp }})
-       or _batch_id in {{ unloaded_batches(system) }};
+       or {{ is_unloaded_batch('_batch_id', system) }};
     insert into {{ target }} ({{ cols }})
     select {{ cols }} from {{ temp }};
 {% endmacro %}

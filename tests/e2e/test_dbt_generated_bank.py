@@ -119,7 +119,10 @@ def test_card_customers_are_matched_to_their_core_customer(bank: tuple[Path, dic
         else:
             assert party_of[("cards", card_customer)] == party_of[("core", cif)], card_customer
     card_only = sum(1 for cif in mapping.values() if cif is None)
+    # one current version per party of the world, plus the unknown member (customer_key -1)
     assert _rows(db, "SELECT count(*) FROM marts.dim_customer WHERE is_current") == [
+        (manifest["truth"]["customers"] + card_only + 1,)]
+    assert _rows(db, "SELECT count(*) FROM marts.dim_customer WHERE is_current AND customer_key <> '-1'") == [
         (manifest["truth"]["customers"] + card_only,)]
     flagged = {n for (n,) in _rows(db, """SELECT source_customer_no FROM restricted_pii.pii_party_members
                                           WHERE source_system = 'cards' AND has_name_mismatch""")}

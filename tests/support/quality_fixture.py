@@ -261,17 +261,18 @@ CREATE TABLE marts.dim_date AS
     SELECT CAST(d AS DATE) AS date_day, true AS has_delivery
     FROM range(DATE '2025-01-01', DATE '2025-04-01', INTERVAL 1 DAY) t(d);
 CREATE TABLE marts.dim_branch AS
-    SELECT * FROM (VALUES ('B1', 'Branch one'), ('B2', 'Branch two')) v(branch_code, branch_name);
+    SELECT * FROM (VALUES ('B1', 'Branch one'), ('B2', 'Branch two'), ('-1', '未知')) v(branch_code, branch_name);
 CREATE TABLE marts.dim_product AS
-    SELECT * FROM (VALUES ('P_LOAN', 'LOAN'), ('P_DEP', 'DEPOSIT'), ('P_CARD', 'CARD'), ('P_WM', 'WEALTH'))
-    v(product_code, product_line_code);
-CREATE TABLE marts.dim_relationship_manager AS SELECT 'R1' AS rm_id;
+    SELECT * FROM (VALUES ('P_LOAN', 'LOAN'), ('P_DEP', 'DEPOSIT'), ('P_CARD', 'CARD'), ('P_WM', 'WEALTH'),
+        ('-1', NULL)) v(product_code, product_line_code);
+CREATE TABLE marts.dim_relationship_manager AS SELECT * FROM (VALUES ('R1'), ('-1')) v(rm_id);
 CREATE TABLE marts.dim_customer AS
     SELECT * FROM (VALUES
         ('K1a', 'C1', DATE '2024-06-01', DATE '2025-02-01', false, 'RETAIL', 'MASS', NULL, 'B1'),
         ('K1b', 'C1', DATE '2025-02-01', DATE '9999-12-31', true, 'RETAIL', 'VIP', 'R1', 'B1'),
         ('K2', 'C2', DATE '2024-01-01', DATE '9999-12-31', true, 'CORPORATE', NULL, 'R1', 'B2'),
-        ('K3', 'C3', DATE '2025-01-01', DATE '9999-12-31', true, 'CARD_ONLY', 'MASS', NULL, 'B2')
+        ('K3', 'C3', DATE '2025-01-01', DATE '9999-12-31', true, 'CARD_ONLY', 'MASS', NULL, 'B2'),
+        ('-1', '-1', DATE '1900-01-01', DATE '9999-12-31', true, '-1', NULL, '-1', '-1')  -- the unknown member
     ) v(customer_key, party_id, valid_from, valid_to, is_current, segment_code, aum_tier_code, rm_id,
         home_branch_code);
 CREATE TABLE accounts AS

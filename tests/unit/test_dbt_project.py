@@ -57,6 +57,47 @@ def test_every_extract_has_a_staging_model_named_by_convention() -> None:
         assert f"stg_{c.system}__{c.extract}" in names, f"no staging model for {c.key}"
 
 
+def test_each_source_is_read_by_its_one_base_model_only() -> None:
+    """dbt-project-evaluator's "direct join to source": each source table has one base model that renames and types
+    it; everything else (staging, snapshots, restricted_pii) reads that model, never source() again."""
+    source_call = re.compile(r"\bsource\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s*\)")
+    read_by: dict[tuple[str, str], list[str]] = {}
+    for name, path in _model_files().items():
+        for key in source_call.findall(path.read_text(encoding="utf-8")):
+            read_by.setdefault(key, []).append(name)
+    for (system, extract), readers in read_by.items():
+        assert readers == [f"base_{system}__{extract}"], f"source {system}.{extract} is read by {readers}"
+    for c in load_contracts().contracts:
+        assert read_by.get((c.system, c.extract)), f"no base model reads source {c.key}"
+    macros = "\n".join(p.read_text(encoding="utf-8") for p in (DBT_DIR / "macros").rglob("*.sql"))
+    assert not source_call.search(macros), "a macro reads a source: read the base model instead"
+
+
+def test_reports_read_marts_and_intermediates_not_other_reports() -> None:
+    """A rule two reports need lives in an int_ model, so no rpt_ model is built on another one."""
+    ref = re.compile(r"\bref\(\s*['\"](rpt_\w+)['\"]\s*\)")
+    for name, path in _model_files().items():
+        if name.startswith("rpt_"):
+            assert not ref.findall(path.read_text(encoding="utf-8")), f"{name} reads another report"
+
+
+def test_materialisation_and_strategy_are_set_per_folder() -> None:
+    """dbt_project.yml sets materialisation, incremental strategy and schema-change policy per folder; a model's
+    config block holds only its own settings (a row-level key, an exception to its folder)."""
+    for name, path in _model_files().items():
+        text = path.read_text(encoding="utf-8")
+        for setting in ("incremental_strategy", "on_schema_change", "schema="):
+            assert setting not in text, f"{name} sets {setting} in its config block: set it per folder"
+
+
+def test_files_named_in_model_and_macro_comments_exist() -> None:
+    """A comment pointing at a test, macro or doc ("tests/reconciliation/....sql") points at a file that exists."""
+    named = re.compile(r"\b((?:tests|macros|models|seeds|docs)/[\w./-]+\.(?:sql|yml|csv|md))")
+    for path in [*MODELS.rglob("*.sql"), *(DBT_DIR / "macros").rglob("*.sql")]:
+        for name in named.findall(path.read_text(encoding="utf-8")):
+            assert (DBT_DIR / name).exists() or (DBT_DIR.parent / name).exists(), f"{path} names {name}"
+
+
 def test_the_marts_named_in_the_issue_exist_in_marts() -> None:
     files = _model_files()
     missing = REQUIRED_MARTS - set(files)
@@ -134,10 +175,17 @@ def test_business_parameters_live_only_in_seeds() -> None:
 def test_project_parses_and_writes_only_the_fixed_schemas(tmp_path: Path) -> None:
     dbt_harness.run_dbt(tmp_path / "parse.duckdb", ["parse", "--target-path", str(tmp_path / "target")])
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))
-    schemas = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
+    # ephemeral models (the base layer) are compiled into their readers and write nothing
+    schemas = {n["schema"] for n in manifest["nodes"].values()
+               if n["resource_type"] in ("model", "seed") and n["config"]["materialized"] != "ephemeral"}
     assert schemas <= ALLOWED_SCHEMAS, f"unexpected schemas {schemas - ALLOWED_SCHEMAS}"
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     for name, node in models.items():
+        reads_a_source = any(p.startswith("source.") for p in node["depends_on"]["nodes"])
+        assert reads_a_source == name.startswith("base_"), f"{name}: only base_ models read sources"
+        if name.startswith("base_"):
+            # they carry the PII columns of the extracts: never stored outside restricted_pii
+            assert node["config"]["materialized"] == "ephemeral", f"{name} must be ephemeral"
         if node["schema"] != "restricted_pii":
             for parent in node["depends_on"]["nodes"]:
                 if parent.startswith("source.") and not parent.startswith("source.crmwh.audit."):

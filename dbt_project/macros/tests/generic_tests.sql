@@ -27,3 +27,12 @@ from {{ model }}
 where not coalesce(({{ expression }}), false)
 {% if where_clause %} and ({{ where_clause }}) {% endif %}
 {% endtest %}
+
+{#- The dimension holds its unknown member exactly once: key -1 with the label 未知 (macros/unknown_member.sql).
+    Returns one row (the number of such members) when it does not. -#}
+{% test unknown_member(model, column_name, label_column) %}
+select count(*) as unknown_members
+from {{ model }}
+where cast({{ column_name }} as varchar) = {{ unknown_key() }} and {{ label_column }} = {{ unknown_label() }}
+having count(*) <> 1
+{% endtest %}

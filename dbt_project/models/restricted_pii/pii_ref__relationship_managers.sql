@@ -1,8 +1,7 @@
 -- RESTRICTED: RM names (staff PII).
-with source as (
+with latest as (
     select *
-    from {{ source('ref', 'relationship_managers') }}
-    where _batch_id in {{ loaded_batches('ref') }}
+    from {{ ref('base_ref__relationship_managers') }}
     qualify row_number() over (partition by rm_id order by {{ latest_delivery_order() }}) = 1
 ),
 
@@ -11,7 +10,7 @@ final as (
         rm_id,
         rm_name,
         {{ mask_name('rm_name', "'P'") }} as rm_name_masked
-    from source
+    from latest
 )
 
 select * from final

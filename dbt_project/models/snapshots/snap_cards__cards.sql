@@ -7,16 +7,15 @@
     select
         card_no,
         product_code,
-        card_tier as card_tier_code,
+        card_tier_code,
         credit_limit,
         branch_code,
-        card_status as card_status_code,
+        card_status_code,
         annual_fee,
-        expiry_date as expires_on,
-        close_date as closed_on,
+        expires_on,
+        closed_on,
         _business_date
-    from {{ source('cards', 'cards') }}
-    where _batch_id in {{ loaded_batches('cards') }}
+    from {{ ref('base_cards__cards') }}
     qualify row_number() over (partition by card_no, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 

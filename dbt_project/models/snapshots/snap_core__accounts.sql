@@ -8,16 +8,15 @@
         account_no,
         product_code,
         branch_code,
-        account_status as account_status_code,
-        interest_rate as contract_rate,
-        rate_type as rate_type_code,
-        cast(term_months as integer) as term_months,
-        cast(repricing_months as integer) as repricing_months,
-        maturity_date as matures_on,
-        close_date as closed_on,
+        account_status_code,
+        contract_rate,
+        rate_type_code,
+        term_months,
+        repricing_months,
+        matures_on,
+        closed_on,
         _business_date
-    from {{ source('core', 'accounts') }}
-    where _batch_id in {{ loaded_batches('core') }}
+    from {{ ref('base_core__accounts') }}
     qualify row_number() over (partition by account_no, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 

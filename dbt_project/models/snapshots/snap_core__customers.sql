@@ -6,18 +6,17 @@
 {% set delivered_rows %}
     select
         cif_no,
-        customer_type as customer_type_code,
+        customer_type_code,
         home_branch_code,
         rm_id,
-        risk_rating as risk_rating_code,
-        customer_status as customer_status_code,
+        risk_rating_code,
+        customer_status_code,
         household_code,
         group_code,
         industry_code,
-        close_date as closed_on,
+        closed_on,
         _business_date
-    from {{ source('core', 'customers') }}
-    where _batch_id in {{ loaded_batches('core') }}
+    from {{ ref('base_core__customers') }}
     qualify row_number() over (partition by cif_no, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 

@@ -6,14 +6,13 @@
     select
         branch_code,
         branch_name,
-        branch_level as branch_level_code,
+        branch_level_code,
         parent_branch_code,
         city,
-        status as branch_status_code,
-        close_date as closed_on,
+        branch_status_code,
+        closed_on,
         _business_date
-    from {{ source('ref', 'branches') }}
-    where _batch_id in {{ loaded_batches('ref') }}
+    from {{ ref('base_ref__branches') }}
     qualify row_number() over (partition by branch_code, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 

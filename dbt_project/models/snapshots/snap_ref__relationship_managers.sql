@@ -6,13 +6,12 @@
     select
         rm_id,
         branch_code,
-        rm_type as rm_type_code,
-        rm_grade as rm_grade_code,
-        status as rm_status_code,
-        leave_date as left_on,
+        rm_type_code,
+        rm_grade_code,
+        rm_status_code,
+        left_on,
         _business_date
-    from {{ source('ref', 'relationship_managers') }}
-    where _batch_id in {{ loaded_batches('ref') }}
+    from {{ ref('base_ref__relationship_managers') }}
     qualify row_number() over (partition by rm_id, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 

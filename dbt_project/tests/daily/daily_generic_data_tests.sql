@@ -11,6 +11,9 @@
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
 -- depends_on: {{ ref('rpt_customer_lifetime_value') }}
+-- depends_on: {{ ref('rpt_customer_loyalty') }}
+-- depends_on: {{ ref('rpt_customer_risk') }}
+-- depends_on: {{ ref('rpt_customer_value') }}
 -- depends_on: {{ ref('rpt_product_profitability') }}
 -- depends_on: {{ ref('rpt_rm_scorecard') }}
 -- depends_on: {{ ref('rpt_transaction_channel_mix') }}

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- The branch tree of each month as a closure: every branch with each of its ancestors (itself included, depth 0),
 -- from the branch versions valid on the month's last observed day (snapshots.snap_ref__branches), so that a month's
 -- cost allocation keeps the tree it had even after branches are merged or moved later.

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- The CNY rate of every currency for every calendar day from the first rate delivered to the last: a day without a
 -- delivered rate uses the latest earlier rate (rates are not delivered for days the source has none).
 with rates as (

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per month with deliveries: the newest LOADED batch whose business date lies on or before the month end.
 -- Month-level incremental models store this number (_max_batch_id) and rebuild a month when it grows.
 with deliveries as (

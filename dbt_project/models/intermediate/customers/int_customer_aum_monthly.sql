@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Assets under management (管理资产) per party and month, and the AUM tier (the one model holding the tiering rule):
 -- AUM = the month's average daily balance (月日均) of the party's deposits and wealth products, in CNY. A personal
 -- customer is in the highest tier of seed aum_tiers whose minimum the AUM reaches (VIP ≥ 100k, wealth ≥ 1M, private
@@ -16,12 +9,12 @@ with months as (
 
 accounts as (
     select month_start, account_id, party_id, product_line_code, balance_side_code
-    from {{ ref('int_accounts_monthly') }}
+    from {{ ref('int_account_attributes_monthly') }}
 ),
 
 balances as (
     select b.month_start, b.account_id, b.average_daily_balance_cny, b.month_end_balance_cny
-    from {{ ref('int_account_balances_monthly') }} as b
+    from {{ ref('int_core_account_balances_monthly') }} as b
     inner join months on months.month_start = b.month_start
     union all
     select c.month_start, c.account_id, c.average_daily_balance, c.closing_balance

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per party (real customer) with its current attributes, taken from the survivor: the golden core CIF, or
 -- the card-system record for a customer the core does not know.
 with xref as (

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Attrition (客户流失): the business date a party's survivor CIF went from active to dormant (睡眠, status 1) or
 -- closed (销户, status 9), read from its SCD2 history; a customer already dormant or closed when first delivered has
 -- no event. Parties known only to the card system leave when their last card is cancelled.

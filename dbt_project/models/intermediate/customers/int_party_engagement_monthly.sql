@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- What each party held and did in a month: accounts, products, categories and product lines open at some observed
 -- day; core and card transactions posted in the month (reversals excluded) by channel type, and the last day one was
 -- made. Input of the loyalty, CLV and RM reports.
@@ -14,7 +7,7 @@ with months as (
 
 accounts as (
     select a.*
-    from {{ ref('int_accounts_monthly') }} as a
+    from {{ ref('int_account_attributes_monthly') }} as a
     inner join months on months.month_start = a.month_start
     where a.party_id is not null
 ),

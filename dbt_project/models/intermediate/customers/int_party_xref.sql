@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Single customer view without PII: which party every core CIF and card-system customer belongs to
 -- (matching rules in restricted_pii.pii_party_members).
 with members as (

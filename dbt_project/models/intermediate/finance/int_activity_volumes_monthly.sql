@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Cost drivers: the volume of each costed activity per account and month (activity-based costing).
 --   transactions    core and card transactions by channel (seed channel_activities; reversals excluded), in the
 --                   month of the business date they were posted on;
@@ -19,7 +12,7 @@ with months as (
 
 accounts as (
     select a.*
-    from {{ ref('int_accounts_monthly') }} as a
+    from {{ ref('int_account_attributes_monthly') }} as a
     inner join months on months.month_start = a.month_start
 ),
 

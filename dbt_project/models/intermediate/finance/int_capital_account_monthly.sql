@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Capital per credit exposure and month (docs/methodology.md, "Capital"):
 --   exposure class  credit cards → CREDIT_CARD; personal loans secured by mortgage → RETAIL_MORTGAGE; other personal
 --                   loans → RETAIL_OTHER; corporate loans → CORPORATE;
@@ -20,7 +13,7 @@ with risk as (
 ),
 
 accounts as (
-    select month_start, account_id, customer_type_code from {{ ref('int_accounts_monthly') }}
+    select month_start, account_id, customer_type_code from {{ ref('int_account_attributes_monthly') }}
 ),
 
 classified as (

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- Cost allocation, stage 1: each cost centre's GL operating expense of the month → the branches it serves, by
 -- activity (docs/methodology.md, "Cost allocation").
@@ -75,7 +68,7 @@ residual as (
         pools.month_start,
         pools.cost_centre_code,
         pools.operating_expense,
-        coalesce(pools.cost_centre_branch_code, 'UNKNOWN') as receiving_branch_code,
+        {{ dimension_key('pools.cost_centre_branch_code') }} as receiving_branch_code,
         'RESIDUAL' as activity_code,
         cast(null as varchar) as customer_type_code,
         cast(0 as decimal(18, 6)) as volume,

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Operating expense booked in the general ledger per month and cost centre (debits minus credits on the accounts
 -- whose role is operating_expense, seed gl_account_roles): the pools the cost allocation spreads.
 with months as (

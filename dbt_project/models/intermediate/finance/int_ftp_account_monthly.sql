@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Funds transfer pricing per account and month (the one model holding the FTP rules; docs/methodology.md, "FTP").
 --   matched maturity  term products: the curve rate at the account's term (floating rate: its repricing term) on its
 --                     pricing date (opening date; floating rate: the latest repricing date on or before the month
@@ -23,7 +16,7 @@ with months as (
 
 balances as (
     select b.month_start, b.account_id, b.average_daily_balance_cny, b.observed_days as ftp_days
-    from {{ ref('int_account_balances_monthly') }} as b
+    from {{ ref('int_core_account_balances_monthly') }} as b
     inner join months on months.month_start = b.month_start
     union all
     select c.month_start, c.account_id, c.average_daily_balance, months.days_in_month
@@ -32,7 +25,7 @@ balances as (
 ),
 
 accounts as (
-    select * from {{ ref('int_accounts_monthly') }}
+    select * from {{ ref('int_account_attributes_monthly') }}
 ),
 
 curve_dates as (

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- The FTP base curve of every delivered curve date at every whole term from 0 (overnight) to the longest term any
 -- account or parameter needs: linear interpolation in months between the delivered tenor points, flat beyond the
 -- shortest and the longest point. Rates rounded to 6 decimals.

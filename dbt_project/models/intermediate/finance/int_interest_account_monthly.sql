@@ -1,13 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Interest per account and month in CNY: core accruals (income or expense by the role of the GL account they post
 -- to) converted at the month-end rate, and credit card revolving interest posted by the card system in the month.
--- The general ledger books the same sums: tests/assert_interest_reconciles_to_gl.sql.
+-- The general ledger books the same sums: tests/reconciliation/assert_interest_reconciles_to_gl.sql.
 with months as (
     {{ months_to_build(['rate_on']) }}
 ),

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Risk cost per credit exposure and month (docs/methodology.md, "Expected loss"):
 --   loans  the loan as it stood in the last daily snapshot of the month: the five-category class, days past due,
 --          the PD and LGD from the core system raised to the floors of the class (seed five_class_risk_parameters);
@@ -32,7 +25,7 @@ last_loan_snapshot as (
 ),
 
 accounts as (
-    select month_start, account_id, currency_code, credit_limit from {{ ref('int_accounts_monthly') }}
+    select month_start, account_id, currency_code, credit_limit from {{ ref('int_account_attributes_monthly') }}
 ),
 
 ccf as (

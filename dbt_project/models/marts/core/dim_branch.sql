@@ -46,6 +46,23 @@ final as (
         b.branch_status_code = 'A' as is_open
     from branches as b
     left join ancestors as a on a.branch_code = b.branch_code
+),
+
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+unknown_member as (
+    select
+        {{ unknown_key() }} as branch_code,
+        {{ unknown_label() }} as branch_name,
+        {{ unknown_label() }} as branch_level_name,
+        {{ unknown_label() }} as head_office_name,
+        {{ unknown_label() }} as region_name,
+        {{ unknown_label() }} as level3_branch_name,
+        {{ unknown_label() }} as sub_branch_name,
+        {{ unknown_label() }} as city,
+        {{ unknown_label() }} as branch_status_name,
+        false as is_open
 )
 
 select * from final
+union all by name
+select * from unknown_member

@@ -23,6 +23,17 @@ final as (
     left join {{ ref('channel_activities') }} as ca
         on ca.source_system = channels.source_system and ca.channel_code = channels.channel_code
     left join {{ ref('unit_costs') }} as uc on uc.activity_code = ca.activity_code
+),
+
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+unknown_member as (
+    select
+        {{ unknown_key() }} as channel_key,
+        {{ unknown_label('en') }} as channel_name_en,
+        {{ unknown_label() }} as channel_name_zh,
+        false as is_digital
 )
 
 select * from final
+union all by name
+select * from unknown_member

@@ -128,6 +128,28 @@ final as (
         on t.party_id = v.party_id and v.valid_from >= t.tier_from
     left join {{ ref('aum_tiers') }} as tiers on tiers.aum_tier_code = t.aum_tier_code
     left join masked as m on m.party_id = v.party_id
+),
+
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+unknown_member as (
+    select
+        {{ unknown_key() }} as customer_key,
+        {{ unknown_key() }} as party_id,
+        {{ open_start_date() }} as valid_from,
+        {{ open_end_date() }} as valid_to,
+        true as is_current,
+        {{ unknown_key() }} as segment_code,
+        {{ unknown_key() }} as customer_type_code,
+        {{ unknown_label() }} as customer_type_name,
+        {{ unknown_label('en') }} as aum_tier_name_en,
+        {{ unknown_label() }} as aum_tier_name_zh,
+        {{ unknown_key() }} as rm_id,
+        {{ unknown_key() }} as home_branch_code,
+        {{ unknown_label() }} as customer_status_name,
+        false as is_in_both_systems,
+        {{ unknown_label() }} as customer_name_masked
 )
 
 select * from final
+union all by name
+select * from unknown_member

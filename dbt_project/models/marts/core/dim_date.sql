@@ -37,6 +37,20 @@ final as (
         days.date_day <= (select last_business_date from bounds) as is_in_delivered_range
     from days
     left join delivered on delivered.business_date = days.date_day
+),
+
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+unknown_member as (
+    select
+        cast({{ unknown_key() }} as integer) as date_key,
+        {{ unknown_label() }} as year_month,
+        {{ unknown_label() }} as day_name,
+        false as is_weekend,
+        false as is_month_end,
+        false as has_delivery,
+        false as is_in_delivered_range
 )
 
 select * from final
+union all by name
+select * from unknown_member

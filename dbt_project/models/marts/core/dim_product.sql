@@ -25,6 +25,18 @@ final as (
         gl_interest_account_code,
         gl_fee_account_code
     from products
+),
+
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+unknown_member as (
+    select
+        {{ unknown_key() }} as product_code,
+        {{ unknown_label() }} as product_name,
+        {{ unknown_label() }} as category_name,
+        {{ unknown_label() }} as product_line_name,
+        {{ unknown_label() }} as balance_side_name
 )
 
 select * from final
+union all by name
+select * from unknown_member

@@ -33,6 +33,20 @@ final as (
     from rms
     left join names on names.rm_id = rms.rm_id
     left join targets on targets.rm_type = rms.rm_type_code and targets.rm_grade = rms.rm_grade_code
+),
+
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+unknown_member as (
+    select
+        {{ unknown_key() }} as rm_id,
+        {{ unknown_label() }} as rm_name_masked,
+        {{ unknown_key() }} as branch_code,
+        {{ unknown_label() }} as rm_type_name,
+        {{ unknown_label() }} as rm_grade_name,
+        {{ unknown_label() }} as rm_status_name,
+        false as is_active
 )
 
 select * from final
+union all by name
+select * from unknown_member

@@ -1,13 +1,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_loaded',
         unique_key='card_txn_id',
-        source_system='cards',
-        on_schema_change='fail'
+        source_system='cards'
     )
 }}
--- depends_on: {{ source('audit', 'deliveries') }}
+-- depends_on: {{ ref('stg_audit__deliveries') }}
 -- Card transactions (credit and debit), one row per posted transaction, with the interchange the issuer earned.
 -- Incremental by delivery like fct_transactions.
 with transactions as (
@@ -36,10 +34,10 @@ final as (
         t.card_no as account_id,
         cards.card_type_code,
         cards.party_id,
-        coalesce(c.customer_key, fv.customer_key) as customer_key,
-        cards.product_code,
-        cards.branch_code,
-        'cards:' || t.channel_code as channel_key,
+        coalesce(c.customer_key, fv.customer_key, {{ unknown_key() }}) as customer_key,
+        {{ dimension_key('cards.product_code') }} as product_code,
+        {{ dimension_key('cards.branch_code') }} as branch_code,
+        {{ dimension_key("'cards:' || t.channel_code") }} as channel_key,
         t.txn_on,
         t.txn_time_hhmmss,
         t.txn_type_code,

@@ -1,13 +1,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_loaded',
         unique_key='txn_id',
-        source_system='core',
-        on_schema_change='fail'
+        source_system='core'
     )
 }}
--- depends_on: {{ source('audit', 'deliveries') }}
+-- depends_on: {{ ref('stg_audit__deliveries') }}
 -- Core-banking transactions, one row per posted transaction, amounts in account currency and in CNY at the rate of
 -- the transaction day. Incremental by delivery: each run adds the batches newer than the newest it holds; a reload of
 -- a past business date replaces that date's rows (its superseded batch is deleted).
@@ -34,10 +32,10 @@ final as (
         t.txn_id,
         t.account_no as account_id,
         a.party_id,
-        coalesce(c.customer_key, fv.customer_key) as customer_key,
-        a.product_code,
-        a.branch_code,
-        'core:' || t.channel_code as channel_key,
+        coalesce(c.customer_key, fv.customer_key, {{ unknown_key() }}) as customer_key,
+        {{ dimension_key('a.product_code') }} as product_code,
+        {{ dimension_key('a.branch_code') }} as branch_code,
+        {{ dimension_key("'core:' || t.channel_code") }} as channel_key,
         t.txn_on,
         t.txn_time_hhmmss,
         t.txn_type_code,

@@ -1,22 +1,15 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- Balances per account and month: average daily balance (日均), month-end balance and the interest accrued in the
 -- month, in account currency and in CNY (month-end rate). Core accounts from daily balances; credit cards from the
 -- monthly statement (average of opening and closing balance, interest charged).
 with keys as (
     select *
-    from {{ ref('int_account_months') }}
+    from {{ ref('int_measured_accounts_monthly') }}
     where {{ months_to_rebuild() }}
 ),
 
 core_balances as (
-    select * from {{ ref('int_account_balances_monthly') }}
+    select * from {{ ref('int_core_account_balances_monthly') }}
 ),
 
 card_balances as (
@@ -42,10 +35,10 @@ final as (
         k.account_id,
         k.account_source,
         k.party_id,
-        c.customer_key,
-        k.product_code,
-        k.branch_code,
-        k.rm_id,
+        {{ dimension_key('c.customer_key') }} as customer_key,
+        {{ dimension_key('k.product_code') }} as product_code,
+        {{ dimension_key('k.branch_code') }} as branch_code,
+        {{ dimension_key('k.rm_id') }} as rm_id,
         k.currency_code,
         coalesce(cb.observed_days, {{ days_in_month('k.month_start') }}) as observed_days,
         coalesce(cb.average_daily_balance, kb.average_daily_balance) as average_daily_balance,

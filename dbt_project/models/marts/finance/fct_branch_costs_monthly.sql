@@ -1,15 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- Operating cost per month × cost centre × branch: the GL operating expense booked at the cost centre (on the row of
 -- its own branch), what it allocated to each branch and through which driver family, and what each branch received
 -- from it. Per month and cost centre: Σ gl_operating_expense = Σ allocated_amount = the ledger
--- (tests/assert_allocation_reconciles_to_gl.sql).
+-- (tests/reconciliation/assert_allocation_reconciles_to_gl.sql).
 with allocations as (
     select *
     from {{ ref('int_cost_allocation_branch_monthly') }}
@@ -45,7 +38,7 @@ own_rows as (
     select
         month_start,
         cost_centre_code,
-        coalesce(cost_centre_branch_code, 'UNKNOWN') as branch_code,
+        {{ dimension_key('cost_centre_branch_code') }} as branch_code,
         operating_expense,
         _max_batch_id
     from pools

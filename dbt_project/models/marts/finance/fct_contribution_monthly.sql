@@ -1,20 +1,14 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- The contribution waterfall (客户利润贡献) per account and month, core and card accounts alike, every step its own
 -- column (CNY, each rounded to the cent where it is computed; the subtotals are exact sums of the rounded steps):
 --   net_interest_contribution = interest_income − ftp_charge + ftp_credit − interest_expense
 --   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − expected_loss
 --   economic_profit           = net_contribution − capital_charge
--- Sums over any set of rows (customer, product, branch, RM) add up: tests/assert_contribution_rollups_agree.sql.
+-- Sums over any set of rows (customer, product, branch, RM) add up:
+-- tests/reconciliation/assert_contribution_rollups_agree.sql.
 with keys as (
     select *
-    from {{ ref('int_account_months') }}
+    from {{ ref('int_measured_accounts_monthly') }}
     where {{ months_to_rebuild() }}
 ),
 
@@ -55,13 +49,13 @@ steps as (
         k.account_id,
         k.account_source,
         k.party_id,
-        c.customer_key,
+        {{ dimension_key('c.customer_key') }} as customer_key,
         k.customer_type_code,
-        k.product_code,
+        {{ dimension_key('k.product_code') }} as product_code,
         k.product_line_code,
         k.balance_side_code,
-        k.branch_code,
-        k.rm_id,
+        {{ dimension_key('k.branch_code') }} as branch_code,
+        {{ dimension_key('k.rm_id') }} as rm_id,
         coalesce(ftp.average_daily_balance_cny, 0) as average_daily_balance_cny,
         ftp.ftp_method,
         ftp.ftp_rate,

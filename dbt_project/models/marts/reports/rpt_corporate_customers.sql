@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Corporate customers per party and month: industry and group, deposits, loans, credit exposure against the approved
 -- credit lines (limit use), the group's total exposure, the worst loan class and the net contribution.
 with months as (
@@ -53,7 +46,7 @@ contribution as (
 
 risk as (
     select month_start, party_id, worst_five_class_code, exposure_at_default_cny, expected_loss
-    from {{ ref('rpt_customer_risk') }}
+    from {{ ref('int_customer_risk_monthly') }}
 ),
 
 parties as (

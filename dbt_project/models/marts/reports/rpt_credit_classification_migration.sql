@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Five-category classification migration (五级分类迁徙) per month, branch, class at the previous month end and class
 -- at this month end: how many loans moved from each class to each class, with their EAD at both ends.
 --   month end    the loan as it stood in the last daily snapshot of the month (int_risk_account_monthly; for the
@@ -33,7 +26,7 @@ loans as (
 
 branches as (
     select month_start, account_id, branch_code
-    from {{ ref('int_accounts_monthly') }}
+    from {{ ref('int_account_attributes_monthly') }}
 ),
 
 this_month as (

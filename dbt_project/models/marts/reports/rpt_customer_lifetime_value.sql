@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Customer lifetime value (客户终身价值) per party, as of the latest complete month (docs/methodology.md, "CLV"):
 --   annual margin  the party's average monthly net contribution over the trailing 12 months (those observed) × 12;
 --   retention      yearly probability a customer of the same segment (customer type and AUM tier) stays:
@@ -17,16 +18,23 @@ contribution as (
         v.party_id,
         count(*) as observed_months,
         sum(v.net_contribution) as trailing_net_contribution
-    from {{ ref('rpt_customer_value') }} as v
+    from {{ ref('int_customer_value_monthly') }} as v
     where v.month_start <= (select month_start from as_of)
       and v.month_start > cast((select month_start from as_of) - interval 12 month as date)
     group by v.party_id
 ),
 
+-- the AUM tier of a party-month that has a value tier (a contribution in the trailing window)
+valued_parties as (
+    select v.month_start, v.party_id, a.aum_tier_code
+    from {{ ref('int_customer_value_monthly') }} as v
+    left join {{ ref('int_customer_aum_monthly') }} as a on a.month_start = v.month_start and a.party_id = v.party_id
+),
+
 latest as (
     select l.*, v.aum_tier_code
-    from {{ ref('rpt_customer_loyalty') }} as l
-    left join {{ ref('rpt_customer_value') }} as v on v.month_start = l.month_start and v.party_id = l.party_id
+    from {{ ref('int_customer_loyalty_monthly') }} as l
+    left join valued_parties as v on v.month_start = l.month_start and v.party_id = l.party_id
     where l.month_start = (select month_start from as_of)
 ),
 
@@ -36,8 +44,8 @@ segment_attrition as (
         coalesce(v.aum_tier_code, '-') as aum_tier_code,
         count(*) as party_months,
         count(*) filter (where l.is_attrited_in_month) as attrited
-    from {{ ref('rpt_customer_loyalty') }} as l
-    left join {{ ref('rpt_customer_value') }} as v on v.month_start = l.month_start and v.party_id = l.party_id
+    from {{ ref('int_customer_loyalty_monthly') }} as l
+    left join valued_parties as v on v.month_start = l.month_start and v.party_id = l.party_id
     inner join {{ ref('int_month_watermarks') }} as w on w.month_start = l.month_start and w.is_complete
     group by all
 ),

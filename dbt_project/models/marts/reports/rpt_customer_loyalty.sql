@@ -1,39 +1,26 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Loyalty per party and month: tenure, products and categories held (cross-sell), transaction activity and channels,
--- days since the last transaction and whether the customer is active (a transaction within parameter
--- active_customer_window_days of the month's last observed day), and attrition: the month the customer left
--- (went dormant or closed, int_party_attrition_events).
+-- days since the last transaction, whether the customer is active and whether it left in the month (the rules:
+-- int_customer_loyalty_monthly; holdings and activity: int_party_engagement_monthly).
 with months as (
-    {{ months_to_build(['as_of_on']) }}
+    {{ months_to_build() }}
+),
+
+loyalty as (
+    select * from {{ ref('int_customer_loyalty_monthly') }}
 ),
 
 engagement as (
-    select
-        e.*,
-        max(e.last_transaction_on) over (
-            partition by e.party_id order by e.month_start rows between unbounded preceding and current row
-        ) as last_transaction_to_date
-    from {{ ref('int_party_engagement_monthly') }} as e
-),
-
-parties as (
-    select * from {{ ref('int_parties') }}
+    select * from {{ ref('int_party_engagement_monthly') }}
 ),
 
 final as (
     select
-        e.month_start,
-        e.party_id,
-        p.customer_type_code,
-        pa.customer_status_code,
-        p.first_opened_on,
-        cast(date_diff('month', p.first_opened_on, months.as_of_on) as integer) as tenure_months,
+        l.month_start,
+        l.party_id,
+        l.customer_type_code,
+        l.customer_status_code,
+        l.first_opened_on,
+        l.tenure_months,
         e.accounts_open,
         e.products_held,
         e.categories_held,
@@ -46,20 +33,15 @@ final as (
         e.channels_used,
         case when e.transactions > 0 then {{ ratio('e.digital_transactions', 'e.transactions') }} end
             as digital_share,
-        e.last_transaction_to_date as last_transaction_on,
-        cast(months.as_of_on - e.last_transaction_to_date as integer) as days_since_last_transaction,
-        coalesce(months.as_of_on - e.last_transaction_to_date <= {{ param('active_customer_window_days') }}, false)
-            as is_active,
-        coalesce(ev.attrited_on between e.month_start and months.as_of_on, false) as is_attrited_in_month,
-        case when ev.attrited_on between e.month_start and months.as_of_on then ev.attrition_outcome end
-            as attrition_outcome,
+        l.last_transaction_on,
+        l.days_since_last_transaction,
+        l.is_active,
+        l.is_attrited_in_month,
+        l.attrition_outcome,
         months._max_batch_id
-    from engagement as e
-    inner join months on months.month_start = e.month_start
-    inner join parties as p on p.party_id = e.party_id
-    left join {{ ref('int_party_attributes_monthly') }} as pa
-        on pa.month_start = e.month_start and pa.party_id = e.party_id
-    left join {{ ref('int_party_attrition_events') }} as ev on ev.party_id = e.party_id
+    from loyalty as l
+    inner join months on months.month_start = l.month_start
+    inner join engagement as e on e.month_start = l.month_start and e.party_id = l.party_id
 )
 
 select * from final

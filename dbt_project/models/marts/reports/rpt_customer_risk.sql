@@ -1,74 +1,34 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- depends_on: {{ ref('int_month_watermarks') }}
--- Credit and risk view per party and month: the worst five-category class of the party's loans and cards, the
--- longest days past due, outstanding and EAD, expected loss and capital, the exposure-weighted PD, whether any
--- exposure is non-performing (次级/可疑/损失), and the internal rating.
+-- Credit and risk view per party and month: the party's credit risk (int_customer_risk_monthly: worst five-category
+-- class, days past due, outstanding and EAD, expected loss and capital, exposure-weighted PD, non-performing) with its
+-- customer type and internal rating.
 with risk as (
-    select r.*, a.party_id
-    from {{ ref('int_risk_account_monthly') }} as r
-    inner join {{ ref('int_accounts') }} as a on a.account_id = r.account_id
-    where {{ months_to_rebuild('r.month_start') }}
-),
-
-classes as (
-    select * from {{ ref('five_class_risk_parameters') }}
-),
-
-capital as (
-    select month_start, account_id, economic_capital from {{ ref('int_capital_account_monthly') }}
-),
-
-per_party as (
-    select
-        risk.month_start,
-        risk.party_id,
-        count(*) as credit_exposures,
-        count(*) filter (where risk.exposure_source = 'loan') as loans,
-        count(*) filter (where risk.exposure_source = 'card') as credit_cards,
-        arg_max(risk.five_class_code, classes.sort_order) as worst_five_class_code,
-        bool_or(coalesce(risk.is_non_performing, false)) as is_non_performing,
-        max(risk.days_past_due) as max_days_past_due,
-        sum(risk.outstanding_cny) as outstanding_cny,
-        sum(risk.exposure_at_default_cny) as exposure_at_default_cny,
-        sum(risk.expected_loss) as expected_loss,
-        sum(coalesce(capital.economic_capital, 0)) as economic_capital,
-        sum(cast(risk.probability_of_default as decimal(38, 6)) * risk.exposure_at_default_cny) as pd_weighted_ead,
-        any_value(risk._max_batch_id) as _max_batch_id
-    from risk
-    left join classes on classes.five_class = risk.five_class_code
-    left join capital on capital.month_start = risk.month_start and capital.account_id = risk.account_id
-    group by risk.month_start, risk.party_id
+    select *
+    from {{ ref('int_customer_risk_monthly') }}
+    where {{ months_to_rebuild() }}
 ),
 
 final as (
     select
-        p.month_start,
-        p.party_id,
+        r.month_start,
+        r.party_id,
         pa.customer_type_code,
         pa.risk_rating_code,
-        p.credit_exposures,
-        p.loans,
-        p.credit_cards,
-        p.worst_five_class_code,
-        p.is_non_performing,
-        p.max_days_past_due,
-        cast(p.outstanding_cny as decimal(18, 2)) as outstanding_cny,
-        cast(p.exposure_at_default_cny as decimal(18, 2)) as exposure_at_default_cny,
-        cast(p.expected_loss as decimal(18, 2)) as expected_loss,
-        cast(p.economic_capital as decimal(18, 2)) as economic_capital,
-        case when p.exposure_at_default_cny <> 0
-            then {{ ratio('p.pd_weighted_ead', 'p.exposure_at_default_cny') }}
-        end as exposure_weighted_pd,
-        p._max_batch_id
-    from per_party as p
+        r.credit_exposures,
+        r.loans,
+        r.credit_cards,
+        r.worst_five_class_code,
+        r.is_non_performing,
+        r.max_days_past_due,
+        r.outstanding_cny,
+        r.exposure_at_default_cny,
+        r.expected_loss,
+        r.economic_capital,
+        r.exposure_weighted_pd,
+        r._max_batch_id
+    from risk as r
     left join {{ ref('int_party_attributes_monthly') }} as pa
-        on pa.month_start = p.month_start and pa.party_id = p.party_id
+        on pa.month_start = r.month_start and pa.party_id = r.party_id
 )
 
 select * from final

@@ -1,137 +1,13 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
--- Customer value per party and month: AUM and its tier, the household's AUM, net contribution of the month and of the trailing window
--- (parameter value_tier_window_months), and the Pareto value tier (the one model holding that rule):
---   customers with a positive window contribution are ranked from the highest; a customer is CORE while the
---   contribution of the customers ranked above it is below 80 % of all positive contribution, KEY below 95 %,
---   ORDINARY after that (cut-offs in seed value_tiers); a negative window contribution is LOSS, zero is ORDINARY.
--- The Pareto curve: every customer of the month ranked by window contribution (highest first, then party id), the
--- rank as a share of the month's customers and as a percentile band 1–100, and per band the share of all positive
--- window contribution brought by the customers of that band and the bands above it (the curve's y at x = band %).
+-- Customer value per party and month: AUM and its tier, the household's AUM, net contribution of the month and of the
+-- trailing window, and the Pareto value tier and curve (int_customer_value_monthly, which holds that rule). A change of
+-- net contribution on the previous month outside the band of seed anomaly_bands (customer_contribution_change) is
+-- flagged.
 with months as (
     {{ months_to_build(['is_complete']) }}
 ),
 
-party_months as (
-    select
-        month_start,
-        party_id,
-        sum(net_contribution) as net_contribution,
-        sum(economic_profit) as economic_profit
-    from {{ ref('fct_contribution_monthly') }}
-    where party_id is not null
-      and {{ since_first_rebuilt_month(
-          'month_start', 'months',
-          window_months='cast(' ~ param('value_tier_window_months') ~ ' as integer)') }}
-    group by month_start, party_id
-),
-
-windowed as (
-    select
-        months.month_start,
-        pm.party_id,
-        sum(pm.net_contribution) as window_net_contribution,
-        sum(case when pm.month_start = months.month_start then pm.net_contribution else 0 end) as net_contribution,
-        sum(case when pm.month_start = months.month_start then pm.economic_profit else 0 end) as economic_profit,
-        sum(case when pm.month_start = cast(months.month_start - interval 1 month as date)
-                 then pm.net_contribution end) as previous_net_contribution,
-        count(distinct pm.month_start) as window_months
-    from months
-    inner join party_months as pm
-        on pm.month_start <= months.month_start
-       and pm.month_start > cast(months.month_start - to_months(cast({{ param('value_tier_window_months') }} as integer))
-                                 as date)
-    group by months.month_start, pm.party_id
-),
-
-ranked as (
-    select
-        w.*,
-        sum(case when w.window_net_contribution > 0 then w.window_net_contribution else 0 end)
-            over (partition by w.month_start) as total_positive_contribution,
-        coalesce(
-            sum(case when w.window_net_contribution > 0 then w.window_net_contribution else 0 end) over (
-                partition by w.month_start
-                order by w.window_net_contribution desc, w.party_id
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as contribution_ranked_above
-    from windowed as w
-),
-
-shares as (
-    select
-        r.*,
-        case when r.window_net_contribution > 0
-            then {{ ratio('r.contribution_ranked_above', 'r.total_positive_contribution') }}
-        end as cumulative_share_before
-    from ranked as r
-),
-
-pareto_ranks as (
-    -- same order as the tier ranking; customers without positive contribution follow, best first
-    select
-        r.month_start,
-        r.party_id,
-        r.total_positive_contribution,
-        row_number() over (
-            partition by r.month_start order by r.window_net_contribution desc, r.party_id
-        ) as contribution_rank,
-        count(*) over (partition by r.month_start) as month_customers,
-        sum(case when r.window_net_contribution > 0 then r.window_net_contribution else 0 end) over (
-            partition by r.month_start
-            order by r.window_net_contribution desc, r.party_id
-            rows between unbounded preceding and current row
-        ) as contribution_through
-    from ranked as r
-),
-
-pareto_bands as (
-    select
-        p.*,
-        -- ceiling(100 × rank / customers) in integer arithmetic: band 1 holds the top 1 % of customers
-        cast((100 * p.contribution_rank + p.month_customers - 1) // p.month_customers as integer)
-            as customer_rank_percentile
-    from pareto_ranks as p
-),
-
-pareto as (
-    select
-        b.month_start,
-        b.party_id,
-        b.contribution_rank,
-        {{ ratio('b.contribution_rank', 'b.month_customers') }} as customer_rank_share,
-        b.customer_rank_percentile,
-        -- contributions ranked in order are never negative here, so the band's largest running total is the one
-        -- through its last customer
-        {{ ratio(
-            'max(b.contribution_through) over (partition by b.month_start, b.customer_rank_percentile)',
-            'b.total_positive_contribution') }} as percentile_cumulative_share
-    from pareto_bands as b
-),
-
-tiers as (
-    select * from {{ ref('value_tiers') }}
-),
-
-positive_tiers as (
-    select
-        s.month_start,
-        s.party_id,
-        arg_min(t.value_tier_code, t.sort_order) as value_tier_code
-    from shares as s
-    inner join tiers as t
-        on t.max_cumulative_share is not null
-       -- compared exactly (share × total), not through the rounded share
-       and s.contribution_ranked_above < t.max_cumulative_share * s.total_positive_contribution
-    where s.window_net_contribution > 0
-    group by s.month_start, s.party_id
+value as (
+    select * from {{ ref('int_customer_value_monthly') }}
 ),
 
 aum as (
@@ -158,8 +34,8 @@ bands as (
 
 final as (
     select
-        s.month_start,
-        s.party_id,
+        v.month_start,
+        v.party_id,
         months.is_complete as is_month_complete,
         aum.customer_type_code,
         cast(coalesce(aum.aum_cny, 0) as decimal(18, 2)) as aum_cny,
@@ -167,40 +43,34 @@ final as (
         h.household_code,
         cast(h.household_aum_cny as decimal(18, 2)) as household_aum_cny,
         cast(h.household_members as integer) as household_members,
-        cast(s.net_contribution as decimal(18, 2)) as net_contribution,
-        cast(s.economic_profit as decimal(18, 2)) as economic_profit,
-        cast(s.window_net_contribution as decimal(18, 2)) as window_net_contribution,
-        s.window_months,
-        s.cumulative_share_before,
-        cast(p.contribution_rank as integer) as contribution_rank,
-        p.customer_rank_share,
-        p.customer_rank_percentile,
-        p.percentile_cumulative_share,
-        case
-            when s.window_net_contribution < 0 then (select value_tier_code from tiers where max_cumulative_share is null)
-            when s.window_net_contribution = 0 then 'ORDINARY'
-            else pt.value_tier_code
-        end as value_tier_code,
-        case when s.previous_net_contribution is not null and s.previous_net_contribution <> 0
-            then {{ ratio('s.net_contribution - s.previous_net_contribution', 'abs(s.previous_net_contribution)') }}
+        v.net_contribution,
+        v.economic_profit,
+        v.window_net_contribution,
+        v.window_months,
+        v.cumulative_share_before,
+        v.contribution_rank,
+        v.customer_rank_share,
+        v.customer_rank_percentile,
+        v.percentile_cumulative_share,
+        v.value_tier_code,
+        case when v.previous_net_contribution is not null and v.previous_net_contribution <> 0
+            then {{ ratio('v.net_contribution - v.previous_net_contribution', 'abs(v.previous_net_contribution)') }}
         end as contribution_change_ratio,
         coalesce(
-            s.previous_net_contribution is not null and s.previous_net_contribution <> 0
+            v.previous_net_contribution is not null and v.previous_net_contribution <> 0
             and (
-                {{ ratio('s.net_contribution - s.previous_net_contribution', 'abs(s.previous_net_contribution)') }}
+                {{ ratio('v.net_contribution - v.previous_net_contribution', 'abs(v.previous_net_contribution)') }}
                     < (select lower_bound from bands)
-                or {{ ratio('s.net_contribution - s.previous_net_contribution', 'abs(s.previous_net_contribution)') }}
+                or {{ ratio('v.net_contribution - v.previous_net_contribution', 'abs(v.previous_net_contribution)') }}
                     > (select upper_bound from bands)
             ),
             false
         ) as is_contribution_change_anomaly,
         months._max_batch_id
-    from shares as s
-    inner join months on months.month_start = s.month_start
-    left join aum on aum.month_start = s.month_start and aum.party_id = s.party_id
-    left join positive_tiers as pt on pt.month_start = s.month_start and pt.party_id = s.party_id
-    left join pareto as p on p.month_start = s.month_start and p.party_id = s.party_id
-    left join households as h on h.month_start = s.month_start and h.party_id = s.party_id
+    from value as v
+    inner join months on months.month_start = v.month_start
+    left join aum on aum.month_start = v.month_start and aum.party_id = v.party_id
+    left join households as h on h.month_start = v.month_start and h.party_id = v.party_id
 )
 
 select * from final

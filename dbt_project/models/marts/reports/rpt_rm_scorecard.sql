@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- RM scorecard per RM and month: the book (customers managed at the month's last observed day), its AUM, loans and
 -- net contribution, growth on the previous month, new and lost customers, cross-sell, against the targets of the
 -- RM's type and grade (seed rm_targets; grade as of the month from the RM history). Growth outside the band of seed
@@ -36,7 +29,7 @@ book_metrics as (
         on aum.month_start = book.month_start and aum.party_id = book.party_id
     left join {{ ref('int_party_engagement_monthly') }} as e
         on e.month_start = book.month_start and e.party_id = book.party_id
-    left join {{ ref('rpt_customer_loyalty') }} as l
+    left join {{ ref('int_customer_loyalty_monthly') }} as l
         on l.month_start = book.month_start and l.party_id = book.party_id
     group by book.month_start, book.rm_id
 ),
@@ -44,7 +37,7 @@ book_metrics as (
 contribution as (
     select month_start, rm_id, sum(net_contribution) as net_contribution, sum(economic_profit) as economic_profit
     from {{ ref('fct_contribution_monthly') }}
-    where rm_id is not null
+    where rm_id <> {{ unknown_key() }}
     group by month_start, rm_id
 ),
 

@@ -1,16 +1,16 @@
 -- Chart of accounts (会计科目表), latest delivered version of each GL account, with its role in the contribution.
 with source as (
-    {{ latest_delivered_rows('accounting', 'chart_of_accounts', ['account_code']) }}
+    {{ latest_delivered_rows(ref('base_accounting__chart_of_accounts'), ['gl_account_code']) }}
 ),
 
 renamed as (
     select
-        account_code as gl_account_code,
-        account_name as gl_account_name,
-        account_type as gl_account_type_code,
-        {{ decode('account_type', 'accounting.chart_of_accounts.account_type') }} as gl_account_type_name,
-        parent_account_code as parent_gl_account_code,
-        cast(account_level as integer) as gl_account_level,
+        gl_account_code,
+        gl_account_name,
+        gl_account_type_code,
+        {{ decode('gl_account_type_code', 'accounting.chart_of_accounts.account_type') }} as gl_account_type_name,
+        parent_gl_account_code,
+        gl_account_level,
         _business_date as _delivered_on,
         _batch_id
     from source

@@ -1,30 +1,28 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_loaded',
-        unique_key=['entry_id'],
-        source_system='accounting',
-        on_schema_change='fail'
+        unique_key=['entry_id']
     )
 }}
+-- depends_on: {{ ref('stg_audit__deliveries') }}
 -- General-ledger postings in CNY (both legs), with the signed amount and the account's role in the contribution.
 -- Incremental: each run adds the rows of the new batches (a key delivered again replaces its older row).
 with source as (
-    {{ latest_delivered_rows('accounting', 'ledger_entries', ['entry_id']) }}
+    {{ latest_delivered_rows(ref('base_accounting__ledger_entries'), ['entry_id']) }}
 ),
 
 renamed as (
     select
         entry_id,
-        posting_date as posted_on,
-        {{ month_start('posting_date') }} as month_start,
-        account_code as gl_account_code,
+        posted_on,
+        {{ month_start('posted_on') }} as month_start,
+        gl_account_code,
         cost_centre_code,
-        currency as currency_code,
-        dr_cr_flag as dr_cr_code,
-        {{ decode('dr_cr_flag', 'accounting.ledger_entries.dr_cr_flag') }} as dr_cr_name,
+        currency_code,
+        dr_cr_code,
+        {{ decode('dr_cr_code', 'accounting.ledger_entries.dr_cr_flag') }} as dr_cr_name,
         amount,
-        description as narrative,
+        narrative,
         _business_date as _delivered_on,
         _batch_id
     from source

@@ -1,16 +1,16 @@
 -- Deliveries that count: the LOADED batch of each source system and business date.
-with source as (
-    select * from {{ source('audit', 'deliveries') }}
+with deliveries as (
+    select * from {{ ref('base_audit__deliveries') }}
 ),
 
 final as (
     select
         batch_id,
-        system as source_system,
+        source_system,
         business_date,
-        status as delivery_status
-    from source
-    where status = 'LOADED'
+        delivery_status
+    from deliveries
+    where delivery_status = 'LOADED'
 )
 
 select * from final

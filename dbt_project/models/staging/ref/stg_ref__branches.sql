@@ -1,20 +1,20 @@
 -- Branch hierarchy (机构树): the latest delivered version of every branch.
 with source as (
-    {{ latest_delivered_rows('ref', 'branches', ['branch_code']) }}
+    {{ latest_delivered_rows(ref('base_ref__branches'), ['branch_code']) }}
 ),
 
 renamed as (
     select
         branch_code,
         branch_name,
-        branch_level as branch_level_code,
-        {{ decode('branch_level', 'ref.branches.branch_level') }} as branch_level_name,
+        branch_level_code,
+        {{ decode('branch_level_code', 'ref.branches.branch_level') }} as branch_level_name,
         parent_branch_code,
         city,
-        open_date as opened_on,
-        close_date as closed_on,
-        status as branch_status_code,
-        {{ decode('status', 'ref.branches.status') }} as branch_status_name,
+        opened_on,
+        closed_on,
+        branch_status_code,
+        {{ decode('branch_status_code', 'ref.branches.status') }} as branch_status_name,
         _business_date as _delivered_on,
         _batch_id
     from source

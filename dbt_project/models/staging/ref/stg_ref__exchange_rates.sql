@@ -1,12 +1,12 @@
 -- Daily exchange rates to CNY (中间价), every delivered day kept.
 with source as (
-    {{ latest_delivered_rows('ref', 'exchange_rates', ['rate_date', 'currency']) }}
+    {{ latest_delivered_rows(ref('base_ref__exchange_rates'), ['rate_on', 'currency_code']) }}
 ),
 
 renamed as (
     select
-        rate_date as rate_on,
-        currency as currency_code,
+        rate_on,
+        currency_code,
         cny_per_unit,
         _business_date as _delivered_on,
         _batch_id

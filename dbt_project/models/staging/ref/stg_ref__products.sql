@@ -1,6 +1,6 @@
 -- Product catalogue: product line → category → product, latest delivered version of each product.
 with source as (
-    {{ latest_delivered_rows('ref', 'products', ['product_code']) }}
+    {{ latest_delivered_rows(ref('base_ref__products'), ['product_code']) }}
 ),
 
 renamed as (
@@ -9,17 +9,17 @@ renamed as (
         product_name,
         category_code,
         category_name,
-        product_line as product_line_code,
-        {{ decode('product_line', 'ref.products.product_line', 'zh') }} as product_line_name,
-        balance_side as balance_side_code,
-        {{ decode('balance_side', 'ref.products.balance_side') }} as balance_side_name,
-        customer_type as eligible_customer_type_code,
-        {{ decode('customer_type', 'ref.products.customer_type') }} as eligible_customer_type_name,
-        is_term = 'Y' as is_term_product,
-        term_months as standard_term_months,
-        base_rate as list_rate,
-        gl_interest_account as gl_interest_account_code,
-        gl_fee_account as gl_fee_account_code,
+        product_line_code,
+        {{ decode('product_line_code', 'ref.products.product_line', 'zh') }} as product_line_name,
+        balance_side_code,
+        {{ decode('balance_side_code', 'ref.products.balance_side') }} as balance_side_name,
+        eligible_customer_type_code,
+        {{ decode('eligible_customer_type_code', 'ref.products.customer_type') }} as eligible_customer_type_name,
+        is_term_product,
+        standard_term_months,
+        list_rate,
+        gl_interest_account_code,
+        gl_fee_account_code,
         _business_date as _delivered_on,
         _batch_id
     from source

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Credit card balances per card and month from the monthly statement: the card system delivers no daily balance,
 -- so the average balance is the mean of the statement's opening and closing balance (rounded to the cent).
 with months as (

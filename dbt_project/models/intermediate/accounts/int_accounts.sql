@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Every account the contribution is measured on: core accounts (deposits, loans, wealth) and cards (credit and
 -- debit), with owner party, product attributes and the terms FTP needs. account_id is the core account number or
 -- the card number.

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- Average daily balance (日均余额) per core account and month. Balances are change-only: a balance holds from its
 -- date until the account's next row. The observed days of a month run from the later of the month start and the
 -- first core delivery to the earlier of the month end and the latest core delivery (a month in progress is averaged
@@ -80,7 +73,7 @@ per_account as (
 
 accounts as (
     select month_start, account_id, currency_code, opened_on, closed_on
-    from {{ ref('int_accounts_monthly') }}
+    from {{ ref('int_account_attributes_monthly') }}
     where account_source = 'core'
 ),
 

@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_months',
-        on_schema_change='fail'
-    )
-}}
 -- The accounts that had anything to measure in a month (a balance, interest, fees, allocated cost or a credit
 -- exposure), with the keys the monthly facts carry: owner party, product, account branch and the party's RM as of the
 -- month's last observed day.
@@ -13,7 +6,7 @@ with months as (
 ),
 
 measured as (
-    select month_start, account_id from {{ ref('int_account_balances_monthly') }}
+    select month_start, account_id from {{ ref('int_core_account_balances_monthly') }}
     where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_card_balances_monthly') }}
@@ -50,7 +43,8 @@ final as (
         months._max_batch_id
     from measured as m
     inner join months on months.month_start = m.month_start
-    inner join {{ ref('int_accounts_monthly') }} as a on a.month_start = m.month_start and a.account_id = m.account_id
+    inner join {{ ref('int_account_attributes_monthly') }} as a
+        on a.month_start = m.month_start and a.account_id = m.account_id
     left join {{ ref('int_party_attributes_monthly') }} as pa
         on pa.month_start = m.month_start and pa.party_id = a.party_id
 )
