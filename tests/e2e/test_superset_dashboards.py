@@ -316,6 +316,131 @@ def test_branch_manager_sees_only_their_subtree(
         manager.chart_data(ids["data_quality"], {"columns": ["stage"], "metrics": ["checks"], "row_limit": 10})
 
 
+# Every cube with the branch hierarchy: what row-level security must filter.
+BRANCH_CUBES = (
+    "contribution", "balances", "transactions", "card_transactions", "branch_costs", "customer_value", "rm_scorecard",
+    "risk", "corporate_customers", "customer_lifetime_value", "contribution_steps", "classification_migration",
+)  # fmt: skip
+
+
+def _login(server: harness.SupersetServer, users: dict[str, tuple[str, str]]) -> dict[str, harness.SupersetClient]:
+    harness.add_users(server, users)
+    clients = {}
+    for name, (_role, password) in users.items():
+        clients[name] = harness.SupersetClient(server.base_url)
+        clients[name].login(name, password)
+    return clients
+
+
+def _samples(api: harness.SupersetClient, dataset: int) -> list[dict[str, Any]]:
+    """Drill to detail's request: the dataset's rows, as the chart's context menu asks for them."""
+    answer = api.session.post(
+        f"{api.base_url}/datasource/samples",
+        params={"datasource_id": dataset, "datasource_type": "table", "force": "true", "per_page": 100, "page": 1},
+        json={},
+        timeout=api.timeout,
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    return list(answer.json()["result"]["data"])
+
+
+def _branch_codes(api: harness.SupersetClient, dataset: int) -> dict[str, Decimal]:
+    """Net contribution (万元) by booking branch code, from a CSV export."""
+    query = {"columns": ["branch_code"], "metrics": ["net_contribution"], "row_limit": 10000}
+    return {row[0]: Decimal(row[1]) for row in _csv(api.chart_data(dataset, query, result_format="csv"))}
+
+
+def _subtree_totals(warehouse: Path, branch: str) -> dict[str, Decimal]:
+    return {
+        code: total
+        for code, total in _duck(
+            warehouse,
+            "SELECT f.branch_code, SUM(f.net_contribution) * 0.0001 FROM marts.fct_contribution_monthly f "
+            "JOIN marts.dim_branch b USING (branch_code) "
+            "WHERE ? IN (b.region_code, b.level3_branch_code, b.sub_branch_code) GROUP BY 1",
+            [branch],
+        )
+    }
+
+
+def test_branch_manager_without_a_branch_sees_no_rows(
+    server: harness.SupersetServer, admin: harness.SupersetClient
+) -> None:
+    """Fail closed: a user holding 支行行长 but mapped to no branch gets no row from any branch-sliced dataset, not the
+    whole bank: not through chart data (JSON), CSV export or drill to detail."""
+    manager = _login(server, {"test_unmapped_manager": (security.BRANCH_MANAGER, secrets.token_urlsafe(12))})[
+        "test_unmapped_manager"
+    ]
+    ids = _datasets(admin)
+    leaked = {}
+    for name in BRANCH_CUBES:
+        by_branch = {"columns": ["level3_branch_code"], "metrics": [load_cubes()[name].metrics[0].name],
+                     "row_limit": 1000}  # fmt: skip
+        rows = manager.chart_data(ids[name], by_branch)["data"]
+        csv_rows = _csv(manager.chart_data(ids[name], by_branch, result_format="csv"))
+        detail = _samples(manager, ids[name])
+        if rows or csv_rows or detail:
+            leaked[name] = (len(rows), len(csv_rows), len(detail))
+        assert _csv(admin.chart_data(ids[name], by_branch, result_format="csv")), name  # the admin sees rows
+    assert leaked == {}
+
+
+def test_users_sync_gives_each_branch_manager_exactly_their_subtree(
+    server: harness.SupersetServer, admin: harness.SupersetClient, warehouse: Path, tmp_path: Path
+) -> None:
+    """`crmwh users sync` maps branch managers from the published warehouse: a user named by an RM's staff id gets the
+    subtree of the RM's branch (marts.dim_relationship_manager), a user listed in the managers file gets that branch;
+    a manager mapped to nothing is reported (exit 1) and keeps seeing nothing."""
+    rm_id, rm_branch = _duck(
+        warehouse,
+        "SELECT r.rm_id, r.branch_code FROM marts.dim_relationship_manager r "
+        "JOIN marts.fct_contribution_monthly f USING (rm_id) WHERE r.is_active GROUP BY ALL ORDER BY 1 LIMIT 1",
+    )[0]
+    region = _duck(
+        warehouse,
+        "SELECT region_code FROM marts.dim_branch WHERE branch_level_code = 'REGION' AND region_code <> "
+        "(SELECT region_code FROM marts.dim_branch WHERE branch_code = ?) ORDER BY 1 LIMIT 1",
+        [rm_branch],
+    )[0][0]
+    clients = _login(
+        server,
+        {
+            rm_id: (security.BRANCH_MANAGER, secrets.token_urlsafe(12)),
+            "test_region_manager": (security.BRANCH_MANAGER, secrets.token_urlsafe(12)),
+            "test_unmapped_manager": (security.BRANCH_MANAGER, secrets.token_urlsafe(12)),
+        },
+    )
+    managers = tmp_path / "branch_managers.csv"
+    managers.write_text(f"username,branch_code\ntest_region_manager,{region}\n", encoding="utf-8")
+    command = [str(REPO / ".venv" / "bin" / "crmwh"), "users", "sync", "--warehouse", str(warehouse),
+               "--managers", str(managers)]  # fmt: skip
+    env = {k: v for k, v in server.env.items() if k != "PYTHONPATH"}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output  # one manager could not be mapped
+    assert "Traceback" not in output
+    assert f"{rm_id} → {rm_branch}" in output and f"test_region_manager → {region}" in output
+    assert "test_unmapped_manager" in output
+
+    ids = _datasets(admin)
+    for user, branch in ((rm_id, rm_branch), ("test_region_manager", region)):
+        want = _subtree_totals(warehouse, branch)
+        assert want, branch
+        assert _branch_codes(clients[user], ids["contribution"]) == want, user
+    assert _branch_codes(clients["test_unmapped_manager"], ids["contribution"]) == {}
+    # Running it again changes nothing.
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 1 and again.stdout == done.stdout, again.stdout + again.stderr
+    assert _branch_codes(clients[rm_id], ids["contribution"]) == _subtree_totals(warehouse, rm_branch)
+    # The demo user keeps the demo branch through a sync.
+    demo_branch = _duck(warehouse, "SELECT min(branch_code) FROM marts.dim_branch WHERE branch_level_code = 'BRANCH'")[
+        0
+    ][0]
+    demo = harness.SupersetClient(server.base_url)
+    demo.login(security.DEMO_USER, _demo_password(server))
+    assert _branch_codes(demo, ids["contribution"]) == _subtree_totals(warehouse, demo_branch)
+
+
 @pytest.fixture(scope="module")
 def role_clients(server: harness.SupersetServer) -> dict[str, harness.SupersetClient]:
     """A logged-in API client for a user holding only 分析师 and one holding only 查看者."""
