@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import requests
 
 from dashboards import security
 from dashboards.boards import dashboards
@@ -332,13 +333,21 @@ def _login(server: harness.SupersetServer, users: dict[str, tuple[str, str]]) ->
     return clients
 
 
-def _samples(api: harness.SupersetClient, dataset: int) -> list[dict[str, Any]]:
-    """Drill to detail's request: the dataset's rows, as the chart's context menu asks for them."""
-    answer = api.session.post(
-        f"{api.base_url}/datasource/samples",
+def _browser(server: harness.SupersetServer, username: str, password: str) -> requests.Session:
+    """A browser's session (cookie, CSRF header): what drill to detail runs in."""
+    web = harness.web_session(server.base_url, username, password)
+    token = web.get(f"{server.base_url}/api/v1/security/csrf_token/", timeout=60).json()["result"]
+    web.headers.update({"X-CSRFToken": token, "Referer": server.base_url})
+    return web
+
+
+def _samples(server: harness.SupersetServer, web: requests.Session, dataset: int) -> list[dict[str, Any]]:
+    """Drill to detail's request: the dataset's rows."""
+    answer = web.post(
+        f"{server.base_url}/datasource/samples",
         params={"datasource_id": dataset, "datasource_type": "table", "force": "true", "per_page": 100, "page": 1},
         json={},
-        timeout=api.timeout,
+        timeout=60,
     )
     assert answer.status_code == 200, answer.text[:500]
     return list(answer.json()["result"]["data"])
@@ -368,9 +377,9 @@ def test_branch_manager_without_a_branch_sees_no_rows(
 ) -> None:
     """Fail closed: a user holding 支行行长 but mapped to no branch gets no row from any branch-sliced dataset, not the
     whole bank: not through chart data (JSON), CSV export or drill to detail."""
-    manager = _login(server, {"test_unmapped_manager": (security.BRANCH_MANAGER, secrets.token_urlsafe(12))})[
-        "test_unmapped_manager"
-    ]
+    password = secrets.token_urlsafe(12)
+    manager = _login(server, {"test_unmapped_manager": (security.BRANCH_MANAGER, password)})["test_unmapped_manager"]
+    browser = _browser(server, "test_unmapped_manager", password)
     ids = _datasets(admin)
     leaked = {}
     for name in BRANCH_CUBES:
@@ -378,7 +387,7 @@ def test_branch_manager_without_a_branch_sees_no_rows(
                      "row_limit": 1000}  # fmt: skip
         rows = manager.chart_data(ids[name], by_branch)["data"]
         csv_rows = _csv(manager.chart_data(ids[name], by_branch, result_format="csv"))
-        detail = _samples(manager, ids[name])
+        detail = _samples(server, browser, ids[name])
         if rows or csv_rows or detail:
             leaked[name] = (len(rows), len(csv_rows), len(detail))
         assert _csv(admin.chart_data(ids[name], by_branch, result_format="csv")), name  # the admin sees rows
@@ -402,14 +411,11 @@ def test_users_sync_gives_each_branch_manager_exactly_their_subtree(
         "(SELECT region_code FROM marts.dim_branch WHERE branch_code = ?) ORDER BY 1 LIMIT 1",
         [rm_branch],
     )[0][0]
-    clients = _login(
-        server,
-        {
-            rm_id: (security.BRANCH_MANAGER, secrets.token_urlsafe(12)),
-            "test_region_manager": (security.BRANCH_MANAGER, secrets.token_urlsafe(12)),
-            "test_unmapped_manager": (security.BRANCH_MANAGER, secrets.token_urlsafe(12)),
-        },
-    )
+    users = {
+        name: (security.BRANCH_MANAGER, secrets.token_urlsafe(12))
+        for name in (rm_id, "test_region_manager", "test_unmapped_manager")
+    }
+    clients = _login(server, users)
     managers = tmp_path / "branch_managers.csv"
     managers.write_text(f"username,branch_code\ntest_region_manager,{region}\n", encoding="utf-8")
     command = [str(REPO / ".venv" / "bin" / "crmwh"), "users", "sync", "--warehouse", str(warehouse),
@@ -428,6 +434,12 @@ def test_users_sync_gives_each_branch_manager_exactly_their_subtree(
         assert want, branch
         assert _branch_codes(clients[user], ids["contribution"]) == want, user
     assert _branch_codes(clients["test_unmapped_manager"], ids["contribution"]) == {}
+    # Drill to detail: only rows of the subtree.
+    detail = _samples(server, _browser(server, rm_id, users[rm_id][1]), ids["contribution"])
+    assert detail
+    assert all(rm_branch in (r["region_code"], r["level3_branch_code"], r["sub_branch_code"]) for r in detail)
+    unmapped = _browser(server, "test_unmapped_manager", users["test_unmapped_manager"][1])
+    assert _samples(server, unmapped, ids["contribution"]) == []
     # Running it again changes nothing.
     again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 1 and again.stdout == done.stdout, again.stdout + again.stderr
