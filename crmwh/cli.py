@@ -21,7 +21,10 @@ from contracts.errors import CrmwhError, ExitCode
 from crmwh import __version__, options, settings
 
 # What a failure of each command means for the user, printed before the error's own message.
-_FAILURE_PREFIX = {"build": "build failed, the served warehouse is unchanged"}
+_FAILURE_PREFIX = {
+    "build": "build failed, the served warehouse is unchanged",
+    "users": "users sync failed, Superset is unchanged",
+}
 
 
 class _Crmwh(click.Group):
