@@ -126,15 +126,21 @@ def import_assets(admin: str, started: float) -> None:
         datasets = importer.import_bundle(admin)
         _step(f"assets imported: {len(datasets)} datasets (dashboards/assets/bundle)", started)
         security.configure(datasets)
-        report = security.sync_branch_managers(load_branch_map())
+        mapping = load_branch_map()
+        if mapping is None:
+            security.refresh_filters()
+        else:
+            report = security.sync_branch_managers(mapping)
     roles = ", ".join((security.ANALYST, security.BRANCH_MANAGER, security.VIEWER, security.DATA_ENGINEER))
     _step(f"roles {roles} and row-level security ready (fail closed)", started)
-    for line in report.lines():
-        print(f"  {line}", file=_CONSOLE, flush=True)
+    if mapping is not None:
+        for line in report.lines():
+            print(f"  {line}", file=_CONSOLE, flush=True)
 
 
 def load_branch_map() -> BranchMap | None:
-    """The branch managers' branches from the served warehouse; none (so no rows for them) when it is unreadable."""
+    """The branch managers' branches from the served warehouse; None when they cannot be read, and then every
+    manager keeps the branch they had (none on a first start before a build: they see no rows)."""
     from dashboards import security
 
     managers = os.environ.get(settings.ENV_BRANCH_MANAGERS, "").strip()
@@ -143,7 +149,8 @@ def load_branch_map() -> BranchMap | None:
             settings.warehouse_path(), Path(managers) if managers else None, demo_user=security.DEMO_USER
         )
     except branch_map.BranchMapError as exc:
-        print(f"  warning: {exc}; branch managers see no rows until `crmwh users sync`", file=_CONSOLE, flush=True)
+        print(f"  warning: {exc}; branch managers keep their branches until `crmwh users sync`", file=_CONSOLE,
+              flush=True)  # fmt: skip
         return None
 
 

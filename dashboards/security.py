@@ -161,25 +161,37 @@ def _ensure_demo_user() -> None:
         security_manager.reset_password(user.id, password)
 
 
-def sync_branch_managers(branch_map: BranchMap | None) -> SyncReport:
-    """Give every 支行行长 user the scope role of their branch and nothing else; with no map, no one has a scope.
-
-    Also (re)writes the fail-closed base filter and one subtree filter per scope role over every branch-sliced
-    dataset, and deletes the scope roles and filters no user needs any more. Running it twice changes nothing.
-    """
-    from flask_appbuilder.security.sqla.models import User
+def refresh_filters() -> list[Any]:
+    """The fail-closed base filter, and every existing scope filter, over today's branch-sliced datasets; returns
+    them. Changes no user's roles (what bootstrap does when the warehouse cannot say who manages which branch)."""
+    from superset.connectors.sqla.models import RowLevelSecurityFilter
     from superset.extensions import db
     from superset.utils.core import RowLevelSecurityFilterType
 
-    assignments = branch_map.assignments if branch_map else {}
     tables = branch_datasets()
     _filter(RLS_NONE, RowLevelSecurityFilterType.BASE, "1 = 0", [_role(name) for name in ALL_BRANCHES], tables,
             f"fail closed: {BRANCH_MANAGER} and every other role but {', '.join(ALL_BRANCHES)} see no branch "
             "unless a scope role adds one")  # fmt: skip
+    for rls in db.session.query(RowLevelSecurityFilter).all():
+        if rls.name.startswith(RLS_SCOPE_PREFIX) and {t.id for t in rls.tables} != {t.id for t in tables}:
+            rls.tables = tables
+    db.session.commit()
+    return tables
 
+
+def sync_branch_managers(branch_map: BranchMap) -> SyncReport:
+    """Give every 支行行长 user the scope role of their branch and nothing else (none when the map has no branch for
+    them), after :func:`refresh_filters`; deletes the scope roles and filters no user needs any more. Running it
+    twice changes nothing."""
+    from superset.extensions import db, security_manager
+    from superset.utils.core import RowLevelSecurityFilterType
+
+    assignments = branch_map.assignments
+    tables = refresh_filters()
+    user_model = security_manager.user_model
     managers, mapped, unmapped = set(), [], []
     scopes: dict[str, Any] = {}
-    for user in db.session.query(User).order_by(User.username).all():
+    for user in db.session.query(user_model).order_by(user_model.username).all():
         others = [r for r in user.roles if not r.name.startswith(SCOPE_PREFIX)]
         if not any(r.name == BRANCH_MANAGER for r in user.roles):
             if len(others) != len(user.roles):
@@ -204,12 +216,11 @@ def sync_branch_managers(branch_map: BranchMap | None) -> SyncReport:
     db.session.commit()
     _drop_unused_scopes(set(scopes))
 
-    from_file = branch_map.from_file if branch_map else set()
     return SyncReport(
         mapped=mapped,
         unmapped=unmapped,
-        rejected=list(branch_map.rejected) if branch_map else [],
-        not_managers=sorted(from_file - managers),
+        rejected=list(branch_map.rejected),
+        not_managers=sorted(branch_map.from_file - managers),
     )
 
 

@@ -4,7 +4,7 @@ Run as ``python -m dashboards.users sync [--warehouse FILE] [--managers FILE]`` 
 (``crmwh users sync`` does it, with the same environment as ``crmwh serve``). Works on the metadata database of a
 Superset that has been started once, running or not. The report goes to stdout, Superset's own chatter to stderr;
 exits 0 when every 支行行长 user has a branch, 1 when some have none (or lines of the managers file were not used), 2
-when nothing could be done.
+when nothing could be done (the message says why), 3 on an unexpected error (traceback on stderr).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from contracts.errors import CrmwhError
+from contracts.errors import CrmwhError, ExitCode
 from dashboards import branch_map, settings
 from dashboards.errors import SupersetSetupError
 
@@ -57,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrmwhError as exc:
         print(exc, file=report_to, flush=True)
         return int(exc.exit_code)
+    except Exception:  # a bug, or Superset's metadata database unreachable: the caller shows this traceback
+        traceback.print_exc(file=sys.stderr)
+        return int(ExitCode.INTERNAL)
     for line in report.lines():
         print(line, file=report_to)
     report_to.flush()
