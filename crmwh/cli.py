@@ -8,6 +8,7 @@ error (a bug; the traceback is printed).
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import traceback
 from datetime import date
@@ -20,7 +21,10 @@ from contracts.errors import CrmwhError, ExitCode
 from crmwh import __version__, options, settings
 
 # What a failure of each command means for the user, printed before the error's own message.
-_FAILURE_PREFIX = {"build": "build failed, the served warehouse is unchanged"}
+_FAILURE_PREFIX = {
+    "build": "build failed, the served warehouse is unchanged",
+    "users": "users sync failed, Superset is unchanged",
+}
 
 
 class _Crmwh(click.Group):
@@ -53,6 +57,8 @@ def cli() -> None:
       build         ingest → dbt build → validate → publish the warehouse atomically
       validate      data-quality suites (Great Expectations) on the warehouse
       serve         Apache Superset over the published warehouse on 127.0.0.1:8088
+    Serving:
+      users sync    give each branch manager (支行行长) exactly their branch subtree in Superset (also on serve)
     Documentation and assets:
       contracts     the extract specification; the dbt sources derived from the contracts
       assets        the Superset bundle (datasets, charts, dashboards) generated from the dbt yml
@@ -205,6 +211,47 @@ def serve(port: int | None, profile: str | None, warehouse: Path | None) -> None
     os.execvp("bash", args)  # the server gets the terminal's signals directly
 
 
+@cli.group()
+def users() -> None:
+    """Superset users: the branch each branch manager (支行行长) sees."""
+
+
+class UsersSyncError(CrmwhError):
+    """The branch managers could not be synced; Superset is unchanged."""
+
+
+@users.command("sync")
+@options.warehouse
+@options.branch_managers
+def users_sync(warehouse: Path | None, managers: Path | None) -> None:
+    """Give every 支行行长 user of Superset exactly their branch subtree, from the published warehouse.
+
+    A user's branch comes from the managers file, else (the demo user) the demo branch, else the RM roster
+    (marts.dim_relationship_manager) when the user name is an active RM's staff id. A manager found nowhere sees no
+    rows. Run it after a build or after adding users; Superset may be running. Exits 1 when a manager has no branch
+    or a line of the managers file was not used.
+    """
+    from dashboards import serve
+    from dashboards import settings as superset_settings
+
+    python = superset_settings.superset_python()
+    if not python.exists():
+        raise UsersSyncError(f"{python} is missing: run scripts/superset_setup.sh (or crmwh serve) first")
+    args = [str(python), "-m", "dashboards.users", "sync", "--warehouse", str(settings.warehouse_path(warehouse))]
+    if managers is not None:
+        args += ["--managers", str(managers.absolute())]
+    done = subprocess.run(args, cwd=settings.REPO_ROOT, env=serve.child_env(), capture_output=True, text=True,
+                          check=False)
+    if done.returncode in (ExitCode.OK, ExitCode.REJECTED):
+        click.echo(done.stdout, nl=False)
+        sys.exit(done.returncode)
+    if done.returncode == ExitCode.FAILED and done.stdout.strip():
+        raise UsersSyncError(done.stdout.strip())
+    click.echo(f"crmwh users sync: internal error in Superset's process (exit {done.returncode}):", err=True)
+    click.echo(done.stderr[-4000:], err=True)
+    sys.exit(ExitCode.INTERNAL)
+
+
 @cli.command()
 @click.option("--write", "write_to", type=click.Path(path_type=Path), default=None,
               help="Write the Markdown spec to this file instead of printing it.")
@@ -297,6 +344,9 @@ def main() -> None:
     # Great Expectations/pandas were imported. Every connection is closed by then, so skip finalization: flush and
     # leave with the command's exit code.
     code: int = 0
+    # Whatever a command creates (landing files, warehouse versions, working copies, logs, docs) is readable by the
+    # owner and their group only: the data is a bank's customers'.
+    os.umask(0o027)
     try:
         cli.main(standalone_mode=True)
     except SystemExit as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from crmwh import settings
+from dashboards.settings import ENV_BRANCH_MANAGERS
 
 
 def _path_option(*names: str, envvar: str, default: str, help: str) -> click.Option:
@@ -30,6 +31,10 @@ landing = _path_option(
     help="The landing area: <landing>/<system>/<YYYYMMDD>/ holds one delivery.",
 )
 quiet = click.option("--quiet", is_flag=True, help="No progress bars or tool output.")
+branch_managers = click.option(
+    "--managers", type=click.Path(path_type=Path, dir_okay=False), envvar=ENV_BRANCH_MANAGERS, show_envvar=True,
+    default=None, help="CSV with the header 'username,branch_code': branch managers who are not on the RM roster.",
+)
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

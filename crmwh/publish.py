@@ -49,6 +49,8 @@ def versions_dir(served: Path) -> Path:
 # The version being served and the one before it: a reader that resolved the link just before a swap still finds its
 # file. Older versions are deleted (an open reader keeps reading a deleted file; only new opens need the name).
 KEEP_VERSIONS = 2
+VERSION_MODE = 0o640
+VERSIONS_DIR_MODE = 0o750
 
 
 def resolve_served(served: Path) -> Path:
@@ -113,6 +115,9 @@ def publish(work: Path, served: Path) -> Path:
     versions = versions_dir(served)
     versions.mkdir(exist_ok=True)
     version = _new_version_path(served)
+    # The warehouse holds customers' data: readable by the owner and the group Superset runs in, nobody else.
+    os.chmod(work, VERSION_MODE)
+    os.chmod(versions, VERSIONS_DIR_MODE)
     os.replace(work, version)
     link = served.with_name(served.name + ".swap")
     link.unlink(missing_ok=True)

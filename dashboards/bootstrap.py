@@ -7,24 +7,35 @@ Runs inside ``.venv-superset`` (``python -m dashboards.bootstrap``), with ``SUPE
 2. register the warehouse DuckDB file, read-only, under a fixed UUID
 3. ``superset init``        (permissions and built-in roles, including the warehouse's database_access)
 4. the admin user exists, is an Admin, and has the effective password
+5. the bundle's datasets, charts and dashboards; the roles; row-level security (fail closed) and the branch managers'
+   branches from the warehouse (``dashboards.security``, ``dashboards.branch_map``)
+
+An expected failure prints one line (``bootstrap: …``) and exits 2; serve reports it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from dashboards import settings
+from contracts.errors import CrmwhError
+from dashboards import branch_map, settings
+from dashboards.branch_map import BranchMap
+from dashboards.errors import SupersetSetupError
 
 log = logging.getLogger("crmwh.superset.bootstrap")
 
 # Superset must never write to the warehouse: DuckDB allows one writer, and the build publishes a new file by
-# atomic replace. read_only also lets any number of Superset connections share the file.
+# atomic replace. read_only also lets any number of Superset connections share the file. The connection's
+# configuration keeps every role away from server files (settings.DUCKDB_CONNECT_CONFIG); superset_config's
+# connection hook enforces the same on every connection, whatever this extra is edited into.
 WAREHOUSE_EXTRA: dict[str, Any] = {
-    "engine_params": {"connect_args": {"read_only": True}},
+    "engine_params": {"connect_args": settings.duckdb_connect_args()},
     "allows_virtual_table_explore": True,
     "disable_data_preview": False,
 }
@@ -43,6 +54,11 @@ def upgrade_metadata() -> None:
     from flask_migrate import upgrade
 
     upgrade()
+    if settings.profile() == "embedded":
+        # Password hashes and the encrypted connection: the owner's only (also for a file an older version created).
+        metadata = settings.home_dir() / "superset.db"
+        if metadata.exists():
+            os.chmod(metadata, 0o600)
 
 
 def register_warehouse() -> None:
@@ -84,14 +100,14 @@ def ensure_admin(username: str, password: str) -> None:
 
     role = security_manager.find_role("Admin")
     if role is None:
-        raise RuntimeError("Superset has no Admin role after `superset init`")
+        raise SupersetSetupError("Superset has no Admin role after `superset init` (see the log above)")
     user = security_manager.find_user(username=username)
     if user is None:
         created = security_manager.add_user(
             username, "CRM", "Administrator", f"{username}@crmwh.invalid", role, password=password
         )
         if not created:
-            raise RuntimeError(f"could not create the Superset admin user {username!r} (see the log above)")
+            raise SupersetSetupError(f"could not create the Superset admin user {username!r} (see the log above)")
         return
     if role not in user.roles:
         user.roles.append(role)
@@ -109,10 +125,33 @@ def import_assets(admin: str, started: float) -> None:
     with app_request_context():
         datasets = importer.import_bundle(admin)
         _step(f"assets imported: {len(datasets)} datasets (dashboards/assets/bundle)", started)
-        branch = security.configure(datasets, admin)
-    roles = f"{security.ANALYST}, {security.BRANCH_MANAGER}, {security.VIEWER}"
-    demo = f"; demo user {security.DEMO_USER!r} sees branch {branch}" if branch else "; no demo branch (no warehouse)"
-    _step(f"roles {roles} and row-level security ready{demo}", started)
+        security.configure(datasets)
+        mapping = load_branch_map()
+        if mapping is None:
+            security.refresh_filters()
+        else:
+            report = security.sync_branch_managers(mapping)
+    roles = ", ".join((security.ANALYST, security.BRANCH_MANAGER, security.VIEWER, security.DATA_ENGINEER))
+    _step(f"roles {roles} and row-level security ready (fail closed)", started)
+    if mapping is not None:
+        for line in report.lines():
+            print(f"  {line}", file=_CONSOLE, flush=True)
+
+
+def load_branch_map() -> BranchMap | None:
+    """The branch managers' branches from the served warehouse; None when they cannot be read, and then every
+    manager keeps the branch they had (none on a first start before a build: they see no rows)."""
+    from dashboards import security
+
+    managers = os.environ.get(settings.ENV_BRANCH_MANAGERS, "").strip()
+    try:
+        return branch_map.load_branch_map(
+            settings.warehouse_path(), Path(managers) if managers else None, demo_user=security.DEMO_USER
+        )
+    except branch_map.BranchMapError as exc:
+        print(f"  warning: {exc}; branch managers keep their branches until `crmwh users sync`", file=_CONSOLE,
+              flush=True)  # fmt: skip
+        return None
 
 
 def app_request_context() -> Any:
@@ -125,6 +164,14 @@ def app_request_context() -> Any:
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     sys.stdout = sys.stderr
+    try:
+        return bootstrap()
+    except CrmwhError as exc:  # expected: one line on the console, no traceback
+        print(f"bootstrap: {exc}", file=_CONSOLE, flush=True)
+        return int(exc.exit_code)
+
+
+def bootstrap() -> int:
     secrets = settings.load_secrets()
     password = settings.admin_password(secrets)
 

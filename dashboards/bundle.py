@@ -18,7 +18,7 @@ import yaml
 
 from dashboards.boards import dashboards
 from dashboards.charts import Chart, Dashboard, asset_uuid
-from dashboards.cubes import Cube, load_cubes
+from dashboards.cubes import Cube, CubeError, load_cubes
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets" / "bundle"
 # Same derivation as dashboards.settings.WAREHOUSE_DATABASE_UUID (kept free of that import for the generator).
@@ -26,6 +26,10 @@ DATABASE_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "crmwh:superset:database:ware
 VERSION = "1.0.0"
 # Fixed so that the generated files do not change from run to run.
 TIMESTAMP = "2026-01-01T00:00:00+00:00"
+
+
+class BundleError(CubeError):
+    """A dashboard, chart or filter definition is inconsistent (the message names it); nothing is written."""
 
 
 def native_filters(dashboard: Dashboard, cubes: dict[str, Cube]) -> list[dict[str, Any]]:
@@ -36,7 +40,7 @@ def native_filters(dashboard: Dashboard, cubes: dict[str, Cube]) -> list[dict[st
     for filt in dashboard.filters:
         filter_id = f"NATIVE_FILTER-{dashboard.slug}-{filt.key}"
         if filt.parent is not None and filt.parent.key not in ids:
-            raise ValueError(
+            raise BundleError(
                 f"dashboard {dashboard.slug}: filter {filt.key!r} cascades from {filt.parent.key!r}, "
                 "which must come before it"
             )
@@ -55,7 +59,7 @@ def native_filters(dashboard: Dashboard, cubes: dict[str, Cube]) -> list[dict[st
             continue
         target = next((cube for cube in used if any(c.name == filt.column for c in cube.columns)), None)
         if target is None:
-            raise ValueError(
+            raise BundleError(
                 f"dashboard {dashboard.slug}: filter {filt.key!r} needs the column {filt.column!r}, "
                 f"which none of its cubes has ({', '.join(cube.name for cube in used)})"
             )
@@ -257,7 +261,7 @@ def bundle_files(cubes: dict[str, Cube] | None = None) -> dict[str, str]:
     for board in boards:
         for chart in board.charts:
             if chart.key in keys:
-                raise ValueError(f"chart key {chart.key!r} is used twice")
+                raise BundleError(f"chart key {chart.key!r} is used twice")
             keys.add(chart.key)
             files[f"charts/{chart.key}.yaml"] = dump(chart_yaml(chart))
         files[f"dashboards/{board.slug}.yaml"] = dump(dashboard_yaml(board, cubes))

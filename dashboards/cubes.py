@@ -52,6 +52,13 @@ class CubeError(CrmwhError, ValueError):
     """The ``meta.superset`` block of a mart model is unusable; the message names the yml file and the model."""
 
 
+class UnknownName(CubeError, KeyError):
+    """A chart or filter names a column or metric its cube does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -109,13 +116,13 @@ class Cube:
         for column in self.columns:
             if column.name == name:
                 return column
-        raise KeyError(f"cube {self.name} has no column {name!r}")
+        raise UnknownName(f"cube {self.name} has no column {name!r}")
 
     def metric(self, name: str) -> Metric:
         for metric in self.metrics:
             if metric.name == name:
                 return metric
-        raise KeyError(f"cube {self.name} has no metric {name!r}")
+        raise UnknownName(f"cube {self.name} has no metric {name!r}")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboards.bundle import ASSETS_DIR, read_bundle
+from dashboards.errors import SupersetSetupError
 
 log = logging.getLogger("crmwh.superset.importer")
 
@@ -28,10 +29,10 @@ def import_bundle(admin_user: str, source: Path = ASSETS_DIR) -> list[Any]:
 
     contents = read_bundle(source)
     if "metadata.yaml" not in contents:
-        raise RuntimeError(f"{source} holds no bundle: run `crmwh assets` first")
+        raise SupersetSetupError(f"{source} holds no bundle: run `crmwh assets` first")
     user = security_manager.find_user(username=admin_user)
     if user is None:
-        raise RuntimeError(f"the admin user {admin_user!r} does not exist yet")
+        raise SupersetSetupError(f"the admin user {admin_user!r} does not exist yet")
     g.user = user
 
     def with_type(kind: str, keep: tuple[str, ...]) -> dict[str, str]:

@@ -1,15 +1,20 @@
-"""Roles, row-level security and the demo branch manager (runs inside Superset's app context, from bootstrap).
+"""Roles, row-level security and branch managers (runs inside Superset's app context: bootstrap, users sync).
 
-* 分析师 (analyst): every dashboard, chart and dataset of the warehouse, all branches. Deliberately no
-  ``database_access``: it would open every schema of the warehouse in SQL Lab, ``restricted_pii`` included.
-* 支行行长 (branch manager): the same dashboards, no SQL Lab; each manager also holds a role ``支行行长:<code>``
-  that carries a row-level-security filter limiting every branch-sliced dataset to the subtree of branch
-  ``<code>`` (the clause matches the code at any level of the hierarchy: 分行, 支行 or 网点). Datasets without a
-  branch (data quality) are not granted to branch managers.
-* 查看者 (viewer): read dashboards and their charts only; no SQL Lab, no saving.
+* 分析师 (analyst): every dashboard, chart and dataset of the warehouse, all branches, drill to detail. No
+  ``database_access``: SQL Lab refuses them the warehouse.
+* 支行行长 (branch manager): the branch-sliced datasets only (not data quality), drill to detail, no SQL Lab; rows
+  limited to one branch subtree by row-level security, **fail closed**: a base filter ``1 = 0`` covers every
+  branch-sliced dataset for every role except Admin, 分析师, 查看者 and 数据工程师, and a manager's scope role
+  ``支行行长:<code>`` adds, in the same filter group (Superset ORs a group), the subtree of branch ``<code>`` (the
+  clause matches the code at any level: 分行, 支行 or 网点). Holding 支行行长 without a scope role -- or any role that
+  is not exempt -- gives no rows. Scope roles are maintained from the warehouse by :func:`sync_branch_managers`
+  (``crmwh users sync`` and every start), see ``dashboards.branch_map``.
+* 查看者 (viewer): read dashboards and their charts only; no SQL Lab, no saving, no export.
+* 数据工程师 (data engineer): everything the analyst has, plus SQL Lab over the whole warehouse -- the only role that
+  reaches the ``raw``, ``audit`` and ``restricted_pii`` schemas (``dashboards.security_manager``); no Superset
+  role, Admin included, reads or writes server files (the DuckDB connection's configuration forbids it).
 
-The demo branch manager (``CRMWH_SUPERSET_DEMO_BRANCH``, default the first 支行 of the warehouse) logs in as
-``branch_manager`` with a password generated into the same secrets file as the admin's.
+The demo branch manager logs in as ``branch_manager`` with a password generated into the secrets file.
 """
 
 from __future__ import annotations
@@ -23,15 +28,25 @@ from pathlib import Path
 from typing import Any
 
 from dashboards import settings
+from dashboards.branch_map import BranchMap, SyncReport
+from dashboards.errors import SupersetSetupError
 
 log = logging.getLogger("crmwh.superset.security")
 
+ADMIN = "Admin"
 ANALYST = "分析师"
 BRANCH_MANAGER = "支行行长"
 VIEWER = "查看者"
+DATA_ENGINEER = "数据工程师"
+# Roles that see every branch: the fail-closed base filter exempts exactly these.
+ALL_BRANCHES = (ADMIN, ANALYST, VIEWER, DATA_ENGINEER)
+SCOPE_PREFIX = f"{BRANCH_MANAGER}:"
 DEMO_USER = "branch_manager"
-ENV_DEMO_BRANCH = "CRMWH_SUPERSET_DEMO_BRANCH"
 SECRET_KEY_DEMO = "branch_manager_password"
+BRANCH_COLUMN = "level3_branch_code"
+RLS_GROUP = "branch"
+RLS_NONE = "crmwh: no branch, no rows"
+RLS_SCOPE_PREFIX = "crmwh branch subtree "
 
 # Permissions a viewer must not have (Gamma's otherwise): writing, SQL Lab, exporting data.
 _WRITE_PERMS = ("can_write", "can_add", "can_edit", "can_delete", "can_save", "can_csv", "can_export")
@@ -64,27 +79,6 @@ def demo_password() -> str:
     return str(data[SECRET_KEY_DEMO])
 
 
-def demo_branch() -> str | None:
-    configured = os.environ.get(ENV_DEMO_BRANCH, "").strip()
-    if configured:
-        return configured
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(settings.warehouse_path()), read_only=True)
-    except duckdb.Error as exc:
-        log.warning("no demo branch: the warehouse cannot be opened (%s)", exc)
-        return None
-    try:
-        row = con.execute("SELECT min(branch_code) FROM marts.dim_branch WHERE branch_level_code = 'BRANCH'").fetchone()
-    except duckdb.Error as exc:
-        log.warning("no demo branch: marts.dim_branch is not readable (%s)", exc)
-        return None
-    finally:
-        con.close()
-    return str(row[0]) if row and row[0] else None
-
-
 def _role(name: str) -> Any:
     from superset.extensions import security_manager
 
@@ -94,64 +88,169 @@ def _role(name: str) -> Any:
 def _set_permissions(role: Any, permissions: list[Any]) -> None:
     from superset.extensions import db
 
-    role.permissions = sorted(set(permissions), key=lambda p: p.id)
+    role.permissions = sorted({p for p in permissions if p is not None}, key=lambda p: p.id)
     db.session.commit()
 
 
-def configure(datasets: list[Any], admin_user: str) -> str | None:
-    """Roles, RLS filters and the demo user; returns the demo branch (None when the warehouse has none)."""
-    from superset.connectors.sqla.models import RowLevelSecurityFilter, SqlaTable
-    from superset.extensions import db, security_manager
+def _warehouse_database() -> Any:
+    from superset.extensions import db
+    from superset.models.core import Database
+
+    return db.session.query(Database).filter_by(uuid=settings.WAREHOUSE_DATABASE_UUID).one_or_none()
+
+
+def branch_datasets() -> list[Any]:
+    """Every dataset with the branch hierarchy (the bundle's and any made later by hand)."""
+    from superset.connectors.sqla.models import SqlaTable
+    from superset.extensions import db
+
+    tables = db.session.query(SqlaTable).order_by(SqlaTable.id).all()
+    return [t for t in tables if any(c.column_name == BRANCH_COLUMN for c in t.columns)]
+
+
+def configure(datasets: list[Any]) -> None:
+    """The four roles, their permissions, the fail-closed filter and the demo user (without a branch yet)."""
+    from superset.extensions import security_manager
 
     gamma = security_manager.find_role("Gamma")
     sql_lab = security_manager.find_role("sql_lab")
     base = list(gamma.permissions) if gamma else []
+    sql_lab_perms = list(sql_lab.permissions) if sql_lab else []
     access = [security_manager.add_permission_view_menu("datasource_access", dataset.perm) for dataset in datasets]
-    branch_datasets = [d for d in datasets if any(c.column_name == "level3_branch_code" for c in d.columns)]
     branch_access = [
-        security_manager.add_permission_view_menu("datasource_access", dataset.perm) for dataset in branch_datasets
+        security_manager.add_permission_view_menu("datasource_access", dataset.perm)
+        for dataset in datasets
+        if any(c.column_name == BRANCH_COLUMN for c in dataset.columns)
     ]
+    # Drill to detail (the DRILL_TO_DETAIL feature) asks /datasource/samples, which Gamma cannot; RLS applies to it.
+    samples = security_manager.add_permission_view_menu("can_samples", "Datasource")
+    database = _warehouse_database()
+    whole_warehouse = (
+        [security_manager.add_permission_view_menu("database_access", database.perm)] if database is not None else []
+    )
 
-    _set_permissions(_role(ANALYST), base + (list(sql_lab.permissions) if sql_lab else []) + access)
-    _set_permissions(_role(BRANCH_MANAGER), base + branch_access)
+    _set_permissions(_role(ANALYST), base + sql_lab_perms + access + [samples])
+    _set_permissions(_role(BRANCH_MANAGER), base + branch_access + [samples])
 
     def read_only(pv: Any) -> bool:
         return pv.permission.name not in _WRITE_PERMS and not any(s in pv.view_menu.name for s in _SQL_LAB)
 
     _set_permissions(_role(VIEWER), [pv for pv in base if read_only(pv)] + access)
+    _set_permissions(_role(DATA_ENGINEER), base + sql_lab_perms + access + [samples] + whole_warehouse)
+    _ensure_demo_user()
 
-    branch = demo_branch()
-    if branch is None:
-        return None
-    scoped = _role(f"{BRANCH_MANAGER}:{branch}")
-    name = f"crmwh branch subtree {branch}"
+
+def _ensure_demo_user() -> None:
+    from superset.extensions import db, security_manager
+    from werkzeug.security import check_password_hash
+
+    password = demo_password()
+    user = security_manager.find_user(username=DEMO_USER)
+    if user is None:
+        user = security_manager.add_user(
+            DEMO_USER, "支行", "行长", f"{DEMO_USER}@crmwh.invalid", [_role(BRANCH_MANAGER)], password=password
+        )
+        if not user:
+            raise SupersetSetupError(f"could not create the demo user {DEMO_USER!r} (see the log above)")
+        return
+    if not any(role.name == BRANCH_MANAGER for role in user.roles):
+        user.roles = [*user.roles, _role(BRANCH_MANAGER)]
+    user.active = True
+    db.session.commit()
+    if not check_password_hash(user.password, password):
+        security_manager.reset_password(user.id, password)
+
+
+def refresh_filters() -> list[Any]:
+    """The fail-closed base filter, and every existing scope filter, over today's branch-sliced datasets; returns
+    them. Changes no user's roles (what bootstrap does when the warehouse cannot say who manages which branch)."""
+    from superset.connectors.sqla.models import RowLevelSecurityFilter
+    from superset.extensions import db
+    from superset.utils.core import RowLevelSecurityFilterType
+
+    tables = branch_datasets()
+    _filter(RLS_NONE, RowLevelSecurityFilterType.BASE, "1 = 0", [_role(name) for name in ALL_BRANCHES], tables,
+            f"fail closed: {BRANCH_MANAGER} and every other role but {', '.join(ALL_BRANCHES)} see no branch "
+            "unless a scope role adds one")  # fmt: skip
+    for rls in db.session.query(RowLevelSecurityFilter).all():
+        if rls.name.startswith(RLS_SCOPE_PREFIX) and {t.id for t in rls.tables} != {t.id for t in tables}:
+            rls.tables = tables
+    db.session.commit()
+    return tables
+
+
+def sync_branch_managers(branch_map: BranchMap) -> SyncReport:
+    """Give every 支行行长 user the scope role of their branch and nothing else (none when the map has no branch for
+    them), after :func:`refresh_filters`; deletes the scope roles and filters no user needs any more. Running it
+    twice changes nothing."""
+    from superset.extensions import db, security_manager
+    from superset.utils.core import RowLevelSecurityFilterType
+
+    assignments = branch_map.assignments
+    tables = refresh_filters()
+    user_model = security_manager.user_model
+    managers, mapped, unmapped = set(), [], []
+    scopes: dict[str, Any] = {}
+    for user in db.session.query(user_model).order_by(user_model.username).all():
+        others = [r for r in user.roles if not r.name.startswith(SCOPE_PREFIX)]
+        if not any(r.name == BRANCH_MANAGER for r in user.roles):
+            if len(others) != len(user.roles):
+                user.roles = others
+            continue
+        managers.add(user.username)
+        assignment = assignments.get(user.username)
+        if assignment is None:
+            unmapped.append(user.username)
+            wanted = others
+        else:
+            mapped.append(assignment)
+            code = assignment.branch.code
+            if code not in scopes:
+                scopes[code] = _role(f"{SCOPE_PREFIX}{code}")
+                _filter(f"{RLS_SCOPE_PREFIX}{code}", RowLevelSecurityFilterType.REGULAR, branch_clause(code),
+                        [scopes[code]], tables,
+                        f"{BRANCH_MANAGER} {code} {assignment.branch.name}: the subtree of this branch")  # fmt: skip
+            wanted = [*others, scopes[code]]
+        if {r.id for r in wanted} != {r.id for r in user.roles}:
+            user.roles = wanted
+    db.session.commit()
+    _drop_unused_scopes(set(scopes))
+
+    return SyncReport(
+        mapped=mapped,
+        unmapped=unmapped,
+        rejected=list(branch_map.rejected),
+        not_managers=sorted(branch_map.from_file - managers),
+    )
+
+
+def _filter(name: str, kind: Any, clause: str, roles: list[Any], tables: list[Any], description: str) -> None:
+    from superset.connectors.sqla.models import RowLevelSecurityFilter
+    from superset.extensions import db
+
     rls = db.session.query(RowLevelSecurityFilter).filter_by(name=name).one_or_none()
     if rls is None:
         rls = RowLevelSecurityFilter(name=name)
         db.session.add(rls)
-    rls.filter_type = "Regular"
-    rls.group_key = "branch"
-    rls.clause = branch_clause(branch)
-    rls.description = f"{BRANCH_MANAGER} {branch}: only the subtree of branch {branch}"
-    rls.roles = [scoped]
-    rls.tables = [db.session.query(SqlaTable).get(d.id) for d in branch_datasets]
+    rls.filter_type = kind
+    rls.group_key = RLS_GROUP
+    rls.clause = clause
+    rls.description = description
+    if {r.id for r in rls.roles} != {r.id for r in roles}:
+        rls.roles = roles
+    if {t.id for t in rls.tables} != {t.id for t in tables}:
+        rls.tables = tables
     db.session.commit()
 
-    password = demo_password()
-    roles = [_role(BRANCH_MANAGER), scoped]
-    user = security_manager.find_user(username=DEMO_USER)
-    if user is None:
-        user = security_manager.add_user(
-            DEMO_USER, "支行", "行长", f"{DEMO_USER}@crmwh.invalid", roles, password=password
-        )
-        if not user:
-            raise RuntimeError(f"could not create the demo user {DEMO_USER!r}")
-    else:
-        user.roles = roles
-        user.active = True
-        db.session.commit()
-        from werkzeug.security import check_password_hash
 
-        if not check_password_hash(user.password, password):
-            security_manager.reset_password(user.id, password)
-    return branch
+def _drop_unused_scopes(used: set[str]) -> None:
+    from superset.connectors.sqla.models import RowLevelSecurityFilter
+    from superset.extensions import db, security_manager
+
+    for rls in db.session.query(RowLevelSecurityFilter).all():
+        if rls.name.startswith(RLS_SCOPE_PREFIX) and rls.name.removeprefix(RLS_SCOPE_PREFIX) not in used:
+            db.session.delete(rls)
+    for role in list(security_manager.get_all_roles()):
+        if role.name.startswith(SCOPE_PREFIX) and role.name.removeprefix(SCOPE_PREFIX) not in used:
+            db.session.delete(role)
+    db.session.commit()

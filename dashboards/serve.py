@@ -199,6 +199,8 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 
 def serve() -> int:
     started = time.monotonic()
+    # Everything Superset creates (metadata database, logs, uploads) is the owner's only; its children inherit this.
+    os.umask(0o077)
     profile = settings.profile()
     port = settings.port()
     home = settings.home_dir()
@@ -273,9 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parse_args(argv)
     try:
         return serve()
-    except (ServeError, settings.SettingsError) as exc:
+    except CrmwhError as exc:
         print(f"crmwh serve: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return int(exc.exit_code)
     except KeyboardInterrupt:  # Ctrl-C before anything was started
         return 130
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ ENV_LOCALE = "CRMWH_SUPERSET_LOCALE"
 ENV_WORKERS = "CRMWH_SUPERSET_WORKERS"
 ENV_THREADS = "CRMWH_SUPERSET_THREADS"
 ENV_WAREHOUSE = "CRMWH_WAREHOUSE"
+ENV_BRANCH_MANAGERS = "CRMWH_BRANCH_MANAGERS"
+ENV_LOGIN_RATE_LIMIT = "CRMWH_SUPERSET_LOGIN_RATE_LIMIT"
 
 PROFILES = ("embedded", "production")
 DEFAULT_PORT = 8088
@@ -45,6 +48,30 @@ WAREHOUSE_DATABASE_NAME = "crmwh"
 WAREHOUSE_DATABASE_UUID = uuid.uuid5(uuid.NAMESPACE_URL, "crmwh:superset:database:warehouse")
 
 SECRETS_FILE_NAME = "superset.json"
+
+# Failed logins allowed per client address before every login from it is refused for the rest of the window.
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute"
+
+# Every DuckDB connection Superset opens gets exactly this configuration, applied by DuckDB when the database opens,
+# before any statement runs: no file outside the warehouse can be read or written (COPY, read_csv, read_text, glob,
+# ATTACH, extensions), Python objects are not scanned as tables, and then the configuration is locked so that no
+# statement can turn any of it back on. Insertion order is the order of the sentence above.
+DUCKDB_CONNECT_CONFIG: dict[str, object] = {
+    "enable_external_access": False,
+    "python_enable_replacements": False,
+    "lock_configuration": True,
+}
+# Configuration keys a database's ``extra`` may still set (Superset adds its user agent); anything else there, such as
+# ``allowed_directories`` (which would reopen files), is dropped.
+DUCKDB_EXTRA_CONFIG_KEYS = frozenset({"custom_user_agent", "memory_limit", "threads"})
+
+# The schemas every Superset role may query: the modelled layers. ``raw`` (the extracts as delivered, PII included),
+# ``audit`` (rejected rows) and ``restricted_pii`` -- and any schema not listed here -- are reachable only with the
+# data-engineer role.
+SERVED_SCHEMAS = frozenset(
+    {"main", "marts", "quality", "intermediate", "snapshots", "staging", "seeds", "information_schema", "pg_catalog"}
+)
+RESTRICTED_SCHEMAS = ("raw", "audit", "restricted_pii")
 
 
 class SettingsError(CrmwhError, ValueError):
@@ -102,6 +129,11 @@ def locale() -> str:
     return value
 
 
+def superset_python() -> Path:
+    """The interpreter of Superset's virtualenv (``scripts/superset_setup.sh`` builds it)."""
+    return Path(os.environ.get("CRMWH_SUPERSET_VENV") or SUPERSET_VENV) / "bin" / "python"
+
+
 def home_dir() -> Path:
     """Superset's own state (embedded metadata database, logs): never the warehouse."""
     return Path(os.environ.get(ENV_HOME) or REPO_ROOT / "var" / "superset").resolve()
@@ -128,6 +160,26 @@ def current_warehouse_file(database: str) -> str:
     served path (a symbolic link) to it, so that a connection opened after a swap is a new database in DuckDB's
     per-path cache, never the previous file under the same name (crmwh/publish.py says why)."""
     return os.path.realpath(database) if database and os.path.islink(database) else database
+
+
+def login_rate_limit() -> str:
+    """Failed logins per client address, in Flask-Limiter's notation (``10 per minute``, ``5/minute;50/day``)."""
+    value = os.environ.get(ENV_LOGIN_RATE_LIMIT, "").strip() or DEFAULT_LOGIN_RATE_LIMIT
+    item = r"\s*\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?\s*"
+    if not re.fullmatch(f"{item}(?:[;,]{item})*", value):
+        raise SettingsError(f"{ENV_LOGIN_RATE_LIMIT}={value!r}: expected e.g. '10 per minute' or '5/minute;50/day'")
+    return value
+
+
+def duckdb_connect_args(connect_args: dict[str, object] | None = None) -> dict[str, object]:
+    """The arguments of every DuckDB connection Superset opens, whatever a database's ``extra`` asks for: read-only,
+    with :data:`DUCKDB_CONNECT_CONFIG`; of the given ones only :data:`DUCKDB_EXTRA_CONFIG_KEYS` survive."""
+    given = (connect_args or {}).get("config")
+    extra = {k: v for k, v in given.items() if k in DUCKDB_EXTRA_CONFIG_KEYS} if isinstance(given, dict) else {}
+    config = {k: v for k, v in DUCKDB_CONNECT_CONFIG.items() if k != "lock_configuration"}
+    config.update(extra)
+    config["lock_configuration"] = True  # last: nothing after it may change the configuration
+    return {"read_only": True, "config": config}
 
 
 def metadata_uri() -> str:
@@ -162,9 +214,12 @@ def load_secrets() -> Secrets:
 def ensure_secrets() -> tuple[Secrets, bool]:
     """Return the stored secrets, generating them on first use. The flag says whether they were just generated."""
     path = secrets_file()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Owner only, also for a folder or file made by an earlier version or by hand (mkdir's mode obeys the umask).
+    os.chmod(path.parent, 0o700)
     if path.exists():
+        os.chmod(path, 0o600)
         return load_secrets(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
     fresh = Secrets(secret_key=secrets.token_urlsafe(48), admin_password=secrets.token_urlsafe(12))
     # Created 0600 from the start so the password is never readable by others, not even briefly.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

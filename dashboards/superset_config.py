@@ -22,6 +22,7 @@ if _REPO_ROOT not in sys.path:
 from celery.schedules import crontab  # noqa: E402
 
 from dashboards import settings as _settings  # noqa: E402
+from dashboards.security_manager import CrmwhSecurityManager  # noqa: E402
 
 _PROFILE = _settings.profile()
 _PORT = _settings.port()
@@ -63,10 +64,27 @@ DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 
 
 def DB_CONNECTION_MUTATOR(uri, params, username, security_manager, source):
-    """Every query opens the warehouse version being served now (see ``settings.current_warehouse_file``)."""
-    if uri.drivername == "duckdb" and uri.database:
-        uri = uri.set(database=_settings.current_warehouse_file(uri.database))
+    """Every DuckDB connection, whatever its database's ``extra`` says, opens read-only with external access off and
+    the configuration locked (``settings.duckdb_connect_args``); the warehouse's opens the version served now (see
+    ``settings.current_warehouse_file``)."""
+    if uri.drivername == "duckdb":
+        params = {**params, "connect_args": _settings.duckdb_connect_args(params.get("connect_args"))}
+        if uri.database:
+            uri = uri.set(database=_settings.current_warehouse_file(uri.database))
     return uri, params
+
+
+# Roles, the schemas only the data engineer reaches, and failed-login rate limiting: dashboards/security_manager.py.
+CUSTOM_SECURITY_MANAGER = CrmwhSecurityManager
+# No connection to SQLite files or other local-file engines; no SQL subqueries hidden in chart expressions.
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+ALLOW_ADHOC_SUBQUERY = False
+
+# Failed logins per client address (the form and /api/v1/security/login alike); behind a reverse proxy, turn on
+# ENABLE_PROXY_FIX so that the address is the client's, not the proxy's.
+RATELIMIT_ENABLED = True
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = _settings.login_rate_limit()
 
 
 # Headless Chromium from Debian, for reports and thumbnails (production profile).
@@ -124,6 +142,10 @@ if _PROFILE == "production":
     CELERY_CONFIG = CeleryConfig
 else:
     CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": int(timedelta(days=1).total_seconds())}
+    # One gunicorn process: its memory holds the login counters. Only logins are limited (production keeps
+    # Superset's application-wide limit too).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_APPLICATION = None
     # A single gunicorn process with threads writes the SQLite metadata (query log, event log); waiting for the
     # lock beats failing with "database is locked" under a burst of chart requests.
     SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30, "check_same_thread": False}}

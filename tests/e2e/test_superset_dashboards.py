@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import requests
 
 from dashboards import security
 from dashboards.boards import dashboards
@@ -314,6 +315,142 @@ def test_branch_manager_sees_only_their_subtree(
     # Data quality has no branch: not granted to branch managers.
     with pytest.raises(harness.HarnessError, match="HTTP 40"):
         manager.chart_data(ids["data_quality"], {"columns": ["stage"], "metrics": ["checks"], "row_limit": 10})
+
+
+# Every cube with the branch hierarchy: what row-level security must filter.
+BRANCH_CUBES = (
+    "contribution", "balances", "transactions", "card_transactions", "branch_costs", "customer_value", "rm_scorecard",
+    "risk", "corporate_customers", "customer_lifetime_value", "contribution_steps", "classification_migration",
+)  # fmt: skip
+
+
+def _login(server: harness.SupersetServer, users: dict[str, tuple[str, str]]) -> dict[str, harness.SupersetClient]:
+    harness.add_users(server, users)
+    clients = {}
+    for name, (_role, password) in users.items():
+        clients[name] = harness.SupersetClient(server.base_url)
+        clients[name].login(name, password)
+    return clients
+
+
+def _browser(server: harness.SupersetServer, username: str, password: str) -> requests.Session:
+    """A browser's session (cookie, CSRF header): what drill to detail runs in."""
+    web = harness.web_session(server.base_url, username, password)
+    token = web.get(f"{server.base_url}/api/v1/security/csrf_token/", timeout=60).json()["result"]
+    web.headers.update({"X-CSRFToken": token, "Referer": server.base_url})
+    return web
+
+
+def _samples(server: harness.SupersetServer, web: requests.Session, dataset: int) -> list[dict[str, Any]]:
+    """Drill to detail's request: the dataset's rows."""
+    answer = web.post(
+        f"{server.base_url}/datasource/samples",
+        params={"datasource_id": dataset, "datasource_type": "table", "force": "true", "per_page": 100, "page": 1},
+        json={},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    return list(answer.json()["result"]["data"])
+
+
+def _branch_codes(api: harness.SupersetClient, dataset: int) -> dict[str, Decimal]:
+    """Net contribution (万元) by booking branch code, from a CSV export."""
+    query = {"columns": ["branch_code"], "metrics": ["net_contribution"], "row_limit": 10000}
+    return {row[0]: Decimal(row[1]) for row in _csv(api.chart_data(dataset, query, result_format="csv"))}
+
+
+def _subtree_totals(warehouse: Path, branch: str) -> dict[str, Decimal]:
+    return {
+        code: total
+        for code, total in _duck(
+            warehouse,
+            "SELECT f.branch_code, SUM(f.net_contribution) * 0.0001 FROM marts.fct_contribution_monthly f "
+            "JOIN marts.dim_branch b USING (branch_code) "
+            "WHERE ? IN (b.region_code, b.level3_branch_code, b.sub_branch_code) GROUP BY 1",
+            [branch],
+        )
+    }
+
+
+def test_branch_manager_without_a_branch_sees_no_rows(
+    server: harness.SupersetServer, admin: harness.SupersetClient
+) -> None:
+    """Fail closed: a user holding 支行行长 but mapped to no branch gets no row from any branch-sliced dataset, not the
+    whole bank: not through chart data (JSON), CSV export or drill to detail."""
+    password = secrets.token_urlsafe(12)
+    manager = _login(server, {"test_unmapped_manager": (security.BRANCH_MANAGER, password)})["test_unmapped_manager"]
+    browser = _browser(server, "test_unmapped_manager", password)
+    ids = _datasets(admin)
+    leaked = {}
+    for name in BRANCH_CUBES:
+        by_branch = {"columns": ["level3_branch_code"], "metrics": [load_cubes()[name].metrics[0].name],
+                     "row_limit": 1000}  # fmt: skip
+        rows = manager.chart_data(ids[name], by_branch)["data"]
+        csv_rows = _csv(manager.chart_data(ids[name], by_branch, result_format="csv"))
+        detail = _samples(server, browser, ids[name])
+        if rows or csv_rows or detail:
+            leaked[name] = (len(rows), len(csv_rows), len(detail))
+        assert _csv(admin.chart_data(ids[name], by_branch, result_format="csv")), name  # the admin sees rows
+    assert leaked == {}
+
+
+def test_users_sync_gives_each_branch_manager_exactly_their_subtree(
+    server: harness.SupersetServer, admin: harness.SupersetClient, warehouse: Path, tmp_path: Path
+) -> None:
+    """`crmwh users sync` maps branch managers from the published warehouse: a user named by an RM's staff id gets the
+    subtree of the RM's branch (marts.dim_relationship_manager), a user listed in the managers file gets that branch;
+    a manager mapped to nothing is reported (exit 1) and keeps seeing nothing."""
+    rm_id, rm_branch = _duck(
+        warehouse,
+        "SELECT r.rm_id, r.branch_code FROM marts.dim_relationship_manager r "
+        "JOIN marts.fct_contribution_monthly f USING (rm_id) WHERE r.is_active GROUP BY ALL ORDER BY 1 LIMIT 1",
+    )[0]
+    region = _duck(
+        warehouse,
+        "SELECT region_code FROM marts.dim_branch WHERE branch_level_code = 'REGION' AND region_code <> "
+        "(SELECT region_code FROM marts.dim_branch WHERE branch_code = ?) ORDER BY 1 LIMIT 1",
+        [rm_branch],
+    )[0][0]
+    users = {
+        name: (security.BRANCH_MANAGER, secrets.token_urlsafe(12))
+        for name in (rm_id, "test_region_manager", "test_unmapped_manager")
+    }
+    clients = _login(server, users)
+    managers = tmp_path / "branch_managers.csv"
+    managers.write_text(f"username,branch_code\ntest_region_manager,{region}\n", encoding="utf-8")
+    command = [str(REPO / ".venv" / "bin" / "crmwh"), "users", "sync", "--warehouse", str(warehouse),
+               "--managers", str(managers)]  # fmt: skip
+    env = {k: v for k, v in server.env.items() if k != "PYTHONPATH"}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output  # one manager could not be mapped
+    assert "Traceback" not in output
+    assert f"{rm_id} → {rm_branch}" in output and f"test_region_manager → {region}" in output
+    assert "test_unmapped_manager" in output
+
+    ids = _datasets(admin)
+    for user, branch in ((rm_id, rm_branch), ("test_region_manager", region)):
+        want = _subtree_totals(warehouse, branch)
+        assert want, branch
+        assert _branch_codes(clients[user], ids["contribution"]) == want, user
+    assert _branch_codes(clients["test_unmapped_manager"], ids["contribution"]) == {}
+    # Drill to detail: only rows of the subtree.
+    detail = _samples(server, _browser(server, rm_id, users[rm_id][1]), ids["contribution"])
+    assert detail
+    assert all(rm_branch in (r["region_code"], r["level3_branch_code"], r["sub_branch_code"]) for r in detail)
+    unmapped = _browser(server, "test_unmapped_manager", users["test_unmapped_manager"][1])
+    assert _samples(server, unmapped, ids["contribution"]) == []
+    # Running it again changes nothing.
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 1 and again.stdout == done.stdout, again.stdout + again.stderr
+    assert _branch_codes(clients[rm_id], ids["contribution"]) == _subtree_totals(warehouse, rm_branch)
+    # The demo user keeps the demo branch through a sync.
+    demo_branch = _duck(warehouse, "SELECT min(branch_code) FROM marts.dim_branch WHERE branch_level_code = 'BRANCH'")[
+        0
+    ][0]
+    demo = harness.SupersetClient(server.base_url)
+    demo.login(security.DEMO_USER, _demo_password(server))
+    assert _branch_codes(demo, ids["contribution"]) == _subtree_totals(warehouse, demo_branch)
 
 
 @pytest.fixture(scope="module")

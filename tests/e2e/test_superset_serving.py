@@ -11,8 +11,10 @@ import html
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -234,3 +236,190 @@ def _session_of(pid: int) -> int | None:
         return os.getsid(pid)
     except OSError:
         return None
+
+
+# --- Security: what SQL Lab can reach, who may reach raw/audit/restricted_pii, file modes, login rate limiting ---
+
+
+def _refused(api: harness.SupersetClient, database_id: int, sql: str) -> str:
+    """Run ``sql`` through SQL Lab expecting a refusal; returns the error text (it must leak nothing either)."""
+    with pytest.raises(harness.HarnessError) as caught:
+        rows = api.sql(database_id, sql)
+        print(f"not refused: {sql!r} -> {rows!r}"[:500])
+    return str(caught.value)
+
+
+def test_sql_lab_connection_has_external_access_off_and_locked(
+    api: harness.SupersetClient, database: dict[str, Any]
+) -> None:
+    got = api.sql(
+        database["id"],
+        "SELECT current_setting('enable_external_access') AS external_access, "
+        "current_setting('lock_configuration') AS locked",
+    )
+    assert got == [{"external_access": False, "locked": True}]
+
+
+def test_sql_lab_cannot_read_or_write_server_files(
+    api: harness.SupersetClient, database: dict[str, Any], server: harness.SupersetServer
+) -> None:
+    """As admin (every Superset permission): COPY TO, read_text, read_csv, glob and re-enabling external access all
+    fail, and no file appears."""
+    secrets_file = server.workdir / "secrets" / settings.SECRETS_FILE_NAME
+    secret_key = json.loads(secrets_file.read_text(encoding="utf-8"))["secret_key"]
+    target = server.workdir / "copied.csv"
+    attempts = {
+        "copy_to": f"COPY (SELECT 1 AS x) TO '{target}' (HEADER)",
+        "read_text_secrets": f"SELECT content FROM read_text('{secrets_file}')",
+        "read_text_relative": f"SELECT content FROM read_text('{os.path.relpath(secrets_file, settings.REPO_ROOT)}')",
+        "read_csv_passwd": "SELECT * FROM read_csv('/etc/passwd')",
+        "glob": f"SELECT * FROM glob('{server.workdir}/*')",
+        "enable_external_access": "SET enable_external_access = true",
+        "enable_then_read": f"SET enable_external_access = true; SELECT content FROM read_text('{secrets_file}')",
+        "attach": f"ATTACH '{server.workdir / 'other.duckdb'}' AS other",
+    }
+    leaked = {}
+    for name, sql in attempts.items():
+        try:
+            rows = api.sql(database["id"], sql)
+        except harness.HarnessError as exc:
+            assert secret_key not in str(exc), name
+            continue
+        leaked[name] = rows
+    assert leaked == {}
+    assert not target.exists()
+    assert not (server.workdir / "other.duckdb").exists()
+
+
+def _schemas(api: harness.SupersetClient, database_id: int) -> set[str]:
+    """The schemas SQL Lab lists (DuckDB's come as ``catalog.schema``), by schema name."""
+    return {name.rsplit(".", 1)[-1] for name in api.get(f"/api/v1/database/{database_id}/schemas/")["result"]}
+
+
+def _tables(api: harness.SupersetClient, database_id: int, schema: str) -> list[str]:
+    """The tables SQL Lab lists in a schema, asked for by the name SQL Lab itself uses (``catalog.schema``)."""
+    listed = api.get(f"/api/v1/database/{database_id}/schemas/")["result"]
+    catalog = api.sql(database_id, "SELECT current_database() AS name")[0]["name"]
+    name = next((n for n in listed if n.rsplit(".", 1)[-1] == schema), f"{catalog}.{schema}")
+    found = api.get(f"/api/v1/database/{database_id}/tables/", q=f"(schema_name:'{name}')")["result"]
+    return sorted(row["value"] for row in found)
+
+
+RESTRICTED_QUERIES = {
+    "raw": "SELECT * FROM raw.deliveries",
+    "audit": "SELECT * FROM audit.batches",
+    "restricted_pii": "SELECT * FROM restricted_pii.customers",
+    "quoted_upper": 'SELECT * FROM "RESTRICTED_PII"."CUSTOMERS"',
+    "from_first": "FROM restricted_pii.customers",
+    "cte": "WITH c AS (SELECT * FROM restricted_pii.customers) SELECT * FROM c",
+    "scalar_subquery": "SELECT (SELECT max(secret) FROM restricted_pii.customers) AS secret",
+    "join": "SELECT a.account_id, c.secret FROM accounts a, restricted_pii.customers c LIMIT 1",
+    "query_table": "SELECT * FROM query_table('restricted_pii.customers')",
+    "query": "SELECT * FROM query('SELECT * FROM restricted_pii.customers')",
+    "use_schema": "USE restricted_pii; SELECT * FROM customers",
+    "search_path": "SET search_path = 'restricted_pii'; SELECT * FROM customers",
+    "summarize": "SUMMARIZE restricted_pii.customers",
+    "pivot": "PIVOT restricted_pii.customers ON secret USING count(*)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESTRICTED_QUERIES))
+def test_admin_cannot_reach_raw_audit_or_pii(api: harness.SupersetClient, database: dict[str, Any], name: str) -> None:
+    error = _refused(api, database["id"], RESTRICTED_QUERIES[name])
+    assert harness.RESTRICTED_MARKER not in error
+
+
+def test_admin_cannot_reach_pii_through_the_catalog_name(api: harness.SupersetClient, database: dict[str, Any]) -> None:
+    catalog = api.sql(database["id"], "SELECT current_database() AS name")[0]["name"]
+    error = _refused(api, database["id"], f'SELECT * FROM "{catalog}".restricted_pii.customers')
+    assert harness.RESTRICTED_MARKER not in error
+
+
+def test_admin_neither_lists_nor_charts_restricted_schemas(
+    api: harness.SupersetClient, database: dict[str, Any]
+) -> None:
+    assert "main" in _schemas(api, database["id"])
+    assert not _schemas(api, database["id"]) & set(harness.RESTRICTED_TABLES)
+    assert _tables(api, database["id"], "restricted_pii") == []
+    # A dataset over a restricted table answers no chart data and no samples (drill to detail).
+    dataset_id = api.create_dataset(database["id"], "customers", schema="restricted_pii")
+    with pytest.raises(harness.HarnessError) as caught:
+        api.chart_data(dataset_id, {"columns": ["secret"], "metrics": [], "row_limit": 10})
+    assert harness.RESTRICTED_MARKER not in str(caught.value)
+    samples = api.session.post(
+        f"{api.base_url}/datasource/samples",
+        params={"datasource_id": dataset_id, "datasource_type": "table", "force": "true"},
+        json={},
+        timeout=api.timeout,
+    )
+    assert samples.status_code >= 400 and harness.RESTRICTED_MARKER not in samples.text, samples.text[:300]
+
+
+@pytest.fixture(scope="module")
+def engineer(server: harness.SupersetServer) -> harness.SupersetClient:
+    from dashboards import security
+
+    password = secrets.token_urlsafe(12)
+    harness.add_users(server, {"test_engineer": (security.DATA_ENGINEER, password)})
+    client = harness.SupersetClient(server.base_url)
+    client.login("test_engineer", password)
+    return client
+
+
+def test_data_engineer_reaches_restricted_schemas_but_no_files(
+    engineer: harness.SupersetClient, database: dict[str, Any], server: harness.SupersetServer
+) -> None:
+    for schema, table in harness.RESTRICTED_TABLES.items():
+        assert engineer.sql(database["id"], f"SELECT secret FROM {schema}.{table}") == [
+            {"secret": harness.RESTRICTED_MARKER}
+        ]
+    assert set(harness.RESTRICTED_TABLES) <= _schemas(engineer, database["id"])
+    assert _tables(engineer, database["id"], "restricted_pii") == ["customers"]
+    secrets_file = server.workdir / "secrets" / settings.SECRETS_FILE_NAME
+    _refused(engineer, database["id"], f"SELECT content FROM read_text('{secrets_file}')")
+    _refused(engineer, database["id"], "SET enable_external_access = true")
+
+
+def test_state_files_are_private(server: harness.SupersetServer, warehouse: Path) -> None:
+    """Superset's metadata database, logs and secrets are 0600; published warehouse versions are 0640."""
+    home = server.workdir / "home"
+    private = [home / "superset.db", home / "bootstrap.log", home / "access.log",
+               server.workdir / "secrets" / settings.SECRETS_FILE_NAME]  # fmt: skip
+    modes = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in private if p.exists()}
+    assert modes == {str(p): oct(0o600) for p in private}
+    assert stat.S_IMODE((server.workdir / "secrets").stat().st_mode) == 0o700
+    version = Path(os.path.realpath(warehouse))
+    assert version != warehouse
+    assert oct(stat.S_IMODE(version.stat().st_mode)) == oct(0o640)
+
+
+def test_login_is_rate_limited(server: harness.SupersetServer) -> None:
+    """After many wrong passwords from one address, even the right one is refused for a while (HTTP 429), on the
+    REST API and the login form alike. Runs last in this module: it locks 127.0.0.1 out of logging in."""
+    session = requests.Session()
+    api_login = f"{server.base_url}/api/v1/security/login"
+
+    def api_attempt(password: str) -> int:
+        body = {"username": server.admin_user, "password": password, "provider": "db", "refresh": False}
+        return session.post(api_login, json=body, timeout=60).status_code
+
+    wrong = [api_attempt(f"wrong-{n}") for n in range(45)]
+    assert wrong[0] == 401 and 429 in wrong, wrong
+    assert set(wrong) == {401, 429}
+    assert api_attempt(server.admin_password) == 429
+
+    def form_attempt(password: str) -> int:
+        page = session.get(f"{server.base_url}/login/", timeout=60)
+        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        token = found.group(1) if found else ""
+        answer = session.post(
+            f"{server.base_url}/login/",
+            data={"username": server.admin_user, "password": password, "csrf_token": token},
+            timeout=60,
+            allow_redirects=False,
+        )
+        return answer.status_code
+
+    form = [form_attempt(f"wrong-{n}") for n in range(45)]
+    assert 429 in form, form
+    assert form_attempt(server.admin_password) == 429

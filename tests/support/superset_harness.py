@@ -33,6 +33,9 @@ READY_MARKER = "ready at http://127.0.0.1:"
 
 
 SAMPLE_BRANCHES = ("北京分行", "上海分行", "深圳分行")
+# One table in each schema Superset must keep from every role but the data engineer's.
+RESTRICTED_TABLES = {"raw": "deliveries", "audit": "batches", "restricted_pii": "customers"}
+RESTRICTED_MARKER = "王小明 110101199003071234"
 
 
 class HarnessError(RuntimeError):
@@ -316,7 +319,8 @@ def build_sample_warehouse(path: Path, generation: int) -> None:
     """A small warehouse for tests, published like the real one (built aside, then ``crmwh.publish.publish``).
 
     Each generation has different rows and amounts and records its number in ``build_info``; money is exact
-    DECIMAL(18,2) with branch totals of 13 significant digits, as a large bank's reach.
+    DECIMAL(18,2) with branch totals of 13 significant digits, as a large bank's reach. The schemas ``raw``,
+    ``audit`` and ``restricted_pii`` hold one row each with :data:`RESTRICTED_MARKER` (see ``RESTRICTED_TABLES``).
     """
     tmp = path.with_name(f"{path.name}.building-{generation}")
     tmp.unlink(missing_ok=True)
@@ -346,6 +350,11 @@ def build_sample_warehouse(path: Path, generation: int) -> None:
             """,
             [generation, generation * 7],
         )
+        # The schemas only the data-engineer role may reach from Superset, each with one row carrying a marker that
+        # must never appear in another role's answer.
+        for schema, table in RESTRICTED_TABLES.items():
+            con.execute(f"CREATE SCHEMA {schema}")
+            con.execute(f"CREATE TABLE {schema}.{table} AS SELECT 1 AS id, ? AS secret", [RESTRICTED_MARKER])
     finally:
         con.close()
     from crmwh import publish  # the warehouse side of the repository; only tests build sample warehouses

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -14,13 +17,14 @@ from crmwh.cli import cli
 
 
 def test_every_command_is_a_crmwh_subcommand() -> None:
-    expected = {"generate", "ingest", "build", "validate", "serve", "contracts", "assets", "docs", "quality-docs"}
+    expected = {"generate", "ingest", "build", "validate", "serve", "contracts", "assets", "docs", "quality-docs",
+                "users"}  # fmt: skip
     assert expected <= set(cli.commands)
 
 
-@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve"])
+@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve", "users sync"])
 def test_warehouse_option_shows_its_environment_variable_and_default(command: str) -> None:
-    result = CliRunner().invoke(cli, [command, "--help"])
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert "--warehouse PATH" in text
@@ -71,7 +75,10 @@ def test_every_product_error_is_a_crmwh_error() -> None:
     from contracts.control import ControlFileError
     from crmwh.build import BuildError
     from crmwh.publish import PublishError
-    from dashboards.cubes import CubeError
+    from dashboards.branch_map import BranchMapError
+    from dashboards.bundle import BundleError
+    from dashboards.cubes import CubeError, UnknownName
+    from dashboards.errors import SupersetSetupError
     from dashboards.serve import ServeError
     from dashboards.settings import SettingsError
     from expectations.config import QualityConfigError
@@ -82,7 +89,8 @@ def test_every_product_error_is_a_crmwh_error() -> None:
 
     for kind in (ContractError, ControlFileError, BuildError, PublishError, CubeError, ServeError, SettingsError,
                  QualityConfigError, DataDocsError, SchemaMismatchError, IngestError, GenerateError,
-                 cli_mod.OutOfDate):
+                 cli_mod.OutOfDate, BranchMapError, BundleError, UnknownName, SupersetSetupError,
+                 cli_mod.UsersSyncError):
         assert issubclass(kind, CrmwhError), kind
 
 
@@ -99,3 +107,27 @@ def test_usage_errors_are_exit_two() -> None:
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit) or result.exception is None
     assert click.__name__  # click's own usage errors keep click's exit code 2 (nothing was done)
+
+
+def test_users_sync_names_its_managers_variable_and_needs_supersets_virtualenv(tmp_path: Path) -> None:
+    text = " ".join(CliRunner().invoke(cli, ["users", "sync", "--help"]).output.split())
+    assert "--managers FILE" in text and "env var: CRMWH_BRANCH_MANAGERS" in text
+    result = CliRunner().invoke(cli, ["users", "sync", "--warehouse", str(tmp_path / "wh.duckdb")],
+                                env={"CRMWH_SUPERSET_VENV": str(tmp_path / "no-venv")})  # fmt: skip
+    assert result.exit_code == ExitCode.FAILED
+    assert result.output.startswith("users sync failed, Superset is unchanged: ")
+    assert str(tmp_path / "no-venv" / "bin" / "python") in result.output and "Traceback" not in result.output
+
+
+def test_files_the_command_line_creates_are_not_world_readable(tmp_path: Path) -> None:
+    """Landing files (here from `crmwh generate`) and their folders: owner and group only (umask 027)."""
+    landing = tmp_path / "landing"
+    done = subprocess.run(
+        [sys.executable, "-m", "crmwh.cli", "generate", "--scale", "0.0005", "--days", "1", "--landing",
+         str(landing), "--quiet"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    modes = {p.relative_to(landing).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in landing.rglob("*")}
+    assert len(modes) > 10
+    assert {name: oct(mode) for name, mode in modes.items() if mode & 0o027} == {}

@@ -145,3 +145,12 @@ def test_served_link_with_a_wal_beside_its_version_is_refused(tmp_path: Path) ->
     publish.wal_path(version).write_bytes(b"x")
     with pytest.raises(publish.PublishError, match=r"\.wal exists"):
         publish.prepare_work_copy(served)
+
+
+def test_published_versions_are_not_world_readable(tmp_path: Path) -> None:
+    """A warehouse version is the owner's to write and their group's (Superset's service account) to read."""
+    served = tmp_path / "wh.duckdb"
+    _make_served(served, "1.00")
+    version = publish.publish(publish.prepare_work_copy(served), served)
+    assert oct(version.stat().st_mode & 0o777) == oct(publish.VERSION_MODE) == oct(0o640)
+    assert oct(version.parent.stat().st_mode & 0o777) == oct(0o750)

@@ -89,6 +89,16 @@ def test_secrets_generated_once_private_and_stable(monkeypatch: pytest.MonkeyPat
     assert settings.load_secrets() == first  # the override never rewrites the stored secret
 
 
+def test_secrets_made_readable_by_hand_or_by_an_older_version_are_made_private_again() -> None:
+    first, _ = settings.ensure_secrets()
+    path = settings.secrets_file()
+    os.chmod(path, 0o644)
+    os.chmod(path.parent, 0o755)
+    assert settings.ensure_secrets() == (first, False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
