@@ -147,6 +147,9 @@ def test_child_environment_is_offline_and_points_at_the_config(monkeypatch: pyte
 
 def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(settings.ENV_PORT, "9000")
+    # parse_args writes the flags into os.environ for the child; monkeypatch restores what it registered
+    for name in (settings.ENV_PROFILE, settings.ENV_WAREHOUSE):
+        monkeypatch.setenv(name, "")
     monkeypatch.chdir(tmp_path)
     serve.parse_args(["--port", "9100", "--profile", "production", "--warehouse", "w.duckdb"])
     assert settings.port() == 9100
