@@ -36,6 +36,7 @@ from ingest.rowsql import (
     fix_lines_sql,
     insert_raw_sql,
     key_rejects_sql,
+    reset_reader_rejects_sql,
     skip_map_sql,
     sql_str,
     type_rejects_sql,
@@ -277,6 +278,7 @@ class DeliveryAttempt:
             return
         sql = insert_raw_sql(f.contract, f.source, base["batch_id"], f"{base['business_date']:%Y-%m-%d}", f.name,
                              stamp)
+        self.con.execute(reset_reader_rejects_sql())
         f.inserted = int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
         skipped = [(f.idx, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text) for s in scan.skipped]
         missing = scan.data_lines - f.inserted - len({s.line_number for s in scan.skipped})

@@ -10,6 +10,7 @@ Timestamps are UTC. Batch ids are global and increase in the order attempts were
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -208,6 +209,14 @@ class DeliveryHistory:
             history.add(Attempt(*row))
         return history
 
+    def copy(self) -> DeliveryHistory:
+        """An independent copy, to plan on: what-if decisions that may be taken back."""
+        with self._lock:
+            other = DeliveryHistory()
+            other.attempts = {k: [dataclasses.replace(a) for a in v] for k, v in self.attempts.items()}
+            other.next_batch_id = self.next_batch_id
+            return other
+
     def add(self, attempt: Attempt) -> None:
         with self._lock:
             self.attempts.setdefault((attempt.system, attempt.business_date), []).append(attempt)
@@ -271,9 +280,18 @@ def insert_delivery(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -
 
 
 def insert_files(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
-    cols = ", ".join(FILE_COLUMNS)
-    one = "(" + ", ".join("?" for _ in FILE_COLUMNS) + ")"
-    params = [row.get(c) for row in rows for c in FILE_COLUMNS]
-    con.execute(f"INSERT INTO audit.delivery_files ({cols}) VALUES " + ", ".join(one for _ in rows), params)
+    _insert_many(con, "audit.delivery_files", FILE_COLUMNS, rows)
+
+
+def insert_deliveries(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
+    _insert_many(con, "audit.deliveries", DELIVERY_COLUMNS, rows)
+
+
+def _insert_many(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+                 rows: list[dict[str, object]], per_statement: int = 500) -> None:
+    cols = ", ".join(columns)
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(rows), per_statement):
+        part = rows[start: start + per_statement]
+        params = [row.get(c) for row in part for c in columns]
+        con.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join(one for _ in part), params)

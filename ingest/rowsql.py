@@ -143,6 +143,12 @@ class Source:
                 f"FROM {self.read_csv(contract, keep_rejects)}")
 
 
+def reset_reader_rejects_sql() -> str:
+    """Empty DuckDB's reject tables before a read: a read that sets nothing aside records no scan at all, so the
+    latest scan in them may belong to an earlier read."""
+    return f"DROP TABLE IF EXISTS {READER_ERRORS}; DROP TABLE IF EXISTS {READER_SCANS}"
+
+
 def insert_raw_sql(contract: Contract, source: Source, batch_id: int, business_date: str, source_file: str,
                    loaded_at: str) -> str:
     """Append the file's valid rows to its raw table, typed, with lineage; ``_line_number`` is provisional (``_k``
