@@ -50,11 +50,10 @@ from ingest.rowsql import (
     READER_ERRORS,
     READER_SCANS,
     REJECTS,
-    contract_sql,
+    insert_raw_many_sql,
     reset_reader_rejects_sql,
     sql_str,
     type_rejects_sql,
-    valid_row,
 )
 
 # Data bytes planned into one pass: bounds the memory of a pass and the work redone after a delivery fails.
@@ -305,24 +304,8 @@ class BatchLoader:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_OFFSETS} (path VARCHAR, batch_id BIGINT, "
                          f"business_date DATE, source_file VARCHAR, line_offset BIGINT)")
         self._values(_OFFSETS, offsets)
-        cols = contract_sql(contract)
-        names = ", ".join(quote_ident(c.name) for c in contract.columns)
-        casts = ", ".join(cs.cast for cs in cols.values())
-        paths = "[" + ", ".join(sql_str(o[0]) for o in offsets) + "]"
-        reader = source.read_csv(contract, keep_rejects=True).replace(sql_str(source.path), paths, 1)
-        reader = reader[:-1] + ", filename = '_crmwh_file')"
-        header = 1 if source.header else 0
         self.con.execute(reset_reader_rejects_sql())
-        # row_number() over the unordered scan numbers the records in file order, files in list order (see
-        # ingest.rowsql); the offset of each file turns it into the line number
-        self.con.execute(
-            f"INSERT INTO {audit.raw_table_ref(contract)} "
-            f"({names}, _batch_id, _business_date, _source_file, _line_number, _loaded_at) "
-            f"SELECT {casts}, m.batch_id, m.business_date, m.source_file, r._k - m.line_offset + {header}, "
-            f"TIMESTAMP {sql_str(stamp)} "
-            f"FROM (SELECT row_number() OVER () AS _k, *, {valid_row(contract)} AS _ok FROM {reader}) r "
-            f"JOIN {_OFFSETS} m ON m.path = r._crmwh_file WHERE r._ok"
-        )
+        self.con.execute(insert_raw_many_sql(contract, source, [o[0] for o in offsets], _OFFSETS, stamp))
         bad = self.con.execute(
             f"SELECT min(s.file_id) FROM {READER_ERRORS} e JOIN {READER_SCANS} s USING (scan_id, file_id) "
             f"WHERE scan_id = (SELECT max(scan_id) FROM {READER_SCANS})"

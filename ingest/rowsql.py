@@ -165,6 +165,28 @@ def insert_raw_sql(contract: Contract, source: Source, batch_id: int, business_d
     )
 
 
+def insert_raw_many_sql(contract: Contract, source: Source, paths: list[str], files_table: str, loaded_at: str) -> str:
+    """Append the valid rows of many files of one extract in one statement. ``files_table`` maps each read path to
+    its lineage: (path, batch_id, business_date, source_file, line_offset), where ``line_offset`` is the number of
+    records of the files before it in ``paths``: ``row_number()`` over the scan numbers the records of all the files
+    in order, file after file, so the record's ordinal less the offset is its number within its file."""
+    cols = contract_sql(contract)
+    names = ", ".join(quote_ident(c.name) for c in contract.columns)
+    casts = ", ".join(cs.cast for cs in cols.values())
+    listed = "[" + ", ".join(sql_str(p) for p in paths) + "]"
+    reader = source.read_csv(contract, keep_rejects=True).replace(sql_str(source.path), listed, 1)
+    reader = reader[:-1] + ", filename = '_crmwh_file')"
+    header = 1 if source.header else 0
+    return (
+        f"INSERT INTO raw.{quote_ident(contract.raw_table)} "
+        f"({names}, _batch_id, _business_date, _source_file, _line_number, _loaded_at) "
+        f"SELECT {casts}, m.batch_id, m.business_date, m.source_file, r._k - m.line_offset + {header}, "
+        f"TIMESTAMP {sql_str(loaded_at)} "
+        f"FROM (SELECT row_number() OVER () AS _k, *, {valid_row(contract)} AS _ok FROM {reader}) r "
+        f"JOIN {files_table} m ON m.path = r._crmwh_file WHERE r._ok"
+    )
+
+
 def skip_map_sql(skip_map: str, file_idx: int, header_lines: int) -> str:
     """For each skipped line: how many kept records come before it (g) and how many lines were skipped so far (n).
 
