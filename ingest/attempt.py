@@ -7,9 +7,7 @@ deliveries which do not depend on each other can load at the same time on severa
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -395,22 +393,7 @@ class DeliveryAttempt:
         self.con.execute("DROP TABLE _crmwh_raw_text")
 
     def _insert_rows(self, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> None:
-        """Append Python rows to a table through a newline-delimited JSON file (exact for any text, NULL included)."""
-        if not rows:
-            return
-        fd, name = tempfile.mkstemp(prefix="crmwh-rows-", suffix=".ndjson", dir=self.work_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                names = [c for c, _ in columns]
-                for row in rows:
-                    out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n")
-            spec = "{" + ", ".join(f"{sql_str(c)}: {sql_str(t)}" for c, t in columns) + "}"
-            self.con.execute(
-                f"INSERT INTO {table} SELECT * FROM read_json({sql_str(name)}, columns = {spec}, "
-                f"format = 'newline_delimited')"
-            )
-        finally:
-            os.unlink(name)
+        audit.insert_json(self.con, table, list(columns), rows, self.work_dir)
 
     # ---- recording --------------------------------------------------------------------------------------------
 

@@ -61,6 +61,11 @@ PASS_BYTES = 2 * 1024 ** 3
 _FILES = "_crmwh_batch_files"
 _OFFSETS = "_crmwh_batch_offsets"
 _REPLACED = "_crmwh_batch_replaced"
+_FILES_COLUMNS = (("file_idx", "INTEGER"), ("batch_id", "BIGINT"), ("system", "VARCHAR"), ("business_date", "DATE"),
+                  ("extract", "VARCHAR"), ("file_name", "VARCHAR"))
+_OFFSETS_COLUMNS = (("path", "VARCHAR"), ("batch_id", "BIGINT"), ("business_date", "DATE"),
+                    ("source_file", "VARCHAR"), ("line_offset", "BIGINT"))
+_REPLACED_COLUMNS = (("old_batch", "BIGINT"), ("new_batch", "BIGINT"))
 
 
 @dataclass
@@ -234,13 +239,12 @@ class BatchLoader:
                 f.inserted = f.deleted = f.rows_rejected = 0
                 states.append((item, f))
         first_batch = jobs[0].job.batch_id  # type: ignore[union-attr]
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_FILES} (file_idx INTEGER, batch_id BIGINT, "
-                         f"system VARCHAR, business_date DATE, extract VARCHAR, file_name VARCHAR)")
-        self._values(_FILES, [(f.idx, item.scanned.job.batch_id, item.delivery.system,  # type: ignore[union-attr]
+        self._create(_FILES, _FILES_COLUMNS)
+        self._values(_FILES, _FILES_COLUMNS, [(f.idx, item.scanned.job.batch_id, item.delivery.system,  # type: ignore[union-attr]
                                item.delivery.business_date, f.contract.extract, f.name) for item, f in states])
         replaced = [(sc.job.replace, sc.job.batch_id) for sc in jobs if sc.job.replace is not None]  # type: ignore[union-attr]
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_REPLACED} (old_batch BIGINT, new_batch BIGINT)")
-        self._values(_REPLACED, replaced)  # type: ignore[arg-type]
+        self._create(_REPLACED, _REPLACED_COLUMNS)
+        self._values(_REPLACED, _REPLACED_COLUMNS, replaced)  # type: ignore[arg-type]
         stamp = now().isoformat(sep=" ")
         by_contract: dict[str, list[tuple[_Item, _FileState]]] = {}
         for item, f in states:
@@ -269,11 +273,11 @@ class BatchLoader:
             self.con.execute(f"DELETE FROM {REJECTS} WHERE file_idx >= {min(later)}")
         return failed
 
-    def _values(self, table: str, rows: list[tuple]) -> None:
-        for start in range(0, len(rows), 1000):
-            part = rows[start: start + 1000]
-            marks = ", ".join("(" + ", ".join("?" for _ in part[0]) + ")" for _ in part)
-            self.con.execute(f"INSERT INTO {table} VALUES {marks}", [v for row in part for v in row])
+    def _values(self, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> None:
+        self.files._insert_rows(table, columns, rows)
+
+    def _create(self, table: str, columns: tuple[tuple[str, str], ...]) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
 
     # ---- appending --------------------------------------------------------------------------------------------
 
@@ -301,9 +305,8 @@ class BatchLoader:
             offsets.append((str(f.scan.read_path), item.scanned.job.batch_id,  # type: ignore[union-attr]
                             item.delivery.business_date, f.name, offset))
             offset += f.scan.data_lines
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_OFFSETS} (path VARCHAR, batch_id BIGINT, "
-                         f"business_date DATE, source_file VARCHAR, line_offset BIGINT)")
-        self._values(_OFFSETS, offsets)
+        self._create(_OFFSETS, _OFFSETS_COLUMNS)
+        self._values(_OFFSETS, _OFFSETS_COLUMNS, offsets)
         self.con.execute(reset_reader_rejects_sql())
         self.con.execute(insert_raw_many_sql(contract, source, [o[0] for o in offsets], _OFFSETS, stamp))
         bad = self.con.execute(
