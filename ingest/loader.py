@@ -15,6 +15,10 @@ delivery, in (business date, system order) order:
 4. A delivery that fails any of this is rolled back and recorded as REJECTED in a transaction of its own, with the
    rejected rows found.
 
+That is the rule, and ``method="one_at_a_time"`` is its literal form (``ingest.attempt``). By default a run applies it
+to all its pending deliveries together, set-based (``ingest.batch``): one read per extract across its pending files,
+the checks as set operations over the batch; the outcome is the same, delivery by delivery.
+
 See docs/ingest.md for the rules and the audit tables.
 """
 
