@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +121,6 @@ class BatchLoader:
         i = 0
         while i < len(deliveries):
             plan = self._plan(deliveries[i:])
-            self._scan([item for item in plan if item.scanned is not None])
             try:
                 done, settled = self._pass(plan)
             except Exception:  # rolled back; one at a time names the delivery that fails and records the error
@@ -157,63 +156,46 @@ class BatchLoader:
             plan.append(item)
         return plan
 
-    def _scan(self, items: list[_Item]) -> None:
-        def scan(item: _Item) -> None:
-            sc = item.scanned
-            assert sc is not None
-            delivery = item.delivery
-            day = delivery.business_date
-            expected = expected_contracts(self.contracts, delivery)
-            try:
-                for contract in expected:
-                    data = delivery.path / contract.file_name(day)
-                    scan = self.scans.get(data)
-                    if scan is None:
-                        scan = scan_file(contract, day, data, delivery.path / contract.control_file_name(day),
-                                         self.tmp)
-                        self.scans[data] = scan
-                        self.bar.update(1)
-                    sc.files.append(_FileState(0, scan, problem=scan.problem))
-                names = {n for c in expected for n in (c.file_name(day), c.control_file_name(day))}
-                sc.unexpected = [p for p in entries(delivery.path) if p.name not in names]
-            except OSError as exc:
-                sc.error = f"checking failed: {type(exc).__name__}: {exc}"
-                return
-            problems = [f.problem for f in sc.files if f.problem]
-            problems += [self.files._unexpected_reason(delivery, p) for p in sc.unexpected]
-            if problems:
-                sc.problem = _delivery_reason(problems, len(expected) + len(sc.unexpected))
-
-        todo = [item for item in items if item.scanned is not None and not item.scanned.files]
-        if self.workers > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                list(pool.map(scan, todo))
-        else:
-            for item in todo:
-                scan(item)
+    def _scan_one(self, delivery: Delivery, contract: Contract) -> ScannedFile:
+        day = delivery.business_date
+        data = delivery.path / contract.file_name(day)
+        scan = self.scans.get(data)
+        if scan is None:  # scanned in an earlier pass of the run: its result stands
+            scan = scan_file(contract, day, data, delivery.path / contract.control_file_name(day), self.tmp)
+            self.scans[data] = scan
+        self.bar.update(1)
+        return scan
 
     # ---- one pass -------------------------------------------------------------------------------------------------
 
     def _pass(self, plan: list[_Item]) -> tuple[int, list[DeliveryOutcome]]:
-        """Load the plan up to its first failure; returns how many items are settled, and their outcomes."""
+        """Load the plan up to its first failure; returns how many items are settled, and their outcomes.
+
+        The files are checked in threads while the extracts whose files are checked load: the threads work through
+        the files extract by extract, in load order, the order the loads need them.
+        """
         started_at, t0 = now(), time.perf_counter()
-        first_bad = next((k for k, item in enumerate(plan) if item.scanned is not None and not item.scanned.ok),
-                         None)
-        loading = [item for item in plan[: first_bad if first_bad is not None else len(plan)]
-                   if item.scanned is not None]
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            failed = self._load(loading) if loading else None
-            if failed is not None:
-                cut = next(k for k, item in enumerate(plan) if item is failed)
-            else:
-                cut = first_bad if first_bad is not None else len(plan) - 1
-            settled = plan[: cut + 1]
-            outcomes = self._record(settled, started_at, t0)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        jobs = [item for item in plan if item.scanned is not None]
+        slots: list[tuple[int, _Item, Contract]] = []  # (file index, delivery, contract), in load order
+        for item in jobs:
+            for contract in expected_contracts(self.contracts, item.delivery):
+                slots.append((len(slots), item, contract))
+        rank = {c.key: i for i, c in enumerate(self.order)}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            futures = {idx: pool.submit(self._scan_one, item.delivery, contract)
+                       for idx, item, contract in sorted(slots, key=lambda s: (rank[s[2].key], s[0]))}
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                failed = self._load(jobs, slots, futures) if jobs else None
+                cut = len(plan) - 1 if failed is None else next(k for k, item in enumerate(plan) if item is failed)
+                settled = plan[: cut + 1]
+                outcomes = self._record(settled, started_at, t0)
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                for future in futures.values():
+                    future.cancel()
+                raise
         self._remember(settled)
         self._clear()
         for item in settled:  # their temporary UTF-8 copies are no longer needed
@@ -227,51 +209,116 @@ class BatchLoader:
         self.files.rejects_pending = True
         self.files._clear_rejects()
 
-    def _load(self, items: list[_Item]) -> _Item | None:
-        """Append the rows of every delivery, check them; None, or the first delivery that failed (the rows of it and
-        of every delivery after it are gone again, and only its rejected rows stay with the later ones')."""
-        jobs = [item.scanned for item in items]
+    def _load(self, jobs: list[_Item], slots: list[tuple[int, _Item, Contract]],
+              futures: dict[int, Future[ScannedFile]]) -> _Item | None:
+        """Append the rows of every delivery, check them; None, or the first delivery that failed — its files' checks
+        or its rows'. The rows of that delivery and of every one after it are gone again, and only its rejected rows
+        stay in the rejects table."""
         self.one_by_one.clear()
-        states: list[tuple[_Item, _FileState]] = []
-        for item in items:
-            for f in item.scanned.files:  # type: ignore[union-attr]
-                f.idx = len(states)
-                f.inserted = f.deleted = f.rows_rejected = 0
-                states.append((item, f))
-        first_batch = jobs[0].job.batch_id  # type: ignore[union-attr]
+        position = {id(item): k for k, item in enumerate(jobs)}
+        first_batch = jobs[0].scanned.job.batch_id  # type: ignore[union-attr]
         self._create(_FILES, _FILES_COLUMNS)
-        self._values(_FILES, _FILES_COLUMNS, [(f.idx, item.scanned.job.batch_id, item.delivery.system,  # type: ignore[union-attr]
-                               item.delivery.business_date, f.contract.extract, f.name) for item, f in states])
-        replaced = [(sc.job.replace, sc.job.batch_id) for sc in jobs if sc.job.replace is not None]  # type: ignore[union-attr]
+        self._values(_FILES, _FILES_COLUMNS, [
+            (idx, item.scanned.job.batch_id, item.delivery.system, item.delivery.business_date,  # type: ignore[union-attr]
+             contract.extract, contract.file_name(item.delivery.business_date)) for idx, item, contract in slots])
+        replaced = [(i.scanned.job.replace, i.scanned.job.batch_id) for i in jobs  # type: ignore[union-attr]
+                    if i.scanned.job.replace is not None]  # type: ignore[union-attr]
         self._create(_REPLACED, _REPLACED_COLUMNS)
         self._values(_REPLACED, _REPLACED_COLUMNS, replaced)  # type: ignore[arg-type]
+        # A delivery whose folder holds files no contract expects fails whatever its files hold.
+        bad = len(jobs)
+        for k, item in enumerate(jobs):
+            sc, day = item.scanned, item.delivery.business_date
+            assert sc is not None
+            names = {n for c in expected_contracts(self.contracts, item.delivery)
+                     for n in (c.file_name(day), c.control_file_name(day))}
+            try:
+                sc.unexpected = [p for p in entries(item.delivery.path) if p.name not in names]
+            except OSError as exc:
+                sc.error = f"checking failed: {type(exc).__name__}: {exc}"
+            if (sc.unexpected or sc.error) and bad == len(jobs):
+                bad = k
         stamp = now().isoformat(sep=" ")
+        states: dict[int, _FileState] = {}
+        results: dict[int, ScannedFile | OSError] = {}
         by_contract: dict[str, list[tuple[_Item, _FileState]]] = {}
-        for item, f in states:
-            by_contract.setdefault(f.contract.key, []).append((item, f))
         for contract in self.order:
-            self._append(contract, by_contract.get(contract.key, []), stamp, first_batch)
+            for idx, item, c in slots:
+                if c is not contract:
+                    continue
+                try:
+                    results[idx] = scan = futures[idx].result()
+                except OSError as exc:
+                    results[idx] = exc
+                    bad = min(bad, position[id(item)])
+                    continue
+                if scan.problem is not None:
+                    bad = min(bad, position[id(item)])
+                elif position[id(item)] < bad:
+                    states[idx] = _FileState(idx, scan)
+                    by_contract.setdefault(contract.key, []).append((item, states[idx]))
+            self._append(contract, [(i, f) for i, f in by_contract.get(contract.key, [])
+                                    if position[id(i)] < bad], stamp, first_batch)
+        self._settle_scans(jobs, slots, results, states)
+        if bad < len(jobs):  # the files of a delivery failed their checks: it and the ones after it wait
+            self._drop_from(jobs[bad], jobs, by_contract)
+        loading = {id(item) for item in jobs[:bad]}
         for contract in self.order:
-            self._check_keys(contract, [f for _, f in by_contract.get(contract.key, [])], first_batch,
-                             bool(replaced))
-        files = [f for _, f in states]
+            self._check_keys(contract, [f for i, f in by_contract.get(contract.key, []) if id(i) in loading],
+                             first_batch, bool(replaced))
+        files = [f for item in jobs[:bad] for f in item.scanned.files]  # type: ignore[union-attr]
         self.files._count_rejects(files)
         for f in files:
             f.problem = self.files._accounting_problem(f)
         if self.files.rejects_pending:
             self.files._fill_raw_text(files)
-        failed = next((item for item, f in states if f.problem), None)
+        failed = next((item for item in jobs[:bad] if any(f.problem for f in item.scanned.files)), None)  # type: ignore[union-attr]
         if failed is None:
-            return None
+            return jobs[bad] if bad < len(jobs) else None
         # the deliveries after the failed one are planned and loaded again; the failed one keeps its rejected rows
-        cut_batch = failed.scanned.job.batch_id  # type: ignore[union-attr]
+        self._drop_from(failed, jobs, by_contract, keep_rejects=True)
+        return failed
+
+    def _settle_scans(self, jobs: list[_Item], slots: list[tuple[int, _Item, Contract]],
+                      results: dict[int, ScannedFile | OSError], states: dict[int, _FileState]) -> None:
+        """Each delivery's checked files, in its load order, and why its files failed, as checking one delivery
+        at a time reports it (an unreadable file ends the delivery's checks there)."""
+        of_item: dict[int, list[int]] = {}
+        for idx, item, _ in slots:
+            of_item.setdefault(id(item), []).append(idx)
+        for item in jobs:
+            sc = item.scanned
+            assert sc is not None
+            for idx in of_item[id(item)]:
+                result = results[idx]
+                if isinstance(result, OSError):
+                    sc.error = f"checking failed: {type(result).__name__}: {result}"
+                    break
+                sc.files.append(states.get(idx) or _FileState(idx, result, problem=result.problem))
+        for item in jobs:
+            sc = item.scanned
+            assert sc is not None
+            if sc.error is not None:
+                sc.unexpected = []
+                continue
+            problems = [f.problem for f in sc.files if f.problem]
+            problems += [self.files._unexpected_reason(item.delivery, p) for p in sc.unexpected]
+            if problems:
+                sc.problem = _delivery_reason(problems, len(sc.files) + len(sc.unexpected))
+
+    def _drop_from(self, first: _Item, jobs: list[_Item], by_contract: dict[str, list[tuple[_Item, _FileState]]],
+                   keep_rejects: bool = False) -> None:
+        """Take the rows of ``first`` and every delivery after it out of raw again, and their rejected rows (but
+        ``first``'s own with ``keep_rejects``)."""
+        cut_batch = first.scanned.job.batch_id  # type: ignore[union-attr]
         for contract in self.order:
             if contract.key in by_contract:
                 self.con.execute(f"DELETE FROM {audit.raw_table_ref(contract)} WHERE _batch_id >= {cut_batch}")
-        later = [f.idx for item, f in states if item.scanned.job.batch_id > cut_batch]  # type: ignore[union-attr]
+        later = [f.idx for item in jobs for f in item.scanned.files  # type: ignore[union-attr]
+                 if item.scanned.job.batch_id > cut_batch or  # type: ignore[union-attr]
+                 (not keep_rejects and item.scanned.job.batch_id == cut_batch)]  # type: ignore[union-attr]
         if later:
             self.con.execute(f"DELETE FROM {REJECTS} WHERE file_idx >= {min(later)}")
-        return failed
 
     def _values(self, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> None:
         self.files._insert_rows(table, columns, rows)
