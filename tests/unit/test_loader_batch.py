@@ -120,3 +120,24 @@ def test_batch_agrees_when_loading_in_steps_and_reloading(twins: Twins, contract
     reloaded = twins.ingest(reload=True)
     replaced = [o for o in reloaded.outcomes if o.replaced_batch_id is not None]
     assert [(o.system, o.business_date, o.outcome) for o in replaced] == [("core", day, "LOADED")]
+
+
+def test_batch_agrees_when_a_file_cannot_be_read(twins: Twins, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.attempt
+    import ingest.batch
+
+    day = date(2025, 1, 28)  # before the bad rows of core on the 29th
+
+    def failing(real):  # type: ignore[no-untyped-def]
+        def scan(contract, business_date, data_path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if contract.key == "core.balances" and business_date == day:
+                raise PermissionError(f"[Errno 13] Permission denied: '{data_path}'")
+            return real(contract, business_date, data_path, *args, **kwargs)
+        return scan
+
+    monkeypatch.setattr(ingest.attempt, "scan_file", failing(ingest.attempt.scan_file))
+    monkeypatch.setattr(ingest.batch, "scan_file", failing(ingest.batch.scan_file))
+    report = twins.ingest()
+    failed = [o for o in report.outcomes if o.system == "core" and o.business_date == day]
+    assert [o.outcome for o in failed] == ["REJECTED"]
+    assert failed[0].reason.startswith("checking failed: PermissionError: ")  # type: ignore[union-attr]
