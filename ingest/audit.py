@@ -279,8 +279,10 @@ class DeliveryHistory:
             return self._latest_loaded_date(system)
 
     def _latest_loaded_date(self, system: str) -> date | None:
-        days = [d for d in self.days.get(system, ()) if any(a.status == LOADED for a in self.attempts[(system, d)])]
-        return max(days) if days else None
+        for d in sorted(self.days.get(system, ()), reverse=True):
+            if any(a.status == LOADED for a in self.attempts[(system, d)]):
+                return d
+        return None
 
     def blocking(self, system: str, before: date) -> Attempt | None:
         """The earliest rejected, never-loaded delivery of ``system`` after its latest loaded date, before ``before``.
