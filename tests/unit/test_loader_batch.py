@@ -141,3 +141,11 @@ def test_batch_agrees_when_a_file_cannot_be_read(twins: Twins, monkeypatch: pyte
     failed = [o for o in report.outcomes if o.system == "core" and o.business_date == day]
     assert [o.outcome for o in failed] == ["REJECTED"]
     assert failed[0].reason.startswith("checking failed: PermissionError: ")  # type: ignore[union-attr]
+
+
+def test_batch_agrees_in_small_passes(twins: Twins, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.batch
+
+    monkeypatch.setattr(ingest.batch, "PASS_BYTES", 200_000)  # a few deliveries per pass: many commits in one run
+    report = twins.ingest()
+    assert {"LOADED", "REJECTED", "HELD"} <= {o.outcome for o in report.outcomes}
