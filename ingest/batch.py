@@ -78,10 +78,6 @@ class _Scanned:
     error: str | None = None  # the landing files could not be read
     problem: str | None = None  # the delivery's files failed their checks
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.problem is None
-
 
 @dataclass
 class _Item:
@@ -107,7 +103,7 @@ class BatchLoader:
         self.files = DeliveryAttempt(con, contracts, history, work_dir)  # the one-file statements and audit rows
         self.tmp = Path(tempfile.mkdtemp(prefix="crmwh-batch-", dir=work_dir))
         self.scans: dict[Path, ScannedFile] = {}
-        self.order = [c for s in contracts.systems for c in contracts.load_order(s)]
+        self.order = _load_order(contracts)
         self.one_by_one: set[int] = set()  # files of the pass appended by the one-file statements
 
     def close(self) -> None:
@@ -583,3 +579,19 @@ class BatchLoader:
                 self.history.add(Attempt(job.batch_id, delivery.system, delivery.business_date, audit.LOADED, None,
                                          None, job.fingerprint))
 
+
+def _load_order(contracts: ContractSet) -> list[Contract]:
+    """Every extract after the extracts its foreign keys point at, across systems (systems in their order, then
+    each system's own load order, as far as the keys allow)."""
+    pending = [c for s in contracts.systems for c in contracts.load_order(s)]
+    placed: set[str] = set()
+    order: list[Contract] = []
+    while pending:
+        ready = next((c for c in pending if all(fk.ref_key in placed or fk.ref_key == c.key
+                                                for fk in c.foreign_keys)), None)
+        if ready is None:
+            raise ValueError(f"the extracts' foreign keys form a cycle: {[c.key for c in pending]}")
+        order.append(ready)
+        placed.add(ready.key)
+        pending.remove(ready)
+    return order
