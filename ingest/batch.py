@@ -100,6 +100,7 @@ class BatchLoader:
         self.one_at_a_time = one_at_a_time
         self.workers = workers
         self.bar = bar
+        self.work_dir = work_dir
         self.files = DeliveryAttempt(con, contracts, history, work_dir)  # the one-file statements and audit rows
         self.tmp = Path(tempfile.mkdtemp(prefix="crmwh-batch-", dir=work_dir))
         self.scans: dict[Path, ScannedFile] = {}
@@ -123,6 +124,8 @@ class BatchLoader:
                 self._clear()
                 settled = self.one_at_a_time([item.delivery for item in plan])
                 done = len(plan)
+                # loading one at a time on this connection dropped its scratch tables: make them again
+                self.files = DeliveryAttempt(self.con, self.contracts, self.history, self.work_dir)
             outcomes += settled
             i += done
         return outcomes
