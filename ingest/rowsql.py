@@ -1,12 +1,14 @@
 """SQL that reads an extract with DuckDB, types it strictly, appends it to its raw table, and finds rows to reject.
 
-One pass per file does the work in the common case: ``read_csv`` reads every field as text (its reject tables catch
-malformed records), ``row_number()`` gives each record it kept an ordinal ``_k`` in file order, ``_ok`` says whether
-every field is valid, and the valid rows are cast and appended to ``raw.<system>__<extract>`` with their lineage.
+One pass per file — or per extract over many files (``insert_raw_many_sql``, the batch) — does the work in the common
+case: ``read_csv`` reads every field as text (its reject tables catch malformed records), ``row_number()`` gives each
+record it kept an ordinal ``_k`` in file order, ``_ok`` says whether every field is valid, and the valid rows are cast
+and appended to ``raw.<system>__<extract>`` with their lineage.
 The ordinal is the line number unless lines were set aside (by the file scan or by the reader); then the line
 numbers are corrected from a small map of the skipped lines. Rows whose fields are invalid are found again, with
 their reasons, only when the row count shows there were some. Duplicate keys and orphan foreign keys are looked for
-in the rows just appended (inside the delivery's transaction) and deleted from raw when found.
+in the rows just appended (inside the delivery's transaction) and deleted from raw when found; the batch does the same
+over all its deliveries at once (``ingest.batch``).
 
 Typing is strict on purpose. DuckDB's own casts are lenient where a bank's money must not be: ``'12.345'`` becomes
 ``12.35`` in a DECIMAL(18,2), ``'1e3'`` becomes 1000, ``'2.0'`` an integer 2. So every value must first match the
