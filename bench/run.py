@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import contribution
+from bench import postgres as pg
 from crmwh import dbt_runs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,15 +31,19 @@ PYTHON = sys.executable
 @dataclass
 class Measured:
     seconds: float
+    cpu_seconds: float  # user + system of the child (and its waited-for children), from os.wait4's rusage
     peak_rss_mb: float
     stdout: str
+    load_avg: float  # 1-minute load average when the step started: wall time swings with it on a shared machine
+    server_cpu_seconds: float | None = None  # PostgreSQL steps: the server's processes (bench.postgres)
 
 
-def run_measured(args: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run ``args`` as a child process; its wall time and its own peak resident memory."""
+def run_measured(args: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Measured:
+    """Run ``args`` as a child process; its wall time, its CPU time (user + system) and its own peak memory."""
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.Popen(
-        args, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None and proc.stderr is not None
     out = proc.stdout.read()
@@ -47,132 +53,202 @@ def run_measured(args: list[str], env: dict[str, str] | None = None) -> Measured
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
-    return Measured(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024, stdout=out)
+    return Measured(seconds=seconds, cpu_seconds=usage.ru_utime + usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
+                    stdout=out, load_avg=load)
+
+
+def summary(runs: list[Measured]) -> dict[str, object]:
+    """Medians and every run of a step: wall seconds, CPU seconds (user + system), peak memory, load when it ran."""
+    out: dict[str, object] = {
+        "median_seconds": round(statistics.median(m.seconds for m in runs), 2),
+        "median_cpu_seconds": round(statistics.median(m.cpu_seconds for m in runs), 2),
+        "all_seconds": [round(m.seconds, 2) for m in runs],
+        "all_cpu_seconds": [round(m.cpu_seconds, 2) for m in runs],
+        "peak_rss_mb": round(max(m.peak_rss_mb for m in runs)),
+        "load_avg": [round(m.load_avg, 2) for m in runs],
+    }
+    if runs[0].server_cpu_seconds is not None:
+        server = [m.server_cpu_seconds or 0.0 for m in runs]
+        out["median_server_cpu_seconds"] = round(statistics.median(server), 2)
+        out["all_server_cpu_seconds"] = [round(x, 2) for x in server]
+        out["median_total_cpu_seconds"] = round(statistics.median(
+            m.cpu_seconds + (m.server_cpu_seconds or 0.0) for m in runs), 2)
+    return out
+
+
+def _ratio(a: dict[str, object], b: dict[str, object], key: str = "median_seconds") -> float:
+    return round(float(a[key]) / float(b[key]), 2)  # type: ignore[arg-type]
 
 
 def _crmwh(*args: str) -> list[str]:
     return [PYTHON, "-m", "crmwh.cli", *args]
 
 
-def _plain_read_csv_script(landing: Path, db: Path) -> list[str]:
-    """DuckDB's plain read_csv over every data file of the landing area, into a fresh database file.
-
-    The baseline reads the same bytes with no checks: GBK files as latin-1 (no transcoding), fixed-width files as one
-    text column per line.
-    """
-    code = f"""
-import duckdb, sys
-sys.path.insert(0, {str(REPO)!r})
-from pathlib import Path
-from contracts.contract import load_contracts
-from contracts.control import read_control_file
-cs = load_contracts()
-con = duckdb.connect({str(db)!r})
-n = 0
-for system in cs.systems:
-    for day_dir in sorted(Path({str(landing)!r}, system).glob('[0-9]' * 8)):
-        for c in cs.load_order(system):
-            f = day_dir / c.file_name(__import__('datetime').date(int(day_dir.name[:4]), int(day_dir.name[4:6]),
-                                                               int(day_dir.name[6:])))
-            # an empty file would make read_csv sniff a one-column table that later files cannot be appended to
-            if not f.exists() or read_control_file(f.with_suffix('.flg')).record_count == 0:
-                continue
-            table = c.raw_table
-            enc = 'latin-1' if c.format.encoding == 'gbk' else 'utf-8'
-            if c.format.kind == 'fixed_width':
-                opts = "delim=chr(1), header=false, columns={{'line': 'VARCHAR'}}, quote=''"
-            else:
-                header = 'true' if c.format.header else 'false'
-                opts = f"delim='{{c.format.delimiter}}', header={{header}}"
-            src = f"read_csv('{{f}}', {{opts}}, encoding='{{enc}}')"
-            exists = con.execute("select count(*) from information_schema.tables where table_name = ?",
-                                 [table]).fetchone()[0]
-            if exists:
-                con.execute(f"INSERT INTO {{table}} SELECT * FROM {{src}}")
-            else:
-                con.execute(f"CREATE TABLE {{table}} AS SELECT * FROM {{src}}")
-            n += 1
-con.execute('CHECKPOINT')
-rows = sum(con.execute(f"select count(*) from {{t}}").fetchone()[0]
-           for (t,) in con.execute("select table_name from information_schema.tables").fetchall())
-print(n, rows)
-"""
-    return [PYTHON, "-c", code]
+def export_ref(ref: str, workdir: Path) -> Path:
+    """The source tree of git revision ``ref`` in ``workdir`` (for the old loader run side by side)."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    target = workdir / f"ref-{sha[:12]}"
+    if not (target / "ingest").is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", sha, "ingest", "contracts", "crmwh", "synth"], cwd=REPO,
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
 
 
 def _landing_bytes(landing: Path) -> int:
     return sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
 
 
-def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: set[str]) -> dict[str, object]:
-    landing = workdir / f"landing-{scale}"
-    shutil.rmtree(landing, ignore_errors=True)
-    gen = run_measured(
-        _crmwh("generate", "--scale", str(scale), "--days", str(days), "--seed", "7", "--landing", str(landing),
-               "--quiet")
-    )
-    manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
+def _loaded_rows(db: Path) -> int:
+    import duckdb  # the child wrote it; read how many rows landed
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return int(con.execute(
+            "SELECT sum(rows_loaded) FROM audit.deliveries WHERE status = 'LOADED'").fetchone()[0])  # type: ignore[index]
+
+
+def _postgres_step(server: pg.Server, args: list[str]) -> Measured:
+    before_pids = pg.server_pids()
+    before = pg.server_cpu_seconds()
+    measured = run_measured(args)
+    pg.settle(before_pids)
+    measured.server_cpu_seconds = pg.server_cpu_seconds() - before
+    return measured
+
+
+def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: set[str],
+                ref: str | None = None, pg_dsn: str = pg.DEFAULT_DSN) -> dict[str, object]:
+    landing = workdir / f"landing-{scale}-{days}"
+    manifest_path = landing / "_manifest.json"
+    gen = None
+    if not manifest_path.exists():  # same scale, days and seed: same bytes, so an earlier landing is reused
+        shutil.rmtree(landing, ignore_errors=True)
+        gen = run_measured(
+            _crmwh("generate", "--scale", str(scale), "--days", str(days), "--seed", "7", "--landing", str(landing),
+                   "--quiet")
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     gen_rows = int(manifest["totals"]["rows"])
     size_mb = _landing_bytes(landing) / 1e6
+    ref_dir = export_ref(ref, workdir) if ref else None
 
-    ingest_runs: list[Measured] = []
-    plain_runs: list[Measured] = []
+    server = pg.Server(pg_dsn)
+    postgres = "postgres" in sections
+    skipped: dict[str, str] = {}
+    if postgres and (why := server.available()) is not None:
+        skipped["postgres"] = f"PostgreSQL at '{pg_dsn}' does not answer ({why}); set BENCH_PG"
+        print(f"bench: postgres section skipped: {skipped['postgres']}", flush=True)
+        postgres = False
+    pg_db = f"crmwh_bench_{os.getpid()}"
+    pg_script = workdir / "pg-load.sql"
+    query_file = workdir / "contribution.sql"
+    if postgres:
+        script, _ = pg.load_script(landing)
+        pg_script.write_text(script, encoding="utf-8")
+        query_file.write_text(contribution.CHECKSUM.format(query=contribution.QUERY) + ";\n", encoding="utf-8")
+
+    runs: dict[str, list[Measured]] = {}
     ingest_rows = 0
-    for i in range(repeat):
-        db = workdir / f"ingest-{scale}-{i}.duckdb"
-        db.unlink(missing_ok=True)
-        ingest_runs.append(run_measured(_crmwh("ingest", "--landing", str(landing), "--warehouse", str(db), "--quiet")))
-        import duckdb  # the child wrote it; read how many rows landed
+    checks: dict[str, str] = {}
+    floor_db = workdir / f"floor-{scale}.duckdb"
+    warehouse = workdir / f"ingest-{scale}.duckdb"
+    for _ in range(repeat):
+        # alternating, so that a burst of load from other users of the machine hits every step alike
+        floor_db.unlink(missing_ok=True)
+        runs.setdefault("floor", []).append(
+            run_measured([PYTHON, "-m", "bench.floor", "--landing", str(landing), "--db", str(floor_db)]))
+        if postgres:
+            q = run_measured([PYTHON, "-m", "bench.contribution", "--db", str(floor_db)])
+            # the query alone, as the child timed it: Python's start-up is no part of DuckDB's answer time
+            q.seconds, q.cpu_seconds = (float(x) for x in q.stdout.split()[:2])
+            runs.setdefault("duckdb_query", []).append(q)
+            checks["duckdb"] = " ".join(q.stdout.split()[2:])
+        floor_db.unlink(missing_ok=True)
+        for name, cwd in (("ingest", REPO), ("ingest_ref", ref_dir)):
+            if cwd is None:
+                continue
+            warehouse.unlink(missing_ok=True)
+            env = {"PYTHONPATH": str(cwd)} if cwd != REPO else None
+            runs.setdefault(name, []).append(run_measured(
+                _crmwh("ingest", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"),
+                env=env, cwd=cwd))
+            rows = _loaded_rows(warehouse)
+            if name == "ingest":
+                ingest_rows = rows
+            elif rows != ingest_rows:
+                raise SystemExit(f"bench: the reference loader loaded {rows} rows, this one {ingest_rows}")
+        if postgres:
+            server.execute("postgres", f"DROP DATABASE IF EXISTS {pg_db}")
+            server.execute("postgres", f"CREATE DATABASE {pg_db}")
+            try:
+                runs.setdefault("postgres_load", []).append(
+                    _postgres_step(server, server.psql(pg_db, "-f", str(pg_script))))
+                q = _postgres_step(server, server.psql(pg_db, "-At", "-F", " ", "-f", str(query_file)))
+                runs.setdefault("postgres_query", []).append(q)
+                checks["postgres"] = q.stdout.strip()
+            finally:
+                server.execute("postgres", f"DROP DATABASE IF EXISTS {pg_db}")
+    if postgres and checks["duckdb"] != checks["postgres"]:
+        raise SystemExit(f"bench: the contribution query disagrees: DuckDB {checks['duckdb']}, "
+                         f"PostgreSQL {checks['postgres']}")
 
-        with duckdb.connect(str(db), read_only=True) as con:
-            ingest_rows = int(
-                con.execute("SELECT sum(rows_loaded) FROM audit.deliveries WHERE status = 'LOADED'").fetchone()[0]  # type: ignore[index]
-            )
-        if i < repeat - 1:
-            db.unlink(missing_ok=True)
-        plain_db = workdir / f"plain-{scale}-{i}.duckdb"
-        plain_db.unlink(missing_ok=True)
-        plain_runs.append(run_measured(_plain_read_csv_script(landing, plain_db)))
-        plain_db.unlink(missing_ok=True)
+    steps = {name: summary(measured) for name, measured in runs.items()}
+    floor, ingest = steps["floor"], steps["ingest"]
+    ingest_s = float(ingest["median_seconds"])  # type: ignore[arg-type]
+    ingest.update(rows=ingest_rows, rows_per_s=round(ingest_rows / ingest_s))
+    ratios: dict[str, float] = {
+        "ingest_vs_floor": _ratio(ingest, floor),
+        "ingest_vs_floor_cpu": _ratio(ingest, floor, "median_cpu_seconds"),
+    }
+    if ref_dir is not None:
+        ratios["ingest_ref_vs_floor"] = _ratio(steps["ingest_ref"], floor)
+        ratios["ingest_ref_vs_floor_cpu"] = _ratio(steps["ingest_ref"], floor, "median_cpu_seconds")
+        ratios["ingest_vs_ingest_ref"] = _ratio(ingest, steps["ingest_ref"])
+        ratios["ingest_vs_ingest_ref_cpu"] = _ratio(ingest, steps["ingest_ref"], "median_cpu_seconds")
+    if postgres:
+        load, query = steps["postgres_load"], steps["postgres_query"]
+        ratios["postgres_load_vs_floor"] = _ratio(load, floor)
+        ratios["postgres_load_vs_floor_cpu"] = round(
+            float(load["median_total_cpu_seconds"]) / float(floor["median_cpu_seconds"]), 2)  # type: ignore[arg-type]
+        ratios["postgres_query_vs_duckdb_query"] = _ratio(query, steps["duckdb_query"])
+        ratios["postgres_query_vs_duckdb_query_cpu"] = round(
+            float(query["median_total_cpu_seconds"])  # type: ignore[arg-type]
+            / float(steps["duckdb_query"]["median_cpu_seconds"]), 2)  # type: ignore[arg-type]
+        steps["contribution_checksum"] = {"rows_and_rounded_total": checks["duckdb"]}  # type: ignore[assignment]
 
-    ingest_s = statistics.median(m.seconds for m in ingest_runs)
-    plain_s = statistics.median(m.seconds for m in plain_runs)
-    warehouse = workdir / f"ingest-{scale}-{repeat - 1}.duckdb"
+    # the last ingest's warehouse stays for the later sections
     later: dict[str, object] = {}
     if "build" in sections:
         later.update(bench_build_and_validate(warehouse))
+        build = later["dbt_build"]
+        ratios["build_vs_floor"] = _ratio(build, floor)  # type: ignore[arg-type]
+        ratios["build_vs_floor_cpu"] = _ratio(build, floor, "median_cpu_seconds")  # type: ignore[arg-type]
         # the share of validation in the whole build from scratch (ingest + dbt build + validate), as `crmwh build` runs
-        whole = ingest_s + later["dbt_build"]["seconds"] + later["validate"]["seconds"]  # type: ignore[index]
-        later["validate_vs_whole_build"] = round(later["validate"]["seconds"] / whole, 3)  # type: ignore[index]
+        whole = ingest_s + float(build["median_seconds"]) + float(later["validate"]["median_seconds"])  # type: ignore[index]
+        later["validate_vs_whole_build"] = round(float(later["validate"]["median_seconds"]) / whole, 3)  # type: ignore[index]
     if "superset" in sections:
         later["superset_chart_latency"] = bench_superset(warehouse, workdir)
     warehouse.unlink(missing_ok=True)
     return {
         "scale": scale,
         "days": days,
+        "repeat": repeat,
         "landing_mb": round(size_mb, 1),
-        "generate": {
+        "files": sum(1 for p in landing.rglob("*") if p.is_file() and p.suffix != ".flg" and p.name[0] != "_"),
+        "rows": gen_rows,
+        "ref": ref,
+        "generate": None if gen is None else {
             "seconds": round(gen.seconds, 2),
-            "rows": gen_rows,
+            "cpu_seconds": round(gen.cpu_seconds, 2),
             "rows_per_s": round(gen_rows / gen.seconds),
             "peak_rss_mb": round(gen.peak_rss_mb),
         },
-        "ingest": {
-            "repeat": repeat,
-            "median_seconds": round(ingest_s, 2),
-            "all_seconds": [round(m.seconds, 2) for m in ingest_runs],
-            "rows": ingest_rows,
-            "rows_per_s": round(ingest_rows / ingest_s),
-            "peak_rss_mb": round(max(m.peak_rss_mb for m in ingest_runs)),
-        },
-        "plain_read_csv": {
-            "median_seconds": round(plain_s, 2),
-            "all_seconds": [round(m.seconds, 2) for m in plain_runs],
-            "rows_per_s": round(ingest_rows / plain_s),
-            "peak_rss_mb": round(max(m.peak_rss_mb for m in plain_runs)),
-        },
-        "ingest_throughput_vs_plain_read_csv": round(plain_s / ingest_s, 3),
-        "generate_seconds_vs_ingest": round(gen.seconds / ingest_s, 3),
+        **steps,
+        "ratios": ratios,
+        "skipped": skipped,
         **later,
     }
 
@@ -194,8 +270,8 @@ def bench_build_and_validate(warehouse: Path) -> dict[str, object]:
         _crmwh("validate", "--warehouse", str(warehouse), "--quiet")
     )
     return {
-        "dbt_build": {"seconds": round(build.seconds, 2), "peak_rss_mb": round(build.peak_rss_mb)},
-        "validate": {"seconds": round(validate.seconds, 2), "peak_rss_mb": round(validate.peak_rss_mb)},
+        "dbt_build": summary([build]),
+        "validate": summary([validate]),
         "validate_vs_build": round(validate.seconds / build.seconds, 3),
     }
 
@@ -256,9 +332,13 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
         "scale": scale,
         "history_days": history_days,
         "full_build_seconds": round(full.seconds, 2),
+        "full_build_cpu_seconds": round(full.cpu_seconds, 2),
         "one_day_ingest_seconds": round(ingest_day.seconds, 2),
+        "one_day_ingest_cpu_seconds": round(ingest_day.cpu_seconds, 2),
         "one_day_build_seconds": round(day_s, 2),
         "one_day_build_all_seconds": [round(m.seconds, 2) for m in day_runs],
+        "one_day_build_cpu_seconds": round(statistics.median(m.cpu_seconds for m in day_runs), 2),
+        "load_avg": [round(m.load_avg, 2) for m in [full, ingest_day, *day_runs]],
         "one_day_build_vs_full": round(day_s / full.seconds, 3),
         "full_build_peak_rss_mb": round(full.peak_rss_mb),
         "one_day_build_peak_rss_mb": round(max(m.peak_rss_mb for m in day_runs)),
@@ -267,18 +347,20 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
 
 def run(
     out: Path, scales: list[float], days: int, repeat: int, sections: set[str], incremental: list[tuple[float, int]],
-    workdir: Path = REPO / "bench" / "out",
+    workdir: Path = REPO / "bench" / "out", ref: str | None = None, pg_dsn: str = pg.DEFAULT_DSN,
 ) -> None:
     """Every section asked for, at every scale; figures printed and written to ``out`` as they come."""
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "sections": sorted(sections),
         "scales": [],
     }
     for scale in scales:
         print(f"bench: scale {scale}, {days} days, {repeat} side-by-side runs …", flush=True)
-        figures = bench_scale(scale, days, repeat, workdir, sections)
+        figures = bench_scale(scale, days, repeat, workdir, sections, ref=ref, pg_dsn=pg_dsn)
         results["scales"].append(figures)  # type: ignore[union-attr]
         _print_scale(figures)
         _write(out, results)
@@ -292,6 +374,8 @@ def run(
                   f"ingest {inc['one_day_ingest_seconds']} s, build {inc['one_day_build_seconds']} s "
                   f"= {inc['one_day_build_vs_full']:.1%} of the full build (target ≤ 5 %)", flush=True)
             _write(out, results)
+    results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
+    _write(out, results)
     print(f"bench: wrote {out}")
 
 
@@ -300,25 +384,24 @@ def _write(out: Path, results: dict[str, object]) -> None:
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _line(name: str, step: dict[str, object]) -> str:
+    text = (f"    {name:<15} {step['median_seconds']:>8} s wall  {step['median_cpu_seconds']:>8} s CPU"
+            f"  peak {step['peak_rss_mb']} MB  load {step['load_avg']}")
+    if "median_server_cpu_seconds" in step:
+        text += f"  (server CPU {step['median_server_cpu_seconds']} s)"
+    return text
+
+
 def _print_scale(f: dict[str, object]) -> None:
-    g, i, p = f["generate"], f["ingest"], f["plain_read_csv"]
-    print(
-        f"  scale {f['scale']}: {f['landing_mb']} MB of extracts\n"
-        f"    generate   {g['seconds']:>8} s  {g['rows_per_s']:>10,} rows/s  peak {g['peak_rss_mb']} MB\n"  # type: ignore[index]
-        f"    ingest     {i['median_seconds']:>8} s  {i['rows_per_s']:>10,} rows/s  peak {i['peak_rss_mb']} MB"  # type: ignore[index]
-        f"  (median of {i['repeat']})\n"  # type: ignore[index]
-        f"    read_csv   {p['median_seconds']:>8} s  {p['rows_per_s']:>10,} rows/s  peak {p['peak_rss_mb']} MB\n"  # type: ignore[index]
-        f"    ingest throughput = {f['ingest_throughput_vs_plain_read_csv']:.0%} of plain read_csv (target ≥ 60 %)",
-        flush=True,
-    )
-    if "dbt_build" in f:
-        b, v = f["dbt_build"], f["validate"]
-        print(f"    dbt build  {b['seconds']:>8} s  peak {b['peak_rss_mb']} MB\n"  # type: ignore[index]
-              f"    validate   {v['seconds']:>8} s  = {f['validate_vs_build']:.0%} of the dbt build, "  # type: ignore[index]
-              f"{f['validate_vs_whole_build']:.0%} of ingest + dbt build + validate (target < 20 %)",
-              flush=True)
+    print(f"  scale {f['scale']} x {f['days']} days: {f['files']} files, {f['rows']:,} rows, {f['landing_mb']} MB "
+          f"(medians of {f['repeat']})", flush=True)
+    for name in ("floor", "ingest", "ingest_ref", "postgres_load", "duckdb_query", "postgres_query", "dbt_build",
+                 "validate"):
+        if isinstance(f.get(name), dict):
+            print(_line(name, f[name]), flush=True)  # type: ignore[arg-type]
+    for name, value in f["ratios"].items():  # type: ignore[union-attr]
+        print(f"    {name:<36} {value}", flush=True)
     if "superset_chart_latency" in f:
         lat = f["superset_chart_latency"]
         print(f"    charts     p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms over {lat['requests']} requests "  # type: ignore[index]
               "(target p95 < 1 s)", flush=True)
-

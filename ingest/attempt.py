@@ -7,9 +7,7 @@ deliveries which do not depend on each other can load at the same time on severa
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -36,6 +34,7 @@ from ingest.rowsql import (
     fix_lines_sql,
     insert_raw_sql,
     key_rejects_sql,
+    reset_reader_rejects_sql,
     skip_map_sql,
     sql_str,
     type_rejects_sql,
@@ -277,6 +276,7 @@ class DeliveryAttempt:
             return
         sql = insert_raw_sql(f.contract, f.source, base["batch_id"], f"{base['business_date']:%Y-%m-%d}", f.name,
                              stamp)
+        self.con.execute(reset_reader_rejects_sql())
         f.inserted = int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
         skipped = [(f.idx, s.line_number, s.column_name, s.reason_code, s.reason, s.raw_text) for s in scan.skipped]
         missing = scan.data_lines - f.inserted - len({s.line_number for s in scan.skipped})
@@ -393,22 +393,7 @@ class DeliveryAttempt:
         self.con.execute("DROP TABLE _crmwh_raw_text")
 
     def _insert_rows(self, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> None:
-        """Append Python rows to a table through a newline-delimited JSON file (exact for any text, NULL included)."""
-        if not rows:
-            return
-        fd, name = tempfile.mkstemp(prefix="crmwh-rows-", suffix=".ndjson", dir=self.work_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                names = [c for c, _ in columns]
-                for row in rows:
-                    out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n")
-            spec = "{" + ", ".join(f"{sql_str(c)}: {sql_str(t)}" for c, t in columns) + "}"
-            self.con.execute(
-                f"INSERT INTO {table} SELECT * FROM read_json({sql_str(name)}, columns = {spec}, "
-                f"format = 'newline_delimited')"
-            )
-        finally:
-            os.unlink(name)
+        audit.insert_json(self.con, table, list(columns), rows, self.work_dir)
 
     # ---- recording --------------------------------------------------------------------------------------------
 

@@ -10,10 +10,15 @@ Timestamps are UTC. Batch ids are global and increase in the order attempts were
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -137,6 +142,29 @@ DELIVERY_COLUMNS = (
 )
 
 
+def insert_json(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], rows: list[tuple],
+                work_dir: Path | None = None) -> None:
+    """Append Python rows to a table through a newline-delimited JSON file: one statement for any number of rows,
+    exact for any text, NULL included (binding thousands of parameters costs more than the rows)."""
+    if not rows:
+        return
+    fd, path = tempfile.mkstemp(prefix="crmwh-rows-", suffix=".ndjson", dir=work_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            names = [c for c, _ in columns]
+            for row in rows:
+                out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str) + "\n")
+        spec = "{" + ", ".join(f"{_sql_str(c)}: {_sql_str(t)}" for c, t in columns) + "}"
+        con.execute(f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in names)}) "
+                    f"SELECT * FROM read_json({_sql_str(path)}, columns = {spec}, format = 'newline_delimited')")
+    finally:
+        os.unlink(path)
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class SchemaMismatchError(CrmwhError):
     """A raw table exists with columns other than its contract gives."""
 
@@ -194,6 +222,7 @@ class DeliveryHistory:
 
     def __init__(self) -> None:
         self.attempts: dict[tuple[str, date], list[Attempt]] = {}
+        self.days: dict[str, set[date]] = {}  # per system, the dates with attempts (keeps the look-ups per system)
         self.next_batch_id = 1
         self._lock = threading.Lock()
 
@@ -208,9 +237,19 @@ class DeliveryHistory:
             history.add(Attempt(*row))
         return history
 
+    def copy(self) -> DeliveryHistory:
+        """An independent copy, to plan on: what-if decisions that may be taken back."""
+        with self._lock:
+            other = DeliveryHistory()
+            other.attempts = {k: [dataclasses.replace(a) for a in v] for k, v in self.attempts.items()}
+            other.days = {k: set(v) for k, v in self.days.items()}
+            other.next_batch_id = self.next_batch_id
+            return other
+
     def add(self, attempt: Attempt) -> None:
         with self._lock:
             self.attempts.setdefault((attempt.system, attempt.business_date), []).append(attempt)
+            self.days.setdefault(attempt.system, set()).add(attempt.business_date)
             self.next_batch_id = max(self.next_batch_id, attempt.batch_id + 1)
 
     def supersede(self, batch_id: int) -> None:
@@ -240,9 +279,10 @@ class DeliveryHistory:
             return self._latest_loaded_date(system)
 
     def _latest_loaded_date(self, system: str) -> date | None:
-        days = [d for (s, d), attempts in self.attempts.items()
-                if s == system and any(a.status == LOADED for a in attempts)]
-        return max(days) if days else None
+        for d in sorted(self.days.get(system, ()), reverse=True):
+            if any(a.status == LOADED for a in self.attempts[(system, d)]):
+                return d
+        return None
 
     def blocking(self, system: str, before: date) -> Attempt | None:
         """The earliest rejected, never-loaded delivery of ``system`` after its latest loaded date, before ``before``.
@@ -253,9 +293,10 @@ class DeliveryHistory:
         with self._lock:
             latest = self._latest_loaded_date(system)
             candidates = []
-            for (s, d), attempts in self.attempts.items():
-                if s != system or d >= before or (latest is not None and d <= latest):
+            for d in self.days.get(system, ()):
+                if d >= before or (latest is not None and d <= latest):
                     continue
+                attempts = self.attempts[(system, d)]
                 if any(a.status == LOADED for a in attempts):
                     continue
                 last = attempts[-1]
@@ -271,9 +312,24 @@ def insert_delivery(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -
 
 
 def insert_files(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
-    if not rows:
+    _insert_many(con, "audit.delivery_files", FILE_COLUMNS, rows)
+
+
+def insert_deliveries(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
+    _insert_many(con, "audit.deliveries", DELIVERY_COLUMNS, rows)
+
+
+def _insert_many(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+                 rows: list[dict[str, object]], per_statement: int = 100) -> None:
+    if len(rows) > per_statement:
+        schema, name = table.split(".")
+        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_schema = ? AND table_name = ?", [schema, name]).fetchall())
+        insert_json(con, table, [(c, types[c]) for c in columns], [tuple(r.get(c) for c in columns) for r in rows])
         return
-    cols = ", ".join(FILE_COLUMNS)
-    one = "(" + ", ".join("?" for _ in FILE_COLUMNS) + ")"
-    params = [row.get(c) for row in rows for c in FILE_COLUMNS]
-    con.execute(f"INSERT INTO audit.delivery_files ({cols}) VALUES " + ", ".join(one for _ in rows), params)
+    cols = ", ".join(columns)
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(rows), per_statement):
+        part = rows[start: start + per_statement]
+        params = [row.get(c) for row in part for c in columns]
+        con.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join(one for _ in part), params)

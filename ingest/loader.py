@@ -15,6 +15,10 @@ delivery, in (business date, system order) order:
 4. A delivery that fails any of this is rolled back and recorded as REJECTED in a transaction of its own, with the
    rejected rows found.
 
+That is the rule, and ``method="one_at_a_time"`` is its literal form (``ingest.attempt``). By default a run applies it
+to all its pending deliveries together, set-based (``ingest.batch``): one read per extract across its pending files,
+the checks as set operations over the batch; the outcome is the same, delivery by delivery.
+
 See docs/ingest.md for the rules and the audit tables.
 """
 
@@ -36,22 +40,27 @@ from contracts.contract import ContractSet, load_contracts
 from ingest import audit, report
 from ingest.attempt import DeliveryAttempt, Job, now, short
 from ingest.audit import Attempt, DeliveryHistory
+from ingest.batch import BatchLoader
 from ingest.landing import Delivery, IngestError, discover, entries, expected_contracts, fingerprint
 from ingest.report import DeliveryOutcome, IngestReport
 from ingest.rowsql import sql_str
 
-__all__ = ["Delivery", "IngestError", "discover", "fingerprint", "ingest_deliveries", "ingest_landing"]
+__all__ = ["BATCH", "ONE_AT_A_TIME", "Delivery", "IngestError", "discover", "fingerprint", "ingest_deliveries",
+           "ingest_landing"]
+
+BATCH = "batch"
+ONE_AT_A_TIME = "one_at_a_time"
 
 
 def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems: Sequence[str] | None = None,
-                   progress: bool = True, workers: int | None = None) -> IngestReport:
+                   progress: bool = True, workers: int | None = None, method: str = "batch") -> IngestReport:
     """Load every new delivery in ``landing`` into the DuckDB file ``warehouse`` (created if missing)."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
         result = ingest_deliveries(con, Path(landing), reload=reload, systems=systems, progress=progress,
-                                   workers=workers)
+                                   workers=workers, method=method)
         con.execute("CHECKPOINT")
         return result
     finally:
@@ -61,14 +70,18 @@ def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems
 def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: bool = False,
                       systems: Sequence[str] | None = None, progress: bool = False,
                       contracts: ContractSet | None = None, work_dir: Path | None = None,
-                      workers: int | None = None) -> IngestReport:
+                      workers: int | None = None, method: str = BATCH) -> IngestReport:
     """Load every new delivery in ``landing`` through an open connection (which must not be inside a transaction).
 
     ``work_dir`` holds the temporary UTF-8 copies of GBK and fixed-width files (default: the system temp folder).
-    ``workers``: deliveries of one business date that do not depend on each other (systems whose foreign keys do
-    not point at each other) load at the same time, each in its own transaction on its own connection; default
-    ``min(2, CPUs)``, 1 loads strictly one after the other. The outcome is the same either way, batch ids included.
+    ``method``: ``"batch"`` (default) checks and loads the pending deliveries together, set-based
+    (``ingest.batch``); ``"one_at_a_time"`` attempts them one by one, each in its own transaction — the reference
+    the batch is tested against. The outcome is the same either way: rows, audit records, batch ids.
+    ``workers``: threads checking files (batch), or deliveries of one business date that do not depend on each other
+    loading at the same time, each on its own connection (one at a time); default ``min(2, CPUs)``.
     """
+    if method not in (BATCH, ONE_AT_A_TIME):
+        raise ValueError(f"method must be {BATCH!r} or {ONE_AT_A_TIME!r}, not {method!r}")
     started = time.perf_counter()
     contracts = contracts or load_contracts()
     deliveries, warnings = discover(landing, contracts, systems)
@@ -76,25 +89,47 @@ def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: 
     n_workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
     settings = _BulkLoadSettings(con)
     history = DeliveryHistory.read(con)
-    loader = _Loader(con, contracts, history, reload=reload)
-    pool = [DeliveryAttempt(con if i == 0 else con.cursor(), contracts, history, work_dir) for i in range(n_workers)]
     result = IngestReport(warnings=warnings)
     total_files = sum(len(expected_contracts(contracts, d)) for d in deliveries)
     bar = tqdm(total=total_files, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     try:
+        if method == BATCH:
+            def one_at_a_time(part: list[Delivery]) -> list[DeliveryOutcome]:
+                return _one_at_a_time(con, part, contracts, history, reload, work_dir, 1, bar)
+
+            batch = BatchLoader(con, contracts, history,
+                                lambda trial: _Loader(con, contracts, trial, reload=reload, record=False).decide,
+                                one_at_a_time, work_dir, n_workers, bar)
+            try:
+                result.outcomes = batch.run(deliveries)
+            finally:
+                batch.close()
+        else:
+            result.outcomes = _one_at_a_time(con, deliveries, contracts, history, reload, work_dir, n_workers, bar)
+    finally:
+        bar.close()
+        settings.restore()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _one_at_a_time(con: duckdb.DuckDBPyConnection, deliveries: list[Delivery], contracts: ContractSet,
+                   history: DeliveryHistory, reload: bool, work_dir: Path | None, n_workers: int,
+                   bar: tqdm) -> list[DeliveryOutcome]:
+    loader = _Loader(con, contracts, history, reload=reload)
+    pool = [DeliveryAttempt(con if i == 0 else con.cursor(), contracts, history, work_dir) for i in range(n_workers)]
+    outcomes: list[DeliveryOutcome] = []
+    try:
         with ThreadPoolExecutor(max_workers=n_workers) as executor:
             for group in _dependency_groups(deliveries, contracts):
                 bar.set_description(f"{group[0].business_date:%Y-%m-%d} {'+'.join(d.system for d in group)}")
-                result.outcomes += _run_group(group, loader, pool, executor, bar)
+                outcomes += _run_group(group, loader, pool, executor, bar)
     finally:
-        bar.close()
         for i, worker in enumerate(pool):
             worker.cleanup()
             if i:
                 worker.con.close()
-        settings.restore()
-    result.seconds = time.perf_counter() - started
-    return result
+    return outcomes
 
 
 def _system_levels(contracts: ContractSet) -> list[list[str]]:
@@ -182,11 +217,12 @@ class _Loader:
     """Decides, in load order, what to do with each delivery; records refusals. Runs on the calling thread."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, contracts: ContractSet, history: DeliveryHistory,
-                 reload: bool) -> None:
+                 reload: bool, record: bool = True) -> None:
         self.con = con
         self.contracts = contracts
         self.history = history
         self.reload = reload
+        self.record = record  # False: refusals are left in ``DeliveryOutcome.audit_row`` for the caller to write
 
     def decide(self, delivery: Delivery) -> DeliveryOutcome | Job:
         system, day = delivery.system, delivery.business_date
@@ -253,20 +289,22 @@ class _Loader:
             return DeliveryOutcome(system, day, outcome, reason, batch_id=last.batch_id, recorded=False)
         batch_id = self.history.take_batch_id()
         at = now()
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            audit.insert_delivery(self.con, {
-                "batch_id": batch_id, "system": system, "business_date": day, "status": audit.REJECTED,
-                "reason_code": code, "reason": reason, "started_at": at, "finished_at": at,
-                "duration_seconds": 0.0, "reload": self.reload, "fingerprint": fp,
-                "delivery_path": str(delivery.path),
-            })
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        row: dict[str, object] = {
+            "batch_id": batch_id, "system": system, "business_date": day, "status": audit.REJECTED,
+            "reason_code": code, "reason": reason, "started_at": at, "finished_at": at,
+            "duration_seconds": 0.0, "reload": self.reload, "fingerprint": fp, "delivery_path": str(delivery.path),
+        }
+        if self.record:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                audit.insert_delivery(self.con, row)
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
         self.history.add(Attempt(batch_id, system, day, audit.REJECTED, code, reason, fp))
-        return DeliveryOutcome(system, day, outcome, reason, batch_id=batch_id)
+        return DeliveryOutcome(system, day, outcome, reason, batch_id=batch_id,
+                               audit_row=None if self.record else row)
 
 
 

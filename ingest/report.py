@@ -28,6 +28,8 @@ class DeliveryOutcome:
     rows_rejected: int = 0
     seconds: float = 0.0
     recorded: bool = True  # False: same outcome as the last recorded attempt, so no new audit row
+    # a refusal decided but not yet written (set-based loading writes it with the batch it belongs to)
+    audit_row: dict[str, object] | None = field(default=None, repr=False, compare=False)
 
     def line(self) -> str:
         head = f"{self.outcome:<14} {self.system:<10} {self.business_date:%Y-%m-%d}"

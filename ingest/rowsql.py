@@ -1,12 +1,14 @@
 """SQL that reads an extract with DuckDB, types it strictly, appends it to its raw table, and finds rows to reject.
 
-One pass per file does the work in the common case: ``read_csv`` reads every field as text (its reject tables catch
-malformed records), ``row_number()`` gives each record it kept an ordinal ``_k`` in file order, ``_ok`` says whether
-every field is valid, and the valid rows are cast and appended to ``raw.<system>__<extract>`` with their lineage.
+One pass per file — or per extract over many files (``insert_raw_many_sql``, the batch) — does the work in the common
+case: ``read_csv`` reads every field as text (its reject tables catch malformed records), ``row_number()`` gives each
+record it kept an ordinal ``_k`` in file order, ``_ok`` says whether every field is valid, and the valid rows are cast
+and appended to ``raw.<system>__<extract>`` with their lineage.
 The ordinal is the line number unless lines were set aside (by the file scan or by the reader); then the line
 numbers are corrected from a small map of the skipped lines. Rows whose fields are invalid are found again, with
 their reasons, only when the row count shows there were some. Duplicate keys and orphan foreign keys are looked for
-in the rows just appended (inside the delivery's transaction) and deleted from raw when found.
+in the rows just appended (inside the delivery's transaction) and deleted from raw when found; the batch does the same
+over all its deliveries at once (``ingest.batch``).
 
 Typing is strict on purpose. DuckDB's own casts are lenient where a bank's money must not be: ``'12.345'`` becomes
 ``12.35`` in a DECIMAL(18,2), ``'1e3'`` becomes 1000, ``'2.0'`` an integer 2. So every value must first match the
@@ -143,6 +145,12 @@ class Source:
                 f"FROM {self.read_csv(contract, keep_rejects)}")
 
 
+def reset_reader_rejects_sql() -> str:
+    """Empty DuckDB's reject tables before a read: a read that sets nothing aside records no scan at all, so the
+    latest scan in them may belong to an earlier read."""
+    return f"DROP TABLE IF EXISTS {READER_ERRORS}; DROP TABLE IF EXISTS {READER_SCANS}"
+
+
 def insert_raw_sql(contract: Contract, source: Source, batch_id: int, business_date: str, source_file: str,
                    loaded_at: str) -> str:
     """Append the file's valid rows to its raw table, typed, with lineage; ``_line_number`` is provisional (``_k``
@@ -156,6 +164,28 @@ def insert_raw_sql(contract: Contract, source: Source, batch_id: int, business_d
         f"({names}, _batch_id, _business_date, _source_file, _line_number, _loaded_at) "
         f"SELECT {casts}, {batch_id}, DATE {sql_str(business_date)}, {sql_str(source_file)}, _k + {header}, "
         f"TIMESTAMP {sql_str(loaded_at)} FROM ({source.numbered(contract, keep_rejects=True)}) WHERE _ok"
+    )
+
+
+def insert_raw_many_sql(contract: Contract, source: Source, paths: list[str], files_table: str, loaded_at: str) -> str:
+    """Append the valid rows of many files of one extract in one statement. ``files_table`` maps each read path to
+    its lineage: (path, batch_id, business_date, source_file, line_offset), where ``line_offset`` is the number of
+    records of the files before it in ``paths``: ``row_number()`` over the scan numbers the records of all the files
+    in order, file after file, so the record's ordinal less the offset is its number within its file."""
+    cols = contract_sql(contract)
+    names = ", ".join(quote_ident(c.name) for c in contract.columns)
+    casts = ", ".join(cs.cast for cs in cols.values())
+    listed = "[" + ", ".join(sql_str(p) for p in paths) + "]"
+    reader = source.read_csv(contract, keep_rejects=True).replace(sql_str(source.path), listed, 1)
+    reader = reader[:-1] + ", filename = '_crmwh_file')"
+    header = 1 if source.header else 0
+    return (
+        f"INSERT INTO raw.{quote_ident(contract.raw_table)} "
+        f"({names}, _batch_id, _business_date, _source_file, _line_number, _loaded_at) "
+        f"SELECT {casts}, m.batch_id, m.business_date, m.source_file, r._k - m.line_offset + {header}, "
+        f"TIMESTAMP {sql_str(loaded_at)} "
+        f"FROM (SELECT row_number() OVER () AS _k, *, {valid_row(contract)} AS _ok FROM {reader}) r "
+        f"JOIN {files_table} m ON m.path = r._crmwh_file WHERE r._ok"
     )
 
 

@@ -155,13 +155,16 @@ def test_later_deliveries_are_held_after_a_rejection(bank: Bank, before: Before)
 
 
 def test_load_failure_rolls_back_everything(bank: Bank, before: Before, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = rowsql.insert_raw_sql
+    def failing(real):  # type: ignore[no-untyped-def]
+        def insert(contract, *args, **kwargs):  # type: ignore[no-untyped-def]
+            sql = real(contract, *args, **kwargs)
+            return sql.replace("FROM (", "FROM no_such_table, (") if contract.extract == "loans" else sql
+        return insert
 
-    def failing(contract, *args, **kwargs):  # type: ignore[no-untyped-def]
-        sql = real(contract, *args, **kwargs)
-        return sql.replace("FROM (", "FROM no_such_table, (") if contract.extract == "loans" else sql
-
-    monkeypatch.setattr("ingest.attempt.insert_raw_sql", failing)
+    # the loans statement fails however the delivery is loaded: with the batch (which then loads its deliveries one
+    # at a time to find the one that fails) or one at a time
+    monkeypatch.setattr("ingest.attempt.insert_raw_sql", failing(rowsql.insert_raw_sql))
+    monkeypatch.setattr("ingest.batch.insert_raw_many_sql", failing(rowsql.insert_raw_many_sql))
     report = bank.ingest()
     o = outcome(report, "core", D2)
     assert o.outcome == "REJECTED"
