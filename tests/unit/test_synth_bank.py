@@ -584,9 +584,12 @@ def test_rolled_over_deposits_carry_the_value_date_of_their_new_term(bank: tuple
     latest: dict[str, str] = {}
     for r in rollovers:
         latest[r["account_no"]] = max(latest.get(r["account_no"], ""), r["rolled_over_on"])
-    delivered = dict(_rows(db, "SELECT account_no, CAST(value_date AS VARCHAR) FROM accounts_now"))
+    delivered = {a: (v, c) for a, v, c in _rows(db, """SELECT account_no, CAST(value_date AS VARCHAR),
+                                                             CAST(close_date AS VARCHAR) FROM accounts_now""")}
     for account_no, rolled_over_on in latest.items():
-        assert delivered[account_no] == rolled_over_on, account_no
+        value_date, close_date = delivered[account_no]
+        assert value_date == rolled_over_on, account_no
+        assert close_date is None or close_date > rolled_over_on, account_no  # only a live deposit rolls over
     # a rollover re-delivers the account on its value date, with the new maturity and the rate of that day
     moved = _rows(db, """
         SELECT count(*) FROM accounts WHERE value_date <> open_date AND (_day <> value_date
