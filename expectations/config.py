@@ -51,6 +51,7 @@ class RawConfig:
     earliest_date: date
     future_dates_allowed: frozenset[str]
     dates_equal_business_date: dict[str, tuple[str, ...]]
+    history_in_first_delivery: dict[str, tuple[str, ...]]
     dates_month_start: dict[str, tuple[str, ...]]
     date_order: dict[str, tuple[tuple[str, str], ...]]
     date_order_severity: Severity
@@ -135,6 +136,10 @@ def _parse_raw(raw: dict[str, Any], chk: _Checker, src: Path) -> RawConfig:
         chk.extract(k, f"raw.dates_equal_business_date.{k}"): chk.columns(k, v, f"raw.dates_equal_business_date.{k}")
         for k, v in (_require(raw, "dates_equal_business_date", w) or {}).items()
     }
+    history = {
+        chk.extract(k, f"raw.history_in_first_delivery.{k}"): chk.columns(k, v, f"raw.history_in_first_delivery.{k}")
+        for k, v in (raw.get("history_in_first_delivery") or {}).items()
+    }
     month_start = {
         chk.extract(k, f"raw.dates_month_start.{k}"): chk.columns(k, v, f"raw.dates_month_start.{k}")
         for k, v in (_require(raw, "dates_month_start", w) or {}).items()
@@ -202,6 +207,7 @@ def _parse_raw(raw: dict[str, Any], chk: _Checker, src: Path) -> RawConfig:
         earliest_date=earliest,
         future_dates_allowed=frozenset(_require(raw, "future_dates_allowed", w) or ()),
         dates_equal_business_date=equal,
+        history_in_first_delivery=history,
         dates_month_start=month_start,
         date_order=order,
         date_order_severity=_severity(_require(raw, "date_order_severity", w), f"{w}.date_order_severity"),

@@ -150,7 +150,10 @@ def _date_checks(contract: Contract, cfg: QualityConfig) -> list[Check]:
     raw = cfg.raw
     earliest = f"DATE '{raw.earliest_date.isoformat()}'"
     equal = set(raw.dates_equal_business_date.get(contract.key, ()))
+    history = set(raw.history_in_first_delivery.get(contract.key, ()))
     month_start = set(raw.dates_month_start.get(contract.key, ()))
+    first_delivery = (f"(SELECT min(business_date) FROM {audit.DELIVERIES} "
+                      f"WHERE system = {sql_literal(contract.system)} AND status = {sql_literal(audit.LOADED)})")
     out = []
     for col in contract.columns:
         if col.type != "date":
@@ -158,6 +161,10 @@ def _date_checks(contract: Contract, cfg: QualityConfig) -> list[Check]:
         ident = quote_ident(col.name)
         if col.name in equal:
             rule, text = f"{ident} <> _business_date", "equals the delivery's business date"
+        elif col.name in history:
+            rule = (f"{ident} > _business_date OR {ident} < {earliest} "
+                    f"OR ({ident} <> _business_date AND _business_date > {first_delivery})")
+            text = "equals the delivery's business date (in the first delivery: on or before it, the history)"
         elif col.name in month_start:
             rule, text = f"{ident} <> date_trunc('month', _business_date)", "is the first day of the business month"
         elif col.name in raw.future_dates_allowed:

@@ -332,5 +332,11 @@ def term_lifecycle(rng: np.random.Generator, cal: Calendar, accounts: Accounts, 
     close[too_early & (close != NO_DAY)] = accounts.open_day[too_early & (close != NO_DAY)] + 1
     close[close >= cal.days] = NO_DAY
     accounts.close_day = close
+    # a deposit withdrawn early or closed by a leaving customer does not roll over afterwards
+    ch = accounts.changes
+    for i, (acct, day, maturity) in enumerate(zip(ch.acct, ch.day, ch.maturity_day, strict=True)):
+        keep = ~((maturity >= 0) & (day >= close[acct]))
+        for part in (ch.acct, ch.day, ch.maturity_day, ch.rate, ch.status):
+            part[i] = part[i][keep]
 
 

@@ -185,6 +185,8 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
     conflicts = [str(cs.holder_no[h]) for h in np.flatnonzero(cs.holder_cust >= 0)
                  if cs.holder_name[h] != c.name[cs.holder_cust[h]]]
 
+    rolled = acct.changes.arrays()
+
     def month_key(day: int) -> str:
         return cal.date_of(day).strftime("%Y-%m")
 
@@ -218,6 +220,10 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
                        "default_date": cal.date_of(int(loans.default_day[i])).isoformat(),
                        "before_horizon": bool(loans.default_day[i] < 0)} for i in defaulted
                       if loans.default_day[i] != NO_DAY],
+        # term deposits rolled over (自动转存) into a new term: FTP reprices them on these dates
+        "rollovers": [{"account_no": str(acct.account_no[a]), "rolled_over_on": cal.date_of(int(d)).isoformat()}
+                      for a, d in zip(rolled["acct"][rolled["maturity_day"] >= 0],
+                                      rolled["day"][rolled["maturity_day"] >= 0], strict=True)],
         "card_customers": card_map,
         "card_name_conflicts": conflicts,
         "gl": gl_text,

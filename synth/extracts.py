@@ -19,6 +19,7 @@ from synth.loans import COLLATERAL_CODES, METHOD_CODES
 from synth.reference import (
     CARD_PRODUCT_BY_TIER,
     CURRENCIES,
+    FTP_DAY_COUNT,
     K_LOAN,
     LEVEL_CODES,
     PRODUCT_INDEX,
@@ -78,10 +79,13 @@ def register_world(con: duckdb.DuckDBPyConnection, world: World) -> None:
         "leave_day": mg.leave_day,
     })
     r = world.rates
-    n_t = len(r.ftp_tenors)
+    n_c, n_d, n_t = r.ftp.shape
     register(con, "ftp_t", {
-        "day": np.repeat(np.arange(cal.days), n_t), "tenor": np.tile(text(r.ftp_tenors), cal.days),
-        "term_months": np.tile(r.ftp_terms, cal.days), "rate": r.ftp.reshape(-1),
+        "currency": np.repeat(text(r.ftp_currencies), n_d * n_t),
+        "currency_idx": np.repeat(np.arange(n_c), n_d * n_t),
+        "day": np.tile(np.repeat(np.arange(r.ftp_first_day, r.ftp_first_day + n_d), n_t), n_c),
+        "tenor_idx": np.tile(np.arange(n_t), n_c * n_d), "tenor": np.tile(text(r.ftp_tenors), n_c * n_d),
+        "term_months": np.tile(r.ftp_terms, n_c * n_d), "rate": r.ftp.reshape(-1),
     })
     register(con, "fx_t", {
         "day": np.repeat(np.arange(cal.days), len(CURRENCIES)),
@@ -323,10 +327,12 @@ def _ref_relationship_managers(con: duckdb.DuckDBPyConnection, days: int) -> Non
 
 
 def _ref_ftp_curve(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    # the curve history before the horizon comes with the first business date's delivery (the initial load)
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('ref', 'ftp_curve')} AS
-        SELECT d(day) AS curve_date, tenor, term_months, r(rate) AS ftp_rate, d(day) AS biz_date,
-               term_months AS _ord
+        SELECT d(day) AS curve_date, currency, tenor, term_months, r(rate) AS ftp_rate,
+               '{FTP_DAY_COUNT}' AS day_count, d(greatest(day, 0)) AS biz_date,
+               (day - (SELECT min(day) FROM ftp_t)) * 1000 + currency_idx * 100 + tenor_idx AS _ord
         FROM ftp_t
     """)
 
@@ -433,7 +439,8 @@ def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
                r(rc.rate) AS interest_rate, a.rate_type, nullif(a.term_months, -1) AS term_months,
                nullif(a.repricing_months, -1) AS repricing_months,
                CASE WHEN a.close_day <= v.day THEN '9' ELSE coalesce(st.status, a.status) END AS account_status,
-               {_version_stamps('a', 'acct')}
+               {_version_stamps('a', 'acct')},
+               d(coalesce(mt.day, a.open_day)) AS value_date
         FROM acct_versions v JOIN acct_t a ON a.idx = v.acct JOIN products_t p ON p.idx = a.product
         ASOF JOIN rate_chg_t rc ON rc.acct = v.acct AND v.day >= rc.day
         {_in_force('mt', 'acct_chg_t', 'acct', 'maturity_day', 'maturity_day >= 0')}

@@ -174,21 +174,54 @@ def rate_micro(text_rate: str) -> int:
 # --- rate environment -------------------------------------------------------------------------------------------
 @dataclass
 class Rates:
-    """Day-indexed rates in millionths: LPR 1y/5y, the cut applied to list rates, the FTP curve."""
+    """Day-indexed rates in millionths: LPR 1y/5y, the cut applied to list rates, the FTP curves, FX."""
 
     lpr_1y: np.ndarray
     lpr_5y: np.ndarray
     list_cut: np.ndarray  # subtracted from term-deposit and loan list rates from the cut day on
     ftp_tenors: list[str]
     ftp_terms: np.ndarray
-    ftp: np.ndarray  # (days, tenors)
+    ftp_currencies: list[str]  # the currencies treasury prices (HKD and EUR accounts have no curve of their own)
+    ftp_first_day: int  # the first curve day (negative: the history delivered with the first business date)
+    ftp: np.ndarray  # (curve currencies, days from ftp_first_day to the horizon end, tenors)
     fx: np.ndarray  # (days, currencies) CNY per unit in millionths
 
 
 FTP_TENORS = ["ON", "1M", "3M", "6M", "1Y", "2Y", "3Y", "5Y", "10Y"]
 FTP_TERMS = np.array([0, 1, 3, 6, 12, 24, 36, 60, 120])
+FTP_CURRENCIES = ["CNY", "USD"]
+FTP_DAY_COUNT = "A360"  # both curves are quoted ACT/360, as the money markets they come from
 # 2025 levels: money-market and NCD rates of 1.4–1.7 %, a bank's funding spread on top, a flat curve.
 FTP_BASE = np.array([0.0140, 0.0150, 0.0157, 0.0162, 0.0168, 0.0176, 0.0184, 0.0198, 0.0220])
+# USD: SOFR and term funding of 2025 (about 4.3 %) plus the bank's spread; it does not follow the LPR cut.
+FTP_BASE_USD = np.array([0.0433, 0.0436, 0.0440, 0.0443, 0.0446, 0.0451, 0.0456, 0.0466, 0.0486])
+# The FTP system went live this many years before the first business date: its curve history is delivered once, with
+# the first day's curve (a 5-year deposit opened earlier has no curve of its own day and is priced on a fallback).
+FTP_HISTORY_YEARS = 4
+# RMB rates fell through the years before the horizon: the CNY curve stood this much higher per year back.
+FTP_HISTORY_DRIFT_PER_YEAR = 0.0025
+
+
+def _wander(rng: np.random.Generator, days: int, start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """AR(1) level and slope noise of a curve over ``days`` days (a recursion over days, not rows)."""
+    level = np.zeros(days)
+    slope = np.zeros(days)
+    eps_l = rng.normal(0, 0.00004, days)
+    eps_s = rng.normal(0, 0.00002, days)
+    level[0] = start
+    for t in range(1, days):
+        level[t] = 0.97 * level[t - 1] + eps_l[t]
+        slope[t] = 0.97 * slope[t - 1] + eps_s[t]
+    return level, slope
+
+
+def _curve_micro(base: np.ndarray, shift: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """Curves (days, tenors) in millionths from a base, a parallel shift and a slope, upward sloping by ≥ 0.5 bp."""
+    steps = np.linspace(0, 1, len(base))
+    curve = base[None, :] + shift[:, None] + slope[:, None] * steps[None, :]
+    curve = np.maximum.accumulate(curve, axis=1)
+    ftp = np.rint(curve * 1e6).astype(np.int64)
+    return np.maximum(ftp, np.concatenate([ftp[:, :1], ftp[:, :-1] + 50], axis=1))
 
 
 def build_rates(rng: np.random.Generator, cal: Calendar) -> Rates:
@@ -202,19 +235,9 @@ def build_rates(rng: np.random.Generator, cal: Calendar) -> Rates:
     lpr_1y = np.where(after, 3_000_0, 3_100_0) * 1  # 3.10 % → 3.00 %
     lpr_5y = np.where(after, 3_500_0, 3_600_0) * 1
     list_cut = np.where(after, 1000, 0)  # 0.10 %
-    # FTP: the curve follows the cut and wanders a little (AR(1) level and slope noise), always upward sloping.
-    level = np.zeros(days)
-    slope = np.zeros(days)
-    eps_l = rng.normal(0, 0.00004, days)
-    eps_s = rng.normal(0, 0.00002, days)
-    for t in range(1, days):  # a recursion over days (hundreds), not rows
-        level[t] = 0.97 * level[t - 1] + eps_l[t]
-        slope[t] = 0.97 * slope[t - 1] + eps_s[t]
-    steps = np.linspace(0, 1, len(FTP_TENORS))
-    curve = FTP_BASE[None, :] + level[:, None] + slope[:, None] * steps[None, :] - np.where(after, 0.0010, 0.0)[:, None]
-    curve = np.maximum.accumulate(curve, axis=1)  # keep it upward sloping
-    ftp = np.rint(curve * 1e6).astype(np.int64)
-    ftp = np.maximum(ftp, np.concatenate([ftp[:, :1], ftp[:, :-1] + 50], axis=1))  # strictly increasing by ≥ 0.5 bp
+    # FTP: the CNY curve follows the cut and wanders a little (AR(1) level and slope noise), always upward sloping.
+    level, slope = _wander(rng, days)
+    cny = _curve_micro(FTP_BASE, level - np.where(after, 0.0010, 0.0), slope)
     # FX mid rates (中间价): published on working days, carried over weekends.
     working = cal.weekday < 5
     n = int(working.sum()) + 1  # [0] is the last rate published before the horizon
@@ -227,8 +250,19 @@ def build_rates(rng: np.random.Generator, cal: Calendar) -> Rates:
     fx[:, CNY] = 1_000_000
     for col, series in ((USD, usd), (HKD, hkd), (EUR, eur)):
         fx[:, col] = np.rint(series[published] * 1e6).astype(np.int64)
+    # Drawn after the horizon's series so that these stay as they were: the CNY history (the same noise run backwards
+    # from the first day, plus the drift of falling rates) and the USD curve over history and horizon.
+    history = round(FTP_HISTORY_YEARS * 365.25)
+    back_level, back_slope = _wander(rng, history + 1, start=level[0])
+    years_back = np.arange(history, 0, -1) / 365.25
+    cny_history = _curve_micro(FTP_BASE, back_level[:0:-1] + years_back * FTP_HISTORY_DRIFT_PER_YEAR,
+                               back_slope[:0:-1])
+    usd_level, usd_slope = _wander(rng, history + days)
+    usd_curve = _curve_micro(FTP_BASE_USD, usd_level, usd_slope)
+    ftp = np.stack([np.concatenate([cny_history, cny]), usd_curve])
     return Rates(lpr_1y=lpr_1y.astype(np.int64), lpr_5y=lpr_5y.astype(np.int64), list_cut=list_cut.astype(np.int64),
-                 ftp_tenors=FTP_TENORS, ftp_terms=FTP_TERMS, ftp=ftp, fx=fx)
+                 ftp_tenors=FTP_TENORS, ftp_terms=FTP_TERMS, ftp_currencies=FTP_CURRENCIES, ftp_first_day=-history,
+                 ftp=ftp, fx=fx)
 
 
 def product_base_rate(product: int, day: np.ndarray | int, rates: Rates) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -103,6 +104,52 @@ def test_balances_and_accruals_match_the_extract_totals(bank: tuple[Path, dict[s
     assert _rows(db, "SELECT count(*) FROM marts.fct_transactions") == [(extracts["core.transactions"]["rows"],)]
     assert _rows(db, "SELECT count(*) FROM marts.fct_card_transactions") == [
         (extracts["cards.card_transactions"]["rows"],)]
+
+
+def test_ftp_reprices_rollovers_and_prices_each_currency_on_its_curve(bank: tuple[Path, dict[str, Any]]) -> None:
+    db, manifest = bank
+    last_rollover: dict[str, str] = {}
+    for r in manifest["truth"]["rollovers"]:
+        last_rollover[r["account_no"]] = max(last_rollover.get(r["account_no"], ""), r["rolled_over_on"])
+    assert len(last_rollover) >= 20
+    priced = _rows(db, """
+        SELECT account_id, month_start, pricing_on, pricing_periods FROM intermediate.int_ftp_account_monthly
+        WHERE ftp_method = 'matched_maturity'""")
+    checked = 0
+    for account_id, month_start, pricing_on, periods in priced:
+        if account_id not in last_rollover:
+            continue
+        rolled_on = date.fromisoformat(last_rollover[account_id])
+        if month_start > rolled_on:  # the months after the renewal: the new lock
+            assert pricing_on == rolled_on, (account_id, month_start)
+            checked += 1
+        elif month_start.year == rolled_on.year and month_start.month == rolled_on.month:
+            # the month of the renewal: the new lock from its day, two periods unless it fell on the 1st
+            assert pricing_on == rolled_on, (account_id, month_start)
+            assert periods == (1 if rolled_on.day == 1 else 2), (account_id, month_start)
+            checked += 1
+        else:
+            assert pricing_on < rolled_on, (account_id, month_start)
+    assert checked >= 20
+    currencies = _rows(db, """
+        SELECT currency_code, curve_currency_code, is_curve_currency_fallback, count(*)
+        FROM intermediate.int_ftp_account_monthly WHERE ftp_method <> 'none' GROUP BY ALL ORDER BY ALL""")
+    assert {(c, k, f) for c, k, f, _ in currencies} == {
+        ("CNY", "CNY", False), ("USD", "USD", False), ("HKD", "CNY", True), ("EUR", "CNY", True)}
+    ((first_curve,),) = _rows(db, "SELECT min(curve_on) FROM staging.stg_ref__ftp_curve")
+    fallbacks = _rows(db, """
+        SELECT ftp_method, is_curve_date_fallback, pricing_on < (SELECT min(curve_on) FROM staging.stg_ref__ftp_curve),
+               pricing_periods, count(*)
+        FROM intermediate.int_ftp_account_monthly WHERE ftp_method <> 'none' GROUP BY ALL""")
+    # flagged exactly when the pricing date precedes the history (in a renewal month: when either period's did)
+    assert all(flag == before for _, flag, before, periods, _ in fallbacks if periods == 1)
+    assert all(flag for _, flag, before, _, _ in fallbacks if before)
+    assert ("matched_maturity", True) in {(m, f) for m, f, _, _, _ in fallbacks}  # deposits older than the history
+    assert first_curve < date(2025, 1, 1)  # the history came with the first delivery
+    flagged = _rows(db, """
+        SELECT count(*) FILTER (WHERE is_ftp_curve_fallback), count(*) FROM marts.fct_contribution_monthly
+        WHERE ftp_method <> 'none'""")
+    assert 0 < flagged[0][0] < flagged[0][1] / 10
 
 
 def test_card_customers_are_matched_to_their_core_customer(bank: tuple[Path, dict[str, Any]]) -> None:

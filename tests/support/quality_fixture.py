@@ -81,6 +81,8 @@ class _Bank:
         raw = self.cfg.raw
         if col.name in raw.dates_equal_business_date.get(contract.key, ()):
             return day
+        if col.name in raw.history_in_first_delivery.get(contract.key, ()):
+            return day
         if col.name in raw.dates_month_start.get(contract.key, ()):
             return day.replace(day=1)
         if col.name in raw.future_dates_allowed:

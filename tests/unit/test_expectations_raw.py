@@ -119,6 +119,24 @@ def test_breaking_a_critical_expectation_fails_validation(
     assert name in report.summary()
 
 
+def test_the_curve_history_may_come_with_the_first_delivery_only(clean_db: tuple[Path, list[int]],
+                                                                 tmp_path: Path) -> None:
+    name = "raw.ref__ftp_curve.date.curve_date"
+    first = "(SELECT min(business_date) FROM audit.deliveries WHERE system = 'ref' AND status = 'LOADED')"
+    (tmp_path / "history").mkdir()
+    history = _copy(clean_db, tmp_path / "history",
+                    f"UPDATE raw.ref__ftp_curve SET curve_date = curve_date - 400 WHERE _business_date = {first}")
+    report = run_validation(history, stages=("raw",), batch_ids=clean_db[1], suites=["raw.ref__ftp_curve"],
+                            record=False)
+    assert report.passed, report.summary()
+    (tmp_path / "late").mkdir()
+    late = _copy(clean_db, tmp_path / "late",
+                 f"UPDATE raw.ref__ftp_curve SET curve_date = curve_date - 1 WHERE _business_date > {first}")
+    report = run_validation(late, stages=("raw",), batch_ids=clean_db[1], suites=["raw.ref__ftp_curve"],
+                            record=False)
+    assert name in {o.name for o in report.outcomes if not o.success}, report.summary()
+
+
 def test_a_failed_warning_is_reported_but_does_not_block(clean_db: tuple[Path, list[int]], tmp_path: Path) -> None:
     name = "raw.core__transactions.plausible.amount"
     db = _copy(clean_db, tmp_path, *breaking_sql(name, CONTRACTS, CONFIG))

@@ -88,7 +88,12 @@ def test_money_metrics_stay_decimal_and_ratios_are_ratios_of_sums(cubes) -> None
     assert con.metric("net_contribution_yi").expression.endswith("* 0.00000001")
     cir = con.metric("cost_to_income_ratio").sql
     assert cir.startswith("SUM(allocated_operating_cost) / NULLIF(SUM(") and "AVG" not in cir
-    assert con.metric("raroc").sql.startswith("SUM(net_contribution) * 12 / NULLIF(SUM(economic_capital)")
+    # annualised by the days the months cover (× 365 / Σ capital × days), never × 12, still a ratio of sums
+    assert con.metric("raroc").sql.startswith(
+        "SUM(net_contribution) * 365 / NULLIF(SUM(economic_capital * observed_days)")
+    assert con.metric("net_interest_margin").sql.startswith(
+        "SUM(net_interest_contribution) * 365 / NULLIF(SUM(ABS(average_daily_balance_cny) * observed_days)")
+    assert "* 12" not in con.metric("net_interest_margin").sql + con.metric("raroc").sql
     assert con.metric("net_interest_margin").unit == "pct"
 
 

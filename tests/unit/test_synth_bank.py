@@ -534,12 +534,69 @@ def test_rates_are_realistic(db: duckdb.DuckDBPyConnection) -> None:
     ((mortgage,),) = _rows(db, "SELECT median(interest_rate) FROM accounts_now WHERE product_code = 'L1001'")
     assert Decimal("0.028") <= mortgage <= Decimal("0.036")
     inverted = _rows(db, """
-        SELECT count(*) FROM (SELECT ftp_rate, lag(ftp_rate) OVER (PARTITION BY curve_date ORDER BY term_months) AS p
+        SELECT count(*) FROM (SELECT ftp_rate, lag(ftp_rate) OVER (PARTITION BY curve_date, currency
+                                                                  ORDER BY term_months) AS p
                               FROM ftp_curve) WHERE ftp_rate <= p
     """)
     assert inverted == [(0,)]
-    ((lo, hi),) = _rows(db, "SELECT min(ftp_rate), max(ftp_rate) FROM ftp_curve WHERE tenor = '1Y'")
+    ((lo, hi),) = _rows(db, f"""SELECT min(ftp_rate), max(ftp_rate) FROM ftp_curve
+                                WHERE tenor = '1Y' AND currency = 'CNY' AND curve_date >= DATE '{START}'""")
     assert Decimal("0.015") < lo < hi < Decimal("0.028")
+    ((usd_lo, usd_hi),) = _rows(db, "SELECT min(ftp_rate), max(ftp_rate) FROM ftp_curve "
+                                    "WHERE tenor = '1Y' AND currency = 'USD'")
+    assert Decimal("0.035") < usd_lo < usd_hi < Decimal("0.055")  # USD funding of 2025, about 4.3 % plus a spread
+
+
+def test_the_first_delivery_carries_the_curve_history_and_a_usd_curve(db: duckdb.DuckDBPyConnection) -> None:
+    """Term products opened before the first business date need the curve of their own day: the first curve file
+    holds years of history, in CNY and USD (no HKD or EUR curve: those accounts are priced on a fallback)."""
+    history = _rows(db, f"""
+        SELECT currency, min(curve_date), count(DISTINCT curve_date), min(_day), max(_day),
+               count(DISTINCT day_count)
+        FROM ftp_curve WHERE curve_date < DATE '{START}' GROUP BY currency ORDER BY currency""")
+    assert [h[0] for h in history] == ["CNY", "USD"]
+    for _, first, days, delivered_from, delivered_to, day_counts in history:
+        assert first <= date(START.year - 3, START.month, START.day)
+        assert days == (START - first).days  # every day of the history
+        assert delivered_from == delivered_to == START  # all of it in the first delivery
+        assert day_counts == 1
+    later = _rows(db, f"SELECT count(*) FROM ftp_curve WHERE _day > DATE '{START}' AND curve_date <> _day")
+    assert later == [(0,)]  # daily deliveries hold the day's curves only
+    # rates fell over the years before the horizon: the history stands above today's curve
+    ((then, now),) = _rows(db, f"""
+        SELECT avg(ftp_rate) FILTER (WHERE curve_date < DATE '{START}' - INTERVAL 3 YEAR),
+               avg(ftp_rate) FILTER (WHERE curve_date >= DATE '{START}')
+        FROM ftp_curve WHERE currency = 'CNY' AND tenor = '1Y'""")
+    assert Decimal("0.005") < then - now < Decimal("0.015")
+    uncovered = _rows(db, """
+        SELECT DISTINCT a.currency FROM accounts_now a
+        WHERE a.currency NOT IN (SELECT currency FROM ftp_curve) ORDER BY 1""")
+    assert uncovered == [("EUR",), ("HKD",)]
+    ((older,),) = _rows(db, "SELECT count(*) FROM accounts_now WHERE product_code LIKE 'D11%' AND "
+                            "open_date < (SELECT min(curve_date) FROM ftp_curve)")
+    assert older > 0  # a few 5-year deposits predate the FTP system: priced on the fallback curve
+
+
+def test_rolled_over_deposits_carry_the_value_date_of_their_new_term(bank: tuple[Path, dict[str, Any]],
+                                                                      db: duckdb.DuckDBPyConnection) -> None:
+    rollovers = bank[1]["truth"]["rollovers"]
+    assert len(rollovers) >= 20
+    latest: dict[str, str] = {}
+    for r in rollovers:
+        latest[r["account_no"]] = max(latest.get(r["account_no"], ""), r["rolled_over_on"])
+    delivered = {a: (v, c) for a, v, c in _rows(db, """SELECT account_no, CAST(value_date AS VARCHAR),
+                                                             CAST(close_date AS VARCHAR) FROM accounts_now""")}
+    for account_no, rolled_over_on in latest.items():
+        value_date, close_date = delivered[account_no]
+        assert value_date == rolled_over_on, account_no
+        assert close_date is None or close_date > rolled_over_on, account_no  # only a live deposit rolls over
+    # a rollover re-delivers the account on its value date, with the new maturity and the rate of that day
+    moved = _rows(db, """
+        SELECT count(*) FROM accounts WHERE value_date <> open_date AND (_day <> value_date
+            OR maturity_date <= value_date)""")
+    assert moved == [(0,)]
+    untouched = _rows(db, "SELECT count(*) FROM accounts_now WHERE value_date IS NULL OR value_date < open_date")
+    assert untouched == [(0,)]
 
 
 @pytest.mark.slow
@@ -547,7 +604,7 @@ def test_over_a_year_rates_move_with_the_lpr_cut(year_db: duckdb.DuckDBPyConnect
     ((before, after),) = _rows(year_db, """
         SELECT avg(ftp_rate) FILTER (WHERE curve_date < DATE '2025-05-20'),
                avg(ftp_rate) FILTER (WHERE curve_date >= DATE '2025-05-20')
-        FROM ftp_curve WHERE tenor = '1Y'
+        FROM ftp_curve WHERE tenor = '1Y' AND currency = 'CNY' AND curve_date >= DATE '2025-01-01'
     """)
     assert Decimal("0.0005") < before - after < Decimal("0.002")
     repriced = _rows(year_db, """

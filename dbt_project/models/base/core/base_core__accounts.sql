@@ -21,6 +21,7 @@ renamed as (
         cast(repricing_months as integer) as repricing_months,
         account_status as account_status_code,
         last_update_date as last_updated_on,
+        value_date as value_on,
         _business_date,
         _batch_id,
         _line_number

@@ -1,31 +1,47 @@
 {{ config(materialized='table') }}
--- The FTP base curve of every delivered curve date at every whole term from 0 (overnight) to the longest term any
--- account or parameter needs: linear interpolation in months between the delivered tenor points, flat beyond the
--- shortest and the longest point. Rates rounded to 6 decimals.
+-- The FTP base curve of every delivered curve date and currency at every whole term from 0 (overnight) to the longest
+-- delivered point, and at every longer term an account or parameter needs: linear interpolation in months between
+-- the delivered tenor points, flat beyond the shortest and the longest point. Rates rounded to 6 decimals, on the
+-- curve's own day count (day_count_basis).
 with points as (
-    select curve_on, term_months, base_ftp_rate
-    from {{ ref('stg_ref__ftp_curve') }}
+    select c.curve_on, c.currency_code, c.term_months, c.base_ftp_rate, dc.day_count_basis
+    from {{ ref('stg_ref__ftp_curve') }} as c
+    left join {{ ref('day_count_conventions') }} as dc on dc.day_count_code = c.day_count_code
 ),
 
-longest_term as (
-    select greatest(
-        coalesce((select max(greatest(coalesce(term_months, 0), coalesce(repricing_months, 0)))
-                  from {{ ref('int_accounts') }}), 0),
-        coalesce((select max(greatest(core_term_months, volatile_term_months))
-                  from {{ ref('ftp_behavioural_splits') }}), 0),
-        (select max(term_months) from points)
-    ) as max_term
+-- every whole term up to the longest point, and the terms of accounts and parameters beyond it (a 30-year mortgage:
+-- flat at the longest point); terms nobody needs beyond the curve are not gridded
+terms as (
+    select cast(generate_series as integer) as term_months
+    from generate_series(0, (select max(term_months) from points))
+    union
+    select term_months from {{ ref('int_accounts') }} where term_months is not null
+    union
+    select repricing_months from {{ ref('int_accounts') }} where repricing_months is not null
+    union
+    select core_term_months from {{ ref('ftp_behavioural_splits') }}
+    union
+    select volatile_term_months from {{ ref('ftp_behavioural_splits') }}
+),
+
+curves as (
+    select curve_on, currency_code, any_value(day_count_basis) as day_count_basis
+    from points
+    group by curve_on, currency_code
 ),
 
 grid as (
-    select dates.curve_on, cast(terms.generate_series as integer) as term_months
-    from (select distinct curve_on from points) as dates
-    cross join generate_series(0, (select max_term from longest_term)) as terms
+    select curves.curve_on, curves.currency_code, curves.day_count_basis, terms.term_months
+    from curves
+    cross join terms
+    where terms.term_months >= 0
 ),
 
 bracketed as (
     select
         grid.curve_on,
+        grid.currency_code,
+        grid.day_count_basis,
         grid.term_months,
         lower_point.term_months as lower_term,
         lower_point.base_ftp_rate as lower_rate,
@@ -33,14 +49,18 @@ bracketed as (
         upper_point.base_ftp_rate as upper_rate
     from grid
     asof left join points as lower_point
-        on lower_point.curve_on = grid.curve_on and grid.term_months >= lower_point.term_months
-    asof left join (select curve_on, -term_months as neg_term, term_months, base_ftp_rate from points) as upper_point
-        on upper_point.curve_on = grid.curve_on and -grid.term_months >= upper_point.neg_term
+        on lower_point.curve_on = grid.curve_on and lower_point.currency_code = grid.currency_code
+       and grid.term_months >= lower_point.term_months
+    asof left join (select curve_on, currency_code, -term_months as neg_term, term_months, base_ftp_rate
+                    from points) as upper_point
+        on upper_point.curve_on = grid.curve_on and upper_point.currency_code = grid.currency_code
+       and -grid.term_months >= upper_point.neg_term
 ),
 
 final as (
     select
         curve_on,
+        currency_code,
         term_months,
         cast(
             case
@@ -51,7 +71,8 @@ final as (
                     'upper_term - lower_term', 6) }}
             end
             as decimal(9, 6)
-        ) as base_ftp_rate
+        ) as base_ftp_rate,
+        day_count_basis
     from bracketed
 )
 

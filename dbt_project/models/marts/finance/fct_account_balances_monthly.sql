@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- Balances per account and month: average daily balance (日均), month-end balance and the interest accrued in the
 -- month, in account currency and in CNY (month-end rate). Core accounts from daily balances; credit cards from the
--- monthly statement (average of opening and closing balance, interest charged).
+-- monthly statement and the card postings (the daily balance rebuilt from them, statement balance, interest charged).
 with keys as (
     select *
     from {{ ref('int_measured_accounts_monthly') }}

@@ -43,6 +43,10 @@ customers as (
     select customer_key, party_id, valid_from from {{ ref('dim_customer') }}
 ),
 
+watermarks as (
+    select month_start, observed_days from {{ ref('int_month_watermarks') }}
+),
+
 steps as (
     select
         k.month_start,
@@ -56,9 +60,11 @@ steps as (
         k.balance_side_code,
         {{ dimension_key('k.branch_code') }} as branch_code,
         {{ dimension_key('k.rm_id') }} as rm_id,
+        w.observed_days,
         coalesce(ftp.average_daily_balance_cny, 0) as average_daily_balance_cny,
         ftp.ftp_method,
         ftp.ftp_rate,
+        coalesce(ftp.is_curve_currency_fallback or ftp.is_curve_date_fallback, false) as is_ftp_curve_fallback,
         coalesce(interest.interest_income, 0) as interest_income,
         coalesce(interest.interest_expense, 0) as interest_expense,
         coalesce(ftp.ftp_charge, 0) as ftp_charge,
@@ -77,6 +83,7 @@ steps as (
     left join costs on costs.month_start = k.month_start and costs.account_id = k.account_id
     left join risk on risk.month_start = k.month_start and risk.account_id = k.account_id
     left join capital on capital.month_start = k.month_start and capital.account_id = k.account_id
+    left join watermarks as w on w.month_start = k.month_start
     asof left join customers as c on c.party_id = k.party_id and k.as_of_on >= c.valid_from
 ),
 
@@ -93,9 +100,11 @@ final as (
         balance_side_code,
         branch_code,
         rm_id,
+        observed_days,
         cast(average_daily_balance_cny as decimal(18, 2)) as average_daily_balance_cny,
         ftp_method,
         ftp_rate,
+        is_ftp_curve_fallback,
         cast(interest_income as decimal(18, 2)) as interest_income,
         cast(interest_expense as decimal(18, 2)) as interest_expense,
         cast(ftp_charge as decimal(18, 2)) as ftp_charge,

@@ -1,9 +1,10 @@
 -- Branch league table per branch and month: the contribution waterfall of the accounts booked at the branch,
 -- deposits and loans, cost-to-income (allocated operating cost / (net interest contribution + fees)) and RAROC
--- (annualised net contribution / economic capital), ranked within the region and bank-wide by net contribution.
+-- (net contribution × annualisation_days / (economic capital × observed days): annualised by actual days, never × 12),
+-- ranked within the region and bank-wide by net contribution.
 -- Cost-to-income outside the band of seed anomaly_bands (branch_cost_to_income) is flagged.
 with months as (
-    {{ months_to_build() }}
+    {{ months_to_build(['observed_days']) }}
 ),
 
 totals as (
@@ -41,9 +42,11 @@ measured as (
             then {{ ratio('t.allocated_operating_cost', 't.net_interest_contribution + t.fee_income') }}
         end as cost_to_income_ratio,
         case when t.economic_capital <> 0
-            then {{ ratio('t.net_contribution * 12', 't.economic_capital') }}
+            then {{ ratio('t.net_contribution * ' ~ param('annualisation_days'),
+                          't.economic_capital * months.observed_days') }}
         end as raroc_annualised
     from totals as t
+    inner join months on months.month_start = t.month_start
     left join {{ ref('dim_branch') }} as b on b.branch_code = t.branch_code
 ),
 

@@ -1,8 +1,10 @@
--- Product profitability per product and month: balances, the waterfall, net interest margin (annualised net interest
--- contribution / |ADB|) and RAROC. A margin outside the band of seed anomaly_bands (product_net_interest_margin) is
--- flagged.
+-- Product profitability per product and month: balances, the waterfall, net interest margin and RAROC, both annualised
+-- by actual days (the month's figure × annualisation_days / the days it covers, never × 12):
+--   NIM   = net interest contribution × 365 / (|ADB| × observed days)
+--   RAROC = net contribution × 365 / (economic capital × observed days)
+-- A margin outside the band of seed anomaly_bands (product_net_interest_margin) is flagged.
 with months as (
-    {{ months_to_build() }}
+    {{ months_to_build(['observed_days']) }}
 ),
 
 totals as (
@@ -37,12 +39,15 @@ measured as (
     select
         t.*,
         case when t.average_daily_balance_cny <> 0
-            then {{ ratio('t.net_interest_contribution * 12', 'abs(t.average_daily_balance_cny)') }}
+            then {{ ratio('t.net_interest_contribution * ' ~ param('annualisation_days'),
+                          'abs(t.average_daily_balance_cny) * months.observed_days') }}
         end as net_interest_margin_annualised,
         case when t.economic_capital <> 0
-            then {{ ratio('t.net_contribution * 12', 't.economic_capital') }}
+            then {{ ratio('t.net_contribution * ' ~ param('annualisation_days'),
+                          't.economic_capital * months.observed_days') }}
         end as raroc_annualised
     from totals as t
+    inner join months on months.month_start = t.month_start
 ),
 
 final as (

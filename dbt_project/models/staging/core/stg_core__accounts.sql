@@ -21,6 +21,7 @@ renamed as (
         account_status_code,
         {{ decode('account_status_code', 'core.accounts.account_status') }} as account_status_name,
         last_updated_on,
+        value_on,
         _business_date as _delivered_on,
         _batch_id
     from source
