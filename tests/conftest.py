@@ -1,4 +1,5 @@
-"""Shared fixtures: the contract set, and a small bank's landing area with a warehouse that already holds day one."""
+"""Shared fixtures: the contract set; the small bank's landing area with a warehouse that already holds day one; the
+generated bank and the dbt-built raw fixture the end-to-end tests share (built once per run, copied by each module)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from contracts.contract import ContractSet, load_contracts
 from ingest.loader import ingest_landing
 
+from support import bank as generated
+from support import dbt_harness, raw_fixture
 from support.deliveries import Bank
 from support.minibank import D1, D2, build_landing
 
@@ -54,3 +57,28 @@ def bank(tmp_path: Path, contracts: ContractSet, minibank_landing: Path,
     b.add_day(D2)
     yield b
     b.close()
+
+
+@pytest.fixture(scope="session")
+def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> generated.GeneratedBank:
+    """The generated bank (150 days, scale 0.01), ingested and built once per run. Read only: copy its files."""
+    return generated.generated_bank(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def validated_bank_warehouse(tmp_path_factory: pytest.TempPathFactory,
+                             generated_bank: generated.GeneratedBank) -> Path:
+    """The generated bank's warehouse after the validation gate passed. Read only: copy it."""
+    return generated.validated_warehouse(tmp_path_factory, generated_bank)
+
+
+@pytest.fixture(scope="session")
+def built_raw_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made raw fixture (support/raw_fixture.py) after a full ``dbt build``. Read only: copy it."""
+
+    def build(folder: Path) -> None:
+        db = folder / "fixture.duckdb"
+        raw_fixture.load_fixture(db)
+        dbt_harness.run_dbt(db, ["build"])
+
+    return generated.built_once(tmp_path_factory, "raw-fixture-built", build) / "fixture.duckdb"
