@@ -14,7 +14,6 @@ import duckdb
 import pytest
 import yaml
 
-from crmwh import build
 from crmwh.build import run_build
 
 from support import dbt_harness
@@ -211,8 +210,7 @@ def test_thirty_days_at_once_give_the_history_of_thirty_daily_builds(tmp_path: P
 
 
 def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path, bank: tuple[Path, dict[str, Any]],
-                                                         generated_bank: GeneratedBank,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         generated_bank: GeneratedBank) -> None:
     # the whole: the shared bank, ingested at once and built by one full build
     whole, _ = bank
     dates = dbt_harness.business_dates(generated_bank.landing)
@@ -220,12 +218,12 @@ def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path, bank: t
 
     # the parts go through `crmwh build` as in production: a full refresh first, then the daily selector (with dbt run
     # in this process, on a project parsed once: tests/e2e/test_superset_rebuild.py runs `crmwh build` whole)
-    monkeypatch.setattr(build, "run_dbt", lambda database, args, quiet=False: dbt_harness.run_dbt(database, args))
     parts, parts_landing = tmp_path / "parts.duckdb", tmp_path / "parts_landing"
     # 1-25 Jan; 26 Jan-27 Feb across January's month end; 28 Feb-29 May across three month ends; then 30 May alone
     for chunk in (dates[:25], dates[25:58], dates[58:149], dates[149:]):
         dbt_harness.stage_dates(generated_bank.landing, parts_landing, chunk)
-        assert run_build(parts_landing, parts, validate=False, progress=False).published
+        with dbt_harness.in_process_builds():
+            assert run_build(parts_landing, parts, validate=False, progress=False).published
     schemas = ("snapshots", "intermediate", "marts", "restricted_pii")
     assert dbt_harness.differing_tables(dbt_harness.table_fingerprints(whole, schemas),
                                     dbt_harness.table_fingerprints(parts, schemas)) == []

@@ -36,6 +36,7 @@ from dashboards.bundle import dashboard_yaml
 from dashboards.cubes import Cube, load_cubes
 
 from support import superset_harness as harness
+from support.bank import ValidatedBank
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -53,9 +54,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
         return Path(reused).resolve()
     # The shared generated bank after the validation gate (raw and marts stages recorded in quality.validation_results,
     # which the data-quality cube reads); this module's copy.
-    validated: Path = request.getfixturevalue("validated_bank_warehouse")
+    validated: ValidatedBank = request.getfixturevalue("validated_bank")
+    assert validated.report.passed, validated.report.summary()
     path = tmp_path_factory.mktemp("bank") / "crmwh.duckdb"
-    shutil.copyfile(validated, path)
+    shutil.copyfile(validated.warehouse, path)
     return path
 
 

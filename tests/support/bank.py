@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -24,9 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from expectations import ValidationReport
 
 SCALE = 0.01
 DAYS = 150
@@ -117,13 +121,20 @@ def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBank:
     return GeneratedBank(folder / "landing", folder / "warehouse.duckdb")
 
 
-def validated_warehouse(tmp_path_factory: pytest.TempPathFactory, bank: GeneratedBank) -> Path:
-    """The bank's warehouse after the validation gate (raw and marts) passed: quality.* holds the results. Read only."""
+@dataclass(frozen=True)
+class ValidatedBank:
+    """The bank's warehouse after the validation gate (raw and marts stages) passed: quality.* holds the results."""
 
+    warehouse: Path  # read only: copy it
+    report: ValidationReport  # what run_validation returned
+
+
+def validated_bank(tmp_path_factory: pytest.TempPathFactory, bank: GeneratedBank) -> ValidatedBank:
     def validate(folder: Path) -> None:
         from expectations import run_validation
 
         report = run_validation(bank.copy_warehouse(folder / "warehouse.duckdb"))
-        assert report.passed and not report.warnings, report.summary()
+        (folder / "report.pickle").write_bytes(pickle.dumps(report))  # for the other pytest-xdist workers
 
-    return built_once(tmp_path_factory, "generated-bank-validated", validate) / "warehouse.duckdb"
+    folder = built_once(tmp_path_factory, "generated-bank-validated", validate)
+    return ValidatedBank(folder / "warehouse.duckdb", pickle.loads((folder / "report.pickle").read_bytes()))
