@@ -39,14 +39,19 @@ generate: setup  ## write the synthetic bank's deliveries into the landing area 
 ingest: setup  ## load new deliveries from the landing area
 	$(CRMWH) ingest
 
+# pytest-xdist workers: the suite mostly waits on dbt, Superset and Chromium, and two workers keep both cores of a small
+# machine busy. Each worker takes whole modules, longest first (tests/conftest.py). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 2
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: setup lint  ## every test: lint, unit and end-to-end
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 test-unit: setup  ## quick unit tests only
 	$(PY) -m pytest -m "not slow"
 
 test-e2e: setup  ## slow end-to-end tests only
-	$(PY) -m pytest -m slow
+	$(PY) -m pytest -m slow $(PARALLEL)
 
 lint: setup  ## ruff; the extract spec and the Superset bundle are in step with the contracts and the dbt yml
 	$(VENV)/bin/ruff check .

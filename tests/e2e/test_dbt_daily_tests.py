@@ -6,6 +6,7 @@ loaded; outside it, every month and batch."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from crmwh import dbt_runs
 
-from support import dbt_harness, raw_fixture
+from support import dbt_harness
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -23,16 +24,13 @@ pytestmark = pytest.mark.slow
 FAILING = "not_null_fct_transactions_party_id"
 
 
-def _built_fixture(tmp_path: Path) -> Path:
-    """The raw fixture with its models built (no tests run yet)."""
-    db = tmp_path / "fixture.duckdb"
-    raw_fixture.load_fixture(db)
-    dbt_harness.build_models(db)
-    return db
+@pytest.fixture
+def db(tmp_path: Path, built_raw_fixture: Path) -> Path:
+    """A private copy of the raw fixture with its models built (tests/conftest.py)."""
+    return Path(shutil.copyfile(built_raw_fixture, tmp_path / "fixture.duckdb"))
 
 
-def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path) -> None:
-    db = _built_fixture(tmp_path)
+def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(db: Path) -> None:
     with duckdb.connect(str(db)) as con:
         (newest,) = con.execute("SELECT max(_batch_id) FROM marts.fct_transactions").fetchone()
         # one bad row in the newest batch (new to a daily build after `newest - 1`), one in an older batch
@@ -57,8 +55,7 @@ def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(tmp_path: Path
     assert "Got 2 results" in str(own_node.value)
 
 
-def test_daily_singular_tests_judge_the_rebuilt_months_and_loaded_batches(tmp_path: Path) -> None:
-    db = _built_fixture(tmp_path)
+def test_daily_singular_tests_judge_the_rebuilt_months_and_loaded_batches(db: Path) -> None:
     with duckdb.connect(str(db)) as con:
         (newest,) = con.execute("SELECT max(max_batch_id) FROM intermediate.int_month_watermarks").fetchone()
         (rebuilt, older) = con.execute(

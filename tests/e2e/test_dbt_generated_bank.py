@@ -4,9 +4,7 @@ balances, who churned, which loans defaulted, which card customers are core cust
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
@@ -20,24 +18,18 @@ import yaml
 from crmwh.build import run_build
 
 from support import dbt_harness
+from support.bank import GeneratedBank
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 pytestmark = pytest.mark.slow
 
-# 150 days: churners are chosen among customers seen for 120 days, so a shorter horizon has none.
-DAYS = 150
-
 
 @pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    base = tmp_path_factory.mktemp("dbt-bank")
-    landing, warehouse = base / "landing", base / "bank.duckdb"
-    dbt_harness.generate(landing, days=DAYS)
-    dbt_harness.ingest(landing, warehouse)
-    dbt_harness.run_dbt(warehouse, ["build"])
-    manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
-    yield warehouse, manifest
+def bank(tmp_path_factory: pytest.TempPathFactory, generated_bank: GeneratedBank) -> tuple[Path, dict[str, Any]]:
+    """This module's copy of the shared generated bank (tests/support/bank.py: 150 days, built by a full dbt build)."""
+    warehouse = generated_bank.copy_warehouse(tmp_path_factory.mktemp("dbt-bank") / "bank.duckdb")
+    return warehouse, generated_bank.manifest
 
 
 def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
@@ -238,11 +230,13 @@ def test_docs_site_builds(bank: tuple[Path, dict[str, Any]], tmp_path: Path) -> 
     assert (tmp_path / "target" / "static_index.html").stat().st_size > 100_000
 
 
-def test_thirty_days_at_once_give_the_history_of_thirty_daily_builds(tmp_path: Path) -> None:
+def test_thirty_days_at_once_give_the_history_of_thirty_daily_builds(tmp_path: Path,
+                                                                      generated_bank: GeneratedBank) -> None:
+    # the shared bank's first 30 days
     landing = tmp_path / "landing"
-    dbt_harness.generate(landing, days=30, start="2025-03-01")
-    dates = dbt_harness.business_dates(landing)
-    assert len(dates) == 30
+    dates = dbt_harness.business_dates(generated_bank.landing)[:30]
+    dbt_harness.stage_dates(generated_bank.landing, landing, dates)
+    assert len(dbt_harness.business_dates(landing)) == 30
     history = ["--select", "+path:models/snapshots"]
 
     at_once = tmp_path / "at_once.duckdb"
@@ -265,19 +259,21 @@ def test_thirty_days_at_once_give_the_history_of_thirty_daily_builds(tmp_path: P
     assert versions[0][0] > 0, "the horizon should hold customer changes for the comparison to mean something"
 
 
-def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path) -> None:
-    landing = tmp_path / "landing"
-    dbt_harness.generate(landing, days=45, start="2025-01-20")
-    dates = dbt_harness.business_dates(landing)
-    whole = tmp_path / "whole.duckdb"
-    dbt_harness.ingest(landing, whole)
-    dbt_harness.build_models(whole)
+def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path, bank: tuple[Path, dict[str, Any]],
+                                                         generated_bank: GeneratedBank) -> None:
+    # the whole: the shared bank, ingested at once and built by one full build
+    whole, _ = bank
+    dates = dbt_harness.business_dates(generated_bank.landing)
+    assert len(dates) == 150
 
-    # the parts go through `crmwh build` as in production: a full refresh first, then the daily selector
+    # the parts go through `crmwh build` as in production: a full refresh first, then the daily selector (with dbt run
+    # in this process, on a project parsed once: tests/e2e/test_superset_rebuild.py runs `crmwh build` whole)
     parts, parts_landing = tmp_path / "parts.duckdb", tmp_path / "parts_landing"
-    for chunk in (dates[:12], dates[12:40], dates[40:44], dates[44:]):  # across two month ends, then one day
-        dbt_harness.stage_dates(landing, parts_landing, chunk)
-        assert run_build(parts_landing, parts, validate=False, progress=False).published
+    # 1-25 Jan; 26 Jan-27 Feb across January's month end; 28 Feb-29 May across three month ends; then 30 May alone
+    for chunk in (dates[:25], dates[25:58], dates[58:149], dates[149:]):
+        dbt_harness.stage_dates(generated_bank.landing, parts_landing, chunk)
+        with dbt_harness.in_process_builds():
+            assert run_build(parts_landing, parts, validate=False, progress=False).published
     schemas = ("snapshots", "intermediate", "marts", "restricted_pii")
     assert dbt_harness.differing_tables(dbt_harness.table_fingerprints(whole, schemas),
                                     dbt_harness.table_fingerprints(parts, schemas)) == []

@@ -1,11 +1,9 @@
-"""The publish gate on a generated bank: generate → ingest → dbt → validate, clean and broken on purpose."""
+"""The publish gate on the shared generated bank (generate → ingest → dbt build): validate it clean and broken on
+purpose."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -13,32 +11,16 @@ import pytest
 
 from crmwh import build, publish
 from expectations import build_data_docs, run_validation
-from ingest.loader import ingest_landing
+
+from support.bank import GeneratedBank, ValidatedBank
 
 pytestmark = pytest.mark.slow
 
-CRMWH = str(Path(sys.executable).with_name("crmwh"))
-
 
 @pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, float]]:
-    """(landing, built warehouse, seconds per step) of a small generated bank: 40 days at scale 0.01."""
-    base = tmp_path_factory.mktemp("generated-bank")
-    landing, warehouse = base / "landing", base / "wh.duckdb"
-    seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    subprocess.run([CRMWH, "generate", "--scale", "0.01", "--days", "40", "--landing", str(landing), "--quiet"],
-                   check=True, capture_output=True)
-    seconds["generate"] = time.perf_counter() - started
-    started = time.perf_counter()
-    report = ingest_landing(landing, warehouse, progress=False)
-    assert report.loaded and not report.rejected, report.summary()
-    seconds["ingest"] = time.perf_counter() - started
-    started = time.perf_counter()
-    build.run_dbt(warehouse, ["seed"], quiet=True)
-    build.run_dbt(warehouse, ["run"], quiet=True)
-    seconds["dbt seed + run"] = time.perf_counter() - started
-    return landing, warehouse, seconds
+def bank(generated_bank: GeneratedBank) -> tuple[Path, Path]:
+    """(landing, built warehouse) of the shared generated bank (tests/support/bank.py), never validated. Read only."""
+    return generated_bank.landing, generated_bank.warehouse
 
 
 def _copy(src: Path, dst: Path, *sql: str) -> Path:
@@ -53,13 +35,11 @@ def _copy(src: Path, dst: Path, *sql: str) -> Path:
     return dst
 
 
-def test_a_generated_bank_passes_raw_and_marts(bank: tuple[Path, Path, dict[str, float]], tmp_path: Path) -> None:
-    db = _copy(bank[1], tmp_path / "wh.duckdb")
-    started = time.perf_counter()
-    report = run_validation(db)
-    seconds = time.perf_counter() - started
-    steps = ", ".join(f"{k} {v:.1f}s" for k, v in bank[2].items())
-    print(f"\nscale 0.01 × 40 days: {steps}; validation {seconds:.1f}s ({len(report.outcomes)} expectations)")
+def test_a_generated_bank_passes_raw_and_marts(validated_bank: ValidatedBank, tmp_path: Path) -> None:
+    # the run is the shared fixture's (tests/support/bank.py): run_validation on a copy of the built bank
+    db = _copy(validated_bank.warehouse, tmp_path / "wh.duckdb")
+    report = validated_bank.report
+    print(f"\nvalidation of the generated bank: {report.seconds:.1f}s ({len(report.outcomes)} expectations)")
     assert report.passed, report.summary()
     assert not report.warnings, report.summary()
     assert {o.stage for o in report.outcomes} == {"raw", "marts"}
@@ -88,7 +68,7 @@ def test_a_generated_bank_passes_raw_and_marts(bank: tuple[Path, Path, dict[str,
     ],
 )
 def test_a_broken_generated_bank_is_blocked(
-    name: str, sql: str, bank: tuple[Path, Path, dict[str, float]], tmp_path: Path
+    name: str, sql: str, bank: tuple[Path, Path], tmp_path: Path
 ) -> None:
     db = _copy(bank[1], tmp_path / "wh.duckdb", sql)
     report = run_validation(db, record=False)
@@ -97,7 +77,7 @@ def test_a_broken_generated_bank_is_blocked(
 
 
 def test_the_build_does_not_publish_a_warehouse_that_fails_validation(
-    bank: tuple[Path, Path, dict[str, float]], tmp_path: Path
+    bank: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """crmwh.build.run_build validates the working copy and keeps serving the last good file when it fails.
 

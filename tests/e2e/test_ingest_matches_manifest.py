@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -12,6 +11,8 @@ import duckdb
 import pytest
 
 from contracts.contract import load_contracts
+
+from support.bank import GeneratedBank
 
 pytestmark = pytest.mark.slow
 
@@ -23,16 +24,11 @@ def _crmwh(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def loaded_bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
-    root = tmp_path_factory.mktemp("bank")
-    landing, warehouse = root / "landing", root / "wh.duckdb"
-    # 59 days from 1 January: two month-ends, so month_end extracts (statements, accruals) are in too
-    gen = _crmwh("generate", "--scale", "0.01", "--days", "59", "--seed", "11", "--landing", str(landing), "--quiet")
-    assert gen.returncode == 0, gen.stderr
-    ing = _crmwh("ingest", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet")
-    assert ing.returncode == 0, ing.stdout + ing.stderr
-    manifest = json.loads((landing / "_manifest.json").read_text(encoding="utf-8"))
-    return manifest, landing, warehouse
+def loaded_bank(tmp_path_factory: pytest.TempPathFactory, generated_bank: GeneratedBank) -> tuple[dict, Path, Path]:
+    """The shared generated bank (tests/support/bank.py: 150 days from 1 January, so month_end extracts such as
+    statements and accruals are in too), ingested by the loader; this module's copy of the warehouse."""
+    warehouse = generated_bank.copy_warehouse(tmp_path_factory.mktemp("bank") / "wh.duckdb")
+    return generated_bank.manifest, generated_bank.landing, warehouse
 
 
 def test_every_extract_row_count_and_amount_sum_equals_the_manifest(loaded_bank: tuple[dict, Path, Path]) -> None:

@@ -1,7 +1,7 @@
-"""The generated Superset assets over a generated bank (scale 0.01, 62 days), end to end.
+"""The generated Superset assets over the shared generated bank (scale 0.01, 150 days), end to end.
 
 Superset is started through the same entry point as ``make serve`` (bootstrap imports dashboards/assets/bundle),
-over a warehouse built here by ``crmwh generate`` + ``crmwh build`` (plus the marts data-quality stage, so the
+over a copy of the warehouse of tests/support/bank.py (``crmwh generate``, ingest and build, then validated, so the
 data-quality dashboard has results). ``CRMWH_TEST_WAREHOUSE`` reuses an already built file (read only).
 
 Checks: every dashboard and chart answers with rows; per cube, a chart-data answer (CSV: exact decimal text) equals
@@ -18,6 +18,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import time
@@ -36,6 +37,7 @@ from dashboards.bundle import dashboard_yaml
 from dashboards.cubes import Cube, load_cubes
 
 from support import superset_harness as harness
+from support.bank import ValidatedBank
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -46,27 +48,17 @@ pytestmark = [
 ]
 
 
-def _run(*args: str) -> None:
-    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-        )
-
-
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     reused = os.environ.get("CRMWH_TEST_WAREHOUSE")
     if reused:
         return Path(reused).resolve()
-    work = tmp_path_factory.mktemp("bank")
-    crmwh = str(REPO / ".venv" / "bin" / "crmwh")
-    python = str(REPO / ".venv" / "bin" / "python")
-    path = work / "crmwh.duckdb"
-    _run(crmwh, "generate", "--scale", "0.01", "--days", "62", "--landing", str(work / "landing"), "--quiet")
-    _run(crmwh, "build", "--landing", str(work / "landing"), "--warehouse", str(path), "--no-validate", "--quiet")
-    # The marts stage records its results in quality.validation_results, which the data-quality cube reads.
-    _run(python, "-m", "crmwh.cli", "validate", "--warehouse", str(path), "--stage", "marts", "--quiet")
+    # The shared generated bank after the validation gate (raw and marts stages recorded in quality.validation_results,
+    # which the data-quality cube reads); this module's copy.
+    validated: ValidatedBank = request.getfixturevalue("validated_bank")
+    assert validated.report.passed, validated.report.summary()
+    path = tmp_path_factory.mktemp("bank") / "crmwh.duckdb"
+    shutil.copyfile(validated.warehouse, path)
     return path
 
 

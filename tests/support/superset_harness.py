@@ -25,6 +25,8 @@ from typing import Any
 
 import duckdb
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from dashboards import settings
 
@@ -242,6 +244,11 @@ class SupersetClient:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "Referer": base_url})
+        # gunicorn closes a keep-alive connection idle for 2 s; a request sent on it just then meets a closed socket
+        # (RemoteDisconnected). Reads are safe to send again on a new connection; writes are not retried.
+        retry = Retry(total=2, connect=2, read=2, status=0, allowed_methods=frozenset({"GET", "HEAD"}),
+                      backoff_factor=0.1, raise_on_status=False)
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
 
     def login(self, username: str, password: str) -> None:
         answer = self.session.post(
