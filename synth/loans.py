@@ -3,11 +3,14 @@
 Each due date a borrower pays, misses, or (in arrears) cures or pays one instalment; days past due run from the
 oldest unpaid instalment. Classification follows days past due: 正常 0, 关注 1–90, 次级 91–180, 可疑 181–360,
 损失 > 360, and a loan that has defaulted stays at least 关注. Interest stops accruing after 90 days past due (非应计).
-Loans seven or more instalments behind are resolved now and then (collateral sold, guarantor pays): repaid in full.
+Loans seven or more instalments behind are resolved now and then: collateral sold or the guarantor pays (repaid in
+full), or, once a loss (13 or more behind), written off (核销) more often the weaker the security. Secured loans carry
+the appraised value of their collateral, spread so that mortgages fall in every loan-to-value band of the capital rules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +25,7 @@ from synth.reference import K_LOAN, PRODUCT_INDEX, Rates
 METHOD_ANNUITY, METHOD_LINEAR, METHOD_INTEREST_ONLY, METHOD_BULLET = range(4)
 METHOD_CODES = text(["01", "02", "03", "04"])
 COLLATERAL_CODES = text(["M", "P", "G", "C"])
+COLLATERAL_MORTGAGE, COLLATERAL_PLEDGE = 0, 1
 LGD_BY_COLLATERAL = np.array([0.25, 0.35, 0.45, 0.60])
 CURE = np.array([0.0, 0.60, 0.35, 0.20, 0.05])  # by months in arrears (index capped at 4)
 PAY_ONE = np.array([0.0, 0.15, 0.15, 0.10, 0.05])
@@ -36,6 +40,17 @@ ARREARS_AT_START = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16])
 ARREARS_AT_START_P = np.array([0.34, 0.15, 0.09, 0.08, 0.07, 0.06, 0.06, 0.05, 0.04, 0.03, 0.03])
 # Work-out of non-performing loans (collateral sold, guarantor pays, sold on): slow while doubtful, quick once a loss.
 RESOLVE_DOUBTFUL, RESOLVE_LOSS = 0.04, 0.30
+# A loss (13+ instalments behind) that is resolved is written off rather than recovered with this probability, by
+# collateral (mortgage, pledge, guarantee, unsecured): unsecured consumer debt is mostly written off.
+WRITE_OFF_BY_COLLATERAL = np.array([0.25, 0.35, 0.70, 0.90])
+EV_DISBURSAL, EV_REPAYMENT, EV_WRITE_OFF = range(3)
+STORY_CURE_MISSES = 5  # the scripted cure misses this many due dates, then pays all its arrears
+STORY_WRITE_OFF_ARREARS = 9  # instalments behind at the start of the scripted write-off
+# Collateral value at origination = principal / loan-to-value; down payments of 15–40 % on homes, a little less
+# cover on business collateral. Values are reappraised since: homes bought before the horizon have moved with the
+# market (about −25 % to +12 %), so a few recent loans are under water (LTV > 100 %).
+ORIGINATION_LTV_MEAN, ORIGINATION_LTV_SD, ORIGINATION_LTV_RANGE = 0.62, 0.14, (0.25, 0.85)
+REAPPRAISAL_RANGE = (0.75, 1.12)
 
 
 @dataclass
@@ -53,7 +68,7 @@ class LoanBook:
     # the story
     ev_loan: np.ndarray  # events: index into the book
     ev_day: np.ndarray
-    ev_disbursal: np.ndarray  # bool: LDS (else LRP)
+    ev_kind: np.ndarray  # EV_DISBURSAL (LDS), EV_REPAYMENT (LRP), EV_WRITE_OFF (WOF)
     ev_amount: np.ndarray  # cents
     ev_balance: np.ndarray  # cents after the event
     seg_loan: np.ndarray  # state segments [from, to): outstanding, arrears, oldest unpaid due day, defaulted before
@@ -65,9 +80,35 @@ class LoanBook:
     seg_defaulted_before: np.ndarray
     default_day: np.ndarray  # first day classified 次级 or worse (NO_DAY none); negative = before the horizon
     initial_outstanding: np.ndarray  # cents at the start (0 for loans disbursed later)
+    collateral_value: np.ndarray  # cents, -1 where none is delivered (guaranteed, unsecured)
 
     def __len__(self) -> int:
         return len(self.acct)
+
+
+def _story_loans(rng: np.random.Generator, cal: Calendar, book: LoanBook, open_day: np.ndarray, k0: np.ndarray,
+                 n_inst: np.ndarray, period: np.ndarray, m0: np.ndarray, due_day: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Two loans with a scripted path, so that even a small bank shows both ends of a default in its first year:
+    one performing at the start misses five instalments (non-performing after 90 days) and then pays all its arrears
+    (a cure, back to 关注); one unsecured loan already nine instalments behind misses every due date until it is a
+    loss and is written off (核销) at the fourth due date. Picked at random among the loans whose schedule fits the
+    horizon; none when nothing fits (a short horizon)."""
+    n = len(book)
+    monthly = period == 1
+    cure_ok = (monthly & (open_day < 0) & (m0 == 0) & (k0 + STORY_CURE_MISSES + 2 <= n_inst)
+               & (due_day(np.minimum(k0 + STORY_CURE_MISSES + 1, n_inst)) < cal.days))
+    wo_due = k0 + 1 + (13 - STORY_WRITE_OFF_ARREARS - 1)  # the due date at which the arrears reach 13
+    wo_ok = (monthly & (open_day < 0) & (k0 >= STORY_WRITE_OFF_ARREARS) & (wo_due + 1 <= n_inst)
+             & (due_day(np.minimum(wo_due, n_inst)) < cal.days) & (book.collateral >= 2))
+    story_cure = np.zeros(n, dtype=bool)
+    story_write_off = np.zeros(n, dtype=bool)
+    if cure_ok.any():
+        story_cure[rng.choice(np.flatnonzero(cure_ok))] = True
+    wo_ok &= ~story_cure
+    if wo_ok.any():
+        story_write_off[rng.choice(np.flatnonzero(wo_ok))] = True
+    return story_cure, story_write_off
 
 
 def _outstanding(method: np.ndarray, principal: np.ndarray, monthly_rate: np.ndarray, n: np.ndarray,
@@ -180,15 +221,28 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         acct=rows, contract_no=contract_no, principal=principal, credit_limit=credit_limit, term_months=term,
         method=method, collateral=collateral, pd=pd, lgd=lgd, maturity_day=maturity,
         ev_loan=np.array([], dtype=np.int64), ev_day=np.array([], dtype=np.int64),
-        ev_disbursal=np.array([], dtype=bool), ev_amount=np.array([], dtype=np.int64),
+        ev_kind=np.array([], dtype=np.int64), ev_amount=np.array([], dtype=np.int64),
         ev_balance=np.array([], dtype=np.int64), seg_loan=np.array([], dtype=np.int64),
         seg_from=np.array([], dtype=np.int64), seg_to=np.array([], dtype=np.int64),
         seg_outstanding=np.array([], dtype=np.int64), seg_arrears=np.array([], dtype=np.int64),
         seg_due_day=np.array([], dtype=np.int64), seg_defaulted_before=np.array([], dtype=bool),
         default_day=np.full(n, NO_DAY), initial_outstanding=np.zeros(n, dtype=np.int64),
+        collateral_value=_collateral_value(rng, principal, collateral, open_day),
     )
     _simulate(rng, cal, accounts, book, rate)
     return book
+
+
+def _collateral_value(rng: np.random.Generator, principal: np.ndarray, collateral: np.ndarray,
+                      open_day: np.ndarray) -> np.ndarray:
+    """Appraised collateral value in cents (whole hundred yuan) of mortgage and pledge loans, -1 for the others."""
+    n = len(principal)
+    lo, hi = ORIGINATION_LTV_RANGE
+    ltv = np.clip(rng.normal(ORIGINATION_LTV_MEAN, ORIGINATION_LTV_SD, n), lo, hi)
+    moved = np.where(open_day < 0, rng.uniform(*REAPPRAISAL_RANGE, n), 1.0)
+    value = np.round(principal / ltv * moved / 10_000) * 10_000
+    secured = (collateral == COLLATERAL_MORTGAGE) | (collateral == COLLATERAL_PLEDGE)
+    return np.where(secured, value, -1).astype(np.int64)
 
 
 def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book: LoanBook, rate: np.ndarray) -> None:
@@ -214,6 +268,8 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.6, ARREARS_AT_START_PD_MULTIPLE * book.pd))
     m0 = np.where(in_arrears, rng.choice(ARREARS_AT_START, size=n, p=ARREARS_AT_START_P), 0)
     m0 = np.minimum(m0, k0)
+    story_cure, story_write_off = _story_loans(rng, cal, book, open_day, k0, n_inst, period, m0, due_day)
+    m0 = np.where(story_write_off, STORY_WRITE_OFF_ARREARS, np.where(story_cure, 0, m0))
     paid = k0 - m0
     arrears = m0.copy()
     oldest = np.where(m0 > 0, paid + 1, 0)  # index of the oldest unpaid instalment
@@ -222,11 +278,11 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     closed = np.zeros(n, dtype=bool)
     ever_default = np.zeros(n, dtype=bool)
 
-    ev_loan, ev_day, ev_dis, ev_amt, ev_bal = [], [], [], [], []
+    ev_loan, ev_day, ev_kind, ev_amt, ev_bal = [], [], [], [], []
     new = open_day >= 0
     ev_loan.append(np.flatnonzero(new))
     ev_day.append(open_day[new])
-    ev_dis.append(np.ones(int(new.sum()), dtype=bool))
+    ev_kind.append(np.full(int(new.sum()), EV_DISBURSAL))
     ev_amt.append(book.principal[new])
     ev_bal.append(book.principal[new])
 
@@ -263,6 +319,12 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         miss = live & np.where(performing, (u >= prepay) & (u < prepay + p_miss),
                                u >= CURE[a_idx] + PAY_ONE[a_idx])
         cure = live & ~performing & (u < CURE[a_idx])
+        # the story loans follow their script whatever the draw
+        forced_miss = live & (story_write_off | (story_cure & (j < STORY_CURE_MISSES)))
+        forced_cure = live & story_cure & (j == STORY_CURE_MISSES)
+        miss = (miss & ~forced_cure) | forced_miss
+        cure = (cure & ~forced_miss) | forced_cure
+        do_prepay &= ~(forced_miss | forced_cure)
         pay_one = live & ~miss & ~cure & ~do_prepay
         before = outstanding.copy()
         paid = np.where(cure, paid + arrears + 1, np.where(pay_one, paid + 1, paid))
@@ -273,16 +335,22 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         outstanding = np.where(do_prepay, 0, outstanding)
         # long non-performing loans are resolved (collateral sold, guarantor pays, sold on): repaid in full
         resolve_p = np.select([arrears >= 13, arrears >= 7], [RESOLVE_LOSS, RESOLVE_DOUBTFUL], 0.0)
-        resolved = live & (rng.random(n) < resolve_p)
+        resolved = live & (rng.random(n) < resolve_p) & ~story_cure & ~story_write_off
+        # a loss that is resolved is written off (the whole balance, nothing paid that day) or recovered in full
+        written_off = resolved & (arrears >= 13) & (rng.random(n) < WRITE_OFF_BY_COLLATERAL[book.collateral])
+        scripted = live & story_write_off & (arrears >= 13)
+        resolved |= scripted
+        written_off |= scripted
         outstanding = np.where(resolved, 0, outstanding)
         arrears = np.where(resolved, 0, arrears)
         outstanding = np.where(live, outstanding, before)
-        repaid = live & (outstanding < before)
-        ev_loan.append(np.flatnonzero(repaid))
-        ev_day.append(day[repaid])
-        ev_dis.append(np.zeros(int(repaid.sum()), dtype=bool))
-        ev_amt.append((before - outstanding)[repaid])
-        ev_bal.append(outstanding[repaid])
+        repaid = live & (outstanding < before) & ~written_off
+        moved = repaid | written_off
+        ev_loan.append(np.flatnonzero(moved))
+        ev_day.append(day[moved])
+        ev_kind.append(np.where(written_off, EV_WRITE_OFF, EV_REPAYMENT)[moved])
+        ev_amt.append(np.where(written_off, before, before - outstanding)[moved])
+        ev_bal.append(np.where(written_off, 0, outstanding)[moved])
         oldest_day = np.where(arrears > 0, due_day(np.maximum(oldest, 1)), NO_DAY)
         newly_closed = live & (outstanding == 0)
         closed |= newly_closed
@@ -326,6 +394,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     order = np.lexsort((evd, ev))
     book.ev_loan = ev[order]
     book.ev_day = evd[order]
-    book.ev_disbursal = np.concatenate(ev_dis)[order]
+    book.ev_kind = np.concatenate(ev_kind)[order]
     book.ev_amount = np.concatenate(ev_amt)[order]
     book.ev_balance = np.concatenate(ev_bal)[order]
