@@ -48,9 +48,9 @@ STORY_CURE_MISSES = 5  # the scripted cure misses this many due dates, then pays
 STORY_WRITE_OFF_ARREARS = 9  # instalments behind at the start of the scripted write-off
 # Collateral value at origination = principal / loan-to-value; down payments of 15–40 % on homes, a little less
 # cover on business collateral. Values are reappraised since: homes bought before the horizon have moved with the
-# market (about −25 % to +12 %), so a few recent loans are under water (LTV > 100 %).
+# market (about −30 % to +10 %), so a few recent loans are under water (LTV > 100 %).
 ORIGINATION_LTV_MEAN, ORIGINATION_LTV_SD, ORIGINATION_LTV_RANGE = 0.62, 0.14, (0.25, 0.85)
-REAPPRAISAL_RANGE = (0.75, 1.12)
+REAPPRAISAL_RANGE = (0.68, 1.10)
 
 
 @dataclass
