@@ -44,7 +44,7 @@ RESOLVE_DOUBTFUL, RESOLVE_LOSS = 0.04, 0.30
 # collateral (mortgage, pledge, guarantee, unsecured): unsecured consumer debt is mostly written off.
 WRITE_OFF_BY_COLLATERAL = np.array([0.25, 0.35, 0.70, 0.90])
 EV_DISBURSAL, EV_REPAYMENT, EV_WRITE_OFF = range(3)
-STORY_CURE_MISSES = 5  # the scripted cure misses this many due dates, then pays all its arrears
+STORY_CURE_MISSES = 4  # the scripted cure misses this many due dates, then pays all its arrears
 STORY_WRITE_OFF_ARREARS = 9  # instalments behind at the start of the scripted write-off
 # Collateral value at origination = principal / loan-to-value; down payments of 15–40 % on homes, a little less
 # cover on business collateral. Values are reappraised since: homes bought before the horizon have moved with the
@@ -90,7 +90,7 @@ def _story_loans(rng: np.random.Generator, cal: Calendar, book: LoanBook, open_d
                  n_inst: np.ndarray, period: np.ndarray, m0: np.ndarray, due_day: Callable[[np.ndarray], np.ndarray]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Two loans with a scripted path, so that even a small bank shows both ends of a default in its first year:
-    one performing at the start misses five instalments (non-performing after 90 days) and then pays all its arrears
+    one performing at the start misses four instalments (non-performing after 90 days) and then pays all its arrears
     (a cure, back to 关注); one unsecured loan already nine instalments behind misses every due date until it is a
     loss and is written off (核销) at the fourth due date. Picked at random among the loans whose schedule fits the
     horizon; none when nothing fits (a short horizon)."""
@@ -276,7 +276,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     outstanding = _outstanding(book.method, book.principal, monthly, n_inst, paid)
     book.initial_outstanding = np.where(open_day < 0, outstanding, 0)
     closed = np.zeros(n, dtype=bool)
-    ever_default = np.zeros(n, dtype=bool)
 
     ev_loan, ev_day, ev_kind, ev_amt, ev_bal = [], [], [], [], []
     new = open_day >= 0
@@ -286,10 +285,9 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     ev_amt.append(book.principal[new])
     ev_bal.append(book.principal[new])
 
-    seg_loan, seg_from, seg_out, seg_arr, seg_due, seg_def = [], [], [], [], [], []
+    seg_loan, seg_from, seg_out, seg_arr, seg_due = [], [], [], [], []
     start_day = np.maximum(open_day, 0)
     oldest_day = np.where(arrears > 0, due_day(np.maximum(oldest, 1)), NO_DAY)
-    ever_default |= (arrears > 0) & (0 - oldest_day > 90)
 
     def record(mask: np.ndarray, day: np.ndarray) -> None:
         idx = np.flatnonzero(mask)
@@ -298,7 +296,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         seg_out.append(outstanding[idx].copy())
         seg_arr.append(arrears[idx].copy())
         seg_due.append(oldest_day[idx].copy())
-        seg_def.append(ever_default[idx].copy())
 
     record(np.ones(n, dtype=bool), start_day)
     prepay = np.select([accounts.product[book.acct] == PRODUCT_INDEX["L1001"],
@@ -357,7 +354,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         book_close = np.where(newly_closed, day, NO_DAY)
         accounts.close_day[book.acct[newly_closed]] = book_close[newly_closed]
         # a segment starts at each due date where the state may have changed
-        ever_default |= live & (arrears > 0) & (day - oldest_day > 90)
         record(live & ~newly_closed, day)
         j += 1
 
@@ -368,7 +364,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     out = np.concatenate(seg_out)[order]
     arr = np.concatenate(seg_arr)[order]
     due = np.concatenate(seg_due)[order]
-    dfb = np.concatenate(seg_def)[order]
     last = np.append(loan[1:] != loan[:-1], True)
     end = np.where(last, 0, np.roll(frm, -1))
     close = accounts.close_day[book.acct][loan]
@@ -376,8 +371,13 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     keep = end > frm
     book.seg_loan, book.seg_from, book.seg_to = loan[keep], frm[keep], end[keep]
     book.seg_outstanding, book.seg_arrears, book.seg_due_day = out[keep], arr[keep], due[keep]
-    # "defaulted before" means before this segment: shift the running flag by one segment within a loan
-    book.seg_defaulted_before = np.where(np.append(True, loan[1:] != loan[:-1]), dfb, np.roll(dfb, 1))[keep]
+    # "defaulted before" a segment: an earlier segment of the loan went past 90 days past due (次级) on one of its days
+    # (checked on every day, not only on due dates: a loan can cross 90 days between two and cure at the next)
+    reached = (book.seg_arrears > 0) & (book.seg_to - 1 - book.seg_due_day > 90)
+    prior = np.cumsum(reached) - reached
+    group_start = np.flatnonzero(np.append(True, book.seg_loan[1:] != book.seg_loan[:-1]))
+    sizes = np.diff(np.append(group_start, len(book.seg_loan)))
+    book.seg_defaulted_before = (prior - np.repeat(prior[group_start], sizes)) > 0
 
     # First day 次级 or worse: 91 days past the oldest unpaid due date, inside a segment in arrears.
     cross = book.seg_due_day + 91
