@@ -44,7 +44,9 @@ RESOLVE_DOUBTFUL, RESOLVE_LOSS = 0.04, 0.30
 # collateral (mortgage, pledge, guarantee, unsecured): unsecured consumer debt is mostly written off.
 WRITE_OFF_BY_COLLATERAL = np.array([0.25, 0.35, 0.70, 0.90])
 EV_DISBURSAL, EV_REPAYMENT, EV_WRITE_OFF = range(3)
-STORY_CURE_MISSES = 4  # the scripted cure misses this many due dates, then pays all its arrears
+# The scripted cure is this many instalments behind at the start, misses this many more due dates, then pays all its
+# arrears; the scripted write-off is this many behind at the start.
+STORY_CURE_ARREARS, STORY_CURE_MISSES = 3, 2
 STORY_WRITE_OFF_ARREARS = 9  # instalments behind at the start of the scripted write-off
 # Collateral value at origination = principal / loan-to-value; down payments of 15–40 % on homes, a little less
 # cover on business collateral. Values are reappraised since: homes bought before the horizon have moved with the
@@ -89,15 +91,18 @@ class LoanBook:
 def _story_loans(rng: np.random.Generator, cal: Calendar, book: LoanBook, open_day: np.ndarray, k0: np.ndarray,
                  n_inst: np.ndarray, period: np.ndarray, m0: np.ndarray, due_day: Callable[[np.ndarray], np.ndarray]
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Two loans with a scripted path, so that even a small bank shows both ends of a default in its first year:
-    one performing at the start misses four instalments (non-performing after 90 days) and then pays all its arrears
-    (a cure, back to 关注); one unsecured loan already nine instalments behind misses every due date until it is a
-    loss and is written off (核销) at the fourth due date. Picked at random among the loans whose schedule fits the
-    horizon; none when nothing fits (a short horizon)."""
+    """Two loans with a scripted path, so that even a small bank shows both ends of a default in its first months:
+    one three instalments behind at the start passes 90 days past due (non-performing) within its first four weeks,
+    misses two more due dates and then pays all its arrears (a cure, back to 关注); one unsecured loan nine
+    instalments behind misses every due date until it is a loss and is written off (核销) at the fourth due date.
+    Picked at random among the loans whose schedule fits; none when nothing fits (a short horizon). The first also
+    gives every horizon of four weeks or more a default, and so a change of its borrower's rating to D."""
     n = len(book)
     monthly = period == 1
-    cure_ok = (monthly & (open_day < 0) & (m0 == 0) & (k0 + STORY_CURE_MISSES + 2 <= n_inst)
-               & (due_day(np.minimum(k0 + STORY_CURE_MISSES + 1, n_inst)) < cal.days))
+    # the day the oldest unpaid instalment is 91 days overdue: inside the horizon, after its first two days
+    crossing = due_day(np.maximum(k0 - STORY_CURE_ARREARS + 1, 1)) + 91
+    cure_ok = (monthly & (open_day < 0) & (m0 == 0) & (k0 > STORY_CURE_ARREARS)
+               & (k0 + STORY_CURE_MISSES + 2 <= n_inst) & (crossing >= 2) & (crossing <= min(cal.days - 2, 28)))
     wo_due = k0 + 1 + (13 - STORY_WRITE_OFF_ARREARS - 1)  # the due date at which the arrears reach 13
     wo_ok = (monthly & (open_day < 0) & (k0 >= STORY_WRITE_OFF_ARREARS) & (wo_due + 1 <= n_inst)
              & (due_day(np.minimum(wo_due, n_inst)) < cal.days) & (book.collateral >= 2))
@@ -269,7 +274,7 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     m0 = np.where(in_arrears, rng.choice(ARREARS_AT_START, size=n, p=ARREARS_AT_START_P), 0)
     m0 = np.minimum(m0, k0)
     story_cure, story_write_off = _story_loans(rng, cal, book, open_day, k0, n_inst, period, m0, due_day)
-    m0 = np.where(story_write_off, STORY_WRITE_OFF_ARREARS, np.where(story_cure, 0, m0))
+    m0 = np.where(story_write_off, STORY_WRITE_OFF_ARREARS, np.where(story_cure, STORY_CURE_ARREARS, m0))
     paid = k0 - m0
     arrears = m0.copy()
     oldest = np.where(m0 > 0, paid + 1, 0)  # index of the oldest unpaid instalment
