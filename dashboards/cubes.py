@@ -352,7 +352,7 @@ def contribution_steps(contribution: Cube) -> Cube:
         ("1 净利息贡献 NIC", "net_interest_contribution", ""),
         ("2 手续费收入 Fees", "fee_income", ""),
         ("3 运营成本 Cost", "allocated_operating_cost", "-"),
-        ("4 预期损失 EL", "expected_loss", "-"),
+        ("4 信用成本 Credit cost", "credit_cost", "-"),
         ("5 资本成本 Capital charge", "capital_charge", "-"),
     )
     values = ", ".join(f"('{label}', {sign}cube.{col})" for label, col, sign in steps)
@@ -371,7 +371,7 @@ def contribution_steps(contribution: Cube) -> Cube:
         zh="贡献瀑布",
         en="Contribution waterfall steps",
         description="贡献瀑布 — contribution waterfall in long form: net interest contribution, fees, minus cost, "
-        "expected loss and capital charge; the steps add up to economic profit.",
+        "credit cost and capital charge; the steps add up to economic profit.",
         time_column=contribution.time_column,
         sql=sql,
         columns=columns,

@@ -29,10 +29,11 @@ WARNING = Severity.WARNING
 CONTRIBUTION = "fct_contribution_monthly"
 WATERFALL = (
     "interest_income", "interest_expense", "ftp_charge", "ftp_credit", "net_interest_contribution", "fee_income",
-    "allocated_operating_cost", "expected_loss", "net_contribution", "economic_capital", "capital_charge",
-    "economic_profit",
+    "allocated_operating_cost", "expected_loss", "credit_cost", "net_contribution", "economic_capital",
+    "capital_charge", "economic_profit",
 )
-# Steps that are never negative by construction; interest and fees may carry reversals, so they only warn.
+# Steps that are never negative by construction; interest and fees may carry reversals, so they only warn. Credit
+# cost is not among them: a cure or a recovery releases a provision.
 NON_NEGATIVE = {
     "ftp_charge": CRITICAL, "ftp_credit": CRITICAL, "allocated_operating_cost": CRITICAL, "expected_loss": CRITICAL,
     "economic_capital": CRITICAL, "capital_charge": CRITICAL, "interest_income": WARNING,
@@ -154,8 +155,8 @@ def _contribution_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
         *_not_null(t, [*keys, "product_code", "branch_code", *WATERFALL]),
         _identity(t, "net_interest_contribution", "interest income − FTP charge + FTP credit − interest expense",
                   "interest_income - ftp_charge + ftp_credit - interest_expense", tol),
-        _identity(t, "net_contribution", "net interest contribution + fees − allocated cost − expected loss",
-                  "net_interest_contribution + fee_income - allocated_operating_cost - expected_loss", tol),
+        _identity(t, "net_contribution", "net interest contribution + fees − allocated cost − credit cost",
+                  "net_interest_contribution + fee_income - allocated_operating_cost - credit_cost", tol),
         _identity(t, "economic_profit", "net contribution − capital charge", "net_contribution - capital_charge",
                   tol),
         _reconciles_to_ledger(f"marts.{t}.allocated_cost_equals_gl", "the operating cost allocated to accounts",

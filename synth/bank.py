@@ -28,6 +28,7 @@ from synth.defects import Defect, apply_defect, choose_target
 from synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from synth.frame import NO_DAY
 from synth.ledger import LEDGER_BUILDERS, prepare_ledger
+from synth.loans import EV_WRITE_OFF
 from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from synth.world import World, build_world, check_size
 
@@ -178,6 +179,7 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
     churned = np.flatnonzero(world.churn_day < cal.days)
     loans = world.loans
     defaulted = np.flatnonzero(loans.default_day < cal.days)
+    written_off = loans.ev_kind == EV_WRITE_OFF
     acct = world.accounts
     cs = world.cards
     card_map = {str(no): (str(c.cif_no[i]) if i >= 0 else None) for no, i in zip(cs.holder_no, cs.holder_cust,
@@ -224,6 +226,10 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
         "rollovers": [{"account_no": str(acct.account_no[a]), "rolled_over_on": cal.date_of(int(d)).isoformat()}
                       for a, d in zip(rolled["acct"][rolled["maturity_day"] >= 0],
                                       rolled["day"][rolled["maturity_day"] >= 0], strict=True)],
+        "written_off": [{"loan_account_no": str(acct.account_no[loans.acct[i]]),
+                         "write_off_date": cal.date_of(int(d)).isoformat(), "amount": _money(int(amt))}
+                        for i, d, amt in zip(loans.ev_loan[written_off], loans.ev_day[written_off],
+                                             loans.ev_amount[written_off], strict=True)],
         "card_customers": card_map,
         "card_name_conflicts": conflicts,
         "gl": gl_text,

@@ -10,12 +10,12 @@ import numpy as np
 
 from synth.calendar import Calendar
 from synth.cards import CARD_CHANNELS, CARD_TYPES, TIERS
-from synth.customers import RATINGS
+from synth.customers import RATINGS, Customers
 from synth.daily import FIVE_CLASSES, EndOfDay, Segments, accruals, balance_rows, loan_days
-from synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, end_of_day
+from synth.flows import CHANNELS, CTR, LDS, LRP, MOB, NET, TXN_TYPES, WOF, end_of_day
 from synth.frame import NO_DAY, install_macros, register
 from synth.ids import STR, text
-from synth.loans import COLLATERAL_CODES, METHOD_CODES
+from synth.loans import COLLATERAL_CODES, EV_DISBURSAL, EV_WRITE_OFF, METHOD_CODES
 from synth.reference import (
     CARD_PRODUCT_BY_TIER,
     CURRENCIES,
@@ -100,12 +100,24 @@ def register_world(con: duckdb.DuckDBPyConnection, world: World) -> None:
                            "branch_idx": world.cost_centres.branch})
 
 
+# Enterprise size class (企业规模) of corporates by their rank in size within the bank's corporate book: large,
+# medium, small, micro from the top.
+ENTERPRISE_SCALE_FROM_RANK = ((0.92, "1"), (0.65, "2"), (0.25, "3"), (0.0, "4"))
+
+
+def _enterprise_scale(c: Customers) -> np.ndarray:
+    code = np.select([c.wealth_rank >= lo for lo, _ in ENTERPRISE_SCALE_FROM_RANK],
+                     [k for _, k in ENTERPRISE_SCALE_FROM_RANK], "")
+    return np.where(c.corporate, code, "").astype(STR)
+
+
 def _register_customers(con: duckdb.DuckDBPyConnection, world: World) -> None:
     c = world.customers
     register(con, "cust_t", {
         "idx": np.arange(len(c)), "cif_no": c.cif_no, "customer_type": np.where(c.corporate, "C", "P").astype(STR),
         "customer_name": c.name, "id_type": c.id_type, "id_number": c.id_number, "gender": c.gender,
-        "birth_day": c.birth_day, "industry_code": c.industry, "group_code": c.group_code,
+        "birth_day": c.birth_day, "industry_code": c.industry, "enterprise_scale": _enterprise_scale(c),
+        "group_code": c.group_code,
         "household_code": c.household_code, "home_branch_code": world.branches.code[c.home_branch],
         "rm_idx": world.rm_assignment.initial, "rating_idx": world.initial_rating,
         "status": np.where(c.dormant, "1", "0").astype(STR), "open_day": c.open_day,
@@ -142,27 +154,30 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, world: World) -> None:
 
 
 def _register_core_activity(con: duckdb.DuckDBPyConnection, world: World) -> None:
-    """Core transactions (deposit and wealth flows, loan disbursals and repayments), the balance rows of ACCT_BAL,
-    the month's interest accruals and the daily loan snapshot."""
+    """Core transactions (deposit and wealth flows, loan disbursals, repayments and write-offs), the balance rows of
+    ACCT_BAL, the month's interest accruals and the daily loan snapshot."""
     cal, a, f, lb = world.cal, world.accounts, world.flows, world.loans
     rng = world.rng("events")
     loan_acct = lb.acct[lb.ev_loan]
+    disbursal = lb.ev_kind == EV_DISBURSAL
     k = len(loan_acct)
     personal = ~world.customers.corporate[a.cust[loan_acct]]
     mortgage = a.product[loan_acct] == PRODUCT_INDEX["L1001"]
     lds_channel = np.where(personal & ~mortgage, MOB, CTR)
     acct = np.concatenate([f.acct, loan_acct])
     day = np.concatenate([f.day, lb.ev_day])
-    sec = np.concatenate([f.sec, np.where(lb.ev_disbursal, rng.integers(9 * 3600, 16 * 3600, k),
+    sec = np.concatenate([f.sec, np.where(disbursal, rng.integers(9 * 3600, 16 * 3600, k),
                                           rng.integers(2 * 3600, 4 * 3600, k))])
     reversal_of = np.concatenate([f.reversal_of, np.full(k, -1)])
     txn_id = _txn_ids(cal, day, sec, acct, len(a), 1_000_000_000)
     register(con, "txn_t", {
         "acct": acct.astype(np.int32), "day": day.astype(np.int32), "sec": sec.astype(np.int32), "txn_id": txn_id,
         "original_id": np.where(reversal_of >= 0, txn_id[np.maximum(reversal_of, 0)], -1),
-        "txn_type": np.concatenate([f.txn_type, np.where(lb.ev_disbursal, LDS, LRP)]).astype(np.int8),
-        "channel": np.concatenate([f.channel, np.where(lb.ev_disbursal, lds_channel, NET)]).astype(np.int8),
-        "credit": np.concatenate([f.credit, ~lb.ev_disbursal]),
+        "txn_type": np.concatenate([f.txn_type, np.select([disbursal, lb.ev_kind == EV_WRITE_OFF], [LDS, WOF], LRP)
+                                    ]).astype(np.int8),
+        # write-offs are back-office postings like the scheduled repayments: the same system channel
+        "channel": np.concatenate([f.channel, np.where(disbursal, lds_channel, NET)]).astype(np.int8),
+        "credit": np.concatenate([f.credit, ~disbursal]),
         "amount": np.concatenate([f.amount, lb.ev_amount]),
         "fee": np.concatenate([f.fee, np.zeros(k, dtype=np.int64)]),
         "counterparty": np.concatenate([f.counterparty, np.full(k, -1)]).astype(np.int32),
@@ -276,7 +291,7 @@ def _register_cards(con: duckdb.DuckDBPyConnection, world: World) -> None:
         "principal": loans.principal, "credit_limit": loans.credit_limit,
         "repayment_method": METHOD_CODES[loans.method], "collateral_type": COLLATERAL_CODES[loans.collateral],
         "pd_ppm": np.rint(loans.pd * 1e6).astype(np.int64), "lgd_ppm": np.rint(loans.lgd * 1e6).astype(np.int64),
-        "maturity_day": loans.maturity_day,
+        "maturity_day": loans.maturity_day, "collateral_value": loans.collateral_value,
     })
     register(con, "loan_seg_t", {
         "loan": loans.seg_loan, "from_day": loans.seg_from, "to_day": loans.seg_to,
@@ -376,6 +391,7 @@ def _core_loans(con: duckdb.DuckDBPyConnection, days: int) -> None:
         SELECT a.account_no AS loan_account_no, l.contract_no, a.cif_no, m(l.principal) AS principal_amount,
                m(x.outstanding) AS outstanding_principal, m(l.credit_limit) AS credit_limit,
                r(x.rate) AS interest_rate, l.repayment_method, l.collateral_type,
+               CASE WHEN l.collateral_value >= 0 THEN m(l.collateral_value) END AS collateral_value,
                {_sql_list(FIVE_CLASSES)}[x.five_class + 1] AS five_class, x.dpd AS days_past_due, r(x.pd) AS pd,
                r(x.lgd) AS lgd, d(l.maturity_day) AS maturity_date, d(x.day) AS as_of_date, d(x.day) AS biz_date,
                l.acct AS _ord
@@ -415,7 +431,8 @@ def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'customers')} AS
         SELECT c.cif_no, c.customer_type, c.customer_name, c.id_type, c.id_number, c.gender,
-               d(c.birth_day) AS birth_date, c.industry_code, c.group_code, c.household_code, c.home_branch_code,
+               d(c.birth_day) AS birth_date, c.industry_code, c.enterprise_scale, c.group_code, c.household_code,
+               c.home_branch_code,
                rm.rm_id, {_sql_list(RATINGS)}[coalesce(rt.rating, c.rating_idx) + 1] AS risk_rating,
                coalesce(st.status, c.status) AS customer_status, d(c.open_day) AS open_date,
                CASE WHEN st.close_day >= 0 THEN d(st.close_day) END AS close_date,

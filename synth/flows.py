@@ -33,8 +33,8 @@ from synth.reference import (
     PRODUCTS,
 )
 
-TXN_TYPES = ["DEP", "WDL", "TRI", "TRO", "PAY", "SAL", "FEE", "LDS", "LRP", "WMB", "WMR"]
-DEP, WDL, TRI, TRO, PAY, SAL, FEE, LDS, LRP, WMB, WMR = range(len(TXN_TYPES))
+TXN_TYPES = ["DEP", "WDL", "TRI", "TRO", "PAY", "SAL", "FEE", "LDS", "LRP", "WMB", "WMR", "WOF"]
+DEP, WDL, TRI, TRO, PAY, SAL, FEE, LDS, LRP, WMB, WMR, WOF = range(len(TXN_TYPES))
 CHANNELS = ["CTR", "ATM", "MOB", "NET", "POS", "TEL"]
 CTR, ATM, MOB, NET, POS, TEL = range(len(CHANNELS))
 # how an event moves the balance

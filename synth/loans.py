@@ -3,11 +3,14 @@
 Each due date a borrower pays, misses, or (in arrears) cures or pays one instalment; days past due run from the
 oldest unpaid instalment. Classification follows days past due: 正常 0, 关注 1–90, 次级 91–180, 可疑 181–360,
 损失 > 360, and a loan that has defaulted stays at least 关注. Interest stops accruing after 90 days past due (非应计).
-Loans seven or more instalments behind are resolved now and then (collateral sold, guarantor pays): repaid in full.
+Loans seven or more instalments behind are resolved now and then: collateral sold or the guarantor pays (repaid in
+full), or, once a loss (13 or more behind), written off (核销) more often the weaker the security. Secured loans carry
+the appraised value of their collateral, spread so that mortgages fall in every loan-to-value band of the capital rules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +25,7 @@ from synth.reference import K_LOAN, PRODUCT_INDEX, Rates
 METHOD_ANNUITY, METHOD_LINEAR, METHOD_INTEREST_ONLY, METHOD_BULLET = range(4)
 METHOD_CODES = text(["01", "02", "03", "04"])
 COLLATERAL_CODES = text(["M", "P", "G", "C"])
+COLLATERAL_MORTGAGE, COLLATERAL_PLEDGE = 0, 1
 LGD_BY_COLLATERAL = np.array([0.25, 0.35, 0.45, 0.60])
 CURE = np.array([0.0, 0.60, 0.35, 0.20, 0.05])  # by months in arrears (index capped at 4)
 PAY_ONE = np.array([0.0, 0.15, 0.15, 0.10, 0.05])
@@ -36,6 +40,19 @@ ARREARS_AT_START = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16])
 ARREARS_AT_START_P = np.array([0.34, 0.15, 0.09, 0.08, 0.07, 0.06, 0.06, 0.05, 0.04, 0.03, 0.03])
 # Work-out of non-performing loans (collateral sold, guarantor pays, sold on): slow while doubtful, quick once a loss.
 RESOLVE_DOUBTFUL, RESOLVE_LOSS = 0.04, 0.30
+# A loss (13+ instalments behind) that is resolved is written off rather than recovered with this probability, by
+# collateral (mortgage, pledge, guarantee, unsecured): unsecured consumer debt is mostly written off.
+WRITE_OFF_BY_COLLATERAL = np.array([0.25, 0.35, 0.70, 0.90])
+EV_DISBURSAL, EV_REPAYMENT, EV_WRITE_OFF = range(3)
+# The scripted cure is this many instalments behind at the start, misses this many more due dates, then pays all its
+# arrears; the scripted write-off is this many behind at the start.
+STORY_CURE_ARREARS, STORY_CURE_MISSES = 3, 2
+STORY_WRITE_OFF_ARREARS = 9  # instalments behind at the start of the scripted write-off
+# Collateral value at origination = principal / loan-to-value; down payments of 15–40 % on homes, a little less
+# cover on business collateral. Values are reappraised since: homes bought before the horizon have moved with the
+# market (about −30 % to +10 %), so a few recent loans are under water (LTV > 100 %).
+ORIGINATION_LTV_MEAN, ORIGINATION_LTV_SD, ORIGINATION_LTV_RANGE = 0.62, 0.14, (0.25, 0.85)
+REAPPRAISAL_RANGE = (0.68, 1.10)
 
 
 @dataclass
@@ -53,7 +70,7 @@ class LoanBook:
     # the story
     ev_loan: np.ndarray  # events: index into the book
     ev_day: np.ndarray
-    ev_disbursal: np.ndarray  # bool: LDS (else LRP)
+    ev_kind: np.ndarray  # EV_DISBURSAL (LDS), EV_REPAYMENT (LRP), EV_WRITE_OFF (WOF)
     ev_amount: np.ndarray  # cents
     ev_balance: np.ndarray  # cents after the event
     seg_loan: np.ndarray  # state segments [from, to): outstanding, arrears, oldest unpaid due day, defaulted before
@@ -65,9 +82,38 @@ class LoanBook:
     seg_defaulted_before: np.ndarray
     default_day: np.ndarray  # first day classified 次级 or worse (NO_DAY none); negative = before the horizon
     initial_outstanding: np.ndarray  # cents at the start (0 for loans disbursed later)
+    collateral_value: np.ndarray  # cents, -1 where none is delivered (guaranteed, unsecured)
 
     def __len__(self) -> int:
         return len(self.acct)
+
+
+def _story_loans(rng: np.random.Generator, cal: Calendar, book: LoanBook, open_day: np.ndarray, k0: np.ndarray,
+                 n_inst: np.ndarray, period: np.ndarray, m0: np.ndarray, due_day: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Two loans with a scripted path, so that even a small bank shows both ends of a default in its first months:
+    one three instalments behind at the start passes 90 days past due (non-performing) within its first four weeks,
+    misses two more due dates and then pays all its arrears (a cure, back to 关注); one unsecured loan nine
+    instalments behind misses every due date until it is a loss and is written off (核销) at the fourth due date.
+    Picked at random among the loans whose schedule fits; none when nothing fits (a short horizon). The first also
+    gives every horizon of four weeks or more a default, and so a change of its borrower's rating to D."""
+    n = len(book)
+    monthly = period == 1
+    # the day the oldest unpaid instalment is 91 days overdue: inside the horizon, after its first two days
+    crossing = due_day(np.maximum(k0 - STORY_CURE_ARREARS + 1, 1)) + 91
+    cure_ok = (monthly & (open_day < 0) & (m0 == 0) & (k0 > STORY_CURE_ARREARS)
+               & (k0 + STORY_CURE_MISSES + 2 <= n_inst) & (crossing >= 2) & (crossing <= min(cal.days - 2, 28)))
+    wo_due = k0 + 1 + (13 - STORY_WRITE_OFF_ARREARS - 1)  # the due date at which the arrears reach 13
+    wo_ok = (monthly & (open_day < 0) & (k0 >= STORY_WRITE_OFF_ARREARS) & (wo_due + 1 <= n_inst)
+             & (due_day(np.minimum(wo_due, n_inst)) < cal.days) & (book.collateral >= 2))
+    story_cure = np.zeros(n, dtype=bool)
+    story_write_off = np.zeros(n, dtype=bool)
+    if cure_ok.any():
+        story_cure[rng.choice(np.flatnonzero(cure_ok))] = True
+    wo_ok &= ~story_cure
+    if wo_ok.any():
+        story_write_off[rng.choice(np.flatnonzero(wo_ok))] = True
+    return story_cure, story_write_off
 
 
 def _outstanding(method: np.ndarray, principal: np.ndarray, monthly_rate: np.ndarray, n: np.ndarray,
@@ -180,15 +226,28 @@ def build_loans(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         acct=rows, contract_no=contract_no, principal=principal, credit_limit=credit_limit, term_months=term,
         method=method, collateral=collateral, pd=pd, lgd=lgd, maturity_day=maturity,
         ev_loan=np.array([], dtype=np.int64), ev_day=np.array([], dtype=np.int64),
-        ev_disbursal=np.array([], dtype=bool), ev_amount=np.array([], dtype=np.int64),
+        ev_kind=np.array([], dtype=np.int64), ev_amount=np.array([], dtype=np.int64),
         ev_balance=np.array([], dtype=np.int64), seg_loan=np.array([], dtype=np.int64),
         seg_from=np.array([], dtype=np.int64), seg_to=np.array([], dtype=np.int64),
         seg_outstanding=np.array([], dtype=np.int64), seg_arrears=np.array([], dtype=np.int64),
         seg_due_day=np.array([], dtype=np.int64), seg_defaulted_before=np.array([], dtype=bool),
         default_day=np.full(n, NO_DAY), initial_outstanding=np.zeros(n, dtype=np.int64),
+        collateral_value=_collateral_value(rng, principal, collateral, open_day),
     )
     _simulate(rng, cal, accounts, book, rate)
     return book
+
+
+def _collateral_value(rng: np.random.Generator, principal: np.ndarray, collateral: np.ndarray,
+                      open_day: np.ndarray) -> np.ndarray:
+    """Appraised collateral value in cents (whole hundred yuan) of mortgage and pledge loans, -1 for the others."""
+    n = len(principal)
+    lo, hi = ORIGINATION_LTV_RANGE
+    ltv = np.clip(rng.normal(ORIGINATION_LTV_MEAN, ORIGINATION_LTV_SD, n), lo, hi)
+    moved = np.where(open_day < 0, rng.uniform(*REAPPRAISAL_RANGE, n), 1.0)
+    value = np.round(principal / ltv * moved / 10_000) * 10_000
+    secured = (collateral == COLLATERAL_MORTGAGE) | (collateral == COLLATERAL_PLEDGE)
+    return np.where(secured, value, -1).astype(np.int64)
 
 
 def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book: LoanBook, rate: np.ndarray) -> None:
@@ -214,26 +273,26 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     in_arrears = (k0 > 0) & (rng.random(n) < np.minimum(0.6, ARREARS_AT_START_PD_MULTIPLE * book.pd))
     m0 = np.where(in_arrears, rng.choice(ARREARS_AT_START, size=n, p=ARREARS_AT_START_P), 0)
     m0 = np.minimum(m0, k0)
+    story_cure, story_write_off = _story_loans(rng, cal, book, open_day, k0, n_inst, period, m0, due_day)
+    m0 = np.where(story_write_off, STORY_WRITE_OFF_ARREARS, np.where(story_cure, STORY_CURE_ARREARS, m0))
     paid = k0 - m0
     arrears = m0.copy()
     oldest = np.where(m0 > 0, paid + 1, 0)  # index of the oldest unpaid instalment
     outstanding = _outstanding(book.method, book.principal, monthly, n_inst, paid)
     book.initial_outstanding = np.where(open_day < 0, outstanding, 0)
     closed = np.zeros(n, dtype=bool)
-    ever_default = np.zeros(n, dtype=bool)
 
-    ev_loan, ev_day, ev_dis, ev_amt, ev_bal = [], [], [], [], []
+    ev_loan, ev_day, ev_kind, ev_amt, ev_bal = [], [], [], [], []
     new = open_day >= 0
     ev_loan.append(np.flatnonzero(new))
     ev_day.append(open_day[new])
-    ev_dis.append(np.ones(int(new.sum()), dtype=bool))
+    ev_kind.append(np.full(int(new.sum()), EV_DISBURSAL))
     ev_amt.append(book.principal[new])
     ev_bal.append(book.principal[new])
 
-    seg_loan, seg_from, seg_out, seg_arr, seg_due, seg_def = [], [], [], [], [], []
+    seg_loan, seg_from, seg_out, seg_arr, seg_due = [], [], [], [], []
     start_day = np.maximum(open_day, 0)
     oldest_day = np.where(arrears > 0, due_day(np.maximum(oldest, 1)), NO_DAY)
-    ever_default |= (arrears > 0) & (0 - oldest_day > 90)
 
     def record(mask: np.ndarray, day: np.ndarray) -> None:
         idx = np.flatnonzero(mask)
@@ -242,7 +301,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         seg_out.append(outstanding[idx].copy())
         seg_arr.append(arrears[idx].copy())
         seg_due.append(oldest_day[idx].copy())
-        seg_def.append(ever_default[idx].copy())
 
     record(np.ones(n, dtype=bool), start_day)
     prepay = np.select([accounts.product[book.acct] == PRODUCT_INDEX["L1001"],
@@ -263,6 +321,12 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         miss = live & np.where(performing, (u >= prepay) & (u < prepay + p_miss),
                                u >= CURE[a_idx] + PAY_ONE[a_idx])
         cure = live & ~performing & (u < CURE[a_idx])
+        # the story loans follow their script whatever the draw
+        forced_miss = live & (story_write_off | (story_cure & (j < STORY_CURE_MISSES)))
+        forced_cure = live & story_cure & (j == STORY_CURE_MISSES)
+        miss = (miss & ~forced_cure) | forced_miss
+        cure = (cure & ~forced_miss) | forced_cure
+        do_prepay &= ~(forced_miss | forced_cure)
         pay_one = live & ~miss & ~cure & ~do_prepay
         before = outstanding.copy()
         paid = np.where(cure, paid + arrears + 1, np.where(pay_one, paid + 1, paid))
@@ -273,23 +337,28 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
         outstanding = np.where(do_prepay, 0, outstanding)
         # long non-performing loans are resolved (collateral sold, guarantor pays, sold on): repaid in full
         resolve_p = np.select([arrears >= 13, arrears >= 7], [RESOLVE_LOSS, RESOLVE_DOUBTFUL], 0.0)
-        resolved = live & (rng.random(n) < resolve_p)
+        resolved = live & (rng.random(n) < resolve_p) & ~story_cure & ~story_write_off
+        # a loss that is resolved is written off (the whole balance, nothing paid that day) or recovered in full
+        written_off = resolved & (arrears >= 13) & (rng.random(n) < WRITE_OFF_BY_COLLATERAL[book.collateral])
+        scripted = live & story_write_off & (arrears >= 13)
+        resolved |= scripted
+        written_off |= scripted
         outstanding = np.where(resolved, 0, outstanding)
         arrears = np.where(resolved, 0, arrears)
         outstanding = np.where(live, outstanding, before)
-        repaid = live & (outstanding < before)
-        ev_loan.append(np.flatnonzero(repaid))
-        ev_day.append(day[repaid])
-        ev_dis.append(np.zeros(int(repaid.sum()), dtype=bool))
-        ev_amt.append((before - outstanding)[repaid])
-        ev_bal.append(outstanding[repaid])
+        repaid = live & (outstanding < before) & ~written_off
+        moved = repaid | written_off
+        ev_loan.append(np.flatnonzero(moved))
+        ev_day.append(day[moved])
+        ev_kind.append(np.where(written_off, EV_WRITE_OFF, EV_REPAYMENT)[moved])
+        ev_amt.append(np.where(written_off, before, before - outstanding)[moved])
+        ev_bal.append(np.where(written_off, 0, outstanding)[moved])
         oldest_day = np.where(arrears > 0, due_day(np.maximum(oldest, 1)), NO_DAY)
         newly_closed = live & (outstanding == 0)
         closed |= newly_closed
         book_close = np.where(newly_closed, day, NO_DAY)
         accounts.close_day[book.acct[newly_closed]] = book_close[newly_closed]
         # a segment starts at each due date where the state may have changed
-        ever_default |= live & (arrears > 0) & (day - oldest_day > 90)
         record(live & ~newly_closed, day)
         j += 1
 
@@ -300,7 +369,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     out = np.concatenate(seg_out)[order]
     arr = np.concatenate(seg_arr)[order]
     due = np.concatenate(seg_due)[order]
-    dfb = np.concatenate(seg_def)[order]
     last = np.append(loan[1:] != loan[:-1], True)
     end = np.where(last, 0, np.roll(frm, -1))
     close = accounts.close_day[book.acct][loan]
@@ -308,8 +376,13 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     keep = end > frm
     book.seg_loan, book.seg_from, book.seg_to = loan[keep], frm[keep], end[keep]
     book.seg_outstanding, book.seg_arrears, book.seg_due_day = out[keep], arr[keep], due[keep]
-    # "defaulted before" means before this segment: shift the running flag by one segment within a loan
-    book.seg_defaulted_before = np.where(np.append(True, loan[1:] != loan[:-1]), dfb, np.roll(dfb, 1))[keep]
+    # "defaulted before" a segment: an earlier segment of the loan went past 90 days past due (次级) on one of its days
+    # (checked on every day, not only on due dates: a loan can cross 90 days between two and cure at the next)
+    reached = (book.seg_arrears > 0) & (book.seg_to - 1 - book.seg_due_day > 90)
+    prior = np.cumsum(reached) - reached
+    group_start = np.flatnonzero(np.append(True, book.seg_loan[1:] != book.seg_loan[:-1]))
+    sizes = np.diff(np.append(group_start, len(book.seg_loan)))
+    book.seg_defaulted_before = (prior - np.repeat(prior[group_start], sizes)) > 0
 
     # First day 次级 or worse: 91 days past the oldest unpaid due date, inside a segment in arrears.
     cross = book.seg_due_day + 91
@@ -326,6 +399,6 @@ def _simulate(rng: np.random.Generator, cal: Calendar, accounts: Accounts, book:
     order = np.lexsort((evd, ev))
     book.ev_loan = ev[order]
     book.ev_day = evd[order]
-    book.ev_disbursal = np.concatenate(ev_dis)[order]
+    book.ev_kind = np.concatenate(ev_kind)[order]
     book.ev_amount = np.concatenate(ev_amt)[order]
     book.ev_balance = np.concatenate(ev_bal)[order]

@@ -210,6 +210,55 @@ def test_defaulted_loans_are_non_performing(bank: tuple[Path, dict[str, Any]]) -
     assert not never_defaulted, f"loans non-performing in the warehouse but not defaulted: {never_defaulted}"
 
 
+def test_write_offs_and_cures_move_the_provision_once(bank: tuple[Path, dict[str, Any]]) -> None:
+    """The generator's write-offs reach the credit cost in their month (the provision used, only the excess charged)
+    and a cured default releases its provision; a defaulted loan is not charged PD = 1 again every month."""
+    db, manifest = bank
+    written_off = manifest["truth"]["written_off"]
+    assert written_off
+    costs = {(a, m.isoformat()): (opening, written, closing, charge) for a, m, opening, written, closing, charge in
+             _rows(db, """SELECT account_id, month_start, opening_provision, written_off_cny, closing_provision,
+                                 provision_charge FROM intermediate.int_credit_cost_account_monthly""")}
+    for w in written_off:
+        month = w["write_off_date"][:8] + "01"
+        opening, written, closing, charge = costs[(w["loan_account_no"], month)]
+        assert (written, closing) == (Decimal(w["amount"]), Decimal("0.00")), w
+        assert opening > 0 and charge == written - opening, w
+    # a cure: non-performing at one month end, performing and still outstanding at the next — the provision released
+    cures = _rows(db, """
+        SELECT c.account_id, c.month_start, c.provision_charge
+        FROM intermediate.int_credit_cost_account_monthly c
+        JOIN intermediate.int_risk_account_monthly r USING (month_start, account_id)
+        WHERE r.exposure_source = 'loan' AND c.opening_provision > 0 AND c.closing_provision = 0
+          AND c.written_off_cny = 0 AND r.is_outstanding_at_month_end AND NOT r.is_non_performing""")
+    assert cures and all(charge < 0 for _, _, charge in cures), cures
+    # a loan non-performing at both ends of a month with an unchanged provision costs nothing that month
+    unchanged = _rows(db, """
+        SELECT count(*), count(*) FILTER (WHERE c.credit_cost <> 0)
+        FROM intermediate.int_credit_cost_account_monthly c
+        WHERE c.exposure_source = 'loan' AND c.opening_provision > 0 AND c.opening_provision = c.closing_provision
+          AND c.written_off_cny = 0""")
+    assert unchanged[0][0] > 0 and unchanged[0][1] == 0
+
+
+def test_term_loans_carry_their_drawn_balance_and_mortgages_every_ltv_band(bank: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = bank
+    ((term, repaid, above_drawn),) = _rows(db, """
+        SELECT count(*), count(*) FILTER (WHERE l.credit_limit > l.outstanding_principal),
+               count(*) FILTER (WHERE r.closing_exposure_at_default_cny <> r.outstanding_cny)
+        FROM intermediate.int_risk_account_monthly r
+        JOIN staging.stg_core__loans l ON l.loan_account_no = r.account_id
+         AND l.snapshot_on = (SELECT max(s.snapshot_on) FROM staging.stg_core__loans s
+                              WHERE s.loan_account_no = r.account_id
+                                AND date_trunc('month', s.snapshot_on) = r.month_start)
+        WHERE r.facility_type = 'TERM'""")
+    assert term > 0 and repaid > 0  # loans partly repaid ...
+    assert above_drawn == 0  # ... whose repaid principal counts nowhere in the exposure
+    bands = _rows(db, """SELECT DISTINCT risk_weight FROM intermediate.int_capital_account_monthly
+                         WHERE exposure_class = 'RETAIL_MORTGAGE' AND NOT is_non_performing""")
+    assert len(bands) >= 5, bands
+
+
 def test_every_mart_column_is_documented(bank: tuple[Path, dict[str, Any]]) -> None:
     db, _ = bank
     documented: dict[str, set[str]] = {}

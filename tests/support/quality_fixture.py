@@ -279,13 +279,15 @@ CREATE TABLE marts.dim_customer AS
         home_branch_code);
 CREATE TABLE accounts AS
     SELECT * FROM (VALUES
-        ('A1', 'C2', 'P_LOAN', 'LOAN', 'A', 'B2', 800000.00, 3000.00, 0.00, 1800.00, 0.00, 0.00, 120.00, 8000.00),
-        ('A2', 'C1', 'P_DEP', 'DEPOSIT', 'L', 'B1', 150000.00, 0.00, 200.00, 0.00, 350.00, 15.00, 0.00, 0.00),
-        ('A3', 'C3', 'P_CARD', 'CARD', 'A', 'B2', 12000.00, 180.00, 0.00, 30.00, 0.00, 45.00, 40.00, 600.00),
-        ('A4', 'C1', 'P_WM', 'WEALTH', 'O', 'B1', 500000.00, 0.00, 0.00, 0.00, 0.00, 260.00, 0.00, 0.00)
+        -- the loan has defaulted: its credit cost (a provision release) differs from its contractual EL
+        ('A1', 'C2', 'P_LOAN', 'LOAN', 'A', 'B2', 800000.00, 3000.00, 0.00, 1800.00, 0.00, 0.00, 120.00, -60.00,
+         8000.00),
+        ('A2', 'C1', 'P_DEP', 'DEPOSIT', 'L', 'B1', 150000.00, 0.00, 200.00, 0.00, 350.00, 15.00, 0.00, 0.00, 0.00),
+        ('A3', 'C3', 'P_CARD', 'CARD', 'A', 'B2', 12000.00, 180.00, 0.00, 30.00, 0.00, 45.00, 40.00, 40.00, 600.00),
+        ('A4', 'C1', 'P_WM', 'WEALTH', 'O', 'B1', 500000.00, 0.00, 0.00, 0.00, 0.00, 260.00, 0.00, 0.00, 0.00)
     ) v(account_id, party_id, product_code, product_line_code, balance_side_code, branch_code,
         average_daily_balance_cny, interest_income, interest_expense, ftp_charge, ftp_credit, fee_income,
-        expected_loss, economic_capital);
+        expected_loss, credit_cost, economic_capital);
 CREATE TABLE marts.fct_contribution_monthly AS
     WITH base AS (
         SELECT m.month_start, a.*, CAST(350.00 AS DECIMAL(18, 2)) AS allocated_operating_cost,
@@ -296,7 +298,7 @@ CREATE TABLE marts.fct_contribution_monthly AS
         SELECT *, CAST(interest_income - ftp_charge + ftp_credit - interest_expense AS DECIMAL(18, 2))
             AS net_interest_contribution FROM base
     ), nc AS (
-        SELECT *, CAST(net_interest_contribution + fee_income - allocated_operating_cost - expected_loss
+        SELECT *, CAST(net_interest_contribution + fee_income - allocated_operating_cost - credit_cost
             AS DECIMAL(18, 2)) AS net_contribution FROM nic
     )
     SELECT month_start, account_id, party_id, product_code, product_line_code, balance_side_code, branch_code,
@@ -305,7 +307,8 @@ CREATE TABLE marts.fct_contribution_monthly AS
            CAST(interest_expense AS DECIMAL(18, 2)) AS interest_expense,
            CAST(ftp_charge AS DECIMAL(18, 2)) AS ftp_charge, CAST(ftp_credit AS DECIMAL(18, 2)) AS ftp_credit,
            net_interest_contribution, CAST(fee_income AS DECIMAL(18, 2)) AS fee_income, allocated_operating_cost,
-           CAST(expected_loss AS DECIMAL(18, 2)) AS expected_loss, net_contribution,
+           CAST(expected_loss AS DECIMAL(18, 2)) AS expected_loss, CAST(credit_cost AS DECIMAL(18, 2)) AS credit_cost,
+           net_contribution,
            CAST(economic_capital AS DECIMAL(18, 2)) AS economic_capital, capital_charge,
            CAST(net_contribution - capital_charge AS DECIMAL(18, 2)) AS economic_profit
     FROM nc;

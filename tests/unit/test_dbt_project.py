@@ -194,7 +194,8 @@ def test_project_parses_and_writes_only_the_fixed_schemas(tmp_path: Path) -> Non
     assert {"ftp_each_method", "cost_allocation_to_branches", "cost_allocation_to_accounts",
             "expected_loss_loans_and_cards", "capital_and_capital_charge", "aum_tiering",
             "pareto_value_tiers", "ftp_rollover_repriced", "ftp_currency_curves", "ftp_curve_interpolation",
-            "card_daily_balance", "nim_and_raroc_annualised_by_days"} <= unit_tests
+            "card_daily_balance", "nim_and_raroc_annualised_by_days", "exposure_at_default_term_and_revolving",
+            "exposure_time_weighted", "credit_cost_defaulted_loans"} <= unit_tests
 
 
 def test_pii_columns_are_declared_only_in_restricted_models() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -495,6 +495,53 @@ def test_a_year_of_loans_migrates_between_classes_and_some_default(year: tuple[P
     """)
     assert 0.005 <= by_count <= 0.10  # a bank of a thousand customers: a handful of bad loans, whatever their size
     assert by_amount < Decimal("0.10")
+
+
+@pytest.mark.slow
+def test_a_year_of_loans_has_write_offs_cures_and_events_on_any_day(year: tuple[Path, dict[str, Any]],
+                                                                   year_db: duckdb.DuckDBPyConnection) -> None:
+    """What the risk rules need to be exercised: write-offs the warehouse can see (a WOF transaction of the balance,
+    the loan gone from the snapshot that day), defaults that cure, repayments, payoffs and disbursals in the middle
+    of a month, mortgages with a collateral value in every loan-to-value band, corporates with a size class."""
+    db = year_db
+    written_off = year[1]["truth"]["written_off"]
+    assert written_off
+    for w in written_off:
+        ((wof, last_seen, balance),) = _rows(db, f"""
+            SELECT (SELECT sum(amount) FROM transactions WHERE account_no = '{w['loan_account_no']}'
+                      AND txn_type = 'WOF' AND txn_date = DATE '{w['write_off_date']}' AND dr_cr_flag = 'C'),
+                   max(as_of_date), arg_max(outstanding_principal, as_of_date)
+            FROM loans WHERE loan_account_no = '{w['loan_account_no']}'""")
+        assert wof == Decimal(w["amount"]) == balance
+        assert last_seen == date.fromisoformat(w["write_off_date"]) - timedelta(days=1)
+    cured = _rows(db, """
+        SELECT DISTINCT l.loan_account_no FROM loans l JOIN loans b ON b.loan_account_no = l.loan_account_no
+         AND b.as_of_date < l.as_of_date AND b.five_class IN ('次级', '可疑', '损失')
+        WHERE l.days_past_due = 0 AND l.five_class = '关注'""")
+    assert cured
+    ((mid_repay, mid_payoff, mid_open),) = _rows(db, """
+        WITH spans AS (SELECT loan_account_no, min(as_of_date) AS first_on, max(as_of_date) AS last_on FROM loans
+                       GROUP BY 1)
+        SELECT (SELECT count(*) FROM transactions WHERE txn_type = 'LRP' AND day(txn_date) BETWEEN 2 AND 27),
+               count(*) FILTER (WHERE last_on < DATE '2025-12-31' AND day(last_on + 1) BETWEEN 2 AND 27),
+               count(*) FILTER (WHERE first_on > DATE '2025-01-01' AND day(first_on) BETWEEN 2 AND 27)
+        FROM spans""")
+    assert mid_repay > 0 and mid_payoff > 0 and mid_open > 0
+    ((unvalued_secured, valued_unsecured),) = _rows(db, """
+        SELECT count(*) FILTER (WHERE collateral_type IN ('M', 'P') AND collateral_value IS NULL),
+               count(*) FILTER (WHERE collateral_type IN ('G', 'C') AND collateral_value IS NOT NULL)
+        FROM loans""")
+    assert (unvalued_secured, valued_unsecured) == (0, 0)
+    bands = {band for (band,) in _rows(db, """
+        SELECT DISTINCT CASE WHEN ltv <= 0.5 THEN 1 WHEN ltv <= 0.6 THEN 2 WHEN ltv <= 0.8 THEN 3 WHEN ltv <= 0.9 THEN 4
+                             WHEN ltv <= 1.0 THEN 5 ELSE 6 END
+        FROM (SELECT l.outstanding_principal / l.collateral_value AS ltv FROM loans l
+              JOIN accounts_now a ON a.account_no = l.loan_account_no
+              WHERE a.product_code = 'L1001' AND l.as_of_date = DATE '2025-12-31')""")}
+    assert bands == {1, 2, 3, 4, 5, 6}
+    scales = dict(_rows(db, """SELECT coalesce(enterprise_scale, '-') || customer_type, count(*) FROM customers_now
+                               GROUP BY 1"""))
+    assert set(scales) == {"-P", "1C", "2C", "3C", "4C"}
 
 
 def test_card_holders_match_core_by_id_under_their_own_numbers(bank: tuple[Path, dict[str, Any]],

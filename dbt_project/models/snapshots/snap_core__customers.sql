@@ -1,7 +1,8 @@
 -- SCD2 history of core customers' tracked attributes (type, home branch, RM, risk rating, status, household, group,
--- industry), one version per change, keyed on the business date of the delivery that carried the change.
+-- industry, enterprise size class), one version per change, keyed on the business date of the delivery that carried
+-- the change.
 {% set tracked = ['customer_type_code', 'home_branch_code', 'rm_id', 'risk_rating_code', 'customer_status_code',
-                  'household_code', 'group_code', 'industry_code', 'closed_on'] %}
+                  'household_code', 'group_code', 'industry_code', 'enterprise_scale_code', 'closed_on'] %}
 
 {% set delivered_rows %}
     select
@@ -14,6 +15,7 @@
         household_code,
         group_code,
         industry_code,
+        enterprise_scale_code,
         closed_on,
         _business_date
     from {{ ref('base_core__customers') }}

@@ -1,13 +1,14 @@
--- The classification migration adds up, month by month, to the loans classified at both month ends: its to-side
+-- The classification migration adds up, month by month, to the loans classified at both month ends (the loans still
+-- outstanding on the month's last observed day, with their EAD then): its to-side
 -- (all but CLOSED) to the loans and EAD of this month end, its from-side (all but NEW) to those of the previous
 -- month end; and every month with loans and a previous month in the warehouse has its migration.
 with loans as (
     select
         month_start,
         count(*) as loans,
-        sum(exposure_at_default_cny) as exposure_at_default_cny
+        sum(closing_exposure_at_default_cny) as exposure_at_default_cny
     from {{ ref('int_risk_account_monthly') }}
-    where exposure_source = 'loan'
+    where exposure_source = 'loan' and is_outstanding_at_month_end
     group by month_start
 ),
 

@@ -16,6 +16,7 @@ renamed as (
         gender as gender_code,
         birth_date as born_on,
         industry_code,
+        enterprise_scale as enterprise_scale_code,
         group_code,
         household_code,
         home_branch_code,

@@ -16,6 +16,7 @@ renamed as (
         interest_rate as contract_rate,
         repayment_method as repayment_method_code,
         collateral_type as collateral_type_code,
+        collateral_value,
         five_class as five_class_code,
         cast(days_past_due as integer) as days_past_due,
         pd as probability_of_default,

@@ -1,5 +1,5 @@
--- The accounts that had anything to measure in a month (a balance, interest, fees, allocated cost or a credit
--- exposure), with the keys the monthly facts carry: owner party, product, account branch and the party's RM as of the
+-- The accounts that had anything to measure in a month (a balance, interest, fees, allocated cost, a credit
+-- exposure or a provision movement), with the keys the monthly facts carry: owner party, product, account branch and the party's RM as of the
 -- month's last observed day.
 with months as (
     {{ months_to_build(['as_of_on']) }}
@@ -22,6 +22,9 @@ measured as (
     where {{ since_first_rebuilt_month('month_start', 'months') }}
     union
     select month_start, account_id from {{ ref('int_risk_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', 'months') }}
+    union
+    select month_start, account_id from {{ ref('int_credit_cost_account_monthly') }}
     where {{ since_first_rebuilt_month('month_start', 'months') }}
 ),
 

@@ -28,7 +28,8 @@ per_party as (
         arg_max(risk.five_class_code, classes.sort_order) as worst_five_class_code,
         bool_or(coalesce(risk.is_non_performing, false)) as is_non_performing,
         max(risk.days_past_due) as max_days_past_due,
-        sum(risk.outstanding_cny) as outstanding_cny,
+        -- the stock at the month end; EAD, expected loss and capital are the month's (average exposure)
+        coalesce(sum(risk.outstanding_cny) filter (where risk.is_outstanding_at_month_end), 0) as outstanding_cny,
         sum(risk.exposure_at_default_cny) as exposure_at_default_cny,
         sum(risk.expected_loss) as expected_loss,
         sum(coalesce(capital.economic_capital, 0)) as economic_capital,

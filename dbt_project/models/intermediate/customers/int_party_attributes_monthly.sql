@@ -1,6 +1,6 @@
 -- Each party's attributes as they stood on the last observed day of each month (month end, or the latest business
--- date of a month in progress): RM, home branch, risk rating, status, household and group from the survivor CIF's
--- SCD2 history.
+-- date of a month in progress): RM, home branch, risk rating, enterprise size class, status, household and group from
+-- the survivor CIF's SCD2 history.
 -- Parties known only to the card system have no RM and keep the branch of their first card.
 with months as (
     {{ months_to_build(['as_of_on']) }}
@@ -24,6 +24,7 @@ final as (
         h.rm_id,
         coalesce(h.home_branch_code, parties.home_branch_code) as home_branch_code,
         h.risk_rating_code,
+        h.enterprise_scale_code,
         coalesce(h.customer_status_code, parties.customer_status_code) as customer_status_code,
         h.household_code,
         h.group_code,

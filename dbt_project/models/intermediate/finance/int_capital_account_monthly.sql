@@ -1,8 +1,16 @@
--- Capital per credit exposure and month (docs/methodology.md, "Capital"):
---   exposure class  credit cards → CREDIT_CARD; personal loans secured by mortgage → RETAIL_MORTGAGE; other personal
---                   loans → RETAIL_OTHER; corporate loans → CORPORATE;
---   risk weight     of the class, performing or non-performing (seed risk_weights);
---   capital         EAD × risk weight × capital ratio (parameter capital_ratio), rounded to the cent;
+-- Capital per credit exposure and month, standardised approach of the capital rules in force from 2024-01-01
+-- (商业银行资本管理办法; docs/methodology.md, section 7):
+--   exposure class  credit cards → CREDIT_CARD; personal loans secured by a mortgage (抵押) with a collateral value →
+--                   RETAIL_MORTGAGE, weighted by loan-to-value band; other personal loans (and mortgages without a
+--                   value) → RETAIL_OTHER (regulatory retail); corporate loans → CORPORATE_INVESTMENT_GRADE when the
+--                   borrower's internal rating is investment grade (seed corporate_rating_grades), else
+--                   CORPORATE_SME when its enterprise size class is medium, small or micro (企业规模 2, 3, 4), else
+--                   CORPORATE;
+--   loan-to-value   drawn balance on the exposure's last day in the month / appraised collateral value;
+--   risk weight     of the class (and LTV band) in seed risk_weights: performing, or non-performing — the lower
+--                   non-performing weight when the specific provision (LGD × drawn balance) covers at least the
+--                   parameter defaulted_provision_coverage, i.e. when LGD reaches it, else the uncovered weight;
+--   capital         average EAD of the month × risk weight × capital ratio (parameter capital_ratio), to the cent;
 --   capital charge  capital × hurdle rate (parameter hurdle_rate) / 12, rounded to the cent (a month with data for
 --                   only part of its days carries the share observed days / days in month).
 -- Deposits and off-balance products hold no credit-risk capital here.
@@ -13,7 +21,16 @@ with risk as (
 ),
 
 accounts as (
-    select month_start, account_id, customer_type_code from {{ ref('int_account_attributes_monthly') }}
+    select month_start, account_id, customer_type_code, party_id from {{ ref('int_account_attributes_monthly') }}
+),
+
+parties as (
+    select month_start, party_id, risk_rating_code, enterprise_scale_code
+    from {{ ref('int_party_attributes_monthly') }}
+),
+
+grades as (
+    select * from {{ ref('corporate_rating_grades') }}
 ),
 
 classified as (
@@ -21,25 +38,40 @@ classified as (
         risk.month_start,
         risk.account_id,
         risk.exposure_at_default_cny,
+        risk.loss_given_default,
         coalesce(risk.is_non_performing, false) as is_non_performing,
+        case when risk.collateral_value_cny > 0
+            then {{ ratio('risk.outstanding_cny', 'risk.collateral_value_cny') }}
+        end as loan_to_value,
         case
             when risk.exposure_source = 'card' then 'CREDIT_CARD'
-            when accounts.customer_type_code = 'P' and risk.collateral_type_code = 'M' then 'RETAIL_MORTGAGE'
+            when accounts.customer_type_code = 'P' and risk.collateral_type_code = 'M'
+                 and risk.collateral_value_cny > 0 then 'RETAIL_MORTGAGE'
             when accounts.customer_type_code = 'P' then 'RETAIL_OTHER'
+            when coalesce(grades.is_investment_grade, false) then 'CORPORATE_INVESTMENT_GRADE'
+            when parties.enterprise_scale_code in ('2', '3', '4') then 'CORPORATE_SME'
             else 'CORPORATE'
         end as exposure_class,
         risk._max_batch_id
     from risk
     left join accounts on accounts.month_start = risk.month_start and accounts.account_id = risk.account_id
+    left join parties on parties.month_start = risk.month_start and parties.party_id = accounts.party_id
+    left join grades on grades.risk_rating = parties.risk_rating_code
 ),
 
 weighted as (
     select
         c.*,
-        case when c.is_non_performing then rw.non_performing_risk_weight else rw.performing_risk_weight end
-            as risk_weight
+        case
+            when not c.is_non_performing then rw.performing_risk_weight
+            when c.loss_given_default >= {{ param('defaulted_provision_coverage') }} then rw.non_performing_risk_weight
+            else rw.non_performing_uncovered_risk_weight
+        end as risk_weight
     from classified as c
-    left join {{ ref('risk_weights') }} as rw on rw.exposure_class = c.exposure_class
+    left join {{ ref('risk_weights') }} as rw
+        on rw.exposure_class = c.exposure_class
+       and (rw.ltv_above is null or c.loan_to_value > rw.ltv_above)
+       and (rw.ltv_up_to is null or c.loan_to_value <= rw.ltv_up_to)
 ),
 
 with_capital as (
@@ -58,6 +90,7 @@ final as (
         w.account_id,
         w.exposure_class,
         w.is_non_performing,
+        w.loan_to_value,
         w.exposure_at_default_cny,
         w.risk_weight,
         w.risk_weighted_assets,

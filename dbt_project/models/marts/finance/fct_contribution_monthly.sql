@@ -2,7 +2,9 @@
 -- The contribution waterfall (客户利润贡献) per account and month, core and card accounts alike, every step its own
 -- column (CNY, each rounded to the cent where it is computed; the subtotals are exact sums of the rounded steps):
 --   net_interest_contribution = interest_income − ftp_charge + ftp_credit − interest_expense
---   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − expected_loss
+--   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − credit_cost
+--   (credit_cost: expected loss while an exposure performs, the stage-3 provision movement once it has defaulted;
+--   expected_loss stays beside it as the contractual view, int_credit_cost_account_monthly)
 --   economic_profit           = net_contribution − capital_charge
 -- Sums over any set of rows (customer, product, branch, RM) add up:
 -- tests/reconciliation/assert_contribution_rollups_agree.sql.
@@ -39,6 +41,10 @@ capital as (
     select * from {{ ref('int_capital_account_monthly') }}
 ),
 
+credit_cost as (
+    select * from {{ ref('int_credit_cost_account_monthly') }}
+),
+
 customers as (
     select customer_key, party_id, valid_from from {{ ref('dim_customer') }}
 ),
@@ -73,6 +79,8 @@ steps as (
         coalesce(costs.allocated_operating_cost, 0) as allocated_operating_cost,
         coalesce(risk.exposure_at_default_cny, 0) as exposure_at_default_cny,
         coalesce(risk.expected_loss, 0) as expected_loss,
+        coalesce(credit_cost.provision_charge, 0) as provision_charge,
+        coalesce(credit_cost.credit_cost, 0) as credit_cost,
         coalesce(capital.economic_capital, 0) as economic_capital,
         coalesce(capital.capital_charge, 0) as capital_charge,
         k._max_batch_id
@@ -83,6 +91,7 @@ steps as (
     left join costs on costs.month_start = k.month_start and costs.account_id = k.account_id
     left join risk on risk.month_start = k.month_start and risk.account_id = k.account_id
     left join capital on capital.month_start = k.month_start and capital.account_id = k.account_id
+    left join credit_cost on credit_cost.month_start = k.month_start and credit_cost.account_id = k.account_id
     left join watermarks as w on w.month_start = k.month_start
     asof left join customers as c on c.party_id = k.party_id and k.as_of_on >= c.valid_from
 ),
@@ -115,12 +124,14 @@ final as (
         cast(allocated_operating_cost as decimal(18, 2)) as allocated_operating_cost,
         cast(exposure_at_default_cny as decimal(18, 2)) as exposure_at_default_cny,
         cast(expected_loss as decimal(18, 2)) as expected_loss,
+        cast(provision_charge as decimal(18, 2)) as provision_charge,
+        cast(credit_cost as decimal(18, 2)) as credit_cost,
         cast(interest_income - ftp_charge + ftp_credit - interest_expense + fee_income
-             - allocated_operating_cost - expected_loss as decimal(18, 2)) as net_contribution,
+             - allocated_operating_cost - credit_cost as decimal(18, 2)) as net_contribution,
         cast(economic_capital as decimal(18, 2)) as economic_capital,
         cast(capital_charge as decimal(18, 2)) as capital_charge,
         cast(interest_income - ftp_charge + ftp_credit - interest_expense + fee_income
-             - allocated_operating_cost - expected_loss - capital_charge as decimal(18, 2)) as economic_profit,
+             - allocated_operating_cost - credit_cost - capital_charge as decimal(18, 2)) as economic_profit,
         _max_batch_id
     from steps
 )

@@ -1,7 +1,8 @@
 -- Five-category classification migration (五级分类迁徙) per month, branch, class at the previous month end and class
 -- at this month end: how many loans moved from each class to each class, with their EAD at both ends.
---   month end    the loan as it stood in the last daily snapshot of the month (int_risk_account_monthly; for the
---                month in progress, its latest business date);
+--   month end    the loans in the last daily snapshot of the month, as they stood then (int_risk_account_monthly:
+--                is_outstanding_at_month_end, closing_exposure_at_default_cny; for the month in progress, its latest
+--                business date);
 --   NEW          from-side code of a loan not in the previous month end's snapshot (disbursed during the month);
 --   CLOSED       to-side code of a loan in the previous month end's snapshot but not in this one (repaid, written
 --                off or sold);
@@ -19,9 +20,9 @@ months as (
 ),
 
 loans as (
-    select month_start, account_id, five_class_code, exposure_at_default_cny
+    select month_start, account_id, five_class_code, closing_exposure_at_default_cny as exposure_at_default_cny
     from {{ ref('int_risk_account_monthly') }}
-    where exposure_source = 'loan'
+    where exposure_source = 'loan' and is_outstanding_at_month_end
 ),
 
 branches as (

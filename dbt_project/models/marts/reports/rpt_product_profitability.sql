@@ -22,6 +22,7 @@ totals as (
         sum(f.fee_income) as fee_income,
         sum(f.allocated_operating_cost) as allocated_operating_cost,
         sum(f.expected_loss) as expected_loss,
+        sum(f.credit_cost) as credit_cost,
         sum(f.net_contribution) as net_contribution,
         sum(f.economic_capital) as economic_capital,
         sum(f.capital_charge) as capital_charge,
@@ -61,7 +62,7 @@ final as (
         m.customers,
         {% for c in ['average_daily_balance_cny', 'interest_income', 'interest_expense', 'ftp_charge', 'ftp_credit',
                      'net_interest_contribution', 'fee_income', 'allocated_operating_cost', 'expected_loss',
-                     'net_contribution', 'economic_capital', 'capital_charge', 'economic_profit'] %}
+                     'credit_cost', 'net_contribution', 'economic_capital', 'capital_charge', 'economic_profit'] %}
         cast(m.{{ c }} as decimal(18, 2)) as {{ c }},
         {% endfor %}
         m.net_interest_margin_annualised,

@@ -15,6 +15,8 @@ renamed as (
         {{ decode('gender_code', 'core.customers.gender') }} as gender_name,
         cast(year(born_on) as integer) as birth_year,
         industry_code,
+        enterprise_scale_code,
+        {{ decode('enterprise_scale_code', 'core.customers.enterprise_scale') }} as enterprise_scale_name,
         group_code,
         household_code,
         home_branch_code,

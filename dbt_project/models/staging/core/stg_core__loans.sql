@@ -25,6 +25,7 @@ renamed as (
         {{ decode('repayment_method_code', 'core.loans.repayment_method') }} as repayment_method_name,
         collateral_type_code,
         {{ decode('collateral_type_code', 'core.loans.collateral_type') }} as collateral_type_name,
+        collateral_value,
         five_class_code,
         {{ decode('five_class_code', 'core.loans.five_class') }} as five_class_name,
         days_past_due,
