@@ -123,7 +123,7 @@ def private_copy(served: Path, command: str) -> Iterator[Path]:
         publish(work, served)
 
 
-class Unchanged(Exception):  # noqa: N818 - a signal, not an error
+class Unchanged(Exception):
     """Raised inside :func:`private_copy` when the command changed nothing: no new version is published."""
 
 

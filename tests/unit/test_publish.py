@@ -190,7 +190,7 @@ def test_a_crash_inside_publish_never_costs_the_previous_served_version(tmp_path
 
 def test_restore_serves_the_previous_version_and_can_be_undone(tmp_path: Path) -> None:
     served = tmp_path / "wh.duckdb"
-    with pytest.raises(publish.PublishError, match="no previous version|not a published version"):
+    with pytest.raises(publish.PublishError, match=r"no previous version|not a published version"):
         publish.restore_previous(served)
     first = _publish_amount(served, "1.00")
     second = _publish_amount(served, "2.00")
