@@ -102,7 +102,7 @@ def run_build(
     from ingest.loader import ingest_landing
 
     report = BuildReport()
-    with publish.build_lock(served):
+    with publish.build_lock(served, "build"):
         work = publish.prepare_work_copy(served)
         try:
             if ingest:

@@ -113,15 +113,10 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
     A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected,
     2 if nothing could be looked at (no landing area, a broken contract, a warehouse of another layout).
     """
-    from ingest.loader import ingest_landing
+    from crmwh import operations
 
-    report = ingest_landing(
-        landing=settings.landing_dir(landing),
-        warehouse=settings.warehouse_path(warehouse),
-        reload=reload_,
-        systems=systems or None,
-        progress=not quiet,
-    )
+    report = operations.ingest(settings.landing_dir(landing), settings.warehouse_path(warehouse), reload=reload_,
+                               systems=systems or None, progress=not quiet)
     click.echo(report.summary())
     if report.rejected:
         sys.exit(ExitCode.REJECTED)
@@ -176,16 +171,13 @@ def validate(warehouse: Path | None, stages: tuple[str, ...], batch_ids: tuple[i
 
     Exits 1 when a critical expectation failed (naming it): the warehouse must not be published.
     """
+    from crmwh import operations
     from expectations.model import STAGES
-    from expectations.runner import loaded_batch_ids, run_validation  # GX: seconds to import
 
-    path = settings.warehouse_path(warehouse)
-    ids: list[int] | None = list(batch_ids) or None
-    if all_deliveries:
-        ids = loaded_batch_ids(path)
-    report = run_validation(
-        path, stages=stages or STAGES, batch_ids=ids, record=not no_record, docs_dir=docs_dir,
-        suites=list(suites) or None, progress=not quiet,
+    report = operations.validate(
+        settings.warehouse_path(warehouse), record=not no_record, all_deliveries=all_deliveries,
+        stages=stages or STAGES, batch_ids=list(batch_ids) or None, docs_dir=docs_dir, suites=list(suites) or None,
+        progress=not quiet,
     )
     click.echo(report.summary())
     if not report.passed:
