@@ -24,6 +24,10 @@ from crmwh import __version__, options, settings
 _FAILURE_PREFIX = {
     "build": "build failed, the served warehouse is unchanged",
     "users": "users sync failed, Superset is unchanged",
+    "ingest": "ingest failed, the served warehouse is unchanged",
+    "validate": "validate failed, the served warehouse is unchanged",
+    "withdraw": "withdraw failed, the served warehouse is unchanged",
+    "restore": "restore failed, the served warehouse is unchanged",
 }
 
 
@@ -151,6 +155,43 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
     click.echo(report.summary())
     if report.rejected_deliveries:
         sys.exit(ExitCode.REJECTED)
+
+
+@cli.command()
+@click.argument("system")
+@click.argument("day", metavar="DATE", callback=options.parse_date)
+@click.option("--reason", required=True, help="Why (kept in audit.withdrawals), e.g. 'dated 20250306, is 20250206'.")
+@click.option("--requeue", is_flag=True,
+              help="The delivery is right but loaded out of its place: let it load again after the days before it "
+                   "(without this, the same files are refused from now on; a corrected delivery loads).")
+@options.warehouse
+def withdraw(system: str, day: date, reason: str, requeue: bool, warehouse: Path | None) -> None:
+    """Take a wrongly dated or wrong delivery out of the warehouse, with everything that depends on it.
+
+    \b
+    Goes: the delivery's rows (or, if it never loaded, it is marked so that it cannot); the later days of the same
+    system; the same and later days of the systems that refer to it (every system refers to ref). Recorded in
+    audit.withdrawals and audit.deliveries (status WITHDRAWN); nothing is deleted from the landing area. The
+    dependent deliveries load again on the next run; `crmwh build` then rebuilds the marts from raw.
+    """
+    from crmwh import operations
+
+    report = operations.withdraw(settings.warehouse_path(warehouse), system, day, reason, requeue=requeue)
+    click.echo(report.summary())
+
+
+@cli.command()
+@options.warehouse
+def restore(warehouse: Path | None) -> None:
+    """Serve the previous published version again (after a bad build); a second restore undoes the first.
+
+    The landing area is untouched: deliveries the restored version does not hold load again on the next build.
+    """
+    from crmwh import publish
+
+    served = settings.warehouse_path(warehouse)
+    was, now = publish.restore_previous(served)
+    click.echo(f"{served} now serves {now.name} again (it served {was.name}, which is kept as the previous version)")
 
 
 @cli.command()

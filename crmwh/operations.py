@@ -8,6 +8,7 @@ started while another holds the lock fails at once, saying which command holds i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from crmwh import dbt_runs, publish
 if TYPE_CHECKING:
     from expectations.runner import ValidationReport
     from ingest.report import IngestReport
+    from ingest.withdraw import WithdrawReport
 
 
 class NoWarehouse(CrmwhError):
@@ -55,3 +57,22 @@ def validate(served: Path, *, record: bool, all_deliveries: bool, **kwargs: obje
     with publish.private_copy(served, "validate") as work:
         ids = runner.loaded_batch_ids(work) if all_deliveries else kwargs.pop("batch_ids", None)
         return runner.run_validation(work, record=True, batch_ids=ids, **kwargs)  # type: ignore[arg-type]
+
+
+def withdraw(served: Path, system: str, day: date, reason: str, *, requeue: bool) -> WithdrawReport:
+    """Withdraw a delivery and what depends on it (``ingest.withdraw``) on a private copy, and publish it."""
+    import duckdb
+
+    from contracts.contract import load_contracts
+    from ingest.withdraw import withdraw as withdraw_delivery
+
+    with publish.private_copy(served, f"withdraw {system} {day:%Y%m%d}") as work:
+        require_served(served)
+        con = duckdb.connect(str(work))
+        try:
+            report = withdraw_delivery(con, load_contracts(), system, day, reason, requeue=requeue)
+        finally:
+            con.close()
+        if report.already:
+            raise publish.Unchanged
+    return report
