@@ -61,6 +61,10 @@ def cli() -> None:
       build         ingest → dbt build → validate → publish the warehouse atomically
       validate      data-quality suites (Great Expectations) on the warehouse
       serve         Apache Superset over the published warehouse on 127.0.0.1:8088
+    Operations (docs/operations.md):
+      status        per system and business date: loaded, held, refused, rejected, missing; last publish
+      withdraw      take a wrongly dated or wrong delivery out, with what depends on it
+      restore       serve the previous published version again
     Serving:
       users sync    give each branch manager (支行行长) exactly their branch subtree in Superset (also on serve)
     Documentation and assets:
@@ -178,6 +182,29 @@ def withdraw(system: str, day: date, reason: str, requeue: bool, warehouse: Path
 
     report = operations.withdraw(settings.warehouse_path(warehouse), system, day, reason, requeue=requeue)
     click.echo(report.summary())
+
+
+@cli.command()
+@options.warehouse
+@options.landing
+@click.option("--system", "systems", multiple=True, help="Only these source systems (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Every business date, not only those that need attention.")
+def status(warehouse: Path | None, landing: Path | None, systems: tuple[str, ...], show_all: bool) -> None:
+    """Per system and business date: loaded, held, refused, rejected, withdrawn, missing (a gap), pending; rejected
+    rows; the version served, when it was published, and the last build. Reads the served version read-only.
+
+    Exits 0 when every delivery up to the newest business date is loaded, 1 when one is held, refused, rejected or
+    missing (the lines under "by business date" say why and what waits for what), 2 when nothing is published.
+    """
+    from crmwh import operations
+    from crmwh.status import read_status
+
+    served = settings.warehouse_path(warehouse)
+    operations.require_served(served)
+    found = read_status(served, settings.landing_dir(landing), systems or None)
+    click.echo(found.render(show_all))
+    if found.not_loaded:
+        sys.exit(ExitCode.REJECTED)
 
 
 @cli.command()

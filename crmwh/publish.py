@@ -173,7 +173,7 @@ def publish(work: Path, served: Path) -> Path:
         version = _swap_in(work, served)
     except OSError as exc:
         raise PublishError(_cannot_write(served.parent, exc)) from None
-    _prune_versions(served, keep={version, *([previous] if previous else [])})
+    _prune_versions(served, keep={version.name, *([previous.name] if previous else [])})
     return version
 
 
@@ -219,10 +219,10 @@ def served_history(served: Path) -> list[tuple[str, str]]:
 
 def previous_version(served: Path) -> Path | None:
     """The version served before the current one, if its file is still there."""
-    current = resolve_served(served)
+    current = resolve_served(served).name
     for _, name in reversed(served_history(served)):
         candidate = versions_dir(served) / name
-        if candidate != current and candidate.exists():
+        if name != current and candidate.exists():
             return candidate
     return None
 
@@ -235,7 +235,7 @@ def restore_previous(served: Path) -> tuple[Path, Path]:
     with build_lock(served, "restore"):
         if not served.is_symlink():
             raise PublishError(f"{served} is not a published version link: there is no previous version to restore")
-        current = resolve_served(served)
+        current = versions_dir(served) / resolve_served(served).name
         previous = previous_version(served)
         if previous is None:
             raise PublishError(f"no previous version of {served} is left to restore")
@@ -265,11 +265,12 @@ def list_versions(served: Path) -> list[Path]:
     return sorted(folder.glob(f"{served.stem}.*{served.suffix}")) if folder.is_dir() else []
 
 
-def _prune_versions(served: Path, keep: set[Path]) -> None:
-    """Delete every version but ``keep`` (the one served now and the one served before it): never by age, so a
-    version that a crashed publish left behind unserved cannot push the previous served one out."""
+def _prune_versions(served: Path, keep: set[str]) -> None:
+    """Delete every version but those named in ``keep`` (the one served now and the one served before it): never by
+    age, so a version that a crashed publish left behind unserved cannot push the previous served one out. Names,
+    not paths: the link resolves through any symbolic link in the warehouse folder's own path."""
     for old in list_versions(served):
-        if old not in keep:
+        if old.name not in keep:
             for path in (old, wal_path(old)):
                 path.unlink(missing_ok=True)
 

@@ -220,3 +220,14 @@ def test_the_lock_names_its_holder(tmp_path: Path) -> None:
             pytest.raises(publish.PublishError, match=rf"pid {os.getpid()}, crmwh ingest"), \
             publish.build_lock(served):
         pass
+
+
+def test_a_warehouse_folder_reached_through_a_link_keeps_its_served_version(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "via").symlink_to(real)
+    served = tmp_path / "via" / "wh.duckdb"
+    versions = [_publish_amount(served, amount) for amount in ("1.00", "2.00", "3.00")]
+    assert _amount(served) == Decimal("3.00")
+    assert [p.name for p in publish.list_versions(served)] == [v.name for v in versions[1:]]
+    assert publish.previous_version(served) == versions[1]
