@@ -118,8 +118,10 @@ def generate(scale: float, start: date, days: int, seed: int, landing: Path | No
 def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems: tuple[str, ...], quiet: bool) -> None:
     """Load every new delivery in the landing area into the raw layer, checked against control files and contracts.
 
-    A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected,
-    2 if nothing could be looked at (no landing area, a broken contract, a warehouse of another layout).
+    A delivery (one system, one business date) loads whole or not at all, in date order without gaps. It loads into a
+    private copy of the served warehouse, published when a delivery was attempted (the marts follow on the next
+    `crmwh build`). Exits 1 if any delivery was rejected, refused or held, 2 if nothing could be looked at (no
+    landing area, a broken contract, a warehouse of another layout, another command holding the lock).
     """
     from crmwh import operations
 
