@@ -18,11 +18,12 @@ from crmwh.cli import cli
 
 def test_every_command_is_a_crmwh_subcommand() -> None:
     expected = {"generate", "ingest", "build", "validate", "serve", "contracts", "assets", "docs", "quality-docs",
-                "users"}  # fmt: skip
+                "users", "status", "withdraw", "restore"}  # fmt: skip
     assert expected <= set(cli.commands)
 
 
-@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve", "users sync"])
+@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve", "users sync",
+                                     "status", "withdraw", "restore"])
 def test_warehouse_option_shows_its_environment_variable_and_default(command: str) -> None:
     result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
