@@ -78,7 +78,7 @@ class Status:
         else:
             lines.append(f"  serves {self.version.name}" + (f", published {self.published}" if self.published else "")
                          + (f"; previous version {self.previous.name} (crmwh restore)" if self.previous else ""))
-        lines.append(f"  last build: {self.last_build or 'none'}")
+        lines.append(f"  last build: {self.last_build or 'none yet (run `crmwh build`)'}")
         if self.unbuilt:
             lines.append(f"  {self.unbuilt} deliveries loaded since the last build: run `crmwh build`")
         lines.append("")
@@ -98,8 +98,8 @@ class Status:
             lines.append("by business date" + ("" if show_all else " (what needs attention; --all for every day)")
                          + ":")
             for d in sorted(shown, key=lambda d: (d.business_date, d.system)):
-                batch = f" batch {d.batch_id}" if d.batch_id is not None else ""
-                lines.append(f"  {d.business_date:%Y-%m-%d} {d.system:<10} {d.state:<9}{batch}"
+                batch = f" (batch {d.batch_id})" if d.batch_id is not None else ""
+                lines.append(f"  {d.business_date:%Y-%m-%d} {d.system:<10} {d.state}{batch}"
                              + (f": {d.detail}" if d.detail else ""))
         elif self.days:
             lines += ["", "every delivery is loaded, without gaps"]

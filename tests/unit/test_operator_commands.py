@@ -35,8 +35,8 @@ def test_status_shows_a_gap_what_waits_for_it_and_its_repair(bank: Bank) -> None
     status = _run(bank, "status")
     assert status.exit_code == ExitCode.REJECTED, status.output
     lines = status.output.splitlines()
-    assert "  2025-01-31 cards      MISSING  : no delivery: later dates of the system wait for it" in lines
-    held = [line for line in lines if line.startswith("  2025-02-01 cards      HELD")]
+    assert "  2025-01-31 cards      MISSING: no delivery: later dates of the system wait for it" in lines
+    held = [line for line in lines if line.startswith("  2025-02-01 cards      HELD (batch ")]
     assert len(held) == 1 and "waiting for cards 2025-01-31" in held[0]
     cards = next(line.split() for line in lines if line.startswith("cards "))
     # system, first, last loaded, loaded, held, refused, rejected, withdrawn, missing, pending, rows rejected
@@ -44,7 +44,7 @@ def test_status_shows_a_gap_what_waits_for_it_and_its_repair(bank: Bank) -> None
     assert f"serves {publish.resolve_served(bank.warehouse).name}" in status.output
     # a day in the landing area not yet ingested is pending
     bank.add_day(D2, systems=("cards",))
-    assert "  2025-01-31 cards      PENDING  : in the landing area, not ingested yet" in \
+    assert "  2025-01-31 cards      PENDING: in the landing area, not ingested yet" in \
         _run(bank, "status").output.splitlines()
     assert _run(bank, "ingest", "--quiet").exit_code == ExitCode.OK
     repaired = _run(bank, "status")
@@ -69,7 +69,7 @@ def test_withdraw_and_restore_through_the_command_line(bank: Bank) -> None:
     assert missing.exit_code == ExitCode.FAILED and "Traceback" not in missing.output
     assert missing.output.startswith("withdraw failed, the served warehouse is unchanged: no delivery of core")
     status = _run(bank, "status")
-    assert "  2025-01-31 core       WITHDRAWN" in status.output
+    assert "  2025-01-31 core       WITHDRAWN (batch " in status.output
     assert _run(bank, "ingest", "--quiet").exit_code == ExitCode.REJECTED  # the same files: refused
     # the operator goes back to the version before the withdrawal
     restored = _run(bank, "restore", landing=False)
