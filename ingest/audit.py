@@ -1,6 +1,7 @@
 """The warehouse's ``audit`` and ``raw`` schemas: table definitions, and the delivery history the loader decides from.
 
-``audit.deliveries``      one row per delivery attempt (a batch): LOADED, REJECTED or SUPERSEDED
+``audit.deliveries``      one row per delivery attempt (a batch): LOADED, REJECTED, SUPERSEDED or WITHDRAWN
+``audit.withdrawals``     one row per delivery taken out by ``crmwh withdraw`` (``ingest.withdraw``)
 ``audit.delivery_files``  one row per file of an attempt, with its checksums, control counts and row accounting
 ``audit.rejected_rows``   one row per problem found in a row of an accepted file (a row can have several)
 ``raw.<system>__<extract>`` every contract column, typed, plus the lineage columns in ``LINEAGE_COLUMNS``
