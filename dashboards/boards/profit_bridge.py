@@ -22,13 +22,24 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         filters=(DATE,),
         rows=[
             [
-                big_number("bridge_gl", "总账拨备前利润（万元）", "GL pre-provision profit", bridge,
-                           "gl_pre_provision_profit"),
-                big_number("bridge_customers", "客户净贡献（万元）", "Customer net contribution", bridge,
-                           "customer_contribution"),
+                big_number(
+                    "bridge_gl", "总账拨备前利润（万元）", "GL pre-provision profit", bridge, "gl_pre_provision_profit"
+                ),
+                big_number(
+                    "bridge_customers",
+                    "客户净贡献（万元）",
+                    "Customer net contribution",
+                    bridge,
+                    "customer_contribution",
+                ),
                 big_number("bridge_ftp", "FTP中心损益（万元）", "FTP centre result", bridge, "ftp_centre_result"),
-                big_number("bridge_other", "非客户项目（万元）", "Unallocated and non-customer items", bridge,
-                           "non_customer_items"),
+                big_number(
+                    "bridge_other",
+                    "非客户项目（万元）",
+                    "Unallocated and non-customer items",
+                    bridge,
+                    "non_customer_items",
+                ),
             ],
             [
                 waterfall("bridge_waterfall", "利润还原瀑布（万元）", "Bridge from contribution to the ledger", bridge),
@@ -37,8 +48,13 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                     "还原项目趋势（万元）",
                     "Bridge components by month",
                     bridge,
-                    ["customer_contribution", "add_backs", "ftp_centre_result", "non_customer_items",
-                     "gl_pre_provision_profit"],
+                    [
+                        "customer_contribution",
+                        "add_backs",
+                        "ftp_centre_result",
+                        "non_customer_items",
+                        "gl_pre_provision_profit",
+                    ],
                 ),
             ],
             [
