@@ -351,9 +351,12 @@ def contribution_steps(contribution: Cube) -> Cube:
     steps = (
         ("1 净利息贡献 NIC", "net_interest_contribution", ""),
         ("2 手续费收入 Fees", "fee_income", ""),
-        ("3 运营成本 Cost", "allocated_operating_cost", "-"),
-        ("4 信用成本 Credit cost", "credit_cost", "-"),
-        ("5 资本成本 Capital charge", "capital_charge", "-"),
+        ("3 增值税 VAT", "output_vat", "-"),
+        ("4 增值税附加 VAT surcharges", "vat_surcharges", "-"),
+        ("5 运营成本 Cost", "allocated_operating_cost", "-"),
+        ("6 信用成本 Credit cost", "credit_cost", "-"),
+        ("7 所得税 Income tax", "income_tax", "-"),
+        ("8 资本成本 Capital charge", "capital_charge", "-"),
     )
     values = ", ".join(f"('{label}', {sign}cube.{col})" for label, col, sign in steps)
     sql = (
@@ -370,8 +373,8 @@ def contribution_steps(contribution: Cube) -> Cube:
         model=contribution.model,
         zh="贡献瀑布",
         en="Contribution waterfall steps",
-        description="贡献瀑布 — contribution waterfall in long form: net interest contribution, fees, minus cost, "
-        "credit cost and capital charge; the steps add up to economic profit.",
+        description="贡献瀑布 — contribution waterfall in long form: net interest contribution, fees, minus VAT and "
+        "its surcharges, cost, credit cost, income tax and capital charge; the steps add up to economic profit.",
         time_column=contribution.time_column,
         sql=sql,
         columns=columns,

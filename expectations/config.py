@@ -70,6 +70,8 @@ class MartsConfig:
     rm_required_segments: tuple[str, ...]
     non_negative_balance_product_lines: tuple[str, ...]
     operating_expense_prefixes: tuple[str, ...]
+    # every account of the seed: income and expense making up the ledger's pre-provision profit (the profit bridge)
+    profit_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,8 @@ def _parse_marts(raw: dict[str, Any], src: Path, contracts: ContractSet) -> Mart
         rm_required_segments=tuple(_require(raw, "rm_required_segments", w) or ()),
         non_negative_balance_product_lines=lines,
         operating_expense_prefixes=prefixes,
+        profit_prefixes=_seed_column(_require(roles, "seed", f"{w}.gl_account_roles"), "account_prefix",
+                                     f"{w}.gl_account_roles"),
     )
 
 

@@ -3,6 +3,8 @@
 - the contribution waterfall holds row by row (net interest contribution, net contribution, economic profit);
 - allocated operating cost equals the general ledger's operating expense every month, to the cent, both in the
   contribution fact and in the branch cost fact (the ledger read from the raw layer, LOADED deliveries only);
+- the profit bridge (利润还原) closes: its lines sum to the ledger's pre-provision profit every month, to the cent, and
+  its customer lines are the contribution fact's net contribution;
 - tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
   segments that need one an RM; balances of products that cannot go negative are not negative;
 - month-over-month change of AUM, loans and net contribution stays within a band (warning only).
@@ -29,9 +31,10 @@ WARNING = Severity.WARNING
 CONTRIBUTION = "fct_contribution_monthly"
 WATERFALL = (
     "interest_income", "interest_expense", "ftp_charge", "ftp_credit", "net_interest_contribution", "fee_income",
-    "allocated_operating_cost", "expected_loss", "credit_cost", "net_contribution", "economic_capital",
-    "capital_charge", "economic_profit",
+    "output_vat", "vat_surcharges", "allocated_operating_cost", "expected_loss", "credit_cost", "net_contribution",
+    "income_tax", "economic_capital", "capital_charge", "economic_profit",
 )
+BRIDGE = "fct_profit_bridge_monthly"
 # Steps that are never negative by construction; interest and fees may carry reversals, so they only warn. Credit
 # cost is not among them: a cure or a recovery releases a provision.
 NON_NEGATIVE = {
@@ -101,13 +104,16 @@ def _code_list_checks(table: str, cfg: QualityConfig) -> list[Check]:
     ]
 
 
-def _opex_ledger_by_month(cfg: QualityConfig) -> str:
+def _opex_ledger_by_month(cfg: QualityConfig, prefixes_of: Sequence[str] | None = None,
+                          column: str = "gl_operating_expense") -> str:
     """GL operating expense per month from the raw ledger: debits less credits on the operating-expense accounts,
-    each entry counted once (its latest LOADED delivery), by posting month."""
-    prefixes = " OR ".join(f"starts_with(account_code, {sql_literal(p)})" for p in cfg.marts.operating_expense_prefixes)
+    each entry counted once (its latest LOADED delivery), by posting month. With other account prefixes and a column
+    name, the same sum over those accounts."""
+    accounts = cfg.marts.operating_expense_prefixes if prefixes_of is None else prefixes_of
+    prefixes = " OR ".join(f"starts_with(account_code, {sql_literal(p)})" for p in accounts)
     return f"""
     SELECT CAST(date_trunc('month', posting_date) AS DATE) AS month_start,
-           sum(CASE WHEN dr_cr_flag = 'D' THEN amount ELSE -amount END) AS gl_operating_expense
+           sum(CASE WHEN dr_cr_flag = 'D' THEN amount ELSE -amount END) AS {column}
     FROM (
         SELECT * FROM raw.accounting__ledger_entries
         WHERE _batch_id IN (SELECT batch_id FROM {audit.DELIVERIES} WHERE status = {sql_literal(audit.LOADED)})
@@ -155,10 +161,12 @@ def _contribution_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
         *_not_null(t, [*keys, "product_code", "branch_code", *WATERFALL]),
         _identity(t, "net_interest_contribution", "interest income − FTP charge + FTP credit − interest expense",
                   "interest_income - ftp_charge + ftp_credit - interest_expense", tol),
-        _identity(t, "net_contribution", "net interest contribution + fees − allocated cost − credit cost",
-                  "net_interest_contribution + fee_income - allocated_operating_cost - credit_cost", tol),
-        _identity(t, "economic_profit", "net contribution − capital charge", "net_contribution - capital_charge",
-                  tol),
+        _identity(t, "net_contribution",
+                  "net interest contribution + fees − output VAT − VAT surcharges − allocated cost − credit cost",
+                  "net_interest_contribution + fee_income - output_vat - vat_surcharges - allocated_operating_cost"
+                  " - credit_cost", tol),
+        _identity(t, "economic_profit", "net contribution − income tax − capital charge",
+                  "net_contribution - income_tax - capital_charge", tol),
         _reconciles_to_ledger(f"marts.{t}.allocated_cost_equals_gl", "the operating cost allocated to accounts",
                               "allocated_operating_cost", cfg),
         _unexpected(
@@ -213,6 +221,48 @@ def _branch_costs_suite(cfg: QualityConfig) -> list[Check]:
         _reconciles_to_ledger(f"marts.{t}.gl_expense_equals_ledger", "the GL operating expense by cost centre",
                               "gl_operating_expense", cfg),
     ]
+
+
+def _bridge_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
+    t = BRIDGE
+    tol = cfg.marts.amount_tolerance
+    keys = ("month_start", "line_code")
+    checks = [
+        _columns_present(t, [*keys, "line_group", "step_name", "amount"]),
+        _not_empty(t),
+        _unique(t, keys),
+        *_not_null(t, [*keys, "amount"]),
+        _unexpected(
+            f"marts.{t}.closes_to_gl",
+            CRITICAL,
+            "the bridge's lines sum to the general ledger's pre-provision profit of the month (income − expense on "
+            f"the interest, fee and operating-expense accounts; within {tol} CNY)",
+            f"""
+WITH bridge AS (SELECT month_start, sum(amount) AS amount FROM {{batch}} GROUP BY month_start),
+ledger AS ({_opex_ledger_by_month(cfg, cfg.marts.profit_prefixes, "gl_expense_less_income")})
+SELECT coalesce(bridge.month_start, ledger.month_start) AS month_start, bridge.amount AS bridged_profit,
+       -ledger.gl_expense_less_income AS gl_pre_provision_profit
+FROM bridge FULL OUTER JOIN ledger ON ledger.month_start = bridge.month_start
+WHERE abs(coalesce(bridge.amount, 0) + coalesce(ledger.gl_expense_less_income, 0)) > {tol}""",
+        ),
+    ]
+    if CONTRIBUTION in tables:
+        checks.append(
+            _unexpected(
+                f"marts.{t}.customer_lines_equal_contribution",
+                CRITICAL,
+                f"the customer lines of the bridge equal the net contribution of marts.{CONTRIBUTION} each month",
+                f"""
+WITH bridge AS (SELECT month_start, sum(amount) FILTER (WHERE line_group = '客户贡献') AS amount FROM {{batch}}
+                GROUP BY month_start),
+fact AS (SELECT month_start, sum(net_contribution) AS amount FROM marts.{CONTRIBUTION} GROUP BY month_start)
+SELECT coalesce(bridge.month_start, fact.month_start) AS month_start, bridge.amount AS bridge_amount,
+       fact.amount AS fact_amount
+FROM bridge FULL OUTER JOIN fact ON fact.month_start = bridge.month_start
+WHERE abs(coalesce(bridge.amount, 0) - coalesce(fact.amount, 0)) > {tol}""",
+            )
+        )
+    return checks
 
 
 def _customer_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
@@ -354,6 +404,7 @@ def build_marts_suites(con: duckdb.DuckDBPyConnection, cfg: QualityConfig) -> li
     builders = {
         CONTRIBUTION: lambda: _contribution_suite(cfg, tables),
         "fct_branch_costs_monthly": lambda: _branch_costs_suite(cfg),
+        BRIDGE: lambda: _bridge_suite(cfg, tables),
         "dim_customer": lambda: _customer_suite(cfg, tables),
         "fct_account_balances_monthly": lambda: _balances_suite(cfg),
         "rpt_customer_value": lambda: _value_suite(cfg),

@@ -17,6 +17,7 @@ from dashboards.boards import (
     data_quality,
     management,
     product_profitability,
+    profit_bridge,
     rm_performance,
     transactions_channels,
 )
@@ -25,6 +26,7 @@ from dashboards.cubes import Cube
 
 BOARDS = (
     management,
+    profit_bridge,
     customer_value,
     product_profitability,
     branch_cost,

@@ -23,7 +23,18 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                     "Branch league table",
                     con,
                     ["region_name", "level3_branch_name"],
-                    ["net_contribution", "economic_profit", "cost_to_income_ratio", "raroc", "customers"],
+                    [
+                        "net_contribution",
+                        "cm1_after_ftp",
+                        "cm2_after_direct_cost",
+                        "cm3_after_indirect_cost",
+                        "cm4_after_overhead",
+                        "economic_profit",
+                        "cost_to_income_ratio",
+                        "raroc",
+                        "raroc_after_tax",
+                        "customers",
+                    ],
                 )
             ],
             [
@@ -45,6 +56,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                         "allocated_by_transactions",
                         "allocated_by_maintenance",
                         "allocated_by_rm_relationships",
+                        "allocated_by_overhead_driver",
                         "residual_amount",
                     ],
                 ),

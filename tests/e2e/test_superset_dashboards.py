@@ -164,6 +164,7 @@ def _first_sum_metric(cube: Cube) -> tuple[str, str]:
         "customer_lifetime_value",
         "contribution_steps",
         "classification_migration",
+        "profit_bridge",
     ],
 )
 def test_cube_chart_data_equals_duckdb(

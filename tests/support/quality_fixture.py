@@ -275,21 +275,47 @@ CREATE TABLE marts.fct_contribution_monthly AS
     ), nic AS (
         SELECT *, CAST(interest_income - ftp_charge + ftp_credit - interest_expense AS DECIMAL(18, 2))
             AS net_interest_contribution FROM base
+    ), vat AS (  -- 6 % VAT in the interest and fees, 12 % surcharges on it
+        SELECT *, CAST(round((interest_income + fee_income) * 6 / 106, 2) AS DECIMAL(18, 2)) AS output_vat FROM nic
     ), nc AS (
-        SELECT *, CAST(net_interest_contribution + fee_income - allocated_operating_cost - credit_cost
-            AS DECIMAL(18, 2)) AS net_contribution FROM nic
+        SELECT *, CAST(round(output_vat * 0.12, 2) AS DECIMAL(18, 2)) AS vat_surcharges,
+            CAST(net_interest_contribution + fee_income - output_vat - CAST(round(output_vat * 0.12, 2) AS
+                 DECIMAL(18, 2)) - allocated_operating_cost - credit_cost AS DECIMAL(18, 2)) AS net_contribution
+        FROM vat
     )
     SELECT month_start, account_id, party_id, product_code, product_line_code, balance_side_code, branch_code,
            CAST(average_daily_balance_cny AS DECIMAL(18, 2)) AS average_daily_balance_cny,
            CAST(interest_income AS DECIMAL(18, 2)) AS interest_income,
            CAST(interest_expense AS DECIMAL(18, 2)) AS interest_expense,
            CAST(ftp_charge AS DECIMAL(18, 2)) AS ftp_charge, CAST(ftp_credit AS DECIMAL(18, 2)) AS ftp_credit,
-           net_interest_contribution, CAST(fee_income AS DECIMAL(18, 2)) AS fee_income, allocated_operating_cost,
+           net_interest_contribution, CAST(fee_income AS DECIMAL(18, 2)) AS fee_income, output_vat,
+           vat_surcharges, allocated_operating_cost,
            CAST(expected_loss AS DECIMAL(18, 2)) AS expected_loss, CAST(credit_cost AS DECIMAL(18, 2)) AS credit_cost,
-           net_contribution,
+           net_contribution, CAST(round(net_contribution * 0.25, 2) AS DECIMAL(18, 2)) AS income_tax,
            CAST(economic_capital AS DECIMAL(18, 2)) AS economic_capital, capital_charge,
-           CAST(net_contribution - capital_charge AS DECIMAL(18, 2)) AS economic_profit
+           CAST(net_contribution - CAST(round(net_contribution * 0.25, 2) AS DECIMAL(18, 2)) - capital_charge
+                AS DECIMAL(18, 2)) AS economic_profit
     FROM nc;
+-- the bridge to the ledger: the ledger books no interest and 777.00 of fees a month, and 1,400.00 of expense
+CREATE TABLE marts.fct_profit_bridge_monthly AS
+    WITH f AS (
+        SELECT month_start, product_line_code, sum(net_contribution) AS nc, sum(credit_cost) AS credit_cost,
+               sum(output_vat) AS output_vat, sum(vat_surcharges) AS vat_surcharges,
+               sum(ftp_charge) - sum(ftp_credit) AS ftp, sum(interest_income) - sum(interest_expense) AS nii,
+               sum(fee_income) AS fees
+        FROM marts.fct_contribution_monthly GROUP BY ALL
+    ), lines AS (
+        SELECT month_start, 'CUSTOMER_' || product_line_code AS line_code, '客户贡献' AS line_group, nc AS amount
+        FROM f
+        UNION ALL SELECT month_start, 'ADD_BACK_CREDIT_COST', '加回', sum(credit_cost) FROM f GROUP BY ALL
+        UNION ALL SELECT month_start, 'ADD_BACK_OUTPUT_VAT', '加回', sum(output_vat) FROM f GROUP BY ALL
+        UNION ALL SELECT month_start, 'ADD_BACK_VAT_SURCHARGES', '加回', sum(vat_surcharges) FROM f GROUP BY ALL
+        UNION ALL SELECT month_start, 'FTP_CENTRE_MISMATCH', 'FTP中心', sum(ftp) FROM f GROUP BY ALL
+        UNION ALL SELECT month_start, 'NON_CUSTOMER_INTEREST', '非客户项目', -sum(nii) FROM f GROUP BY ALL
+        UNION ALL SELECT month_start, 'NON_CUSTOMER_FEES', '非客户项目', 777.00 - sum(fees) FROM f GROUP BY ALL
+    )
+    SELECT month_start, line_code, line_group, line_code AS step_name, CAST(amount AS DECIMAL(18, 2)) AS amount
+    FROM lines;
 CREATE TABLE marts.fct_account_balances_monthly AS
     SELECT month_start, account_id, product_code,
            CASE WHEN product_code = 'P_CARD' THEN CAST(-25.00 AS DECIMAL(18, 2)) ELSE average_daily_balance_cny END

@@ -195,7 +195,9 @@ def test_project_parses_and_writes_only_the_fixed_schemas(tmp_path: Path) -> Non
             "expected_loss_loans_and_cards", "capital_and_capital_charge", "aum_tiering",
             "pareto_value_tiers", "ftp_rollover_repriced", "ftp_currency_curves", "ftp_curve_interpolation",
             "card_daily_balance", "nim_and_raroc_annualised_by_days", "exposure_at_default_term_and_revolving",
-            "exposure_time_weighted", "credit_cost_defaulted_loans"} <= unit_tests
+            "exposure_time_weighted", "credit_cost_defaulted_loans", "ftp_reserve_and_deposit_insurance",
+            "vat_net_income", "contribution_margins_and_tax", "profit_bridge_one_month",
+            "overhead_driver_income"} <= unit_tests
 
 
 def test_pii_columns_are_declared_only_in_restricted_models() -> None:

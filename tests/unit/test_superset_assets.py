@@ -26,10 +26,12 @@ CUBES = (
     "rm_scorecard",
     "risk",
     "classification_migration",
+    "profit_bridge",
     "data_quality",
 )
 DASHBOARDS = {
     "管理驾驶舱",
+    "利润还原",
     "客户价值",
     "产品盈利",
     "机构与成本",
@@ -58,11 +60,17 @@ def test_every_required_cube_exists_with_metrics(cubes) -> None:
         assert cubes[name].zh and cubes[name].en
 
 
+# Bank-level cubes and their dashboards: no branch hierarchy (data quality; the bridge to the bank's ledger).
+BANK_LEVEL_CUBES = {"data_quality", "profit_bridge"}
+BANK_LEVEL_BOARDS = {"data-quality", "profit-bridge"}
+
+
 def test_slicing_hierarchies_on_branch_cubes(cubes) -> None:
     for cube in cubes.values():
         names = {c.name for c in cube.columns}
         if cube.name != "data_quality":
             assert {"year_number", "quarter_label", "year_month"} <= names, cube.name
+        if cube.name not in BANK_LEVEL_CUBES:
             assert {"region_name", "level3_branch_name", "sub_branch_name", "level3_branch_code"} <= names, cube.name
     assert {"product_line_name", "category_name", "product_name"} <= {c.name for c in cubes["contribution"].columns}
     assert {"segment_code", "rm_id"} <= {c.name for c in cubes["contribution"].columns}
@@ -195,7 +203,7 @@ def test_dashboards_chinese_titles_filters_and_cross_filtering(bundle) -> None:
         assert meta["cross_filters_enabled"] is True
         filters = {f["name"]: f for f in meta["native_filter_configuration"]}
         assert "日期" in filters
-        if board["slug"] != "data-quality":
+        if board["slug"] not in BANK_LEVEL_BOARDS:
             assert {"分行", "支行", "网点"} <= set(filters), board["slug"]
             assert filters["支行"]["cascadeParentIds"] == [filters["分行"]["id"]]
         placed = [
@@ -246,3 +254,17 @@ def test_classification_migration_matrix_on_the_credit_risk_dashboard(bundle, cu
     assert cube.metric("migrated_exposure").unit == "wan"
     assert cube.metric("migrated_exposure").verbose_name == "迁徙EAD（万元）"
     assert chart["uuid"] in _placed(_board(bundle, "credit-risk"))
+
+
+def test_profit_bridge_board_is_bank_level_in_wan(bundle, cubes) -> None:
+    """The 利润还原 dashboard: a waterfall of the bridge lines in 万元, on a cube without the branch hierarchy (so
+    row-level security never hands a branch manager the bank's ledger)."""
+    cube = cubes["profit_bridge"]
+    assert not cube.branch_filtered
+    assert cube.metric("amount").unit == "wan" and cube.metric("gl_pre_provision_profit").unit == "wan"
+    board = bundle["dashboards/profit-bridge.yaml"]
+    assert board["dashboard_title"] == "利润还原"
+    waterfall = bundle["charts/bridge_waterfall.yaml"]
+    assert waterfall["viz_type"] == "waterfall" and waterfall["params"]["x_axis"] == "step_name"
+    assert "万元" in waterfall["slice_name"]
+

@@ -7,6 +7,7 @@
 -- depends_on: {{ ref('dim_relationship_manager') }}
 -- depends_on: {{ ref('fct_account_balances_monthly') }}
 -- depends_on: {{ ref('fct_branch_costs_monthly') }}
+-- depends_on: {{ ref('fct_profit_bridge_monthly') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}

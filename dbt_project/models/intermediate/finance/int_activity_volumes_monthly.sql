@@ -4,7 +4,10 @@
 --   maintenance     one account_maintained per core account, loan_serviced per loan, card_maintained per card, for
 --                   each month the account was open at some observed day;
 --   RM relationship one rm_relationship per party with an RM at the month's last observed day, split equally over
---                   the party's accounts open in the month.
+--                   the party's accounts open in the month;
+--   ho_overhead     the driver head-office overhead is allocated by (seed overhead_allocation), in CNY: INCOME, the
+--                   account's operating income after FTP (interest income − FTP charge + FTP credit − interest
+--                   expense + fee income; none when negative), or RWA, its risk-weighted assets.
 -- Each row carries the account's branch and the owner's customer type: the allocation's scope.
 with months as (
     {{ months_to_build(['as_of_on']) }}
@@ -73,6 +76,33 @@ rm_relationships as (
     where pa.rm_id is not null
 ),
 
+operating_income as (
+    select ftp.month_start, ftp.account_id, ftp.ftp_credit - ftp.ftp_charge as amount
+    from {{ ref('int_ftp_account_monthly') }} as ftp
+    inner join months on months.month_start = ftp.month_start
+    union all
+    select i.month_start, i.account_id, i.interest_income - i.interest_expense
+    from {{ ref('int_interest_account_monthly') }} as i
+    inner join months on months.month_start = i.month_start
+    union all
+    select f.month_start, f.account_id, f.fee_income
+    from {{ ref('int_fee_income_account_monthly') }} as f
+    inner join months on months.month_start = f.month_start
+),
+
+overhead_drivers as (
+    select income.month_start, income.account_id, 'ho_overhead' as activity_code,
+           greatest(sum(income.amount), 0) as volume
+    from operating_income as income
+    inner join {{ ref('overhead_allocation') }} as o on o.driver = 'INCOME'
+    group by income.month_start, income.account_id
+    union all
+    select c.month_start, c.account_id, 'ho_overhead', greatest(c.risk_weighted_assets, 0)
+    from {{ ref('int_capital_account_monthly') }} as c
+    inner join months on months.month_start = c.month_start
+    inner join {{ ref('overhead_allocation') }} as o on o.driver = 'RWA'
+),
+
 unioned as (
     select month_start, account_id, activity_code, cast(volume as decimal(18, 6)) as volume
     from transaction_volumes
@@ -82,6 +112,10 @@ unioned as (
     union all
     select month_start, account_id, activity_code, cast(volume as decimal(18, 6))
     from rm_relationships
+    union all
+    select month_start, account_id, activity_code, cast(volume as decimal(18, 6))
+    from overhead_drivers
+    where volume > 0
 ),
 
 final as (

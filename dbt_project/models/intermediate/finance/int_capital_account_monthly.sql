@@ -11,8 +11,9 @@
 --                   non-performing weight when the specific provision (LGD × drawn balance) covers at least the
 --                   parameter defaulted_provision_coverage, i.e. when LGD reaches it, else the uncovered weight;
 --   capital         average EAD of the month × risk weight × capital ratio (parameter capital_ratio), to the cent;
---   capital charge  capital × hurdle rate (parameter hurdle_rate) / 12, rounded to the cent (a month with data for
---                   only part of its days carries the share observed days / days in month).
+--   capital charge  capital × hurdle rate (parameter hurdle_rate) × observed days / annualisation_days (365), rounded
+--                   to the cent: the month's days of the annual charge (31/365 in March, 28/365 in February, the days
+--                   observed for the month in progress), consistent with RAROC annualised by days.
 -- Deposits and off-balance products hold no credit-risk capital here.
 with risk as (
     select *
@@ -96,7 +97,7 @@ final as (
         w.risk_weighted_assets,
         w.economic_capital,
         cast({{ divide_round('cast(w.economic_capital as decimal(38, 2)) * ' ~ param('hurdle_rate')
-                              ~ ' * m.observed_days', '12 * m.days_in_month', 2) }}
+                              ~ ' * m.observed_days', param('annualisation_days'), 2) }}
             as decimal(18, 2)) as capital_charge,
         w._max_batch_id
     from with_capital as w

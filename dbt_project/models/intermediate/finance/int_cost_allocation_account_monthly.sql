@@ -1,12 +1,14 @@
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- Cost allocation, stage 2: what each branch received for an activity (stage 1, summed over cost centres) → the
 -- accounts of that branch and customer type that performed the activity, in proportion to their volume, exactly to
--- the cent (largest remainder). Grain: month × account × activity. Residual lines stay in stage 1.
+-- the cent (largest remainder), each cost layer (DIRECT, INDIRECT, OVERHEAD) on its own. Grain: month × account ×
+-- activity × cost layer. Residual lines stay in stage 1.
 with received as (
     select
         month_start,
         receiving_branch_code as branch_code,
         activity_code,
+        cost_layer,
         customer_type_code,
         sum(allocated_amount) as received_amount,
         any_value(_max_batch_id) as _max_batch_id
@@ -23,6 +25,7 @@ performers as (
         v.activity_code,
         v.branch_code,
         v.customer_type_code,
+        received.cost_layer,
         v.volume,
         received.received_amount,
         received._max_batch_id
@@ -37,7 +40,7 @@ performers as (
 
 allocated as (
     {{ allocate_cents('performers', 'received_amount', 'volume',
-                      ['month_start', 'branch_code', 'activity_code', 'customer_type_code'],
+                      ['month_start', 'branch_code', 'activity_code', 'customer_type_code', 'cost_layer'],
                       ['account_id']) }}
 ),
 
@@ -46,6 +49,7 @@ final as (
         month_start,
         account_id,
         activity_code,
+        cost_layer,
         branch_code,
         customer_type_code,
         volume,

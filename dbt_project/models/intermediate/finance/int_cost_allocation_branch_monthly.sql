@@ -8,11 +8,20 @@
 --   amounts   the pool is split in proportion to standard cost, exactly to the cent (largest remainder), so the
 --             allocated total equals the ledger whatever the unit costs are;
 --   residual  a pool with no activity in scope (or a cost centre missing from the cost-centre list) lands on a
---             residual line at the cost centre's own branch (activity_code RESIDUAL): no yuan is lost.
+--             residual line at the cost centre's own branch (activity_code RESIDUAL): no yuan is lost;
+--   layer     each line carries the cost layer of its cost centre (seed cost_layers: DIRECT, INDIRECT, OVERHEAD; a
+--             centre of no listed department and type counts as INDIRECT), which decides the contribution margin
+--             (CM2, CM3, CM4) it is deducted in. Head-office overhead (administration) is allocated through the
+--             activity ho_overhead, whose volume is the driver of seed overhead_allocation
+--             (int_activity_volumes_monthly).
 with pools as (
-    select *
-    from {{ ref('int_cost_pools_monthly') }}
-    where {{ months_to_rebuild() }}
+    select
+        p.*,
+        coalesce(layers.cost_layer, 'INDIRECT') as cost_layer
+    from {{ ref('int_cost_pools_monthly') }} as p
+    left join {{ ref('cost_layers') }} as layers
+        on layers.department_code = p.department_code and layers.cost_centre_type = p.cost_centre_type_code
+    where {{ months_to_rebuild('p.month_start') }}
 ),
 
 volumes as (
@@ -36,6 +45,7 @@ in_scope as (
     select
         pools.month_start,
         pools.cost_centre_code,
+        pools.cost_layer,
         pools.operating_expense,
         ba.branch_code as receiving_branch_code,
         ba.activity_code,
@@ -67,6 +77,7 @@ residual as (
     select
         pools.month_start,
         pools.cost_centre_code,
+        pools.cost_layer,
         pools.operating_expense,
         {{ dimension_key('pools.cost_centre_branch_code') }} as receiving_branch_code,
         'RESIDUAL' as activity_code,
@@ -85,7 +96,7 @@ residual as (
 ),
 
 {%- set final_columns = [
-    'month_start', 'cost_centre_code', 'receiving_branch_code', 'activity_code', 'customer_type_code', 'volume',
+    'month_start', 'cost_centre_code', 'cost_layer', 'receiving_branch_code', 'activity_code', 'customer_type_code', 'volume',
     'standard_cost', 'allocated_amount', '_max_batch_id',
 ] %}
 

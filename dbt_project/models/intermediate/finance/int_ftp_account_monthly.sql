@@ -14,15 +14,25 @@
 -- it. Two fallbacks are flagged, never silent: an account in a currency without any curve is priced on the CNY curve
 -- (is_curve_currency_fallback), and a pricing date before the currency's first curve takes that first curve
 -- (is_curve_date_fallback; the curve history comes with the first delivery of the curve extract).
--- Rate components (each rounded to 6 decimals; ftp_rate is their sum, further components such as a reserve-requirement
--- cost or a deposit-insurance premium add a column here):
+-- Rate components (each rounded to 6 decimals; ftp_rate = base + liquidity premium + adjustment − reserve cost −
+-- deposit insurance):
 --   base_rate          the curve rate, converted from the curve's day count to the product's (seed
 --                      product_day_counts: deposits and loans ACT/360, cards ACT/365): curve rate × product basis /
 --                      curve basis, so that FTP and interest are stated and charged on the same day count;
 --   liquidity_premium  seed ftp_liquidity_premiums, stated on the product's day count;
---   adjustment_rate    seed ftp_adjustments (strategic credits and discounts).
+--   adjustment_rate    seed ftp_adjustments (strategic credits and discounts);
+--   reserve_cost_rate  deposits only (法定存款准备金): the reserve ratio of the deposit's currency is held at the
+--                      central bank at the reserve remuneration rate instead of being worth the FTP rate:
+--                      ratio × (base_rate + liquidity_premium − remuneration), CNY deposits at
+--                      reserve_requirement_ratio_cny remunerated at reserve_remuneration_rate, foreign-currency ones
+--                      at reserve_requirement_ratio_fx unremunerated (parameters; negative when the remuneration
+--                      exceeds what the funds are worth);
+--   deposit_insurance_rate  deposits only: the deposit-insurance premium (parameter deposit_insurance_premium_rate).
+-- The two deposit components lower the deposit's FTP credit and stay with the FTP centre, which bears the reserves
+-- and the premium (fct_profit_bridge_monthly shows them as its lines).
 -- FTP amount = ADB(CNY) × FTP rate × days / the product's day-count basis, rounded to the cent; a charge for funds
--- used, a credit for funds provided.
+-- used, a credit for funds provided. reserve_cost_amount and deposit_insurance_amount are the same formula on their
+-- component alone (signed like the balance, each rounded to the cent): the part of the FTP the centre keeps.
 with months as (
     {{ months_to_build(['days_in_month', 'month_end']) }}
 ),
@@ -91,6 +101,7 @@ priced as (
         splits.core_term_months,
         splits.volatile_term_months,
         coalesce(adj.adjustment_rate, 0) as adjustment_rate,
+        a.product_line_code = 'DEPOSIT' and a.balance_side_code = 'L' as is_deposit,
         dc.day_count_basis
     from balances as b
     inner join accounts as a on a.month_start = b.month_start and a.account_id = b.account_id
@@ -247,7 +258,18 @@ final_rates as (
         r.is_curve_date_fallback,
         cast(r.base_rate as decimal(9, 6)) as base_rate,
         lp.liquidity_premium,
-        p.ftp_method in ('matched_maturity', 'behavioural') as is_priced
+        p.ftp_method in ('matched_maturity', 'behavioural') as is_priced,
+        case when p.is_deposit then cast(round(
+            case when p.currency_code = 'CNY'
+                then {{ param('reserve_requirement_ratio_cny') }}
+                     * (r.base_rate + lp.liquidity_premium - {{ param('reserve_remuneration_rate') }})
+                else {{ param('reserve_requirement_ratio_fx') }} * (r.base_rate + lp.liquidity_premium)
+            end, 6) as decimal(9, 6))
+            else cast(0 as decimal(9, 6))
+        end as reserve_cost_rate,
+        case when p.is_deposit then cast({{ param('deposit_insurance_premium_rate') }} as decimal(9, 6))
+            else cast(0 as decimal(9, 6))
+        end as deposit_insurance_rate
     from priced as p
     left join account_rates as r on r.month_start = p.month_start and r.account_id = p.account_id
     left join premiums as lp on lp.month_start = p.month_start and lp.account_id = p.account_id
@@ -270,8 +292,11 @@ final as (
         r.base_rate,
         r.liquidity_premium,
         case when r.is_priced then r.adjustment_rate end as adjustment_rate,
+        case when r.is_priced then r.reserve_cost_rate end as reserve_cost_rate,
+        case when r.is_priced then r.deposit_insurance_rate end as deposit_insurance_rate,
         case when r.is_priced
-            then cast(r.base_rate + r.liquidity_premium + r.adjustment_rate as decimal(9, 6))
+            then cast(r.base_rate + r.liquidity_premium + r.adjustment_rate - r.reserve_cost_rate
+                      - r.deposit_insurance_rate as decimal(9, 6))
             else cast(0 as decimal(9, 6))
         end as ftp_rate,
         r.average_daily_balance_cny,
@@ -290,7 +315,16 @@ amounts as (
                 'cast(average_daily_balance_cny as decimal(38, 2)) * ftp_rate * ftp_days', 'day_count_basis', 2) }}
             end
             as decimal(18, 2)
-        ) as ftp_amount
+        ) as ftp_amount,
+        {% for component in ['reserve_cost', 'deposit_insurance'] %}
+        cast(
+            case when coalesce({{ component }}_rate, 0) = 0 then 0 else {{ divide_round(
+                'cast(average_daily_balance_cny as decimal(38, 2)) * ' ~ component ~ '_rate * ftp_days',
+                'day_count_basis', 2) }}
+            end
+            as decimal(18, 2)
+        ) as {{ component }}_amount{{ ',' if not loop.last }}
+        {% endfor %}
     from final
 )
 
@@ -310,10 +344,14 @@ select
     base_rate,
     liquidity_premium,
     adjustment_rate,
+    reserve_cost_rate,
+    deposit_insurance_rate,
     ftp_rate,
     average_daily_balance_cny,
     ftp_days,
     ftp_amount,
+    reserve_cost_amount,
+    deposit_insurance_amount,
     -- Funds used are charged and funds provided are credited, whatever the product's side: an overpaid credit card
     -- (a negative asset balance) provides funds and earns a credit; an overdrawn deposit uses funds and is charged.
     greatest(funds_used_amount, 0) as ftp_charge,

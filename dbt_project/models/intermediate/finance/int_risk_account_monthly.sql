@@ -10,9 +10,10 @@
 --   time   exposure_at_default_cny is the month's AVERAGE exposure over its observed days (a day a loan is not
 --          outstanding counts 0: a loan repaid on the 26th of a 31-day month carries 25/31 of its exposure); the
 --          closing_ columns are the exposure as it stood on its last day in the month;
---   EL     contractual expected loss Σ over the days (PD × LGD × EAD of the day) / (12 × days in month), rounded to
---          the cent: PD (annual) × LGD × average EAD / 12 for a month observed in full, the share observed days /
---          days in month for the month in progress; performing_expected_loss counts the performing days only;
+--   EL     contractual expected loss Σ over the days (PD × LGD × EAD of the day) / annualisation_days (parameter,
+--          365), rounded to the cent: each day carries its day of the annual loss, so a month carries PD (annual) ×
+--          LGD × average EAD × its days / 365 (31/365 in March, 28/365 in February, never 1/12) and the month in
+--          progress the days observed; performing_expected_loss counts the performing days only;
 --   stage 3 provision (the finance view, int_credit_cost_account_monthly): LGD × drawn balance of a non-performing
 --          exposure still open at the month end (closing_provision) and on the first observed day of the month
 --          (first_day_provision, the opening figure of the warehouse's first month).
@@ -238,9 +239,9 @@ final as (
         cast({{ divide_round('u.exposure_days_cny', 'months.observed_days', 2) }} as decimal(18, 2))
             as exposure_at_default_cny,
         cast(u.collateral_value_cny as decimal(18, 2)) as collateral_value_cny,
-        cast({{ divide_round('u.loss_days_cny', '12 * months.days_in_month', 2) }} as decimal(18, 2))
+        cast({{ divide_round('u.loss_days_cny', param('annualisation_days'), 2) }} as decimal(18, 2))
             as expected_loss,
-        cast({{ divide_round('u.performing_loss_days_cny', '12 * months.days_in_month', 2) }} as decimal(18, 2))
+        cast({{ divide_round('u.performing_loss_days_cny', param('annualisation_days'), 2) }} as decimal(18, 2))
             as performing_expected_loss,
         cast(coalesce(u.first_day_provision, 0) as decimal(18, 2)) as first_day_provision,
         cast(case when u.last_outstanding_on = months.as_of_on and coalesce(classes.is_non_performing, false)

@@ -2,7 +2,8 @@
 -- Operating cost per month × cost centre × branch: the GL operating expense booked at the cost centre (on the row of
 -- its own branch), what it allocated to each branch and through which driver family, and what each branch received
 -- from it. Per month and cost centre: Σ gl_operating_expense = Σ allocated_amount = the ledger
--- (tests/reconciliation/assert_allocation_reconciles_to_gl.sql).
+-- (tests/reconciliation/assert_allocation_reconciles_to_gl.sql). cost_layer says which contribution margin the cost
+-- centre's expense is deducted in (DIRECT: CM2, INDIRECT: CM3, OVERHEAD: CM4).
 with allocations as (
     select *
     from {{ ref('int_cost_allocation_branch_monthly') }}
@@ -28,10 +29,19 @@ by_branch as (
                  then allocated_amount else 0 end) as allocated_by_maintenance,
         sum(case when activity_code = 'rm_relationship' then allocated_amount else 0 end)
             as allocated_by_rm_relationships,
+        sum(case when activity_code = 'ho_overhead' then allocated_amount else 0 end)
+            as allocated_by_overhead_driver,
         sum(case when activity_code = 'RESIDUAL' then allocated_amount else 0 end) as residual_amount,
         any_value(_max_batch_id) as _max_batch_id
     from allocations
     group by all
+),
+
+-- the layer stage 1 gave the cost centre (seed cost_layers)
+centre_layers as (
+    select month_start, cost_centre_code, any_value(cost_layer) as cost_layer
+    from allocations
+    group by month_start, cost_centre_code
 ),
 
 own_rows as (
@@ -55,6 +65,7 @@ combined as (
         coalesce(b.allocated_by_transactions, 0) as allocated_by_transactions,
         coalesce(b.allocated_by_maintenance, 0) as allocated_by_maintenance,
         coalesce(b.allocated_by_rm_relationships, 0) as allocated_by_rm_relationships,
+        coalesce(b.allocated_by_overhead_driver, 0) as allocated_by_overhead_driver,
         coalesce(b.residual_amount, 0) as residual_amount,
         o.cost_centre_code is not null as is_cost_centre_branch,
         coalesce(b._max_batch_id, o._max_batch_id) as _max_batch_id
@@ -71,6 +82,7 @@ final as (
         cc.branch_code as cost_centre_branch_code,
         cc.department_code,
         cc.cost_centre_type_code,
+        layers.cost_layer,
         c.is_cost_centre_branch,
         cast(c.gl_operating_expense as decimal(18, 2)) as gl_operating_expense,
         cast(c.standard_cost as decimal(18, 4)) as standard_cost,
@@ -78,6 +90,7 @@ final as (
         cast(c.allocated_by_transactions as decimal(18, 2)) as allocated_by_transactions,
         cast(c.allocated_by_maintenance as decimal(18, 2)) as allocated_by_maintenance,
         cast(c.allocated_by_rm_relationships as decimal(18, 2)) as allocated_by_rm_relationships,
+        cast(c.allocated_by_overhead_driver as decimal(18, 2)) as allocated_by_overhead_driver,
         cast(c.residual_amount as decimal(18, 2)) as residual_amount,
         cast(case when c.is_cost_centre_branch then c.allocated_amount else 0 end as decimal(18, 2))
             as retained_amount,
@@ -88,6 +101,8 @@ final as (
         c._max_batch_id
     from combined as c
     left join {{ ref('stg_accounting__cost_centres') }} as cc on cc.cost_centre_code = c.cost_centre_code
+    left join centre_layers as layers
+        on layers.month_start = c.month_start and layers.cost_centre_code = c.cost_centre_code
 )
 
 select * from final

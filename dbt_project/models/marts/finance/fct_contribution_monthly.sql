@@ -1,13 +1,24 @@
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- The contribution waterfall (客户利润贡献) per account and month, core and card accounts alike, every step its own
--- column (CNY, each step rounded to the cent as it enters here, so the subtotals are exact sums of the rounded steps):
+-- column (CNY, each rounded to the cent where it is computed; the subtotals are exact sums of the rounded steps;
+-- docs/methodology.md, section 8):
 --   net_interest_contribution = interest_income − ftp_charge + ftp_credit − interest_expense
---   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − credit_cost
+--   cm1_after_ftp             = net_interest_contribution + fee_income − output_vat − vat_surcharges
+--                               (income net of VAT, 价税分离: int_vat_account_monthly)
+--   cm2_after_direct_cost     = cm1_after_ftp − direct_operating_cost        (the branch's own cost centres)
+--   cm3_after_indirect_cost   = cm2_after_direct_cost − indirect_operating_cost   (head-office services, by activity)
+--   cm4_after_overhead        = cm3_after_indirect_cost − head_office_overhead    (administration, by income or RWA)
+--   net_contribution          = cm4_after_overhead − credit_cost
 --   (credit_cost: expected loss while an exposure performs, the stage-3 provision movement once it has defaulted;
 --   expected_loss stays beside it as the contractual view, int_credit_cost_account_monthly)
---   economic_profit           = net_contribution − capital_charge
+--   income_tax                = net_contribution × income_tax_rate, to the cent (negative on a loss: the relief the
+--                               account gives the bank)
+--   net_contribution_after_tax = net_contribution − income_tax
+--   economic_profit           = net_contribution_after_tax − capital_charge (the hurdle rate is an after-tax return)
+-- allocated_operating_cost = direct_operating_cost + indirect_operating_cost + head_office_overhead.
 -- Sums over any set of rows (customer, product, branch, RM) add up:
--- tests/reconciliation/assert_contribution_rollups_agree.sql.
+-- tests/reconciliation/assert_contribution_rollups_agree.sql; the bank's sum bridges to the ledger in
+-- fct_profit_bridge_monthly.
 with keys as (
     select *
     from {{ ref('int_measured_accounts_monthly') }}
@@ -27,10 +38,19 @@ fees as (
 ),
 
 costs as (
-    select month_start, account_id, sum(allocated_amount) as allocated_operating_cost
+    select
+        month_start,
+        account_id,
+        sum(allocated_amount) filter (where cost_layer = 'DIRECT') as direct_operating_cost,
+        sum(allocated_amount) filter (where cost_layer = 'INDIRECT') as indirect_operating_cost,
+        sum(allocated_amount) filter (where cost_layer = 'OVERHEAD') as head_office_overhead
     from {{ ref('int_cost_allocation_account_monthly') }}
     where {{ since_first_rebuilt_month('month_start') }}
     group by month_start, account_id
+),
+
+vat as (
+    select * from {{ ref('int_vat_account_monthly') }}
 ),
 
 risk as (
@@ -71,29 +91,51 @@ steps as (
         ftp.ftp_method,
         ftp.ftp_rate,
         coalesce(ftp.is_curve_currency_fallback or ftp.is_curve_date_fallback, false) as is_ftp_curve_fallback,
-        cast(coalesce(interest.interest_income, 0) as decimal(18, 2)) as interest_income,
-        cast(coalesce(interest.interest_expense, 0) as decimal(18, 2)) as interest_expense,
-        cast(coalesce(ftp.ftp_charge, 0) as decimal(18, 2)) as ftp_charge,
-        cast(coalesce(ftp.ftp_credit, 0) as decimal(18, 2)) as ftp_credit,
-        cast(coalesce(fees.fee_income, 0) as decimal(18, 2)) as fee_income,
-        cast(coalesce(costs.allocated_operating_cost, 0) as decimal(18, 2)) as allocated_operating_cost,
+        coalesce(interest.interest_income, 0) as interest_income,
+        coalesce(interest.interest_expense, 0) as interest_expense,
+        coalesce(ftp.ftp_charge, 0) as ftp_charge,
+        coalesce(ftp.ftp_credit, 0) as ftp_credit,
+        coalesce(fees.fee_income, 0) as fee_income,
+        coalesce(vat.output_vat, 0) as output_vat,
+        coalesce(vat.vat_surcharges, 0) as vat_surcharges,
+        coalesce(costs.direct_operating_cost, 0) as direct_operating_cost,
+        coalesce(costs.indirect_operating_cost, 0) as indirect_operating_cost,
+        coalesce(costs.head_office_overhead, 0) as head_office_overhead,
         coalesce(risk.exposure_at_default_cny, 0) as exposure_at_default_cny,
-        cast(coalesce(risk.expected_loss, 0) as decimal(18, 2)) as expected_loss,
-        cast(coalesce(credit_cost.provision_charge, 0) as decimal(18, 2)) as provision_charge,
-        cast(coalesce(credit_cost.credit_cost, 0) as decimal(18, 2)) as credit_cost,
-        cast(coalesce(capital.economic_capital, 0) as decimal(18, 2)) as economic_capital,
-        cast(coalesce(capital.capital_charge, 0) as decimal(18, 2)) as capital_charge,
+        coalesce(risk.expected_loss, 0) as expected_loss,
+        coalesce(credit_cost.provision_charge, 0) as provision_charge,
+        coalesce(credit_cost.credit_cost, 0) as credit_cost,
+        coalesce(capital.economic_capital, 0) as economic_capital,
+        coalesce(capital.capital_charge, 0) as capital_charge,
         k._max_batch_id
     from keys as k
     left join ftp on ftp.month_start = k.month_start and ftp.account_id = k.account_id
     left join interest on interest.month_start = k.month_start and interest.account_id = k.account_id
     left join fees on fees.month_start = k.month_start and fees.account_id = k.account_id
     left join costs on costs.month_start = k.month_start and costs.account_id = k.account_id
+    left join vat on vat.month_start = k.month_start and vat.account_id = k.account_id
     left join risk on risk.month_start = k.month_start and risk.account_id = k.account_id
     left join capital on capital.month_start = k.month_start and capital.account_id = k.account_id
     left join credit_cost on credit_cost.month_start = k.month_start and credit_cost.account_id = k.account_id
     left join watermarks as w on w.month_start = k.month_start
     asof left join customers as c on c.party_id = k.party_id and k.as_of_on >= c.valid_from
+),
+
+margins as (
+    select
+        *,
+        interest_income - ftp_charge + ftp_credit - interest_expense as nic,
+        interest_income - ftp_charge + ftp_credit - interest_expense + fee_income - output_vat - vat_surcharges
+            as cm1,
+        direct_operating_cost + indirect_operating_cost + head_office_overhead as operating_cost,
+        interest_income - ftp_charge + ftp_credit - interest_expense + fee_income - output_vat - vat_surcharges
+            - direct_operating_cost - indirect_operating_cost - head_office_overhead - credit_cost as nc
+    from steps
+),
+
+taxed as (
+    select *, {{ round_money('cast(nc as decimal(38, 2)) * ' ~ param('income_tax_rate')) }} as tax
+    from margins
 ),
 
 final as (
@@ -118,22 +160,30 @@ final as (
         cast(interest_expense as decimal(18, 2)) as interest_expense,
         cast(ftp_charge as decimal(18, 2)) as ftp_charge,
         cast(ftp_credit as decimal(18, 2)) as ftp_credit,
-        cast(interest_income - ftp_charge + ftp_credit - interest_expense as decimal(18, 2))
-            as net_interest_contribution,
+        cast(nic as decimal(18, 2)) as net_interest_contribution,
         cast(fee_income as decimal(18, 2)) as fee_income,
-        cast(allocated_operating_cost as decimal(18, 2)) as allocated_operating_cost,
+        cast(output_vat as decimal(18, 2)) as output_vat,
+        cast(vat_surcharges as decimal(18, 2)) as vat_surcharges,
+        cast(cm1 as decimal(18, 2)) as cm1_after_ftp,
+        cast(direct_operating_cost as decimal(18, 2)) as direct_operating_cost,
+        cast(cm1 - direct_operating_cost as decimal(18, 2)) as cm2_after_direct_cost,
+        cast(indirect_operating_cost as decimal(18, 2)) as indirect_operating_cost,
+        cast(cm1 - direct_operating_cost - indirect_operating_cost as decimal(18, 2)) as cm3_after_indirect_cost,
+        cast(head_office_overhead as decimal(18, 2)) as head_office_overhead,
+        cast(cm1 - operating_cost as decimal(18, 2)) as cm4_after_overhead,
+        cast(operating_cost as decimal(18, 2)) as allocated_operating_cost,
         cast(exposure_at_default_cny as decimal(18, 2)) as exposure_at_default_cny,
         cast(expected_loss as decimal(18, 2)) as expected_loss,
         cast(provision_charge as decimal(18, 2)) as provision_charge,
         cast(credit_cost as decimal(18, 2)) as credit_cost,
-        cast(interest_income - ftp_charge + ftp_credit - interest_expense + fee_income
-             - allocated_operating_cost - credit_cost as decimal(18, 2)) as net_contribution,
+        cast(nc as decimal(18, 2)) as net_contribution,
+        cast(tax as decimal(18, 2)) as income_tax,
+        cast(nc - tax as decimal(18, 2)) as net_contribution_after_tax,
         cast(economic_capital as decimal(18, 2)) as economic_capital,
         cast(capital_charge as decimal(18, 2)) as capital_charge,
-        cast(interest_income - ftp_charge + ftp_credit - interest_expense + fee_income
-             - allocated_operating_cost - credit_cost - capital_charge as decimal(18, 2)) as economic_profit,
+        cast(nc - tax - capital_charge as decimal(18, 2)) as economic_profit,
         _max_batch_id
-    from steps
+    from taxed
 )
 
 select * from final

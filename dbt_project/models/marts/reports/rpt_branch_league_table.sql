@@ -1,4 +1,6 @@
--- Branch league table per branch and month: the contribution waterfall of the accounts booked at the branch,
+-- Branch league table per branch and month: the contribution waterfall of the accounts booked at the branch with its
+-- contribution margins (CM1 after FTP, CM2 after the branch's direct cost, CM3 after indirect cost, CM4 after
+-- head-office overhead: each what a manager at that level answers for),
 -- deposits and loans, cost-to-income (allocated operating cost / (net interest contribution + fees)) and RAROC
 -- (net contribution × annualisation_days / (economic capital × observed days): annualised by actual days, never × 12),
 -- ranked within the region and bank-wide by net contribution.
@@ -17,10 +19,21 @@ totals as (
         sum(case when f.product_line_code = 'LOAN' then f.average_daily_balance_cny else 0 end) as loans_adb_cny,
         sum(f.net_interest_contribution) as net_interest_contribution,
         sum(f.fee_income) as fee_income,
+        sum(f.output_vat) as output_vat,
+        sum(f.vat_surcharges) as vat_surcharges,
+        sum(f.cm1_after_ftp) as cm1_after_ftp,
+        sum(f.direct_operating_cost) as direct_operating_cost,
+        sum(f.cm2_after_direct_cost) as cm2_after_direct_cost,
+        sum(f.indirect_operating_cost) as indirect_operating_cost,
+        sum(f.cm3_after_indirect_cost) as cm3_after_indirect_cost,
+        sum(f.head_office_overhead) as head_office_overhead,
+        sum(f.cm4_after_overhead) as cm4_after_overhead,
         sum(f.allocated_operating_cost) as allocated_operating_cost,
         sum(f.expected_loss) as expected_loss,
         sum(f.credit_cost) as credit_cost,
         sum(f.net_contribution) as net_contribution,
+        sum(f.income_tax) as income_tax,
+        sum(f.net_contribution_after_tax) as net_contribution_after_tax,
         sum(f.economic_capital) as economic_capital,
         sum(f.capital_charge) as capital_charge,
         sum(f.economic_profit) as economic_profit
@@ -45,7 +58,11 @@ measured as (
         case when t.economic_capital <> 0
             then {{ ratio('t.net_contribution * ' ~ param('annualisation_days'),
                           't.economic_capital * months.observed_days') }}
-        end as raroc_annualised
+        end as raroc_annualised,
+        case when t.economic_capital <> 0
+            then {{ ratio('t.net_contribution_after_tax * ' ~ param('annualisation_days'),
+                          't.economic_capital * months.observed_days') }}
+        end as raroc_after_tax_annualised
     from totals as t
     inner join months on months.month_start = t.month_start
     left join {{ ref('dim_branch') }} as b on b.branch_code = t.branch_code
@@ -64,15 +81,27 @@ final as (
         cast(m.loans_adb_cny as decimal(18, 2)) as loans_adb_cny,
         cast(m.net_interest_contribution as decimal(18, 2)) as net_interest_contribution,
         cast(m.fee_income as decimal(18, 2)) as fee_income,
+        cast(m.output_vat as decimal(18, 2)) as output_vat,
+        cast(m.vat_surcharges as decimal(18, 2)) as vat_surcharges,
+        cast(m.cm1_after_ftp as decimal(18, 2)) as cm1_after_ftp,
+        cast(m.direct_operating_cost as decimal(18, 2)) as direct_operating_cost,
+        cast(m.cm2_after_direct_cost as decimal(18, 2)) as cm2_after_direct_cost,
+        cast(m.indirect_operating_cost as decimal(18, 2)) as indirect_operating_cost,
+        cast(m.cm3_after_indirect_cost as decimal(18, 2)) as cm3_after_indirect_cost,
+        cast(m.head_office_overhead as decimal(18, 2)) as head_office_overhead,
+        cast(m.cm4_after_overhead as decimal(18, 2)) as cm4_after_overhead,
         cast(m.allocated_operating_cost as decimal(18, 2)) as allocated_operating_cost,
         cast(m.expected_loss as decimal(18, 2)) as expected_loss,
         cast(m.credit_cost as decimal(18, 2)) as credit_cost,
         cast(m.net_contribution as decimal(18, 2)) as net_contribution,
+        cast(m.income_tax as decimal(18, 2)) as income_tax,
+        cast(m.net_contribution_after_tax as decimal(18, 2)) as net_contribution_after_tax,
         cast(m.economic_capital as decimal(18, 2)) as economic_capital,
         cast(m.capital_charge as decimal(18, 2)) as capital_charge,
         cast(m.economic_profit as decimal(18, 2)) as economic_profit,
         m.cost_to_income_ratio,
         m.raroc_annualised,
+        m.raroc_after_tax_annualised,
         cast(rank() over (partition by m.month_start order by m.net_contribution desc) as integer) as bank_rank,
         cast(rank() over (partition by m.month_start, m.region_code order by m.net_contribution desc) as integer)
             as region_rank,

@@ -1,7 +1,8 @@
--- Product profitability per product and month: balances, the waterfall, net interest margin and RAROC, both annualised
--- by actual days (the month's figure × annualisation_days / the days it covers, never × 12):
+-- Product profitability per product and month: balances, the waterfall with its contribution margins CM1-CM4,
+-- net interest margin and RAROC, annualised by actual days (the month's figure × annualisation_days / the days it
+-- covers, never × 12):
 --   NIM   = net interest contribution × 365 / (|ADB| × observed days)
---   RAROC = net contribution × 365 / (economic capital × observed days)
+--   RAROC = net contribution × 365 / (economic capital × observed days); after tax: net contribution after tax
 -- A margin outside the band of seed anomaly_bands (product_net_interest_margin) is flagged.
 with months as (
     {{ months_to_build(['observed_days']) }}
@@ -20,10 +21,21 @@ totals as (
         sum(f.ftp_credit) as ftp_credit,
         sum(f.net_interest_contribution) as net_interest_contribution,
         sum(f.fee_income) as fee_income,
+        sum(f.output_vat) as output_vat,
+        sum(f.vat_surcharges) as vat_surcharges,
+        sum(f.cm1_after_ftp) as cm1_after_ftp,
+        sum(f.direct_operating_cost) as direct_operating_cost,
+        sum(f.cm2_after_direct_cost) as cm2_after_direct_cost,
+        sum(f.indirect_operating_cost) as indirect_operating_cost,
+        sum(f.cm3_after_indirect_cost) as cm3_after_indirect_cost,
+        sum(f.head_office_overhead) as head_office_overhead,
+        sum(f.cm4_after_overhead) as cm4_after_overhead,
         sum(f.allocated_operating_cost) as allocated_operating_cost,
         sum(f.expected_loss) as expected_loss,
         sum(f.credit_cost) as credit_cost,
         sum(f.net_contribution) as net_contribution,
+        sum(f.income_tax) as income_tax,
+        sum(f.net_contribution_after_tax) as net_contribution_after_tax,
         sum(f.economic_capital) as economic_capital,
         sum(f.capital_charge) as capital_charge,
         sum(f.economic_profit) as economic_profit
@@ -46,7 +58,11 @@ measured as (
         case when t.economic_capital <> 0
             then {{ ratio('t.net_contribution * ' ~ param('annualisation_days'),
                           't.economic_capital * months.observed_days') }}
-        end as raroc_annualised
+        end as raroc_annualised,
+        case when t.economic_capital <> 0
+            then {{ ratio('t.net_contribution_after_tax * ' ~ param('annualisation_days'),
+                          't.economic_capital * months.observed_days') }}
+        end as raroc_after_tax_annualised
     from totals as t
     inner join months on months.month_start = t.month_start
 ),
@@ -61,12 +77,16 @@ final as (
         m.accounts,
         m.customers,
         {% for c in ['average_daily_balance_cny', 'interest_income', 'interest_expense', 'ftp_charge', 'ftp_credit',
-                     'net_interest_contribution', 'fee_income', 'allocated_operating_cost', 'expected_loss',
-                     'credit_cost', 'net_contribution', 'economic_capital', 'capital_charge', 'economic_profit'] %}
+                     'net_interest_contribution', 'fee_income', 'output_vat', 'vat_surcharges', 'cm1_after_ftp',
+                     'direct_operating_cost', 'cm2_after_direct_cost', 'indirect_operating_cost',
+                     'cm3_after_indirect_cost', 'head_office_overhead', 'cm4_after_overhead',
+                     'allocated_operating_cost', 'expected_loss', 'credit_cost', 'net_contribution', 'income_tax',
+                     'net_contribution_after_tax', 'economic_capital', 'capital_charge', 'economic_profit'] %}
         cast(m.{{ c }} as decimal(18, 2)) as {{ c }},
         {% endfor %}
         m.net_interest_margin_annualised,
         m.raroc_annualised,
+        m.raroc_after_tax_annualised,
         coalesce(
             m.net_interest_margin_annualised < (select lower_bound from bands)
             or m.net_interest_margin_annualised > (select upper_bound from bands),
