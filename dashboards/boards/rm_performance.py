@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, big_number, table, trend
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, RM
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, RM
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="客户经理考核",
         title_en="RM performance appraisal",
         description="Book, contribution and achievement against targets.",
-        filters=(DATE, *BRANCHES, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, RM),
         rows=[
             [
                 big_number("rm_count", "客户经理人数", "RMs", rm, "rms"),
