@@ -63,6 +63,12 @@ def native_filters(dashboard: Dashboard, cubes: dict[str, Cube]) -> list[dict[st
                 f"dashboard {dashboard.slug}: filter {filt.key!r} needs the column {filt.column!r}, "
                 f"which none of its cubes has ({', '.join(cube.name for cube in used)})"
             )
+        if filt.default:
+            base["defaultDataMask"] = {
+                "extraFormData": {"filters": [{"col": filt.column, "op": "IN", "val": list(filt.default)}]},
+                "filterState": {"value": list(filt.default), "label": ", ".join(filt.default)},
+                "ownState": {},
+            }
         out.append(
             {
                 **base,

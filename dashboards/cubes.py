@@ -47,6 +47,16 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 UNITS = ("yuan", "wan", "yi", "pct", "count", "ratio")
 
+# A monthly cube's label of its month: 完整月 (complete) or 月初至今 (month to date, the running month); whether a
+# month is complete is decided once, in the warehouse (int_month_watermarks), and carried by every monthly mart.
+MONTH_COMPLETE = "完整月"
+MONTH_TO_DATE = "月初至今"
+MONTH_STATUS_SQL = f"CASE WHEN f.is_month_complete THEN '{MONTH_COMPLETE}' ELSE '{MONTH_TO_DATE}' END"
+MONTH_STATUS_DESCRIPTION = (
+    f"Month status — {MONTH_COMPLETE} (the month end is delivered) or {MONTH_TO_DATE} (the running month, its figures "
+    "cover the days delivered so far)"
+)
+
 
 class CubeError(CrmwhError, ValueError):
     """The ``meta.superset`` block of a mart model is unusable; the message names the yml file and the model."""
@@ -293,6 +303,12 @@ def cube_from_model(model: dict[str, Any], where: str) -> Cube:
     for attr in _date_attrs(time_column):
         select.append(f"{attr.expression} AS {attr.name}")
         columns.append(Column(attr.name, attr.zh, attr.en, f"{attr.en} of {time_column}", attr.expression))
+    if "is_month_complete" in known and "is_month_complete" not in hidden:
+        # the month-status filter of the dashboards (filters.MONTH_STATUS) picks complete months by default
+        select.append(f"{MONTH_STATUS_SQL} AS month_status")
+        columns.append(
+            Column("month_status", "月份状态", "Month status", MONTH_STATUS_DESCRIPTION, MONTH_STATUS_SQL)
+        )
     sql = "SELECT\n    " + ",\n    ".join(select) + f"\nFROM {MARTS_SCHEMA}.{model_name} AS f"
     if clauses:
         sql += "\n" + "\n".join(clauses)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboards.cubes import MONTH_COMPLETE
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -15,6 +17,7 @@ class Filter:
     title: str
     column: str | None  # None: the date range over each chart's time column
     parent: Filter | None = None  # cascades from it: its selection narrows this filter's values
+    default: tuple[str, ...] = ()  # values selected when the dashboard opens
 
 
 DATE = Filter("date", "日期", None)
@@ -26,6 +29,9 @@ PRODUCT = Filter("product", "产品", "product_name", PRODUCT_LINE)
 SEGMENT = Filter("segment", "客群", "segment_code")
 TIER = Filter("tier", "AUM层级", "aum_tier_code")
 RM = Filter("rm", "客户经理", "rm_id")
+# Complete months by default; the running month (月初至今) only when chosen, so that a partial month is never read as
+# a fall against a full one.
+MONTH_STATUS = Filter("month_status", "月份状态", "month_status", default=(MONTH_COMPLETE,))
 
 # The two hierarchies, parents first (a cascading filter must follow its parent on the dashboard).
 BRANCHES = (REGION, BRANCH, SUB_BRANCH)

@@ -264,6 +264,9 @@ def build_managers(
     corporate = np.array([r[1] for r in rows])
     hire = -np.ceil(rng.uniform(0.5, 15, n) * 365.25).astype(np.int64)
     leaves = rng.random(n) < 0.10 * min(cal.days, 365) / 365
+    if not leaves.any() and cal.days > 40:
+        # even a small bank shows one RM leaving, so that a book changes hands in the middle of a month
+        leaves[rng.integers(n)] = True
     leave = np.where(leaves, rng.integers(20, max(cal.days, 21), n), NO_DAY)
     # Successors: hired 5–40 days before the leaver goes, same branch and line.
     k = int(leaves.sum())
@@ -317,6 +320,46 @@ def build_managers(
         change_rm=np.concatenate(change_rm) if change_rm else np.array([], dtype=np.int64),
     )
     return managers, assignment
+
+
+@dataclass
+class SharedCredit:
+    """Shared-credit agreements (分润): a co-RM (协办) credited a share of a customer, the lead RM the rest."""
+
+    cust: np.ndarray
+    co_rm: np.ndarray  # index into Managers
+    share: np.ndarray  # co-RM's share, millionths
+    start_day: np.ndarray  # in force from (negative: before the horizon)
+
+
+CO_RM_SHARES = np.array([200_000, 300_000, 400_000, 500_000])
+
+
+def choose_shared_credit(rng: np.random.Generator, cal: Calendar, branches: Branches, customers: Customers,
+                         managers: Managers, assignment: RmAssignment, eligible: np.ndarray) -> SharedCredit:
+    """About a fifth of managed companies and one in twenty managed personal customers are shared with a second RM
+    of the same branch who stays all year (公私联动 or a product specialist), half of them since before the horizon
+    and half from a day inside it, so that an agreement also starts in the middle of a month."""
+    branch_of = branches.branch_of()
+    cust_branch = branch_of[customers.home_branch]
+    successors = managers.successor[managers.successor >= 0]
+    stays = (managers.leave_day == NO_DAY) & ~np.isin(np.arange(len(managers)), successors)
+    managed = (assignment.initial >= 0) & eligible
+    pick = managed & (rng.random(len(customers)) < np.where(customers.corporate, 0.20, 0.05))
+    cust_l, co_l = [], []
+    for who in np.flatnonzero(pick):
+        pool = np.flatnonzero(stays & (managers.branch == cust_branch[who]))
+        pool = pool[pool != assignment.initial[who]]
+        if len(pool):
+            cust_l.append(who)
+            co_l.append(int(rng.choice(pool)))
+    cust = np.array(cust_l, dtype=np.int64)
+    k = len(cust)
+    inside = rng.random(k) < 0.5
+    start = np.where(inside, rng.integers(1, max(cal.days, 2), k), -rng.integers(30, 720, k))
+    start = np.maximum(start, customers.open_day[cust]) if k else start
+    return SharedCredit(cust=cust, co_rm=np.array(co_l, dtype=np.int64), share=rng.choice(CO_RM_SHARES, k),
+                        start_day=start.astype(np.int64))
 
 
 def choose_churners(

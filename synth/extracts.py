@@ -123,6 +123,8 @@ def _register_customers(con: duckdb.DuckDBPyConnection, world: World) -> None:
         "status": np.where(c.dormant, "1", "0").astype(STR), "open_day": c.open_day,
         "first_update_day": c.first_update_day, "mobile_phone": c.mobile, "address": c.address,
     })
+    sh = world.rm_shares
+    register(con, "share_t", {"cust": sh.cust, "co_rm": sh.co_rm, "share": sh.share, "start_day": sh.start_day})
     ch = world.customer_changes
     register(con, "cust_chg_t", {"cust": ch.cust, "day": ch.day, "rm": ch.rm, "rating": ch.rating,
                                  "status": ch.status, "close_day": ch.close_day, "mobile": ch.mobile})
@@ -446,6 +448,28 @@ def _customers_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
+def _customer_rm_shares(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    # the lead (主办) is the CIF's managing RM of the day, so a lead who leaves hands the lead share to the successor
+    # on the day the CIF changes hands
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'customer_rm_shares')} AS
+        WITH daily AS (
+            SELECT t.day, s.cust, s.co_rm, s.share, s.start_day, coalesce(r1.rm, c.rm_idx) AS lead_rm
+            FROM days_t t
+            JOIN share_t s ON t.day >= greatest(s.start_day, 0)
+            JOIN cust_t c ON c.idx = s.cust AND t.day >= c.open_day
+            ASOF LEFT JOIN (SELECT cust, day, rm FROM cust_chg_t WHERE rm >= 0) r1
+                ON r1.cust = s.cust AND t.day >= r1.day
+        )
+        SELECT c.cif_no, rm.rm_id, '1' AS rm_role, r(1000000 - x.share) AS share_ratio, d(x.start_day) AS start_date,
+               d(x.day) AS biz_date, x.cust * 2 AS _ord
+        FROM daily x JOIN cust_t c ON c.idx = x.cust JOIN rm_t rm ON rm.idx = x.lead_rm
+        UNION ALL
+        SELECT c.cif_no, rm.rm_id, '2', r(x.share), d(x.start_day), d(x.day), x.cust * 2 + 1
+        FROM daily x JOIN cust_t c ON c.idx = x.cust JOIN rm_t rm ON rm.idx = x.co_rm
+    """)
+
+
 def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     _versions(con, "acct_versions", "acct", "acct_t", "acct_chg_t", days)
     con.execute(f"""
@@ -520,6 +544,7 @@ SOURCE_BUILDERS: dict[str, Builder] = {
     "ref.branches": _ref_branches, "ref.products": _ref_products,
     "ref.relationship_managers": _ref_relationship_managers, "ref.ftp_curve": _ref_ftp_curve,
     "ref.exchange_rates": _ref_exchange_rates, "core.customers": _customers_sql, "core.accounts": _accounts_sql,
+    "core.customer_rm_shares": _customer_rm_shares,
     "core.balances": _core_balances, "core.transactions": _core_transactions, "core.loans": _core_loans,
     "core.interest_accruals": _accruals_sql, "cards.cards": _cards_cards,
     "cards.card_transactions": _cards_transactions, "cards.card_statements": _cards_statements,

@@ -17,9 +17,11 @@ from synth.customers import (
     Customers,
     Managers,
     RmAssignment,
+    SharedCredit,
     build_customers,
     build_managers,
     choose_churners,
+    choose_shared_credit,
 )
 from synth.flows import Counterparties, Flows, build_flows, counterparty_pool
 from synth.ids import STR, mobile_numbers
@@ -28,7 +30,7 @@ from synth.reference import K_LOAN, Branches, CostCentres, Rates, build_branches
 
 # Independent random streams per stage: changing one stage leaves the others' draws alone.
 STREAMS = {"branches": 1, "rates": 2, "customers": 3, "managers": 4, "accounts": 5, "loans": 6, "churn": 7,
-           "lifecycle": 8, "parties": 9, "flows": 10, "cards": 11, "events": 12, "ledger": 13}
+           "lifecycle": 8, "parties": 9, "flows": 10, "cards": 11, "events": 12, "ledger": 13, "shares": 14}
 
 
 @dataclass
@@ -55,6 +57,7 @@ class World:
     customers: Customers
     managers: Managers
     rm_assignment: RmAssignment
+    rm_shares: SharedCredit
     accounts: Accounts
     loans: LoanBook
     churn_day: np.ndarray
@@ -105,6 +108,8 @@ def build_world(scale: float, start: date, days: int, seed: int,
     has_loan[accounts.cust[accounts.kind == K_LOAN]] = True
     churn_day, churn_closed = choose_churners(_rng(seed, "churn"), cal, customers, ~has_loan)
     term_lifecycle(_rng(seed, "lifecycle"), cal, accounts, rates, churn_day, churn_closed)
+    shares = choose_shared_credit(_rng(seed, "shares"), cal, branches, customers, managers, assignment,
+                                  churn_day >= cal.days)
     step("transactions")
     parties = counterparty_pool(_rng(seed, "parties"), customers)
     flows = build_flows(_rng(seed, "flows"), cal, customers, accounts, churn_day, parties)
@@ -116,7 +121,8 @@ def build_world(scale: float, start: date, days: int, seed: int,
     _account_status_changes(cal, customers, accounts, churn_day, churn_closed)
     return World(
         scale=scale, seed=seed, cal=cal, branches=branches, cost_centres=build_cost_centres(branches), rates=rates,
-        customers=customers, managers=managers, rm_assignment=assignment, accounts=accounts, loans=loans,
+        customers=customers, managers=managers, rm_assignment=assignment, rm_shares=shares, accounts=accounts,
+        loans=loans,
         churn_day=churn_day, churn_closed=churn_closed, initial_rating=initial_rating, customer_changes=changes,
         parties=parties, flows=flows, cards=cards,
     )

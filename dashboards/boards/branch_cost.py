@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, table, trend
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, PRODUCTS, RM, SEGMENT, TIER
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, PRODUCTS, RM, SEGMENT, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="机构与成本",
         title_en="Branch and cost",
         description="League table, cost/income, allocated cost by driver.",
-        filters=(DATE, *BRANCHES, *PRODUCTS, SEGMENT, TIER, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, *PRODUCTS, SEGMENT, TIER, RM),
         rows=[
             [
                 table(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, big_number, table
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, RM, SEGMENT, TIER
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, RM, SEGMENT, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="对公客户",
         title_en="Corporate customers",
         description="Industry, group, credit exposure and limit use, contribution.",
-        filters=(DATE, *BRANCHES, SEGMENT, TIER, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, SEGMENT, TIER, RM),
         rows=[
             [
                 big_number("corp_customers", "对公客户数", "Corporate customers", corp, "customers"),

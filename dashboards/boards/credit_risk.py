@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, big_number, pivot, table, trend
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, RM, SEGMENT, TIER
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, RM, SEGMENT, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="信用与风险",
         title_en="Credit and risk",
         description="Five-category classification and its migration, expected loss, overdue.",
-        filters=(DATE, *BRANCHES, SEGMENT, TIER, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, SEGMENT, TIER, RM),
         rows=[
             [
                 big_number("risk_out", "贷款余额（万元）", "Outstanding", risk, "outstanding"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, big_number, curve, pie, table, trend
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, RM, SEGMENT, TIER
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, RM, SEGMENT, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="客户价值",
         title_en="Customer value",
         description="Pareto curve and value tiers, AUM tiers, CLV, loyalty, top-N.",
-        filters=(DATE, *BRANCHES, SEGMENT, TIER, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, SEGMENT, TIER, RM),
         rows=[
             [
                 big_number("cv_customers", "客户数", "Customers", cv, "customers"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, big_number, trend, waterfall
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, PRODUCTS, RM, SEGMENT, TIER
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, PRODUCTS, RM, SEGMENT, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="管理驾驶舱",
         title_en="Management overview",
         description="Contribution waterfall, trend, by branch, product and segment.",
-        filters=(DATE, *BRANCHES, *PRODUCTS, SEGMENT, TIER, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, *PRODUCTS, SEGMENT, TIER, RM),
         rows=[
             [
                 big_number("mgmt_nc", "净贡献（万元）", "Net contribution", con, "net_contribution"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, sunburst, table, trend
 from dashboards.cubes import Cube
-from dashboards.filters import BRANCHES, DATE, PRODUCTS, RM, SEGMENT, TIER
+from dashboards.filters import BRANCHES, DATE, MONTH_STATUS, PRODUCTS, RM, SEGMENT, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -14,7 +14,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_zh="产品盈利",
         title_en="Product profitability",
         description="Product line → category → product.",
-        filters=(DATE, *BRANCHES, *PRODUCTS, SEGMENT, TIER, RM),
+        filters=(DATE, MONTH_STATUS, *BRANCHES, *PRODUCTS, SEGMENT, TIER, RM),
         rows=[
             [
                 sunburst(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, big_number, pivot, trend, waterfall
 from dashboards.cubes import Cube
-from dashboards.filters import DATE
+from dashboards.filters import DATE, MONTH_STATUS
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
@@ -19,7 +19,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_en="Profit bridge to the ledger",
         description="Customer contribution + FTP centre + unallocated and non-customer items = GL pre-provision "
         "profit, to the cent, month by month.",
-        filters=(DATE,),
+        filters=(DATE, MONTH_STATUS),
         rows=[
             [
                 big_number(

@@ -32,3 +32,18 @@
         else cast({{ opened_on }} + to_months(cast(greatest({{ k }} - 1, 0) * {{ period_months }} as integer)) as date)
     end
 {%- endmacro %}
+
+{#-
+  The month-in-progress columns every monthly mart carries, as int_month_watermarks (the one model deciding them)
+  says for the month in `month_column`: is_month_complete (the month end has been delivered; false for the running
+  month, 月初至今) and, unless `days` is false, observed_days (the days of the month the warehouse holds data for).
+  Readers default to complete months; a month in progress is compared over its observed days only.
+-#}
+{% macro month_status(month_column, days=true) -%}
+    (select _mw.is_complete from {{ ref('int_month_watermarks') }} as _mw where _mw.month_start = {{ month_column }})
+        as is_month_complete
+    {%- if days %},
+    (select _mw.observed_days from {{ ref('int_month_watermarks') }} as _mw where _mw.month_start = {{ month_column }})
+        as observed_days
+    {%- endif %}
+{%- endmacro %}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -257,6 +257,51 @@ def test_term_loans_carry_their_drawn_balance_and_mortgages_every_ltv_band(bank:
     bands = _rows(db, """SELECT DISTINCT risk_weight FROM intermediate.int_capital_account_monthly
                          WHERE exposure_class = 'RETAIL_MORTGAGE' AND NOT is_non_performing""")
     assert len(bands) >= 5, bands
+
+
+MONTHLY_MARTS = ("fct_account_balances_monthly", "fct_contribution_monthly", "fct_branch_costs_monthly",
+                 "rpt_customer_value", "rpt_customer_loyalty", "rpt_rm_scorecard", "rpt_rm_performance",
+                 "rpt_branch_league_table", "rpt_product_profitability", "rpt_transaction_channel_mix",
+                 "rpt_corporate_customers", "rpt_customer_risk", "rpt_credit_classification_migration")
+
+
+def test_every_monthly_mart_says_whether_its_month_is_complete(bank: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = bank
+    # 150 days from 2025-01-01 end on 30 May: May is the running month (月初至今), 30 of its 31 days observed
+    expected = {date(2025, m, 1): (m < 5, {1: 31, 2: 28, 3: 31, 4: 30, 5: 30}[m]) for m in range(1, 6)}
+    for mart in MONTHLY_MARTS:
+        rows = _rows(db, f"SELECT DISTINCT month_start, is_month_complete FROM marts.{mart}")
+        assert rows and all(complete == expected[month][0] for month, complete in rows), mart
+        if mart != "fct_account_balances_monthly":  # its observed_days are the account's, on core deliveries
+            days = _rows(db, f"SELECT DISTINCT month_start, observed_days FROM marts.{mart}")
+            assert all(observed == expected[month][1] for month, observed in days), mart
+
+
+def test_rm_credit_is_shared_and_pro_rated_and_adds_up(bank: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = bank
+    # each managed party's month is credited in full: the shares of its RMs add up to 1 (each rounded to 6 places)
+    off = _rows(db, """SELECT count(*) FROM (SELECT month_start, party_id, sum(credit_share) AS total, count(*) AS n
+                       FROM intermediate.int_rm_credit_monthly GROUP BY ALL) WHERE abs(total - 1) > 0.000001 * n""")
+    assert off == [(0,)]
+    # shared customers (分润) and customers handed to another RM inside a month are both there
+    shared = _rows(db, """SELECT count(*) FILTER (WHERE NOT is_lead_rm), count(*) FILTER (WHERE rms_credited > 1
+                          AND is_lead_rm AND credited_days < managed_days AND credited_share_days = credited_days)
+                          FROM intermediate.int_rm_credit_monthly""")[0]
+    assert shared[0] > 0 and shared[1] > 0, shared
+    # a mid-month change credits each RM its days exactly
+    changed = _rows(db, """SELECT credited_days, managed_days, credit_share FROM intermediate.int_rm_credit_monthly
+                           WHERE rms_credited > 1 AND credited_share_days = credited_days""")
+    for credited, managed, share in changed:
+        exact = (Decimal(credited) / Decimal(managed)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        assert share == exact, (credited, managed)
+    # money split to RMs loses and invents nothing
+    totals = _rows(db, """SELECT sum(credited_net_contribution), sum(shared_customers) FROM marts.rpt_rm_performance""")
+    parties = _rows(db, """SELECT sum(v.net_contribution) FROM intermediate.int_customer_value_monthly v
+                           WHERE EXISTS (SELECT 1 FROM intermediate.int_rm_credit_monthly c
+                                         WHERE c.month_start = v.month_start AND c.party_id = v.party_id)""")
+    assert totals[0][0] == parties[0][0] and totals[0][1] > 0
+    scores = _rows(db, "SELECT count(*), count(performance_score) FROM marts.rpt_rm_performance")[0]
+    assert scores[0] > 0 and scores[1] == scores[0]
 
 
 def test_every_mart_column_is_documented(bank: tuple[Path, dict[str, Any]]) -> None:

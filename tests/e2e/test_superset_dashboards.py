@@ -159,6 +159,7 @@ def _first_sum_metric(cube: Cube) -> tuple[str, str]:
         "branch_costs",
         "customer_value",
         "rm_scorecard",
+        "rm_performance",
         "risk",
         "corporate_customers",
         "customer_lifetime_value",
@@ -314,7 +315,8 @@ def test_branch_manager_sees_only_their_subtree(
 # Every cube with the branch hierarchy: what row-level security must filter.
 BRANCH_CUBES = (
     "contribution", "balances", "transactions", "card_transactions", "branch_costs", "customer_value", "rm_scorecard",
-    "risk", "corporate_customers", "customer_lifetime_value", "contribution_steps", "classification_migration",
+    "rm_performance", "risk", "corporate_customers", "customer_lifetime_value", "contribution_steps",
+    "classification_migration",
 )  # fmt: skip
 
 

@@ -16,8 +16,11 @@ from contracts.contract import CONTRACTS_DIR, ContractError, ContractSet, load_c
 
 def test_the_contract_set_loads(contracts: ContractSet) -> None:
     assert contracts.systems == ("ref", "core", "cards", "accounting")
-    assert len(contracts.contracts) == 17
-    assert len({c.raw_table for c in contracts.contracts}) == 17
+    assert len(contracts.contracts) == 18
+    assert len({c.raw_table for c in contracts.contracts}) == 18
+    shares = contracts.get("core.customer_rm_shares")
+    assert shares.primary_key == ("cif_no", "rm_id")
+    assert shares.column("share_ratio").duckdb_type == "DECIMAL(9,6)"
     txn = contracts.get("core.transactions")
     assert (txn.file_name(date(2025, 1, 31)), txn.control_file_name(date(2025, 1, 31))) == (
         "TXN_DTL_20250131.dat", "TXN_DTL_20250131.flg")

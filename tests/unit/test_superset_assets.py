@@ -24,6 +24,7 @@ CUBES = (
     "branch_costs",
     "customer_value",
     "rm_scorecard",
+    "rm_performance",
     "risk",
     "classification_migration",
     "profit_bridge",
@@ -268,3 +269,26 @@ def test_profit_bridge_board_is_bank_level_in_wan(bundle, cubes) -> None:
     assert waterfall["viz_type"] == "waterfall" and waterfall["params"]["x_axis"] == "step_name"
     assert "万元" in waterfall["slice_name"]
 
+
+def test_monthly_dashboards_open_on_complete_months_and_label_the_running_one(bundle, cubes) -> None:
+    # every cube over a monthly mart labels its months 完整月 / 月初至今 from the mart's is_month_complete
+    monthly = [c for c in cubes.values() if any(col.name == "is_month_complete" for col in c.columns)]
+    assert {"contribution", "customer_value", "rm_scorecard", "rm_performance", "risk", "branch_costs"} <= {
+        c.name for c in monthly
+    }
+    for cube in monthly:
+        status = cube.column("month_status")
+        assert status.zh == "月份状态"
+        assert "'完整月'" in status.expression and "'月初至今'" in status.expression
+        assert "AS month_status" in cube.sql
+    boards = [doc for name, doc in bundle.items() if name.startswith("dashboards/")]
+    with_status = 0
+    for board in boards:
+        filters = {f["name"]: f for f in board["metadata"]["native_filter_configuration"]}
+        if "月份状态" not in filters:
+            continue
+        with_status += 1
+        mask = filters["月份状态"]["defaultDataMask"]
+        assert mask["filterState"]["value"] == ["完整月"], board["slug"]
+        assert mask["extraFormData"]["filters"] == [{"col": "month_status", "op": "IN", "val": ["完整月"]}]
+    assert with_status == len(boards) - 2  # all but transactions & channels (daily facts) and data quality

@@ -660,3 +660,28 @@ def test_over_a_year_rates_move_with_the_lpr_cut(year_db: duckdb.DuckDBPyConnect
             GROUP BY 1) WHERE rates > 1
     """)
     assert repriced[0][0] > 0  # floating mortgages repriced on their anniversary after the cut
+
+
+def test_shared_customers_and_mid_month_rm_changes_exist_and_shares_add_up(db: duckdb.DuckDBPyConnection) -> None:
+    # shared credit (分润): every customer's shares add up to exactly 1 on every day, with one lead and co-RMs
+    days = _rows(db, """SELECT cif_no, _day, sum(share_ratio), count(*) FILTER (WHERE rm_role = '1')
+                        FROM customer_rm_shares GROUP BY ALL""")
+    assert days and all(total == Decimal("1.000000") and leads == 1 for _, _, total, leads in days)
+    # the lead is the CIF's managing RM of the same day
+    mismatched = _rows(db, """
+        SELECT count(*) FROM customer_rm_shares s
+        ASOF JOIN (SELECT cif_no, rm_id, _day FROM customers) c ON c.cif_no = s.cif_no AND s._day >= c._day
+        WHERE s.rm_role = '1' AND s.rm_id IS DISTINCT FROM c.rm_id""")
+    assert mismatched == [(0,)]
+    # agreements in force from before the horizon and others starting in the middle of a month
+    starts = _rows(db, f"""SELECT count(DISTINCT cif_no) FILTER (WHERE start_date < DATE '{START}'),
+                                  count(DISTINCT cif_no) FILTER (WHERE start_date > DATE '{START}'
+                                                                 AND day(start_date) > 1)
+                           FROM customer_rm_shares""")[0]
+    assert starts[0] > 0 and starts[1] > 0
+    # a customer handed to another RM in the middle of a month (an RM leaving): pro-rated by days in the warehouse
+    moves = _rows(db, """
+        SELECT count(*) FROM (
+            SELECT _day, rm_id, lag(rm_id) OVER (PARTITION BY cif_no ORDER BY _day) AS previous_rm FROM customers)
+        WHERE previous_rm IS NOT NULL AND rm_id <> previous_rm AND day(_day) > 1""")
+    assert moves[0][0] > 0

@@ -16,6 +16,8 @@
 -- depends_on: {{ ref('rpt_customer_risk') }}
 -- depends_on: {{ ref('rpt_customer_value') }}
 -- depends_on: {{ ref('rpt_product_profitability') }}
+-- depends_on: {{ ref('rpt_rm_performance') }}
 -- depends_on: {{ ref('rpt_rm_scorecard') }}
 -- depends_on: {{ ref('rpt_transaction_channel_mix') }}
+-- depends_on: {{ ref('stg_core__customer_rm_shares') }}
 {{ daily_generic_data_tests() }}

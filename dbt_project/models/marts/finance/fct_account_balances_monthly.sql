@@ -49,6 +49,7 @@ final as (
         coalesce(acc.accrued_interest, kb.interest_charged, 0) as accrued_interest,
         cast(coalesce(i.interest_income, 0) + coalesce(i.interest_expense, 0) + coalesce(i.interest_unmapped, 0)
              as decimal(18, 2)) as accrued_interest_cny,
+        {{ month_status('k.month_start', days=false) }},
         k._max_batch_id
     from keys as k
     left join core_balances as cb on cb.month_start = k.month_start and cb.account_id = k.account_id

@@ -98,6 +98,7 @@ final as (
              as decimal(18, 2)) as allocated_out_to_other_branches,
         cast(case when c.is_cost_centre_branch then 0 else c.allocated_amount end as decimal(18, 2))
             as received_amount,
+        {{ month_status('c.month_start') }},
         c._max_batch_id
     from combined as c
     left join {{ ref('stg_accounting__cost_centres') }} as cc on cc.cost_centre_code = c.cost_centre_code

@@ -70,7 +70,7 @@ customers as (
 ),
 
 watermarks as (
-    select month_start, observed_days from {{ ref('int_month_watermarks') }}
+    select month_start, is_complete, observed_days from {{ ref('int_month_watermarks') }}
 ),
 
 steps as (
@@ -86,6 +86,7 @@ steps as (
         k.balance_side_code,
         {{ dimension_key('k.branch_code') }} as branch_code,
         {{ dimension_key('k.rm_id') }} as rm_id,
+        w.is_complete as is_month_complete,
         w.observed_days,
         coalesce(ftp.average_daily_balance_cny, 0) as average_daily_balance_cny,
         ftp.ftp_method,
@@ -151,6 +152,7 @@ final as (
         balance_side_code,
         branch_code,
         rm_id,
+        is_month_complete,
         observed_days,
         cast(average_daily_balance_cny as decimal(18, 2)) as average_daily_balance_cny,
         ftp_method,

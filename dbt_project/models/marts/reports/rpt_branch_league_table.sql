@@ -110,6 +110,7 @@ final as (
             or m.cost_to_income_ratio > (select upper_bound from bands),
             false
         ) as is_cost_to_income_anomaly,
+        {{ month_status('m.month_start') }},
         months._max_batch_id
     from measured as m
     inner join months on months.month_start = m.month_start

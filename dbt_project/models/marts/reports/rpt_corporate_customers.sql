@@ -101,6 +101,7 @@ final as (
         cast(cb.expected_loss as decimal(18, 2)) as expected_loss,
         cast(cb.net_contribution as decimal(18, 2)) as net_contribution,
         cast(cb.economic_profit as decimal(18, 2)) as economic_profit,
+        {{ month_status('cb.month_start') }},
         months._max_batch_id
     from combined as cb
     inner join months on months.month_start = cb.month_start

@@ -101,6 +101,7 @@ final as (
         cast(count(*) as integer) as loans,
         cast(sum(w.previous_exposure_at_default_cny) as decimal(18, 2)) as previous_exposure_at_default_cny,
         cast(sum(w.exposure_at_default_cny) as decimal(18, 2)) as exposure_at_default_cny,
+        {{ month_status('w.month_start') }},
         months._max_batch_id
     from with_branch as w
     inner join months on months.month_start = w.month_start

@@ -1,10 +1,15 @@
 {{ config(materialized='table') }}
--- Customer lifetime value (客户终身价值) per party, as of the latest complete month (docs/methodology.md, "CLV"):
---   annual margin  the party's average monthly net contribution over the trailing 12 months (those observed) × 12;
---   retention      yearly probability a customer of the same segment (customer type and AUM tier) stays:
---                  (1 − observed monthly attrition rate)^12, kept within parameters clv_min/max_retention_rate;
---   CLV            annual margin × Σ_{t=1..H} (retention / (1 + discount rate))^t, H = parameter clv_horizon_years,
---                  discount rate = parameter clv_annual_discount_rate; 0 for a customer who has left.
+-- Customer lifetime value (客户终身价值) per party, as of the latest complete month: the rule-based reference
+-- (docs/methodology.md, "Customer lifetime value").
+--   annual margin  the party's economic profit (net contribution less the capital charge) over the trailing 12
+--                  months observed, annualised by days: Σ economic profit × annualisation_days / Σ observed days of
+--                  those months (never × 12);
+--   retention      yearly probability a customer of the same segment (customer type and AUM tier) stays, from the
+--                  attrition observed in that segment over the complete months of the trailing 12:
+--                  (1 − attrited party-months / party-months)^12, kept within parameters clv_min/max_retention_rate;
+--   CLV            annual margin × Σ_{t=1..H} (retention / (1 + hurdle rate))^t, H = parameter clv_horizon_years:
+--                  economic profit is what is left after paying for capital at the hurdle rate, so the same rate
+--                  discounts it; 0 for a customer who has left.
 -- The annuity factor is a rate (DECIMAL(18,6)); the CLV is money, rounded to the cent.
 with as_of as (
     select coalesce(
@@ -13,14 +18,22 @@ with as_of as (
     ) as month_start
 ),
 
+window_months as (
+    select w.month_start, w.is_complete, w.observed_days
+    from {{ ref('int_month_watermarks') }} as w
+    where w.month_start <= (select month_start from as_of)
+      and w.month_start > cast((select month_start from as_of) - interval 12 month as date)
+),
+
 contribution as (
     select
         v.party_id,
         count(*) as observed_months,
-        sum(v.net_contribution) as trailing_net_contribution
+        sum(w.observed_days) as observed_days,
+        sum(v.net_contribution) as trailing_net_contribution,
+        sum(v.economic_profit) as trailing_economic_profit
     from {{ ref('int_customer_value_monthly') }} as v
-    where v.month_start <= (select month_start from as_of)
-      and v.month_start > cast((select month_start from as_of) - interval 12 month as date)
+    inner join window_months as w on w.month_start = v.month_start
     group by v.party_id
 ),
 
@@ -45,8 +58,8 @@ segment_attrition as (
         count(*) as party_months,
         count(*) filter (where l.is_attrited_in_month) as attrited
     from {{ ref('int_customer_loyalty_monthly') }} as l
+    inner join window_months as w on w.month_start = l.month_start and w.is_complete
     left join valued_parties as v on v.month_start = l.month_start and v.party_id = l.party_id
-    inner join {{ ref('int_month_watermarks') }} as w on w.month_start = l.month_start and w.is_complete
     group by all
 ),
 
@@ -60,7 +73,7 @@ retention as (
             {{ param('clv_min_retention_rate') }},
             least(
                 {{ param('clv_max_retention_rate') }},
-                cast(pow(1 - attrited / party_months, 12) as decimal(18, 6))
+                cast(pow(1 - {{ ratio('attrited', 'party_months') }}, 12) as decimal(18, 6))
             )
         ) as decimal(9, 6)) as annual_retention_rate
     from segment_attrition
@@ -75,12 +88,22 @@ factors as (
     select
         r.customer_type_code,
         r.aum_tier_code,
+        r.party_months,
+        r.attrited,
         r.annual_retention_rate,
-        cast(sum(pow(r.annual_retention_rate / (1 + {{ param('clv_annual_discount_rate') }}), h.year_number))
+        cast(sum(pow(r.annual_retention_rate / (1 + {{ param('hurdle_rate') }}), h.year_number))
              as decimal(18, 6)) as annuity_factor
     from retention as r
     cross join horizon as h
     group by all
+),
+
+margins as (
+    select
+        c.*,
+        {{ divide_round('c.trailing_economic_profit * ' ~ param('annualisation_days'), 'c.observed_days', 2) }}
+            as annual_margin
+    from contribution as c
 ),
 
 final as (
@@ -91,20 +114,21 @@ final as (
         latest.aum_tier_code,
         latest.customer_status_code,
         latest.tenure_months,
-        coalesce(c.observed_months, 0) as observed_months,
-        cast(coalesce(c.trailing_net_contribution, 0) as decimal(18, 2)) as trailing_net_contribution,
-        cast(coalesce({{ divide_round('c.trailing_net_contribution * 12', 'c.observed_months', 2) }}, 0)
-             as decimal(18, 2)) as annual_margin,
+        coalesce(m.observed_months, 0) as observed_months,
+        cast(coalesce(m.observed_days, 0) as integer) as observed_days,
+        cast(coalesce(m.trailing_net_contribution, 0) as decimal(18, 2)) as trailing_net_contribution,
+        cast(coalesce(m.trailing_economic_profit, 0) as decimal(18, 2)) as trailing_economic_profit,
+        cast(coalesce(m.annual_margin, 0) as decimal(18, 2)) as annual_margin,
+        cast(f.party_months as integer) as segment_party_months,
+        cast(f.attrited as integer) as segment_attrited,
         f.annual_retention_rate,
-        {{ param('clv_annual_discount_rate') }} as annual_discount_rate,
+        cast({{ param('hurdle_rate') }} as decimal(9, 6)) as annual_discount_rate,
         f.annuity_factor,
         case when latest.customer_status_code = '9' then cast(0 as decimal(18, 2))
-            else {{ round_money(
-                'cast(coalesce(' ~ divide_round('c.trailing_net_contribution * 12', 'c.observed_months', 2)
-                ~ ', 0) as decimal(38, 2)) * coalesce(f.annuity_factor, 0)') }}
+            else {{ round_money('cast(coalesce(m.annual_margin, 0) as decimal(38, 2)) * coalesce(f.annuity_factor, 0)') }}
         end as customer_lifetime_value
     from latest
-    left join contribution as c on c.party_id = latest.party_id
+    left join margins as m on m.party_id = latest.party_id
     left join factors as f
         on f.customer_type_code = latest.customer_type_code and f.aum_tier_code = coalesce(latest.aum_tier_code, '-')
 )

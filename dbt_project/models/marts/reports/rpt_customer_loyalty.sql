@@ -38,6 +38,7 @@ final as (
         l.is_active,
         l.is_attrited_in_month,
         l.attrition_outcome,
+        {{ month_status('l.month_start') }},
         months._max_batch_id
     from loyalty as l
     inner join months on months.month_start = l.month_start

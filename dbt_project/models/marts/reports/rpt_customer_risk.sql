@@ -25,6 +25,7 @@ final as (
         r.expected_loss,
         r.economic_capital,
         r.exposure_weighted_pd,
+        {{ month_status('r.month_start') }},
         r._max_batch_id
     from risk as r
     left join {{ ref('int_party_attributes_monthly') }} as pa

@@ -3,7 +3,7 @@
 -- net contribution on the previous month outside the band of seed anomaly_bands (customer_contribution_change) is
 -- flagged.
 with months as (
-    {{ months_to_build(['is_complete']) }}
+    {{ months_to_build() }}
 ),
 
 value as (
@@ -36,7 +36,7 @@ final as (
     select
         v.month_start,
         v.party_id,
-        months.is_complete as is_month_complete,
+        {{ month_status('v.month_start') }},
         aum.customer_type_code,
         cast(coalesce(aum.aum_cny, 0) as decimal(18, 2)) as aum_cny,
         aum.aum_tier_code,

@@ -92,6 +92,7 @@ final as (
             or m.net_interest_margin_annualised > (select upper_bound from bands),
             false
         ) as is_margin_anomaly,
+        {{ month_status('m.month_start') }},
         months._max_batch_id
     from measured as m
     inner join months on months.month_start = m.month_start

@@ -97,6 +97,7 @@ final as (
             s.book_aum_growth < (select lower_bound from bands) or s.book_aum_growth > (select upper_bound from bands),
             false
         ) as is_growth_anomaly,
+        {{ month_status('s.month_start') }},
         months._max_batch_id
     from scored as s
     inner join months on months.month_start = s.month_start

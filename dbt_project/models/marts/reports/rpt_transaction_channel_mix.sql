@@ -55,6 +55,7 @@ final as (
         cast(u.fee_amount_cny as decimal(18, 2)) as fee_amount_cny,
         {{ ratio('u.transactions', 'sum(u.transactions) over (partition by u.month_start, u.source_system)') }}
             as share_of_system_transactions,
+        {{ month_status('u.month_start') }},
         w.max_batch_id as _max_batch_id
     from unioned as u
     inner join {{ ref('int_month_watermarks') }} as w on w.month_start = u.month_start
