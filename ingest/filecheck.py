@@ -215,12 +215,14 @@ def _full_pass(sf: ScannedFile, work_dir: Path) -> None:
     out_path = work_dir / (sf.data_path.name + ".utf8")
     converter = _FixedWidthConverter(sf) if fixed else None
     lines_done = 0
+    last_byte = b""
     first_line_text: str | None = None
     out = out_path.open("wb") if transcode else None
     try:
         with sf.data_path.open("rb") as fh:
             for block in _blocks(fh, digest, FIXED_CHUNK_BYTES if fixed else CHUNK_BYTES):
                 n = _count_lines(block)
+                last_byte = block[-1:]
                 text = decoder.decode(block, lines_done + 1)
                 if lines_done == 0 and fmt.header and text is not None:
                     first_line_text = text.split("\n", 1)[0]
@@ -251,6 +253,11 @@ def _full_pass(sf: ScannedFile, work_dir: Path) -> None:
         sf.problem = decode_problem
     elif fmt.header and lines_done == 0:
         sf.problem = f"{name}: empty file, but the contract requires a header line"
+    elif last_byte and last_byte != b"\n":
+        # A writer cut short mid-record leaves a last line without its line end; its last field would load
+        # truncated (an amount of 36832.0 for 368320.71) even when the control file was written after the cut.
+        sf.problem = (f"{name}: the last line ({lines_done}) has no line end: the file was cut short "
+                      f"(every record ends with a line break)")
     elif fmt.header and (header_problem := _header_problem(contract, first_line_text or "")) is not None:
         sf.problem = f"{name}: {header_problem}"
     elif sf.data_lines != sf.control.record_count:

@@ -239,3 +239,16 @@ def test_several_files_failing_are_all_named(bank: Bank, before: Before) -> None
         f"{TXN_FILE}: byte size {len(data) - 1} differs from the control file's {len(data)} "
         "(truncated or altered in transit)")
     assert D3  # the next day is not part of this case
+
+
+def test_last_line_without_its_line_end(bank: Bank, before: Before) -> None:
+    # issue 13.15: the writer was cut short inside the last record and the control file was written after the cut,
+    # so size, MD5 and record count all agree; the last amount would load truncated
+    data = bank.data_path(TXN, D2).read_bytes()
+    cut = data.rstrip(b"\n")[:-3]
+    bank.write_bytes(TXN, D2, cut)
+    assert bank.control_path(TXN, D2).read_text(encoding="ascii").split("|")[2] == "300"
+    _assert_core_d2_rejected(
+        bank, before,
+        f"1 of 6 files failed: {TXN_FILE}: the last line (300) has no line end: the file was cut short "
+        "(every record ends with a line break)")
