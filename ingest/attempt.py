@@ -6,7 +6,6 @@ deliveries which do not depend on each other can load at the same time on severa
 
 from __future__ import annotations
 
-import hashlib
 import math
 import shutil
 import tempfile
@@ -22,7 +21,15 @@ from contracts.contract import CONTROL_SUFFIX, Contract, ContractSet
 from ingest import audit, report
 from ingest.audit import Attempt, DeliveryHistory
 from ingest.filecheck import ScannedFile, read_lines, scan_file
-from ingest.landing import Delivery, entries, expected_contracts
+from ingest.landing import (
+    Delivery,
+    content_md5,
+    entries,
+    entry_problem,
+    expected_contracts,
+    regular_size,
+    shown_name,
+)
 from ingest.report import DeliveryOutcome
 from ingest.rowsql import (
     READER_ERRORS,
@@ -200,8 +207,9 @@ class DeliveryAttempt:
 
     def _unexpected_reason(self, delivery: Delivery, path: Path) -> str:
         system, day = delivery.system, delivery.business_date
-        if path.is_dir():
-            return f"{path.name}: unexpected folder inside the delivery"
+        problem = entry_problem(path)
+        if problem is not None:
+            return problem
         for contract in self.contracts.for_system(system):
             data_name = path.name
             if path.name.endswith(CONTROL_SUFFIX):
@@ -419,12 +427,12 @@ class DeliveryAttempt:
                 "reason": f.problem if f.problem else (None if loaded else "not loaded: the delivery was rejected"),
             })
         for path in unexpected:
+            problem = entry_problem(path)
             rows.append({
                 "batch_id": base["batch_id"], "system": base["system"], "business_date": base["business_date"],
-                "extract": None, "file_name": path.name,
-                "byte_size": path.stat().st_size if path.is_file() else None,
-                "md5": hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() if path.is_file() else None,
-                "status": audit.FILE_REJECTED, "reason": "unexpected file in the delivery",
+                "extract": None, "file_name": shown_name(path), "byte_size": regular_size(path),
+                "md5": content_md5(path), "status": audit.FILE_REJECTED,
+                "reason": problem.split(": ", 1)[1] if problem else "unexpected file in the delivery",
             })
         return rows
 

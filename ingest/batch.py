@@ -42,7 +42,7 @@ from ingest import audit, report
 from ingest.attempt import DeliveryAttempt, Job, _delivery_reason, _FileState, now
 from ingest.audit import Attempt, DeliveryHistory, quote_ident
 from ingest.filecheck import ScannedFile, scan_file
-from ingest.landing import Delivery, entries, expected_contracts
+from ingest.landing import Delivery, entries, expected_contracts, regular_size
 from ingest.report import DeliveryOutcome
 from ingest.rowsql import (
     DUPLICATE_KEY,
@@ -144,7 +144,7 @@ class BatchLoader:
             item = _Item(delivery, decision)
             if isinstance(decision, Job):
                 item.scanned = _Scanned(decision)
-                planned_bytes += sum(p.stat().st_size for p in entries(delivery.path) if p.is_file())
+                planned_bytes += sum(regular_size(p) or 0 for p in entries(delivery.path))
                 # assumed to load, as the one-at-a-time loader would find it if it does
                 if decision.replace is not None:
                     trial.supersede(decision.replace)

@@ -28,6 +28,7 @@ import numpy as np
 
 from contracts.contract import Contract
 from contracts.control import ControlFileError, ControlRecord, read_control_file
+from ingest.landing import link_text
 
 CHUNK_BYTES = 16 * 1024 * 1024
 FIXED_CHUNK_BYTES = 4 * 1024 * 1024  # smaller: irregular fixed-width blocks are gathered through an index array
@@ -89,6 +90,10 @@ def scan_file(contract: Contract, business_date: date, data_path: Path, control_
               work_dir: Path) -> ScannedFile:
     """Check ``data_path`` against ``control_path`` and ``contract``; ``problem`` names the first failure."""
     sf = ScannedFile(contract=contract, business_date=business_date, data_path=data_path, control_path=control_path)
+    for path in (data_path, control_path):
+        if path.is_symlink():  # never followed: the audit would record a target that may change or vanish
+            sf.problem = f"{data_path.name}: {path.name} is {link_text(path)}"
+            return sf
     has_control = control_path.is_file()
     if has_control:
         sf.control_file_md5 = _md5_bytes(control_path)

@@ -24,7 +24,6 @@ See docs/ingest.md for the rules and the audit tables.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import sys
@@ -41,7 +40,17 @@ from ingest import audit, report
 from ingest.attempt import DeliveryAttempt, Job, now, short
 from ingest.audit import Attempt, DeliveryHistory
 from ingest.batch import BatchLoader
-from ingest.landing import Delivery, IngestError, discover, entries, expected_contracts, fingerprint
+from ingest.landing import (
+    Delivery,
+    IngestError,
+    content_md5,
+    discover,
+    entries,
+    expected_contracts,
+    fingerprint,
+    regular_size,
+    shown_name,
+)
 from ingest.report import DeliveryOutcome, IngestReport
 from ingest.rowsql import sql_str
 
@@ -226,14 +235,14 @@ class _Loader:
 
     def decide(self, delivery: Delivery) -> DeliveryOutcome | Job:
         system, day = delivery.system, delivery.business_date
-        fp = fingerprint(delivery.path)
         loaded = self.history.loaded(system, day)
         last = self.history.last(system, day)
         if loaded is not None:
-            changes = self._changes_since(loaded, delivery, fp)
+            changes = self._changes_since(loaded, delivery)
             if not changes:
                 return DeliveryOutcome(system, day, report.ALREADY_LOADED, f"already loaded as batch {loaded.batch_id}",
                                        batch_id=loaded.batch_id, recorded=False)
+            fp = fingerprint(delivery.path)
             if not self.reload:
                 return self._refuse(delivery, fp, audit.CHANGED_REDELIVERY, report.REFUSED,
                                     f"already loaded as batch {loaded.batch_id}, and the files differ now "
@@ -241,6 +250,7 @@ class _Loader:
             if _unchanged_failure(last, fp):
                 return self._still_rejected(delivery, last)  # type: ignore[arg-type]
             return Job(delivery, fp, loaded.batch_id, self.history.take_batch_id())
+        fp = fingerprint(delivery.path)
         latest = self.history.latest_loaded_date(system)
         if latest is not None and latest > day:
             return self._refuse(delivery, fp, audit.OUT_OF_ORDER, report.REFUSED,
@@ -255,26 +265,37 @@ class _Loader:
             return self._still_rejected(delivery, last)  # type: ignore[arg-type]
         return Job(delivery, fp, None, self.history.take_batch_id())
 
-    def _changes_since(self, loaded: Attempt, delivery: Delivery, fp: str) -> list[str]:
-        """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical)."""
-        if loaded.fingerprint == fp:
-            return []
-        recorded: dict[str, str | None] = {}
-        for name, md5, control_name, control_md5 in self.con.execute(
-            "SELECT file_name, md5, control_file_name, control_file_md5 FROM audit.delivery_files WHERE batch_id = ?",
-            [loaded.batch_id],
+    def _changes_since(self, loaded: Attempt, delivery: Delivery) -> list[str]:
+        """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical), by content.
+
+        A control file carries its data file's MD5, so equal control files and equal data sizes mean the delivery is
+        the one loaded, without reading the data again on every run; ``--reload`` compares the data files' MD5s too.
+        """
+        recorded: dict[str, tuple[str | None, int | None]] = {}
+        for name, md5, size, control_name, control_md5 in self.con.execute(
+            "SELECT file_name, md5, byte_size, control_file_name, control_file_md5 FROM audit.delivery_files "
+            "WHERE batch_id = ?", [loaded.batch_id],
         ).fetchall():
-            recorded[name] = md5
+            recorded[name] = (md5, size)
             if control_name:
-                recorded[control_name] = control_md5
-        present = {p.name: p for p in entries(delivery.path)}
+                recorded[control_name] = (control_md5, None)
+        present = {shown_name(p): p for p in entries(delivery.path)}
         changes = [f"{n} added" for n in sorted(set(present) - set(recorded))]
         changes += [f"{n} removed" for n in sorted(set(recorded) - set(present))]
-        for name in sorted(set(present) & set(recorded)):
-            path = present[name]
-            if path.is_dir() or hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() != recorded[name]:
-                changes.append(f"{name} changed")
-        return changes
+        both = sorted(set(present) & set(recorded))
+
+        def changed(name: str, deep: bool) -> bool:
+            path, (md5, size) = present[name], recorded[name]
+            is_control = size is None
+            now_size = regular_size(path)
+            if now_size is None or (not is_control and now_size != size):
+                return True
+            return (is_control or deep) and content_md5(path) != md5
+
+        found = {name for name in both if changed(name, self.reload)}
+        if (found or changes) and not self.reload:  # changed anyway: name every file that differs
+            found |= {name for name in both if name not in found and changed(name, True)}
+        return changes + [f"{name} changed" for name in both if name in found]
 
     def _still_rejected(self, delivery: Delivery, last: Attempt) -> DeliveryOutcome:
         return DeliveryOutcome(delivery.system, delivery.business_date, report.REJECTED,
