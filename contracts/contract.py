@@ -12,6 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ class Column:
     start: int | None = None  # fixed width: 1-based byte position
     width: int | None = None  # fixed width: bytes
     codes: dict[str, str] = field(default_factory=dict)
+    # numbers: the plausible range (``min`` / ``max`` in the YAML); a valid value outside it is a rejected row, so
+    # that one absurd amount is named at ingest instead of overflowing a DECIMAL sum in the build
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    pii: bool = False  # personal data: masked wherever it leaves raw and restricted_pii (rejected lines in audit)
 
     @property
     def duckdb_type(self) -> str:
@@ -217,6 +223,20 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
     if fixed_width and (not isinstance(start, int) or not isinstance(width, int) or start < 1 or width < 1):
         raise ContractError(f"{where}: a fixed-width column needs positive integer 'start' and 'width'")
     codes = {str(k): str(v) for k, v in (raw.get("codes") or {}).items()}
+    bounds: dict[str, Decimal | None] = {}
+    for key in ("min", "max"):
+        value = raw.get(key)
+        if value is not None and (col_type not in ("decimal", "integer") or isinstance(value, bool)):
+            raise ContractError(f"{where}: {key!r} is a bound of a number column")
+        try:
+            bounds[key] = None if value is None else Decimal(str(value))
+        except InvalidOperation:
+            raise ContractError(f"{where}: {key!r} must be a number, not {value!r}") from None
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+        raise ContractError(f"{where}: 'min' is greater than 'max'")
+    pii = raw.get("pii", False)
+    if not isinstance(pii, bool):
+        raise ContractError(f"{where}: 'pii' must be true or false")
     return Column(
         name=name,
         type=col_type,
@@ -228,6 +248,9 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
         start=start,
         width=width,
         codes=codes,
+        minimum=bounds["min"],
+        maximum=bounds["max"],
+        pii=pii,
     )
 
 

@@ -19,6 +19,7 @@ without loss; anything else is rejected with the column and the offending value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from contracts.contract import Column, Contract, ForeignKey
@@ -29,6 +30,7 @@ READER_ERRORS = "_crmwh_reader_errors"
 READER_SCANS = "_crmwh_reader_scans"
 
 TYPE = "TYPE"
+RANGE = "RANGE"
 NOT_NULL = "NOT_NULL"
 DUPLICATE_KEY = "DUPLICATE_KEY"
 ORPHAN_FOREIGN_KEY = "ORPHAN_FOREIGN_KEY"
@@ -65,6 +67,8 @@ class ColumnSql:
     valid_type: str | None  # true when the (non-NULL) text is a valid value of the type; None: any text is
     type_reason: str | None  # SQL text expression: why it is not
     cast: str  # strict cast, for rows known to be valid
+    in_range: str | None = None  # true when a (valid, non-NULL) number lies in the contract's plausible range
+    range_reason: str | None = None
 
     @property
     def valid(self) -> str:
@@ -74,6 +78,8 @@ class ColumnSql:
             parts.append(f"{self.text} IS NOT NULL")
         if self.valid_type is not None:
             parts.append(f"({self.text} IS NULL OR ({self.valid_type}))")
+        if self.in_range is not None:
+            parts.append(f"({self.text} IS NULL OR coalesce({self.in_range}, false))")
         return " AND ".join(parts) if parts else "true"
 
 
@@ -92,19 +98,36 @@ def column_sql(column: Column, contract: Contract) -> ColumnSql:
         return ColumnSql(column, text, None, None, text)
     if column.type == "integer":
         valid = f"regexp_full_match({text}, '[+-]?[0-9]+') AND TRY_CAST({text} AS BIGINT) IS NOT NULL"
-        return ColumnSql(column, text, valid, reason("is not an integer"), f"CAST({text} AS BIGINT)")
+        return ColumnSql(column, text, valid, reason("is not an integer"), f"CAST({text} AS BIGINT)",
+                         *_range(column, text, "BIGINT", reason))
     if column.type == "decimal":
         dtype = column.duckdb_type
         fraction = f"(\\.[0-9]{{1,{column.scale}}})?" if column.scale else ""
         valid = f"regexp_full_match({text}, '[+-]?[0-9]+{fraction}') AND TRY_CAST({text} AS {dtype}) IS NOT NULL"
         rule = (f"digits with an optional sign and at most {column.scale} decimal places" if column.scale
                 else "digits with an optional sign")
-        return ColumnSql(column, text, valid, reason(f"is not a {dtype} ({rule})"), f"CAST({text} AS {dtype})")
+        return ColumnSql(column, text, valid, reason(f"is not a {dtype} ({rule})"), f"CAST({text} AS {dtype})",
+                         *_range(column, text, dtype, reason))
     pattern, human = date_pattern(contract.format.date_format)
     fmt = sql_str(contract.format.date_format)
     valid = f"regexp_full_match({text}, {sql_str(pattern)}) AND try_strptime({text}, {fmt}) IS NOT NULL"
     return ColumnSql(column, text, valid, reason(f"is not a date in the format {human}"),
                      f"CAST(strptime({text}, {fmt}) AS DATE)")
+
+
+def _range(column: Column, text: str, dtype: str,
+           reason: Callable[[str], str]) -> tuple[str | None, str | None]:
+    """(condition, reason) of the column's plausible range; (None, None) without one."""
+    low, high = column.minimum, column.maximum
+    if low is None and high is None:
+        return None, None
+    # compared as DECIMAL(38, s): a bound need not fit the column's own type
+    wide = f"DECIMAL(38,{column.scale or 0})" if dtype != "BIGINT" else "HUGEINT"
+    value = f"TRY_CAST({text} AS {wide})"
+    parts = ([f"{value} >= {low}"] if low is not None else []) + ([f"{value} <= {high}"] if high is not None else [])
+    shown = (f"between {low:,} and {high:,}" if low is not None and high is not None
+             else f"at least {low:,}" if low is not None else f"at most {high:,}")
+    return " AND ".join(parts), reason(f"is outside the plausible range of the contract (must be {shown})")
 
 
 def contract_sql(contract: Contract) -> dict[str, ColumnSql]:
@@ -232,6 +255,11 @@ def type_rejects_sql(contract: Contract, source: Source, file_idx: int, skip_map
             problems.append(
                 f"CASE WHEN {cs.text} IS NOT NULL AND NOT ({cs.valid_type}) THEN {{'column_name': {name}, "
                 f"'reason_code': '{TYPE}', 'reason': {cs.type_reason}}} END"
+            )
+        if cs.in_range is not None:
+            problems.append(
+                f"CASE WHEN {cs.text} IS NOT NULL AND ({cs.valid_type}) AND NOT coalesce({cs.in_range}, false) "
+                f"THEN {{'column_name': {name}, 'reason_code': '{RANGE}', 'reason': {cs.range_reason}}} END"
             )
     if not problems:
         return ""

@@ -325,3 +325,39 @@ def test_utf8_line_in_a_fixed_width_gbk_file(bank: Bank, before: Before) -> None
     batch = _loaded_with_rejects(bank, before, system="accounting")
     assert bank.rejected_rows(batch) == [("GL_ENTRY_20250131.txt", 3, None, "ENCODING", UTF8_REASON, line)]
     assert bank.count("accounting__ledger_entries", WHERE_D2) == 149
+
+
+def test_huge_but_valid_amount_is_a_named_range_reject(bank: Bank, before: Before) -> None:
+    # issue 13.10: 9999999999999999.99 fits DECIMAL(18,2) but broke the build's sums; the contract bounds it
+    _, new = bank.edit_field(TXN, D2, 12, "amount", "9999999999999999.99")
+    _, new2 = bank.edit_field(TXN, D2, 13, "fee_amount", "-0.01")
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == [
+        (TXN_FILE, 12, "amount", "RANGE", "amount: '9999999999999999.99' is outside the plausible range of the "
+                                          "contract (must be between 0 and 100,000,000,000)", new),
+        (TXN_FILE, 13, "fee_amount", "RANGE", "fee_amount: '-0.01' is outside the plausible range of the contract "
+                                              "(must be between 0 and 100,000,000)", new2),
+    ]
+    assert bank.count("core__transactions", WHERE_D2) == 298
+
+
+def test_range_bounds_are_inclusive(bank: Bank, before: Before) -> None:
+    bank.edit_field(TXN, D2, 12, "amount", "100000000000.00")
+    bank.edit_field(TXN, D2, 13, "fee_amount", "0.00")
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == []
+    assert bank.scalar(f"SELECT amount FROM raw.core__transactions WHERE {WHERE_D2} AND _line_number = 12") == \
+        Decimal("100000000000.00")
+
+
+def test_out_of_range_in_a_fixed_width_file(bank: Bank, before: Before) -> None:
+    key = "accounting.ledger_entries"
+    lines = bank.lines(key, D2)
+    start = bank.contract(key).column("amount").start - 1  # type: ignore[operator]
+    raw = lines[4].encode("gbk")
+    lines[4] = (raw[:start] + b"+99999999999999.99" + raw[start + 18:]).decode("gbk")
+    bank.write_lines(key, D2, lines)
+    batch = _loaded_with_rejects(bank, before, system="accounting")
+    assert [r[1:5] for r in bank.rejected_rows(batch)] == [
+        (5, "amount", "RANGE", "amount: '+99999999999999.99' is outside the plausible range of the contract (must be "
+                               "between -10,000,000,000,000 and 10,000,000,000,000)")]
