@@ -41,6 +41,7 @@ from ingest.rowsql import (
     fix_lines_sql,
     insert_raw_sql,
     key_rejects_sql,
+    masked_raw_text_sql,
     reset_reader_rejects_sql,
     skip_map_sql,
     sql_str,
@@ -455,7 +456,7 @@ class DeliveryAttempt:
         name = "CASE file_idx " + " ".join(f"WHEN {f.idx} THEN {sql_str(f.scan.data_path.name)}" for f in files)
         self.con.execute(
             f"INSERT INTO audit.rejected_rows SELECT ?, ?, ?, {extract} END, {name} END, line_number, column_name, "
-            f"reason_code, reason, raw_text FROM {REJECTS} "
+            f"reason_code, reason, {masked_raw_text(files)} FROM {REJECTS} "
             f"ORDER BY file_idx, line_number, reason_code, column_name NULLS FIRST",
             [base["batch_id"], base["system"], base["business_date"]],
         )
@@ -477,6 +478,13 @@ class DeliveryAttempt:
     def cleanup(self) -> None:
         for table in [*sorted(self.skip_maps), REJECTS, READER_ERRORS, READER_SCANS]:
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def masked_raw_text(files: list[_FileState]) -> str:
+    """The rejects table's ``raw_text`` with each file's PII fields masked (see ``rowsql.masked_raw_text_sql``)."""
+    cases = [f"WHEN {f.idx} THEN {masked_raw_text_sql(f.contract, 'raw_text')}" for f in files
+             if any(c.pii for c in f.contract.columns)]
+    return f"CASE file_idx {' '.join(cases)} ELSE raw_text END" if cases else "raw_text"
 
 
 def _original_line(converted_line: int, skipped_lines: list[int]) -> int:

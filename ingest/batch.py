@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from contracts.contract import Contract, ContractSet
 from ingest import audit, report
-from ingest.attempt import DeliveryAttempt, Job, _delivery_reason, _FileState, now
+from ingest.attempt import DeliveryAttempt, Job, _delivery_reason, _FileState, masked_raw_text, now
 from ingest.audit import Attempt, DeliveryHistory, quote_ident
 from ingest.filecheck import ScannedFile, scan_file
 from ingest.landing import Delivery, entries, expected_contracts, regular_size
@@ -529,8 +529,9 @@ class BatchLoader:
             # what is left in the rejects table belongs to the settled deliveries (see _load)
             self.con.execute(
                 f"INSERT INTO audit.rejected_rows SELECT f.batch_id, f.system, f.business_date, f.extract, "
-                f"f.file_name, r.line_number, r.column_name, r.reason_code, r.reason, r.raw_text FROM {REJECTS} r "
-                f"JOIN {_FILES} f USING (file_idx) "
+                f"f.file_name, r.line_number, r.column_name, r.reason_code, r.reason, "
+                f"{masked_raw_text([f for item in settled if item.scanned for f in item.scanned.files])} "
+                f"FROM {REJECTS} r JOIN {_FILES} f USING (file_idx) "
                 f"ORDER BY r.file_idx, r.line_number, r.reason_code, r.column_name NULLS FIRST"
             )
         for old, new, system in superseded:

@@ -369,3 +369,29 @@ def delete_rejected_sql(contract: Contract, file_idx: int, batch_id: int, source
         f"AND _source_file = {sql_str(source_file)} AND _line_number IN "
         f"(SELECT line_number FROM {REJECTS} WHERE file_idx = {file_idx})"
     )
+
+
+def masked_raw_text_sql(contract: Contract, expr: str) -> str:
+    """``expr`` (a rejected line's text) with the contract's PII fields masked, one ``*`` per character.
+
+    The line number, the field count and every other field stay, which is what diagnosing a rejected line needs.
+    A line whose fields cannot be placed for certain (another field count, a quote that may hide a delimiter, a
+    fixed-width layout) is withheld whole but for its field count: it may hold personal data.
+    """
+    positions = [i for i, c in enumerate(contract.columns, 1) if c.pii]
+    if not positions:
+        return expr
+    n = len(contract.columns)
+    withheld = f"'[withheld: the line holds personal data ({n} columns in the contract)]'"
+    if contract.format.kind == "fixed_width":
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {withheld} END"
+    delim = sql_str(contract.format.delimiter or ",")
+    fields = f"string_split({expr}, {delim})"
+    listed = ", ".join(str(p) for p in positions)
+    masked = (f"array_to_string(list_transform({fields}, lambda x, i: CASE WHEN i IN ({listed}) THEN "
+              f"repeat('*', length(x)) ELSE x END), {delim})")
+    return (f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"WHEN len({fields}) = {n} AND NOT contains({expr}, '\"') THEN {masked} "
+            f"ELSE concat('[withheld: ', len({fields}), ' fields, the contract has {n}; the line may hold personal "
+            f"data]') END")
+
