@@ -105,6 +105,9 @@ class Contract:
     columns: tuple[Column, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     max_reject_ratio: float = 0.01
+    # columns that never change for a primary key once loaded (a person does not become a company): a row whose key
+    # was loaded before with other values here is a reused key, rejected for review
+    stable_columns: tuple[str, ...] = ()
     source_path: Path | None = None
 
     @property
@@ -318,6 +321,12 @@ def parse_contract(path: Path) -> Contract:
                 ref_columns=tuple(_require(ref, "columns", where)),
             )
         )
+    stable = tuple(raw.get("stable_columns") or ())
+    for k in stable:
+        if k not in names:
+            raise ContractError(f"{where}: stable column {k!r} is not a column")
+    if stable and not primary_key:
+        raise ContractError(f"{where}: stable columns need a primary key")
     contract = Contract(
         extract=_require(raw, "extract", where),
         system=_require(raw, "system", where),
@@ -330,6 +339,7 @@ def parse_contract(path: Path) -> Contract:
         columns=columns,
         foreign_keys=tuple(fks),
         max_reject_ratio=float(raw.get("max_reject_ratio", 0.01)),
+        stable_columns=stable,
         source_path=path,
     )
     if path.parent.name != contract.system:

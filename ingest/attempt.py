@@ -36,9 +36,11 @@ from ingest.rowsql import (
     READER_SCANS,
     REJECTS,
     Source,
+    batch_rows,
     count_problems_sql,
     delete_rejected_sql,
     fix_lines_sql,
+    identity_rejects_sql,
     insert_raw_sql,
     key_rejects_sql,
     masked_raw_text_sql,
@@ -335,7 +337,21 @@ class DeliveryAttempt:
         return out
 
     def _check_keys(self, files: list[_FileState], batch_id: int, exclude: int) -> None:
-        """Duplicate primary keys and orphan foreign keys among the rows just appended; rejected rows leave raw."""
+        """Duplicate primary keys, orphan foreign keys and reused keys among the rows just appended; rejected rows
+        leave raw."""
+        self._check_key_and_refs(files, batch_id, exclude)
+        for f in files:
+            if not f.contract.stable_columns or f.rows_loaded <= 0:
+                continue
+            table = audit.raw_table_ref(f.contract)
+            sql = identity_rejects_sql(f.contract, batch_rows(f.contract, batch_id, f.name),
+                                       f"{table} WHERE _batch_id <> {exclude}", str(f.idx))
+            if int(self.con.execute(sql).fetchone()[0]):  # type: ignore[index]
+                self.rejects_pending = True
+                sql = delete_rejected_sql(f.contract, f.idx, batch_id, f.name)
+                f.deleted += int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
+
+    def _check_key_and_refs(self, files: list[_FileState], batch_id: int, exclude: int) -> None:
         refs = {fk.ref_key: self.contracts.get(fk.ref_key) for f in files for fk in f.contract.foreign_keys}
         checked = [f for f in files if f.inserted and (f.contract.primary_key or f.contract.foreign_keys)]
         if not checked:

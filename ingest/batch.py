@@ -46,10 +46,12 @@ from ingest.landing import Delivery, entries, expected_contracts, regular_size
 from ingest.report import DeliveryOutcome
 from ingest.rowsql import (
     DUPLICATE_KEY,
+    KEY_CODES,
     ORPHAN_FOREIGN_KEY,
     READER_ERRORS,
     READER_SCANS,
     REJECTS,
+    identity_rejects_sql,
     insert_raw_many_sql,
     reset_reader_rejects_sql,
     sql_str,
@@ -459,18 +461,27 @@ class BatchLoader:
                 f"FROM ({rows}) t LEFT JOIN ({parents}) p ON {match} JOIN {files_of} m ON m.batch_id = t._batch_id "
                 f"WHERE {present} AND NOT coalesce({counts}, false)"
             ).fetchone()[0])  # type: ignore[index]
-        if not found:
-            return
+        if found:
+            self._delete_key_rejects(contract, files, files_of)
+        if contract.stable_columns:  # after the rows rejected above left raw: they never count as loaded before
+            replaced = f" WHERE _batch_id NOT IN (SELECT old_batch FROM {_REPLACED})" if reloads else ""
+            sql = identity_rejects_sql(contract, rows, table + replaced, "m.file_idx",
+                                       f"JOIN {files_of} m ON m.batch_id = t._batch_id")
+            if int(self.con.execute(sql).fetchone()[0]):  # type: ignore[index]
+                self._delete_key_rejects(contract, files, files_of)
+
+    def _delete_key_rejects(self, contract: Contract, files: list[_FileState], files_of: str) -> None:
         self.files.rejects_pending = True
+        table = audit.raw_table_ref(contract)
+        codes = ", ".join(f"'{c}'" for c in KEY_CODES)
         self.con.execute(
             f"DELETE FROM {table} USING (SELECT DISTINCT m.batch_id, r.line_number FROM {REJECTS} r "
-            f"JOIN {files_of} m USING (file_idx) "
-            f"WHERE r.reason_code IN ('{DUPLICATE_KEY}', '{ORPHAN_FOREIGN_KEY}')) d "
+            f"JOIN {files_of} m USING (file_idx) WHERE r.reason_code IN ({codes})) d "
             f"WHERE {table}._batch_id = d.batch_id AND {table}._line_number = d.line_number"
         )
         deleted = dict(self.con.execute(
-            f"SELECT file_idx, count(DISTINCT line_number) FROM {REJECTS} WHERE reason_code IN "
-            f"('{DUPLICATE_KEY}', '{ORPHAN_FOREIGN_KEY}') GROUP BY ALL").fetchall())
+            f"SELECT file_idx, count(DISTINCT line_number) FROM {REJECTS} WHERE reason_code IN ({codes}) "
+            f"GROUP BY ALL").fetchall())
         for f in files:
             f.deleted = int(deleted.get(f.idx, 0))
 

@@ -34,6 +34,8 @@ RANGE = "RANGE"
 NOT_NULL = "NOT_NULL"
 DUPLICATE_KEY = "DUPLICATE_KEY"
 ORPHAN_FOREIGN_KEY = "ORPHAN_FOREIGN_KEY"
+IDENTITY_CHANGED = "IDENTITY_CHANGED"
+KEY_CODES = (DUPLICATE_KEY, ORPHAN_FOREIGN_KEY, IDENTITY_CHANGED)  # rejected after their rows were appended
 
 _DATE_TOKENS = {"%Y": ("[0-9]{4}", "YYYY"), "%m": ("[0-9]{2}", "MM"), "%d": ("[0-9]{2}", "DD")}
 
@@ -278,7 +280,7 @@ def type_rejects_sql(contract: Contract, source: Source, file_idx: int, skip_map
     )
 
 
-def _batch_rows(contract: Contract, batch_id: int, source_file: str) -> str:
+def batch_rows(contract: Contract, batch_id: int, source_file: str) -> str:
     return (f"SELECT * FROM raw.{quote_ident(contract.raw_table)} "
             f"WHERE _batch_id = {batch_id} AND _source_file = {sql_str(source_file)}")
 
@@ -296,7 +298,7 @@ def _orphans(contract: Contract, fk: ForeignKey, ref: Contract, batch_id: int, s
     match = " AND ".join(f"r.{quote_ident(rc)} = t.{quote_ident(c)}"
                          for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
     present = " AND ".join(f"t.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
-    return (f"FROM ({_batch_rows(contract, batch_id, source_file)}) t "
+    return (f"FROM ({batch_rows(contract, batch_id, source_file)}) t "
             f"ANTI JOIN ({_references(fk.ref_columns, ref, exclude_batch)}) r ON {match} WHERE {present}")
 
 
@@ -311,7 +313,7 @@ def count_problems_sql(files: list[tuple[Contract, int, str]], refs: dict[str, C
     selects = []
     children: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for contract, file_idx, source_file in files:
-        rows = _batch_rows(contract, batch_id, source_file)
+        rows = batch_rows(contract, batch_id, source_file)
         if contract.primary_key:
             key = (quote_ident(contract.primary_key[0]) if len(contract.primary_key) == 1
                    else "row(" + ", ".join(quote_ident(c) for c in contract.primary_key) + ")")
@@ -334,7 +336,7 @@ def key_rejects_sql(contract: Contract, refs: dict[str, Contract], file_idx: int
                     source_file: str, exclude_batch: int) -> list[str]:
     """INSERTs into the rejects table: every copy of a duplicated primary key, and every orphan foreign key."""
     statements = []
-    rows = _batch_rows(contract, batch_id, source_file)
+    rows = batch_rows(contract, batch_id, source_file)
     if contract.primary_key:
         pk = [quote_ident(c) for c in contract.primary_key]
         pk_list = ", ".join(contract.primary_key)
@@ -394,4 +396,37 @@ def masked_raw_text_sql(contract: Contract, expr: str) -> str:
             f"WHEN len({fields}) = {n} AND NOT contains({expr}, '\"') THEN {masked} "
             f"ELSE concat('[withheld: ', len({fields}), ' fields, the contract has {n}; the line may hold personal "
             f"data]') END")
+
+
+def identity_rejects_sql(contract: Contract, rows: str, prior: str, file_idx: str, join: str = "") -> str:
+    """INSERT into the rejects table: appended rows whose primary key was loaded before with other values in the
+    contract's stable columns (a reused key). ``rows``: the appended rows (with ``_batch_id``); ``prior``: the raw
+    rows that count (FROM clause); ``file_idx``/``join``: the row's file index.
+
+    Each row is compared with the key's first loaded row: since every change is rejected, all the rows of a key
+    that stay agree with its first, and the comparison does not depend on which deliveries load together. The
+    reason names the columns that differ, with old and new values except for PII columns."""
+    pk = [quote_ident(c) for c in contract.primary_key]
+    stable = [contract.column(c) for c in contract.stable_columns]
+    cols = ", ".join(dict.fromkeys([*pk, *(quote_ident(c.name) for c in stable)]))
+    match = " AND ".join(f"t.{c} = p.{c}" for c in pk)
+    differs = " OR ".join(f"t.{quote_ident(c.name)} IS DISTINCT FROM p.{quote_ident(c.name)}" for c in stable)
+    changes = []
+    for c in stable:
+        ident = quote_ident(c.name)
+        text = (sql_str(f"{c.name} differs") if c.pii else
+                f"concat({sql_str(c.name + ' ')}, coalesce(CAST(p.{ident} AS VARCHAR), 'empty'), ' → ', "
+                f"coalesce(CAST(t.{ident} AS VARCHAR), 'empty'))")
+        changes.append(f"CASE WHEN t.{ident} IS DISTINCT FROM p.{ident} THEN {text} END")
+    key = "concat_ws(', ', " + ", ".join(f"CAST(t.{c} AS VARCHAR)" for c in pk) + ")"
+    pk_list = ", ".join(contract.primary_key)
+    return (
+        f"INSERT INTO {REJECTS} (file_idx, line_number, column_name, reason_code, reason) "
+        f"SELECT {file_idx}, t._line_number, {sql_str(', '.join(contract.stable_columns))}, '{IDENTITY_CHANGED}', "
+        f"concat({sql_str(f'{pk_list} = (')}, {key}, ') was loaded before (batch ', p._batch_id, ') as another '"
+        f", 'party: ', concat_ws('; ', {', '.join(changes)}), "
+        f"{sql_str('; a reused key? the row is held back (rejected) for review')}) "
+        f"FROM ({rows}) t {join} JOIN (SELECT DISTINCT ON ({', '.join(pk)}) {cols}, _batch_id FROM {prior} "
+        f"ORDER BY {', '.join(pk)}, _batch_id) p ON {match} AND t._batch_id > p._batch_id WHERE {differs}"
+    )
 
