@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -195,13 +196,21 @@ class _Decoder:
             self._fail(block, exc.start, first_line)
             return None
         if self.encoding == "gbk" and not block.isascii():
-            as_utf8 = block.decode("utf-8", errors="replace")
-            if "\ufffd" not in as_utf8:
-                self.utf8_non_ascii = True
-            else:
-                self.utf8_invalid = True
-            self.utf8_lines = self._utf8_lines(as_utf8)
+            self.utf8_lines = {}
+            for i, line in enumerate(block.decode("utf-8", errors="replace").split("\n")):
+                if "\ufffd" in line:
+                    self.utf8_invalid = True  # most lines of a GBK file: not valid UTF-8, so GBK
+                elif not line.isascii():
+                    self._classify(i, line)
         return text
+
+    def _classify(self, i: int, as_utf8: str) -> None:
+        """A non-ASCII line of a GBK file that is valid UTF-8 as well: UTF-8 Chinese, or GBK by chance."""
+        if _written_as_utf8(as_utf8):
+            self.utf8_non_ascii = True
+            self.utf8_lines[i] = as_utf8.rstrip("\r")
+        else:
+            self.utf8_invalid = True
 
     def _fail(self, block: bytes, offset: int, first_line: int) -> None:
         line, column = _line_at(block, offset, first_line)
@@ -210,39 +219,31 @@ class _Decoder:
                        f"{line}, byte {column} (bytes {bad})")
 
     def _decode_by_line(self, block: bytes, first_line: int) -> str | None:
-        """A GBK block that does not decode: its UTF-8 lines are set aside (as when they decode); bytes valid in
+        """A GBK block that does not decode: a line that is UTF-8 is set aside (as when it decodes); bytes valid in
         neither encoding fail the file, at their line."""
         parts: list[str] = []
         self.utf8_lines = {}
         offset = 0
         for i, raw in enumerate(block.split(b"\n")):
-            as_utf8: str | None = None
-            if not raw.isascii():
+            try:
+                parts.append(raw.decode(self.encoding))
+                if not raw.isascii():
+                    as_utf8 = raw.decode("utf-8", errors="replace")
+                    if "\ufffd" in as_utf8:
+                        self.utf8_invalid = True
+                    else:
+                        self._classify(i, as_utf8)
+            except UnicodeDecodeError as exc:
                 try:
-                    as_utf8 = raw.decode("utf-8")
+                    self.utf8_lines[i] = raw.decode("utf-8").rstrip("\r")
+                    self.utf8_non_ascii = True
                 except UnicodeDecodeError:
-                    self.utf8_invalid = True
-            if as_utf8 is not None:
-                self.utf8_non_ascii = True
-                self.utf8_lines[i] = as_utf8.rstrip("\r")
-                parts.append("")
-            else:
-                try:
-                    parts.append(raw.decode(self.encoding))
-                except UnicodeDecodeError as exc:
                     self.utf8_lines = {}
                     self._fail(block, offset + exc.start, first_line)
                     return None
+                parts.append("")
             offset += len(raw) + 1
         return "\n".join(parts)
-
-    def _utf8_lines(self, as_utf8: str) -> dict[int, str]:
-        """Lines of the block (0-based) whose bytes are UTF-8 with non-ASCII text, as that UTF-8 text.
-
-        GBK decodes most UTF-8 Chinese without an error, into other characters (杨静 becomes 鏉ㄩ潤), so a UTF-8 line
-        inside a GBK file passes the decoding; it is found here instead, line by line."""
-        return {i: line.rstrip("\r") for i, line in enumerate(as_utf8.split("\n"))
-                if "\ufffd" not in line and not line.isascii()}
 
     def problem(self) -> str | None:
         if self.failed:
@@ -251,6 +252,27 @@ class _Decoder:
             return (f"{self.sf.data_path.name}: the file is UTF-8 encoded but the contract says "
                     f"{self.sf.contract.format.encoding.upper()}")
         return None
+
+
+# Chinese text and its punctuation: what a UTF-8 line of a Chinese extract holds beyond ASCII.
+_NOT_CHINESE = re.compile("[^\x00-\x7f\u00b7\u2010-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+                          "\uff00-\uffef]")
+
+
+def _written_as_utf8(line: str) -> bool:
+    """Whether a line whose bytes are valid both as GBK and as UTF-8 was written as UTF-8.
+
+    Short GBK text is often valid UTF-8 by chance (石雪一, CA AF D1 A9 D2 BB, reads as 'ʯѩһ'), but then its UTF-8
+    reading is not Chinese. UTF-8 Chinese read as GBK, in turn, almost always gives characters outside GB2312 (杨静
+    becomes 鏉ㄩ潤), where a bank's names and addresses rarely go. A line is UTF-8 when both hold.
+    """
+    if _NOT_CHINESE.search(line):
+        return False
+    try:
+        line.encode("utf-8").decode("gbk").encode("gb2312")
+    except UnicodeError:
+        return True
+    return False
 
 
 def _full_pass(sf: ScannedFile, work_dir: Path) -> None:

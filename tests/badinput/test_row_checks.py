@@ -361,3 +361,13 @@ def test_out_of_range_in_a_fixed_width_file(bank: Bank, before: Before) -> None:
     assert [r[1:5] for r in bank.rejected_rows(batch)] == [
         (5, "amount", "RANGE", "amount: '+99999999999999.99' is outside the plausible range of the contract (must be "
                                "between -10,000,000,000,000 and 10,000,000,000,000)")]
+
+
+def test_gbk_text_that_happens_to_be_valid_utf8_loads(bank: Bank, before: Before) -> None:
+    # 石雪一 in GBK (ca af d1 a9 d2 bb) is valid UTF-8 too ('ʯѩһ'), as short GBK names often are: not a UTF-8 line
+    assert "石雪一".encode("gbk").decode("utf-8") == "ʯѩһ"
+    bank.edit_field(TXN, D2, 3, "counterparty_name", "石雪一")
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == []
+    assert bank.scalar(f"SELECT counterparty_name FROM raw.core__transactions WHERE {WHERE_D2} "
+                       "AND _line_number = 3") == "石雪一"
