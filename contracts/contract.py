@@ -154,10 +154,21 @@ def control_name_for(data_file_name: str) -> str:
 
 
 @dataclass(frozen=True)
+class VolumeCheck:
+    """When a loaded file's record count is a warning (``volume_check`` in ``_systems.yaml``)."""
+
+    window: int = 20
+    min_history: int = 5
+    min_ratio: float = 0.2
+    many: int = 100
+
+
+@dataclass(frozen=True)
 class ContractSet:
     systems: tuple[str, ...]
     system_descriptions: dict[str, str]
     contracts: tuple[Contract, ...]
+    volume: VolumeCheck = field(default_factory=VolumeCheck)
 
     def for_system(self, system: str) -> list[Contract]:
         return [c for c in self.contracts if c.system == system]
@@ -351,7 +362,9 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> ContractSet:
     systems_path = directory / SYSTEMS_FILE
     if not systems_path.exists():
         raise ContractError(f"{systems_path}: missing (it lists the source systems and their load order)")
-    systems_raw = yaml.safe_load(systems_path.read_text(encoding="utf-8"))["systems"]
+    systems_doc = yaml.safe_load(systems_path.read_text(encoding="utf-8"))
+    systems_raw = systems_doc["systems"]
+    volume = _parse_volume(systems_doc.get("volume_check") or {}, str(systems_path))
     systems = tuple(s["name"] for s in systems_raw)
     descriptions = {s["name"]: s.get("description", "") for s in systems_raw}
     contracts: list[Contract] = []
@@ -363,4 +376,17 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> ContractSet:
         for fk in c.foreign_keys:
             if fk.ref_key not in keys:
                 raise ContractError(f"{c.source_path}: foreign key references unknown extract {fk.ref_key!r}")
-    return ContractSet(systems=systems, system_descriptions=descriptions, contracts=tuple(contracts))
+    return ContractSet(systems=systems, system_descriptions=descriptions, contracts=tuple(contracts), volume=volume)
+
+
+def _parse_volume(raw: dict[str, Any], where: str) -> VolumeCheck:
+    unknown = set(raw) - {"window", "min_history", "min_ratio", "many"}
+    if unknown:
+        raise ContractError(f"{where}: volume_check: unknown key(s) {sorted(unknown)}")
+    check = VolumeCheck(**raw)
+    ints = (check.window, check.min_history, check.many)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in ints) or \
+            not isinstance(check.min_ratio, int | float) or not 0 < check.min_ratio < 1:
+        raise ContractError(f"{where}: volume_check: window, min_history and many are whole numbers >= 1, "
+                            "min_ratio a share between 0 and 1")
+    return check

@@ -18,7 +18,7 @@ import duckdb
 from tqdm import tqdm
 
 from contracts.contract import CONTROL_SUFFIX, Contract, ContractSet
-from ingest import audit, report
+from ingest import audit, report, volume
 from ingest.audit import Attempt, DeliveryHistory
 from ingest.filecheck import ScannedFile, read_lines, scan_file
 from ingest.landing import (
@@ -175,7 +175,7 @@ class DeliveryAttempt:
                 self._record_rejection(base, files, unexpected, reason, audit.CHECK_FAILED, t0)
                 return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
             try:
-                self._load(base, files, replace, t0)
+                warnings = self._load(base, files, replace, t0)
             except _ChecksFailed as failed:
                 self._keep_rejects(failed.rows)
                 reason = _delivery_reason([f.problem for f in files if f.problem], len(expected))
@@ -192,6 +192,7 @@ class DeliveryAttempt:
             note = f"{rejected} rows rejected (see audit.rejected_rows)" if rejected else None
             outcome = self._outcome(delivery, report.LOADED, note, batch_id, files, t0, loaded=True)
             outcome.replaced_batch_id = replace
+            outcome.warnings = warnings
             return outcome
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -236,8 +237,9 @@ class DeliveryAttempt:
 
     # ---- loading ----------------------------------------------------------------------------------------------
 
-    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> None:
-        """Append every file and run the row checks in one transaction; commit, or roll back and raise."""
+    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> list[str]:
+        """Append every file and run the row checks in one transaction; commit, or roll back and raise. Returns the
+        volume warnings of the files loaded."""
         stamp = now().isoformat(sep=" ")
         exclude = replace if replace is not None else -1
         self.con.execute("BEGIN TRANSACTION")
@@ -268,6 +270,7 @@ class DeliveryAttempt:
                     "WHERE batch_id = ?", [audit.SUPERSEDED, base["batch_id"], now(), replace])
                 self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
                                  [audit.FILE_SUPERSEDED, replace])
+            warnings = volume.record_warnings(self.con, [base["batch_id"]], self.contracts.volume)
             self.con.execute("COMMIT")
         except _ChecksFailed:
             raise
@@ -279,6 +282,7 @@ class DeliveryAttempt:
             self.history.supersede(replace)
         self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.LOADED, None, None,
                                  base["fingerprint"]))
+        return warnings.get(base["batch_id"], [])
 
     def _append(self, f: _FileState, base: dict, stamp: str) -> None:
         """Append the file's valid rows to raw; collect the lines that were set aside, and why."""

@@ -38,7 +38,7 @@ import duckdb
 from tqdm import tqdm
 
 from contracts.contract import Contract, ContractSet
-from ingest import audit, report
+from ingest import audit, report, volume
 from ingest.attempt import DeliveryAttempt, Job, _delivery_reason, _FileState, masked_raw_text, now
 from ingest.audit import Attempt, DeliveryHistory, quote_ident
 from ingest.filecheck import ScannedFile, scan_file
@@ -554,6 +554,10 @@ class BatchLoader:
             self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
                              [audit.FILE_SUPERSEDED, old])
         audit.insert_files(self.con, files)
+        loaded = [o for o in outcomes if o.outcome == report.LOADED and o.batch_id is not None]
+        warnings = volume.record_warnings(self.con, [o.batch_id for o in loaded], self.contracts.volume)  # type: ignore[misc]
+        for o in loaded:
+            o.warnings = warnings.get(o.batch_id, [])  # type: ignore[arg-type]
         finished = now()
         for d in deliveries:
             if d.get("files") is not None:  # attempted in this pass: one start, end and duration for all of them
