@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -206,7 +207,8 @@ def test_date_patterns() -> None:
 ])
 def test_strict_typing(contracts: ContractSet, key: str, column: str, text: str, value: object) -> None:
     contract = contracts.get(key)
-    cs = column_sql(contract.column(column), contract)
+    # the type alone: the plausible ranges are the next test's
+    cs = column_sql(dataclasses.replace(contract.column(column), minimum=None, maximum=None), contract)
     con = duckdb.connect()
     con.execute(f'CREATE TABLE t AS SELECT ?::VARCHAR AS "{column}"', [text])
     valid = con.execute(f"SELECT {cs.valid} FROM t").fetchone()[0]  # type: ignore[index]
@@ -228,3 +230,24 @@ def test_fixed_width_fields_are_trimmed_and_blank_is_null(contracts: ContractSet
     entry = column_sql(contract.column("entry_id"), contract)
     assert con.execute(f"SELECT {amount.cast}, {desc.text}, {entry.text} FROM t").fetchone() == (
         Decimal("1234.50"), None, " 工资")
+
+
+@pytest.mark.parametrize(("key", "column", "text", "valid"), [
+    ("core.transactions", "amount", "100000000000.00", True),  # the bound itself
+    ("core.transactions", "amount", "100000000000.01", False),
+    ("core.transactions", "amount", "9999999999999999.99", False),  # fits DECIMAL(18,2), not a transaction
+    ("core.transactions", "amount", "0", True),
+    ("core.transactions", "amount", "-0.01", False),
+    ("core.loans", "days_past_due", "-1", False),
+    ("core.loans", "days_past_due", "36500", True),
+    ("core.loans", "pd", "1.000001", False),
+    ("core.balances", "balance", "-100000000000.00", True),
+    ("core.balances", "balance", "-100000000000.01", False),
+])
+def test_plausible_ranges(contracts: ContractSet, key: str, column: str, text: str, valid: bool) -> None:
+    contract = contracts.get(key)
+    cs = column_sql(contract.column(column), contract)
+    con = duckdb.connect()
+    con.execute(f'CREATE TABLE t AS SELECT ?::VARCHAR AS "{column}"', [text])
+    assert con.execute(f"SELECT {cs.valid} FROM t").fetchone()[0] is valid  # type: ignore[index]
+
