@@ -123,10 +123,12 @@ def _range(column: Column, text: str, dtype: str,
     low, high = column.minimum, column.maximum
     if low is None and high is None:
         return None, None
-    # compared as DECIMAL(38, s): a bound need not fit the column's own type
-    wide = f"DECIMAL(38,{column.scale or 0})" if dtype != "BIGINT" else "HUGEINT"
-    value = f"TRY_CAST({text} AS {wide})"
-    parts = ([f"{value} >= {low}"] if low is not None else []) + ([f"{value} <= {high}"] if high is not None else [])
+    # the same cast as the type check's, which DuckDB then evaluates once; a bound wider than the type still compares
+    value = f"TRY_CAST({text} AS {dtype})"
+    if low is not None and high is not None:
+        parts = [f"{value} BETWEEN {low} AND {high}"]
+    else:
+        parts = [f"{value} >= {low}"] if low is not None else [f"{value} <= {high}"]
     shown = (f"between {low:,} and {high:,}" if low is not None and high is not None
              else f"at least {low:,}" if low is not None else f"at most {high:,}")
     return " AND ".join(parts), reason(f"is outside the plausible range of the contract (must be {shown})")
