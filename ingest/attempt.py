@@ -27,6 +27,7 @@ from ingest.landing import (
     entries,
     entry_problem,
     expected_contracts,
+    fingerprint,
     regular_size,
     shown_name,
 )
@@ -110,7 +111,7 @@ class Job:
     """A delivery to attempt, with the batch id it was given when it was decided."""
 
     delivery: Delivery
-    fingerprint: str
+    fingerprint: str | None  # None: a first attempt, fingerprinted from its scans (``scanned_fingerprint``)
     replace: int | None
     batch_id: int
 
@@ -164,6 +165,8 @@ class DeliveryAttempt:
                     bar.update(1)
                 expected_names = {n for c in expected for n in (c.file_name(day), c.control_file_name(day))}
                 unexpected = [p for p in entries(delivery.path) if p.name not in expected_names]
+                if fp is None:
+                    base["fingerprint"] = scanned_fingerprint(delivery, files)
             except OSError as exc:  # unreadable landing files: reject, say why, go on
                 reason = f"checking failed: {type(exc).__name__}: {exc}"
                 self._record_rejection(base, files, unexpected, reason, audit.ERROR, t0)
@@ -498,6 +501,16 @@ class DeliveryAttempt:
     def cleanup(self) -> None:
         for table in [*sorted(self.skip_maps), REJECTS, READER_ERRORS, READER_SCANS]:
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def scanned_fingerprint(delivery: Delivery, files: list[_FileState]) -> str | None:
+    """The delivery's fingerprint, reusing the sizes and MD5s its file checks computed; None if unreadable."""
+    known = {f.scan.data_path.name: (f.scan.byte_size, f.scan.md5) for f in files
+             if f.scan.md5 is not None and f.scan.byte_size is not None}
+    try:
+        return fingerprint(delivery.path, known)  # type: ignore[arg-type]
+    except OSError:
+        return None
 
 
 def masked_raw_text(files: list[_FileState]) -> str:

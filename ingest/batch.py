@@ -39,7 +39,15 @@ from tqdm import tqdm
 
 from contracts.contract import Contract, ContractSet
 from ingest import audit, report, volume
-from ingest.attempt import DeliveryAttempt, Job, _delivery_reason, _FileState, masked_raw_text, now
+from ingest.attempt import (
+    DeliveryAttempt,
+    Job,
+    _delivery_reason,
+    _FileState,
+    masked_raw_text,
+    now,
+    scanned_fingerprint,
+)
 from ingest.audit import Attempt, DeliveryHistory, quote_ident
 from ingest.filecheck import ScannedFile, scan_file
 from ingest.landing import Delivery, entries, expected_contracts, regular_size
@@ -79,6 +87,7 @@ class _Scanned:
     unexpected: list[Path] = field(default_factory=list)
     error: str | None = None  # the landing files could not be read
     problem: str | None = None  # the delivery's files failed their checks
+    fingerprint: str | None = None  # as recorded
 
 
 @dataclass
@@ -504,9 +513,10 @@ class BatchLoader:
             sc = item.scanned
             assert sc is not None
             job, delivery = sc.job, item.delivery
+            sc.fingerprint = job.fingerprint or scanned_fingerprint(delivery, sc.files)
             base = {"batch_id": job.batch_id, "system": delivery.system, "business_date": delivery.business_date,
                     "started_at": started_at, "reload": job.replace is not None, "replaced_batch_id": job.replace,
-                    "fingerprint": job.fingerprint, "delivery_path": str(delivery.path)}
+                    "fingerprint": sc.fingerprint, "delivery_path": str(delivery.path)}
             n = len(expected_contracts(self.contracts, delivery))
             rejected = sum(f.rows_rejected for f in sc.files)
             if sc.error is not None or sc.problem is not None:
@@ -591,12 +601,12 @@ class BatchLoader:
                     [f.problem for f in sc.files if f.problem],  # type: ignore[misc]
                     len(expected_contracts(self.contracts, delivery)))
                 self.history.add(Attempt(job.batch_id, delivery.system, delivery.business_date, audit.REJECTED,
-                                         code, reason, job.fingerprint))
+                                         code, reason, sc.fingerprint))
             else:
                 if job.replace is not None:
                     self.history.supersede(job.replace)
                 self.history.add(Attempt(job.batch_id, delivery.system, delivery.business_date, audit.LOADED, None,
-                                         None, job.fingerprint))
+                                         None, sc.fingerprint))
 
 
 def _load_order(contracts: ContractSet) -> list[Contract]:

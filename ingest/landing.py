@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -138,14 +138,16 @@ def content_md5(path: Path) -> str | None:
         return hashlib.file_digest(fh, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
-def fingerprint(path: Path) -> str:
+def fingerprint(path: Path, known: Mapping[str, tuple[int, str]] | None = None) -> str:
     """The delivery's content: names, kinds, sizes and MD5s of its entries. Modification times play no part: archives
-    unpacked with fixed timestamps give a changed file its old size and time."""
+    unpacked with fixed timestamps give a changed file its old size and time. ``known``: (size, MD5) of files already
+    read (by their checks), by name, so that they are not read again."""
     digest = hashlib.sha256()
     for entry in entries(path):
-        md5 = content_md5(entry)
+        size_md5 = (known or {}).get(entry.name)
+        md5 = size_md5[1] if size_md5 is not None and not entry.is_symlink() else content_md5(entry)
         if md5 is not None:
-            kind = f"f\0{regular_size(entry)}\0{md5}"
+            kind = f"f\0{size_md5[0] if size_md5 is not None else regular_size(entry)}\0{md5}"
         elif entry.is_symlink():
             kind = "l\0" + shown(os.readlink(entry))
         else:

@@ -250,17 +250,19 @@ class _Loader:
             if _unchanged_failure(last, fp):
                 return self._still_rejected(delivery, last)  # type: ignore[arg-type]
             return Job(delivery, fp, loaded.batch_id, self.history.take_batch_id())
-        fp = fingerprint(delivery.path)
         latest = self.history.latest_loaded_date(system)
         if latest is not None and latest > day:
-            return self._refuse(delivery, fp, audit.OUT_OF_ORDER, report.REFUSED,
+            return self._refuse(delivery, fingerprint(delivery.path), audit.OUT_OF_ORDER, report.REFUSED,
                                 f"out of order: {system} is already loaded up to {latest:%Y-%m-%d}, this delivery is "
                                 f"for {day:%Y-%m-%d} (an older date can only replace a loaded one, with --reload)")
         blocking = self.history.blocking(system, day)
         if blocking is not None:
-            return self._refuse(delivery, fp, audit.HELD, report.HELD,
+            return self._refuse(delivery, fingerprint(delivery.path), audit.HELD, report.HELD,
                                 f"earlier delivery {system} {blocking.business_date:%Y-%m-%d} not loaded "
                                 f"(batch {blocking.batch_id} rejected); deliveries of {system} load in date order")
+        if last is None:  # a first attempt: fingerprinted from what its checks read, when it is recorded
+            return Job(delivery, None, None, self.history.take_batch_id())
+        fp = fingerprint(delivery.path)
         if _unchanged_failure(last, fp):
             return self._still_rejected(delivery, last)  # type: ignore[arg-type]
         return Job(delivery, fp, None, self.history.take_batch_id())

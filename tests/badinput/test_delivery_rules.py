@@ -241,3 +241,18 @@ def test_delivery_folder_of_an_unknown_date_format_is_ignored(bank: Bank, before
     assert any("2025-01-31: not a delivery folder" in w for w in report.warnings)
     assert_only_failed(report, set())
     assert D1 < D2
+
+
+@pytest.mark.parametrize("method", ["batch", "one_at_a_time"])
+def test_recorded_fingerprint_is_the_content_of_the_folder(bank: Bank, before: Before, method: str) -> None:
+    """A first attempt is fingerprinted from the sizes and MD5s its checks read: the same fingerprint as reading the
+    folder again, for a delivery that loads and for one rejected (whose unchanged files are then not tried again)."""
+    from ingest.landing import fingerprint
+
+    data = bank.data_path(TXN, D2).read_bytes()
+    bank.write_bytes(TXN, D2, data[:-1], fix_control=False)  # core D2 rejected; the other systems load
+    bank.ingest(method=method)
+    for system in ("ref", "core", "cards", "accounting"):
+        d = bank.deliveries(system)[-1]
+        assert d["business_date"] == D2
+        assert d["fingerprint"] == fingerprint(bank.delivery_dir(system, D2)), system
