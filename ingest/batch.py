@@ -513,7 +513,8 @@ class BatchLoader:
             sc = item.scanned
             assert sc is not None
             job, delivery = sc.job, item.delivery
-            sc.fingerprint = job.fingerprint or scanned_fingerprint(delivery, sc.files)
+            # an unreadable delivery (ERROR) is tried again by the next run whatever it holds: no fingerprint
+            sc.fingerprint = job.fingerprint or (None if sc.error else scanned_fingerprint(delivery, sc.files))
             base = {"batch_id": job.batch_id, "system": delivery.system, "business_date": delivery.business_date,
                     "started_at": started_at, "reload": job.replace is not None, "replaced_batch_id": job.replace,
                     "fingerprint": sc.fingerprint, "delivery_path": str(delivery.path)}

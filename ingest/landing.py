@@ -65,6 +65,9 @@ def discover(landing: Path, contracts: ContractSet, systems: Sequence[str] | Non
             if day is None:
                 warnings.append(f"{shown(entry)}: not a delivery folder (<system>/<YYYYMMDD>/), ignored")
                 continue
+            if not os.access(entry, os.R_OK | os.X_OK):
+                warnings.append(f"{shown(entry)}: the delivery folder cannot be read (permissions), not loaded")
+                continue
             deliveries.append(Delivery(system, day, entry))
     deliveries.sort(key=lambda d: (d.business_date, order[d.system]))
     return deliveries, warnings
