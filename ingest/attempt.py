@@ -273,7 +273,7 @@ class DeliveryAttempt:
                     "WHERE batch_id = ?", [audit.SUPERSEDED, base["batch_id"], now(), replace])
                 self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
                                  [audit.FILE_SUPERSEDED, replace])
-            warnings = volume.record_warnings(self.con, [base["batch_id"]], self.contracts.volume)
+            warnings = volume.record_warnings(self.con, [base["batch_id"]], self.contracts)
             self.con.execute("COMMIT")
         except _ChecksFailed:
             raise

@@ -566,7 +566,7 @@ class BatchLoader:
                              [audit.FILE_SUPERSEDED, old])
         audit.insert_files(self.con, files)
         loaded = [o for o in outcomes if o.outcome == report.LOADED and o.batch_id is not None]
-        warnings = volume.record_warnings(self.con, [o.batch_id for o in loaded], self.contracts.volume)  # type: ignore[misc]
+        warnings = volume.record_warnings(self.con, [o.batch_id for o in loaded], self.contracts)  # type: ignore[misc]
         for o in loaded:
             o.warnings = warnings.get(o.batch_id, [])  # type: ignore[arg-type]
         finished = now()

@@ -62,8 +62,9 @@ def test_empty_and_small_extracts_are_warnings(tmp_path: Path, contracts: Contra
     assert by_day[("core", empty_day)].warnings == [
         f"{empty_file}: 0 records, where the delivery of {extra[4]:%Y-%m-%d} had 300 (an empty extract on a business "
         "day?)"]
+    # transactions are incremental: their first delivery (which may carry everything) is left out of the history
     assert by_day[("core", small_day)].warnings == [
-        f"{small_file}: 40 records, under 20% of the median 300 of the 9 deliveries before it (a partial extract?)"]
+        f"{small_file}: 40 records, under 20% of the median 300 of the 8 deliveries before it (a partial extract?)"]
     assert [o for o in report.outcomes if o.warnings and o.business_date not in (empty_day, small_day)] == []
     summary = report.summary()
     assert f"warning: core {empty_day:%Y-%m-%d}: {empty_file}: 0 records" in summary
@@ -78,3 +79,23 @@ def test_empty_and_small_extracts_are_warnings(tmp_path: Path, contracts: Contra
     # a run that loads nothing adds no warning
     again = ingest_landing(landing, warehouse, progress=False, method=method)
     assert all(not o.warnings for o in again.outcomes)
+
+
+def test_a_quiet_day_after_the_first_full_delivery_is_no_warning(contracts: ContractSet) -> None:
+    """Customers are incremental: the first delivery carries all of them, the next ones only the day's changes, and a
+    day without changes is normal. A full extract (branches) with 0 records after 150 is a warning."""
+    import duckdb
+
+    from ingest import audit, volume
+
+    con = duckdb.connect()
+    audit.ensure_schema(con, contracts.contracts)
+    rows = []
+    for batch, (extract, day, n) in enumerate([("customers", 1, 150), ("customers", 2, 0), ("branches", 1, 150),
+                                               ("branches", 2, 0)], start=1):
+        system = "core" if extract == "customers" else "ref"
+        rows.append({"batch_id": batch, "system": system, "business_date": date(2025, 1, day), "extract": extract,
+                     "file_name": f"{extract}_{day}", "control_record_count": n, "status": "LOADED"})
+    audit.insert_files(con, rows)
+    assert volume.record_warnings(con, [2, 4], contracts) == {
+        4: ["branches_2: 0 records, where the delivery of 2025-01-01 had 150 (an empty extract on a business day?)"]}
