@@ -102,6 +102,15 @@ def _landing_bytes(landing: Path) -> int:
     return sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
 
 
+def _remove_warehouse(path: Path) -> None:
+    """A warehouse `crmwh ingest` published: the served link, its versions and its lock (or a plain file)."""
+    from crmwh import publish
+
+    shutil.rmtree(publish.versions_dir(path), ignore_errors=True)
+    for leftover in (path, publish.lock_path(path)):
+        leftover.unlink(missing_ok=True)
+
+
 def _loaded_rows(db: Path) -> int:
     import duckdb  # the child wrote it; read how many rows landed
 
@@ -170,7 +179,7 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: s
         for name, cwd in (("ingest", REPO), ("ingest_ref", ref_dir)):
             if cwd is None:
                 continue
-            warehouse.unlink(missing_ok=True)
+            _remove_warehouse(warehouse)
             env = {"PYTHONPATH": str(cwd)} if cwd != REPO else None
             runs.setdefault(name, []).append(run_measured(
                 _crmwh("ingest", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"),
@@ -231,7 +240,7 @@ def bench_scale(scale: float, days: int, repeat: int, workdir: Path, sections: s
         later["validate_vs_whole_build"] = round(float(later["validate"]["median_seconds"]) / whole, 3)  # type: ignore[index]
     if "superset" in sections:
         later["superset_chart_latency"] = bench_superset(warehouse, workdir)
-    warehouse.unlink(missing_ok=True)
+    _remove_warehouse(warehouse)
     return {
         "scale": scale,
         "days": days,
@@ -296,7 +305,7 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
     for path in (landing, held):
         shutil.rmtree(path, ignore_errors=True)
     for path in (db, before_day):
-        path.unlink(missing_ok=True)
+        _remove_warehouse(path)
     run_measured(_crmwh("generate", "--scale", str(scale), "--days", str(history_days + 1), "--seed", "7",
                         "--landing", str(landing), "--quiet"))
     last_days = [max(d for d in (landing / s).iterdir() if d.is_dir()) for s in ("ref", "core", "cards", "accounting")]
@@ -327,7 +336,7 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
     shutil.rmtree(landing, ignore_errors=True)
     shutil.rmtree(held, ignore_errors=True)
     for path in (db, before_day):
-        path.unlink(missing_ok=True)
+        _remove_warehouse(path)
     return {
         "scale": scale,
         "history_days": history_days,

@@ -13,8 +13,12 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    REJECTED = 1  # a delivery (or a data-quality check of it) was rejected; everything else went through
-    FAILED = 2  # the command failed and changed nothing: bad usage or input, failed build (served warehouse unchanged)
+    # a delivery was rejected, refused or held (or a data-quality check failed on `validate`; `status`: a delivery is
+    # not loaded); everything else went through
+    REJECTED = 1
+    # the command failed and changed nothing: bad usage or input, a failed build, another command holding the build
+    # lock, an unwritable warehouse folder (the served warehouse is unchanged); see docs/operations.md
+    FAILED = 2
     INTERNAL = 3  # an unexpected error (a bug): the traceback is printed
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,11 +43,35 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child, before exec: ask the kernel to kill it when the build process dies, however it dies.
+
+    A build killed with SIGKILL runs no cleanup of its own; without this its dbt went on writing into a working copy
+    nobody would publish, holding the project's target folder. The signal survives the exec of dbt. If the parent is
+    already gone (it died between fork and here), leave at once.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        os._exit(127)
+    if os.getppid() != parent:
+        os._exit(127)
+
+
+def run_child(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` for a child that must not outlive the build (on Linux; elsewhere a plain run)."""
+    if sys.platform.startswith("linux"):
+        kwargs["preexec_fn"] = functools.partial(_die_with_parent, os.getpid())
+    return subprocess.run(list(cmd), text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
 def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
     """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
     env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1"}
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    result = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet, text=True)
+    result = run_child(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet)
     if result.returncode != 0:
         tail = (result.stdout or "")[-4000:] if quiet else ""
         raise BuildError(f"`dbt {' '.join(args)}` failed with exit code {result.returncode}\n{tail}".rstrip())
@@ -75,7 +102,7 @@ def run_build(
     from ingest.loader import ingest_landing
 
     report = BuildReport()
-    with publish.build_lock(served):
+    with publish.build_lock(served, "build"):
         work = publish.prepare_work_copy(served)
         try:
             if ingest:

@@ -24,6 +24,10 @@ from crmwh import __version__, options, settings
 _FAILURE_PREFIX = {
     "build": "build failed, the served warehouse is unchanged",
     "users": "users sync failed, Superset is unchanged",
+    "ingest": "ingest failed, the served warehouse is unchanged",
+    "validate": "validate failed, the served warehouse is unchanged",
+    "withdraw": "withdraw failed, the served warehouse is unchanged",
+    "restore": "restore failed, the served warehouse is unchanged",
 }
 
 
@@ -57,6 +61,10 @@ def cli() -> None:
       build         ingest → dbt build → validate → publish the warehouse atomically
       validate      data-quality suites (Great Expectations) on the warehouse
       serve         Apache Superset over the published warehouse on 127.0.0.1:8088
+    Operations (docs/operations.md):
+      status        per system and business date: loaded, held, refused, rejected, missing; last publish
+      withdraw      take a wrongly dated or wrong delivery out, with what depends on it
+      restore       serve the previous published version again
     Serving:
       users sync    give each branch manager (支行行长) exactly their branch subtree in Superset (also on serve)
     Documentation and assets:
@@ -110,18 +118,15 @@ def generate(scale: float, start: date, days: int, seed: int, landing: Path | No
 def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems: tuple[str, ...], quiet: bool) -> None:
     """Load every new delivery in the landing area into the raw layer, checked against control files and contracts.
 
-    A delivery (one system, one business date) loads whole or not at all. Exits 1 if any delivery was rejected,
-    2 if nothing could be looked at (no landing area, a broken contract, a warehouse of another layout).
+    A delivery (one system, one business date) loads whole or not at all, in date order without gaps. It loads into a
+    private copy of the served warehouse, published when a delivery was attempted (the marts follow on the next
+    `crmwh build`). Exits 1 if any delivery was rejected, refused or held, 2 if nothing could be looked at (no
+    landing area, a broken contract, a warehouse of another layout, another command holding the lock).
     """
-    from ingest.loader import ingest_landing
+    from crmwh import operations
 
-    report = ingest_landing(
-        landing=settings.landing_dir(landing),
-        warehouse=settings.warehouse_path(warehouse),
-        reload=reload_,
-        systems=systems or None,
-        progress=not quiet,
-    )
+    report = operations.ingest(settings.landing_dir(landing), settings.warehouse_path(warehouse), reload=reload_,
+                               systems=systems or None, progress=not quiet)
     click.echo(report.summary())
     if report.rejected:
         sys.exit(ExitCode.REJECTED)
@@ -159,6 +164,66 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
 
 
 @cli.command()
+@click.argument("system")
+@click.argument("day", metavar="DATE", callback=options.parse_date)
+@click.option("--reason", required=True, help="Why (kept in audit.withdrawals), e.g. 'dated 20250306, is 20250206'.")
+@click.option("--requeue", is_flag=True,
+              help="The delivery is right but loaded out of its place: let it load again after the days before it "
+                   "(without this, the same files are refused from now on; a corrected delivery loads).")
+@options.warehouse
+def withdraw(system: str, day: date, reason: str, requeue: bool, warehouse: Path | None) -> None:
+    """Take a wrongly dated or wrong delivery out of the warehouse, with everything that depends on it.
+
+    \b
+    Goes: the delivery's rows (or, if it never loaded, it is marked so that it cannot); the later days of the same
+    system; the same and later days of the systems that refer to it (every system refers to ref). Recorded in
+    audit.withdrawals and audit.deliveries (status WITHDRAWN); nothing is deleted from the landing area. The
+    dependent deliveries load again on the next run; `crmwh build` then rebuilds the marts from raw.
+    """
+    from crmwh import operations
+
+    report = operations.withdraw(settings.warehouse_path(warehouse), system, day, reason, requeue=requeue)
+    click.echo(report.summary())
+
+
+@cli.command()
+@options.warehouse
+@options.landing
+@click.option("--system", "systems", multiple=True, help="Only these source systems (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Every business date, not only those that need attention.")
+def status(warehouse: Path | None, landing: Path | None, systems: tuple[str, ...], show_all: bool) -> None:
+    """Per system and business date: loaded, held, refused, rejected, withdrawn, missing (a gap), pending; rejected
+    rows; the version served, when it was published, and the last build. Reads the served version read-only.
+
+    Exits 0 when every delivery up to the newest business date is loaded, 1 when one is held, refused, rejected or
+    missing (the lines under "by business date" say why and what waits for what), 2 when nothing is published.
+    """
+    from crmwh import operations
+    from crmwh.status import read_status
+
+    served = settings.warehouse_path(warehouse)
+    operations.require_served(served)
+    found = read_status(served, settings.landing_dir(landing), systems or None)
+    click.echo(found.render(show_all))
+    if found.not_loaded:
+        sys.exit(ExitCode.REJECTED)
+
+
+@cli.command()
+@options.warehouse
+def restore(warehouse: Path | None) -> None:
+    """Serve the previous published version again (after a bad build); a second restore undoes the first.
+
+    The landing area is untouched: deliveries the restored version does not hold load again on the next build.
+    """
+    from crmwh import publish
+
+    served = settings.warehouse_path(warehouse)
+    was, now = publish.restore_previous(served)
+    click.echo(f"{served} now serves {now.name} again (it served {was.name}, which is kept as the previous version)")
+
+
+@cli.command()
 @options.warehouse
 @click.option("--stage", "stages", multiple=True, type=click.Choice(("raw", "marts")),
               help="Only this stage (repeatable).")
@@ -176,16 +241,13 @@ def validate(warehouse: Path | None, stages: tuple[str, ...], batch_ids: tuple[i
 
     Exits 1 when a critical expectation failed (naming it): the warehouse must not be published.
     """
+    from crmwh import operations
     from expectations.model import STAGES
-    from expectations.runner import loaded_batch_ids, run_validation  # GX: seconds to import
 
-    path = settings.warehouse_path(warehouse)
-    ids: list[int] | None = list(batch_ids) or None
-    if all_deliveries:
-        ids = loaded_batch_ids(path)
-    report = run_validation(
-        path, stages=stages or STAGES, batch_ids=ids, record=not no_record, docs_dir=docs_dir,
-        suites=list(suites) or None, progress=not quiet,
+    report = operations.validate(
+        settings.warehouse_path(warehouse), record=not no_record, all_deliveries=all_deliveries,
+        stages=stages or STAGES, batch_ids=list(batch_ids) or None, docs_dir=docs_dir, suites=list(suites) or None,
+        progress=not quiet,
     )
     click.echo(report.summary())
     if not report.passed:

@@ -119,6 +119,17 @@ def newest_batch_id(database: Path) -> int:
     return 0 if row is None else int(row[0])
 
 
+def withdrawals_since_last_build(database: Path) -> int:
+    """Deliveries withdrawn (``crmwh withdraw``) after the newest recorded build started."""
+    if last_build(database) is None:
+        return 0
+    row = _query_if_table(
+        database, "audit", "withdrawals",
+        f"SELECT count(*) FROM audit.withdrawals WHERE withdrawn_at >= (SELECT max(started_at) FROM {BUILDS_TABLE})",
+    )
+    return 0 if row is None else int(row[0])
+
+
 def plan_build(database: Path, project_dir: Path, force_full: bool = False) -> BuildPlan:
     """Full refresh when asked, on the first build and after a change of project code; else incremental."""
     fingerprint = project_fingerprint(project_dir)
@@ -130,6 +141,9 @@ def plan_build(database: Path, project_dir: Path, force_full: bool = False) -> B
         return BuildPlan(FULL, "first build of this warehouse", fingerprint, newest)
     if previous.fingerprint != fingerprint:
         return BuildPlan(FULL, "project code or parameters changed since the last build", fingerprint, newest)
+    if withdrawals_since_last_build(database):
+        # incremental models only add what is new: rows of a withdrawn delivery would stay in them
+        return BuildPlan(FULL, "deliveries were withdrawn since the last build", fingerprint, newest)
     return BuildPlan(INCREMENTAL, "same project code as the last build", fingerprint, newest, previous.max_batch_id)
 
 

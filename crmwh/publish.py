@@ -46,9 +46,10 @@ def versions_dir(served: Path) -> Path:
     return served.with_name(served.stem + ".versions")
 
 
-# The version being served and the one before it: a reader that resolved the link just before a swap still finds its
-# file. Older versions are deleted (an open reader keeps reading a deleted file; only new opens need the name).
-KEEP_VERSIONS = 2
+# The version being served and the one served before it are kept: a reader that resolved the link just before a swap
+# still finds its file, and `crmwh restore` can go back to it. Every other file in the versions folder is deleted,
+# including a version a crashed publish left behind without ever serving it (an open reader keeps reading a deleted
+# file; only new opens need the name).
 VERSION_MODE = 0o640
 VERSIONS_DIR_MODE = 0o750
 
@@ -58,20 +59,72 @@ def resolve_served(served: Path) -> Path:
     return Path(os.path.realpath(served))
 
 
+def lock_path(served: Path) -> Path:
+    return served.with_name(served.name + ".lock")
+
+
 @contextmanager
-def build_lock(served: Path) -> Iterator[None]:
-    """One build at a time per served file (a second one fails at once instead of corrupting the first)."""
-    served.parent.mkdir(parents=True, exist_ok=True)
-    lock_file = served.with_name(served.name + ".lock")
-    with lock_file.open("w") as fh:
+def build_lock(served: Path, command: str = "build") -> Iterator[None]:
+    """One writer at a time per served file: every command that changes the warehouse (build, ingest, validate,
+    withdraw, restore) holds it; a second one fails at once instead of writing beside the first.
+
+    The lock is an ``flock`` on ``<served>.lock``: the kernel drops it when its process dies however it dies, so a
+    killed build never leaves a stale lock. The holder's pid and command are written into the file for the message
+    the next writer gets.
+    """
+    lock_file = lock_path(served)
+    try:
+        served.parent.mkdir(parents=True, exist_ok=True)
+        fh = os.fdopen(os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o640), "r+")
+    except OSError as exc:
+        raise PublishError(_cannot_write(served.parent, exc)) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise PublishError(f"another build of {served} is running (lock {lock_file})") from None
+            holder = fh.read().strip() or "unknown process"
+            raise PublishError(
+                f"another command is changing {served} ({holder}); wait for it to finish (lock {lock_file})"
+            ) from None
         try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}, crmwh {command}")
+            fh.flush()
             yield
         finally:
+            fh.seek(0)
+            fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _cannot_write(folder: Path, exc: OSError) -> str:
+    return (f"cannot write in the warehouse folder {folder}: {exc.strerror or exc} "
+            f"({getattr(exc, 'filename', None) or folder}); it must be writable by the user running crmwh")
+
+
+@contextmanager
+def private_copy(served: Path, command: str) -> Iterator[Path]:
+    """The one way to change the warehouse: under the lock, on a working copy, published when the block ends.
+
+    The block may raise :class:`Unchanged` to leave without publishing (nothing to change); any other exception
+    discards the copy and the served warehouse stays as it was.
+    """
+    with build_lock(served, command):
+        work = prepare_work_copy(served)
+        try:
+            yield work
+        except Unchanged:
+            discard(work)
+            return
+        except BaseException:
+            discard(work)
+            raise
+        publish(work, served)
+
+
+class Unchanged(Exception):
+    """Raised inside :func:`private_copy` when the command changed nothing: no new version is published."""
 
 
 def prepare_work_copy(served: Path) -> Path:
@@ -86,7 +139,10 @@ def prepare_work_copy(served: Path) -> Path:
                     f"{wal} exists: something wrote to the served file without checkpointing; "
                     "stop it and remove the .wal (or publish again) before building"
                 )
-        copy_file(resolve_served(served), work)
+        try:
+            copy_file(resolve_served(served), work)
+        except OSError as exc:
+            raise PublishError(_cannot_write(served.parent, exc)) from None
     return work
 
 
@@ -112,6 +168,16 @@ def publish(work: Path, served: Path) -> Path:
     if not work.exists():
         raise PublishError(f"nothing to publish: {work} does not exist")
     checkpoint_and_close(work)
+    previous = resolve_served(served) if served.is_symlink() else None
+    try:
+        version = _swap_in(work, served)
+    except OSError as exc:
+        raise PublishError(_cannot_write(served.parent, exc)) from None
+    _prune_versions(served, keep={version.name, *([previous.name] if previous else [])})
+    return version
+
+
+def _swap_in(work: Path, served: Path) -> Path:
     versions = versions_dir(served)
     versions.mkdir(exist_ok=True)
     version = _new_version_path(served)
@@ -119,14 +185,69 @@ def publish(work: Path, served: Path) -> Path:
     os.chmod(work, VERSION_MODE)
     os.chmod(versions, VERSIONS_DIR_MODE)
     os.replace(work, version)
+    _swing_link(served, version)
+    for folder in (versions, served.parent):
+        _fsync_dir(folder)  # the renames themselves survive a crash
+    _log_served(served, version)
+    return version
+
+
+def _swing_link(served: Path, version: Path) -> None:
     link = served.with_name(served.name + ".swap")
     link.unlink(missing_ok=True)
     link.symlink_to(version.relative_to(served.parent))  # relative: the warehouse folder can be moved whole
     os.replace(link, served)
-    for folder in (versions, served.parent):
-        _fsync_dir(folder)  # the renames themselves survive a crash
-    _prune_versions(served)
-    return version
+
+
+SERVED_LOG = "served.log"
+
+
+def _log_served(served: Path, version: Path) -> None:
+    """One line per version made the served one (publish or restore): when, and which file."""
+    with (versions_dir(served) / SERVED_LOG).open("a", encoding="utf-8") as log:
+        log.write(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\t{version.name}\n")
+
+
+def served_history(served: Path) -> list[tuple[str, str]]:
+    """(UTC time, version file name) of every version served, oldest first."""
+    log = versions_dir(served) / SERVED_LOG
+    if not log.exists():
+        return []
+    return [tuple(line.split("\t", 1)) for line in log.read_text(encoding="utf-8").splitlines()  # type: ignore[misc]
+            if "\t" in line]
+
+
+def previous_version(served: Path) -> Path | None:
+    """The version served before the current one, if its file is still there."""
+    current = resolve_served(served).name
+    for _, name in reversed(served_history(served)):
+        candidate = versions_dir(served) / name
+        if name != current and candidate.exists():
+            return candidate
+    return None
+
+
+def restore_previous(served: Path) -> tuple[Path, Path]:
+    """Serve the previous version again (under the lock); returns (version served until now, version restored).
+
+    Nothing is deleted: the version it replaces stays as the previous one, so a restore can itself be undone.
+    """
+    with build_lock(served, "restore"):
+        if not served.is_symlink():
+            raise PublishError(f"{served} is not a published version link: there is no previous version to restore")
+        current = versions_dir(served) / resolve_served(served).name
+        previous = previous_version(served)
+        if previous is None:
+            raise PublishError(f"no previous version of {served} is left to restore")
+        if wal_path(previous).exists():
+            raise PublishError(f"{wal_path(previous)} exists: {previous.name} was written after it was served")
+        try:
+            _swing_link(served, previous)
+            _fsync_dir(served.parent)
+            _log_served(served, previous)
+        except OSError as exc:
+            raise PublishError(_cannot_write(served.parent, exc)) from None
+        return current, previous
 
 
 def _new_version_path(served: Path) -> Path:
@@ -138,12 +259,20 @@ def _new_version_path(served: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-def _prune_versions(served: Path) -> None:
-    current = resolve_served(served)
-    files = sorted(versions_dir(served).glob(f"{served.stem}.*{served.suffix}"))  # the stamp sorts by time
-    for old in [f for f in files if f != current][: max(0, len(files) - KEEP_VERSIONS)]:
-        for path in (old, wal_path(old)):
-            path.unlink(missing_ok=True)
+def list_versions(served: Path) -> list[Path]:
+    """The version files in the versions folder, oldest first (the stamp sorts by time)."""
+    folder = versions_dir(served)
+    return sorted(folder.glob(f"{served.stem}.*{served.suffix}")) if folder.is_dir() else []
+
+
+def _prune_versions(served: Path, keep: set[str]) -> None:
+    """Delete every version but those named in ``keep`` (the one served now and the one served before it): never by
+    age, so a version that a crashed publish left behind unserved cannot push the previous served one out. Names,
+    not paths: the link resolves through any symbolic link in the warehouse folder's own path."""
+    for old in list_versions(served):
+        if old.name not in keep:
+            for path in (old, wal_path(old)):
+                path.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -244,7 +244,7 @@ def _parse_marts(raw: dict[str, Any], src: Path, contracts: ContractSet) -> Mart
         name: _decimal(v, f"{w}.month_over_month_bands.{name}")
         for name, v in (_require(raw, "month_over_month_bands", w) or {}).items()
     }
-    unknown_bands = set(bands) - {"aum", "loans", "net_contribution"}
+    unknown_bands = set(bands) - {"aum", "loans", "pre_provision_contribution"}
     if unknown_bands:
         raise QualityConfigError(f"{w}.month_over_month_bands: unknown totals {sorted(unknown_bands)}")
     code_lists: dict[tuple[str, str], tuple[str, ...]] = {}

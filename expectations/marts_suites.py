@@ -289,7 +289,7 @@ def _value_suite(cfg: QualityConfig) -> list[Check]:
 _TOTALS = {
     "aum": "AUM (deposits and wealth) of all customers, from rpt_customer_value",
     "loans": "average daily balance of loans, from fct_contribution_monthly",
-    "net_contribution": "net contribution of all accounts, from fct_contribution_monthly",
+    "pre_provision_contribution": "net contribution before credit cost of all accounts, from fct_contribution_monthly",
 }
 TOTALS_SOURCES = ("rpt_customer_value", CONTRIBUTION, "dim_date")
 
@@ -302,12 +302,12 @@ WITH delivered AS (
     SELECT min(date_day) AS first_day, max(date_day) AS last_day FROM marts.dim_date WHERE has_delivery
 ),
 contribution AS (
-    SELECT month_start, sum(net_contribution) AS net_contribution,
+    SELECT month_start, sum(net_contribution + credit_cost) AS pre_provision_contribution,
            sum(CASE WHEN product_line_code = 'LOAN' THEN average_daily_balance_cny ELSE 0 END) AS loans
     FROM marts.{CONTRIBUTION} GROUP BY month_start
 ),
 aum AS (SELECT month_start, sum(aum_cny) AS aum FROM marts.rpt_customer_value GROUP BY month_start)
-SELECT c.month_start, coalesce(a.aum, 0) AS aum, c.loans, c.net_contribution
+SELECT c.month_start, coalesce(a.aum, 0) AS aum, c.loans, c.pre_provision_contribution
 FROM contribution AS c LEFT JOIN aum AS a ON a.month_start = c.month_start
 WHERE c.month_start >= (SELECT first_day FROM delivered) AND last_day(c.month_start) <= (SELECT last_day FROM delivered)
 ) AS totals"""

@@ -1,6 +1,7 @@
 """The warehouse's ``audit`` and ``raw`` schemas: table definitions, and the delivery history the loader decides from.
 
-``audit.deliveries``      one row per delivery attempt (a batch): LOADED, REJECTED or SUPERSEDED
+``audit.deliveries``      one row per delivery attempt (a batch): LOADED, REJECTED, SUPERSEDED or WITHDRAWN
+``audit.withdrawals``     one row per delivery taken out by ``crmwh withdraw`` (``ingest.withdraw``)
 ``audit.delivery_files``  one row per file of an attempt, with its checksums, control counts and row accounting
 ``audit.rejected_rows``   one row per problem found in a row of an accepted file (a row can have several)
 ``raw.<system>__<extract>`` every contract column, typed, plus the lineage columns in ``LINEAGE_COLUMNS``
@@ -28,12 +29,14 @@ from contracts.errors import CrmwhError
 LOADED = "LOADED"
 REJECTED = "REJECTED"
 SUPERSEDED = "SUPERSEDED"
+WITHDRAWN = "WITHDRAWN"  # taken out by `crmwh withdraw` (the loaded batch, and a marker row per withdrawn delivery)
 
 # File statuses: a file of a rejected delivery that passed its own checks is NOT_LOADED.
 FILE_LOADED = "LOADED"
 FILE_REJECTED = "REJECTED"
 FILE_NOT_LOADED = "NOT_LOADED"
 FILE_SUPERSEDED = "SUPERSEDED"
+FILE_WITHDRAWN = "WITHDRAWN"
 
 # Why a delivery was rejected (audit.deliveries.reason_code).
 CHECK_FAILED = "CHECK_FAILED"  # a file or its rows failed the checks
@@ -41,6 +44,9 @@ ERROR = "ERROR"  # the load itself failed (rolled back)
 CHANGED_REDELIVERY = "CHANGED_REDELIVERY"  # already loaded with other files, and no --reload
 OUT_OF_ORDER = "OUT_OF_ORDER"  # older than the latest loaded business date of the system
 HELD = "HELD"  # an earlier delivery of the system is not loaded
+GAP = "GAP"  # the business date before it has no loaded delivery of the system (held until it has)
+WITHDRAWN_BY_OPERATOR = "WITHDRAWN"  # the operator withdrew this delivery: refused again while its files are the same
+WITHDRAWN_WITH = "WITHDRAWN_DEPENDENT"  # withdrawn with an earlier or referenced delivery: loads again on the next run
 
 # Rejections that stop later deliveries of the same system (the others are about the delivery's place, not content).
 BLOCKING_CODES = frozenset({CHECK_FAILED, ERROR})
@@ -120,6 +126,20 @@ CREATE TABLE IF NOT EXISTS audit.delivery_warnings (
     record_count BIGINT,
     trailing_median DOUBLE,
     previous_record_count BIGINT
+);
+CREATE TABLE IF NOT EXISTS audit.withdrawals (
+    withdrawal_id BIGINT NOT NULL,
+    withdrawn_at TIMESTAMP NOT NULL,
+    withdrawn_by VARCHAR,
+    requested_system VARCHAR NOT NULL,
+    requested_date DATE NOT NULL,
+    reason VARCHAR NOT NULL,
+    system VARCHAR NOT NULL,
+    business_date DATE NOT NULL,
+    dependent BOOLEAN NOT NULL,
+    withdrawn_batch_id BIGINT,
+    marker_batch_id BIGINT NOT NULL,
+    rows_removed BIGINT NOT NULL
 );
 CREATE OR REPLACE VIEW audit.delivery_status AS
 WITH attempts AS (
@@ -285,6 +305,16 @@ class DeliveryHistory:
         with self._lock:
             attempts = self.attempts.get((system, day))
             return attempts[-1] if attempts else None
+
+    def withdrawn(self, system: str, day: date) -> Attempt | None:
+        """The withdrawal marker of ``system`` on ``day`` when nothing loaded since it was withdrawn."""
+        with self._lock:
+            for a in reversed(self.attempts.get((system, day), [])):
+                if a.status == LOADED:
+                    return None
+                if a.status == WITHDRAWN and a.reason_code in (WITHDRAWN_BY_OPERATOR, WITHDRAWN_WITH):
+                    return a
+            return None
 
     def latest_loaded_date(self, system: str) -> date | None:
         with self._lock:

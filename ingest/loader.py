@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -58,6 +59,7 @@ __all__ = ["BATCH", "ONE_AT_A_TIME", "Delivery", "IngestError", "discover", "fin
            "ingest_landing"]
 
 BATCH = "batch"
+ONE_DAY = timedelta(days=1)
 ONE_AT_A_TIME = "one_at_a_time"
 
 
@@ -232,6 +234,8 @@ class _Loader:
         self.history = history
         self.reload = reload
         self.record = record  # False: refusals are left in ``DeliveryOutcome.audit_row`` for the caller to write
+        self.refers_to = {s: sorted({fk.ref_system for c in contracts.for_system(s) for fk in c.foreign_keys} - {s},
+                                    key=contracts.systems.index) for s in contracts.systems}
 
     def decide(self, delivery: Delivery) -> DeliveryOutcome | Job:
         system, day = delivery.system, delivery.business_date
@@ -250,6 +254,14 @@ class _Loader:
             if _unchanged_failure(last, fp):
                 return self._still_rejected(delivery, last)  # type: ignore[arg-type]
             return Job(delivery, fp, loaded.batch_id, self.history.take_batch_id())
+        withdrawn = self.history.withdrawn(system, day)
+        if withdrawn is not None and withdrawn.reason_code == audit.WITHDRAWN_BY_OPERATOR:
+            fp = fingerprint(delivery.path)
+            if not self._changes_since_withdrawal(withdrawn, delivery, fp):
+                return self._refuse(delivery, fp, audit.WITHDRAWN_BY_OPERATOR, report.REFUSED,
+                                    f"withdrawn by the operator (batch {withdrawn.batch_id}: {withdrawn.reason}); "
+                                    f"these files are the withdrawn ones: a corrected delivery of {system} "
+                                    f"{day:%Y%m%d} (changed files) loads")
         latest = self.history.latest_loaded_date(system)
         if latest is not None and latest > day:
             return self._refuse(delivery, fingerprint(delivery.path), audit.OUT_OF_ORDER, report.REFUSED,
@@ -260,12 +272,47 @@ class _Loader:
             return self._refuse(delivery, fingerprint(delivery.path), audit.HELD, report.HELD,
                                 f"earlier delivery {system} {blocking.business_date:%Y-%m-%d} not loaded "
                                 f"(batch {blocking.batch_id} rejected); deliveries of {system} load in date order")
+        missing = self.gap(system, day)
+        if missing is not None:
+            other, wanted = missing
+            why = (f"{system} is loaded up to {wanted - ONE_DAY:%Y-%m-%d} and deliveries of a system load without gaps"
+                   if other == system else
+                   f"{system} refers to {other}, which is loaded up to {wanted - ONE_DAY:%Y-%m-%d}")
+            return self._refuse(delivery, fingerprint(delivery.path), audit.GAP, report.HELD,
+                                f"waiting for {other} {wanted:%Y-%m-%d}: {why} (see `crmwh status`)")
         if last is None:  # a first attempt: fingerprinted from what its checks read, when it is recorded
             return Job(delivery, None, None, self.history.take_batch_id())
         fp = fingerprint(delivery.path)
         if _unchanged_failure(last, fp):
             return self._still_rejected(delivery, last)  # type: ignore[arg-type]
         return Job(delivery, fp, None, self.history.take_batch_id())
+
+    def gap(self, system: str, day: date) -> tuple[str, date] | None:
+        """The first missing delivery ``system``'s delivery of ``day`` must wait for: (system, business date).
+
+        The bank's end-of-day batch runs every calendar day, so every date is a business date, and a system's first
+        delivery starts its sequence. A delivery waits for the day before it of its own system, and for its own day
+        of every system its foreign keys point at (``ref`` for all the others): loading over the hole would reject
+        the rows that refer to the missing day as orphans, and the missing day could never load after a later one.
+        """
+        for other in (system, *self.refers_to[system]):
+            latest = self.history.latest_loaded_date(other)
+            if latest is None:
+                continue
+            wanted = day - ONE_DAY if other == system else day
+            if latest < wanted:
+                return other, latest + ONE_DAY
+        return None
+
+    def _changes_since_withdrawal(self, marker: Attempt, delivery: Delivery, fp: str) -> list[str]:
+        if marker.fingerprint == fp:
+            return []
+        row = self.con.execute("SELECT replaced_batch_id FROM audit.deliveries WHERE batch_id = ?",
+                               [marker.batch_id]).fetchone()
+        if row is None or row[0] is None:  # withdrawn before it loaded: only its fingerprint is known
+            return ["fingerprint differs"]
+        return self._changes_since(Attempt(int(row[0]), delivery.system, delivery.business_date, audit.WITHDRAWN,
+                                           None, None, marker.fingerprint), delivery)
 
     def _changes_since(self, loaded: Attempt, delivery: Delivery) -> list[str]:
         """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical), by content.

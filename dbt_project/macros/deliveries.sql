@@ -1,6 +1,7 @@
 {#-
-  Only rows of deliveries whose status is LOADED count: a REJECTED delivery never reaches the warehouse and a
-  SUPERSEDED one was replaced by a reload (which has its own, later batch id). The base models apply this filter to
+  Only rows of deliveries whose status is LOADED count: a REJECTED delivery never reaches the warehouse, a
+  SUPERSEDED one was replaced by a reload (which has its own, later batch id) and a WITHDRAWN one was taken out by
+  `crmwh withdraw` (its raw rows are deleted too; the next build is a full refresh). The base models apply this filter to
   every source, so nothing downstream sees a row of a batch that does not count.
 -#}
 {% macro loaded_batches(system) -%}

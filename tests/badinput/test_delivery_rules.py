@@ -157,11 +157,14 @@ def test_failed_reload_keeps_the_loaded_batch(bank: Bank, before: Before) -> Non
     assert bank.query("SELECT status FROM audit.deliveries WHERE batch_id = ?", [loaded.batch_id]) == [("LOADED",)]
 
 
-def test_out_of_order_date_is_refused(bank: Bank, before: Before) -> None:
+def test_out_of_order_date_is_refused(bank: Bank, before: Before, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.rmtree(bank.delivery_dir("cards", D2))
     bank.add_day(D3)
-    report = bank.ingest()
-    assert outcome(report, "cards", D3).outcome == "LOADED"  # a gap in dates is not detected at ingest
+    with monkeypatch.context() as m:
+        # a warehouse loaded before gaps were held (now D3 waits for D2: badinput/test_delivery_recovery.py)
+        m.setattr("ingest.loader._Loader.gap", lambda *_args: None)
+        report = bank.ingest()
+    assert outcome(report, "cards", D3).outcome == "LOADED"
     snapshot = bank.snapshot()
     bank.add_day(D2, systems=("cards",))  # the late delivery arrives
     report = bank.ingest()

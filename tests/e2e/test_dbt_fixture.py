@@ -46,10 +46,15 @@ def test_one_person_with_two_cifs_and_a_card_is_one_party(built: Path) -> None:
 def test_superseded_and_rejected_batches_do_not_count(built: Path) -> None:
     # the first delivery of 2025-01-29 had every balance at 1.00; the reload replaced it
     assert _rows(built, "SELECT count(*) FROM staging.stg_core__balances WHERE balance = 1.00") == [(0,)]
-    # the rejected card delivery of 2025-02-12 carried amounts of 999,999.00
+    # the rejected card delivery of 2025-02-12 carried amounts of 999,999.00; the loader kept its rows out of raw, and
+    # the day's transactions are those of the replacement delivered the next day
+    assert _rows(built, "SELECT status FROM audit.deliveries WHERE system = 'cards' "
+                        "AND business_date = DATE '2025-02-12' ORDER BY batch_id") == [("REJECTED",), ("LOADED",)]
     assert _rows(built, "SELECT count(*) FROM marts.fct_card_transactions WHERE amount = 999999.00") == [(0,)]
-    loaded = _rows(built, "SELECT count(*) FROM marts.fct_card_transactions WHERE txn_on = DATE '2025-02-12'")
-    assert loaded == [(0,)]
+    (loaded,) = _rows(built, "SELECT count(*) FROM marts.fct_card_transactions WHERE txn_on = DATE '2025-02-12'")
+    delivered = _rows(built, """SELECT count(*) FROM raw.cards__card_transactions
+                                WHERE _business_date = DATE '2025-02-12'""")
+    assert loaded[0] > 0 and [loaded] == delivered
 
 
 def test_customer_history_is_keyed_on_delivery_dates(built: Path) -> None:
@@ -129,7 +134,8 @@ def test_a_reload_of_a_past_date_replaces_its_rows(built: Path, tmp_path: Path) 
             con.execute(f"INSERT INTO raw.{table} SELECT * REPLACE ({new_batch} AS _batch_id) FROM raw.{table} "
                         f"WHERE _batch_id = ? AND {keep}", [old_batch, dropped])
         con.execute("UPDATE audit.deliveries SET status = 'SUPERSEDED' WHERE batch_id = ?", [old_batch])
-        con.execute("INSERT INTO audit.deliveries VALUES (?, 'core', ?, 'LOADED', NULL, 'reload')", [new_batch, day])
+        con.execute("INSERT INTO audit.deliveries (batch_id, system, business_date, status, reason) "
+                    "VALUES (?, 'core', ?, 'LOADED', 'reload')", [new_batch, day])
     dbt_harness.build_models(db)
     counts = _rows(db, f"""SELECT (SELECT count(*) FROM marts.fct_transactions),
                                   (SELECT count(*) FROM marts.fct_transactions WHERE txn_id = '{dropped}'),

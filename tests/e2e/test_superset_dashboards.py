@@ -247,6 +247,7 @@ def test_migration_matrix_equals_duckdb(admin: harness.SupersetClient, warehouse
     classified = _duck(
         warehouse,
         "SELECT COUNT(*) FROM intermediate.int_risk_account_monthly WHERE exposure_source = 'loan' "
+        "AND is_outstanding_at_month_end "
         "AND month_start IN (SELECT month_start FROM marts.rpt_credit_classification_migration)",
     )[0][0]
     assert sum(n for _, t, n, _ in got if t != "9 结清/移出") == classified

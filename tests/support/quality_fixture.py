@@ -1,15 +1,17 @@
-"""A small, clean raw layer built from the contracts alone, for testing the suites without the generator and loader.
+"""A small, clean raw layer built from the contracts alone, for testing the suites without the generator.
 
 Every extract gets a few rows per business date whose values follow the contract and ``config.yaml``: codes from the
 code lists, keys unique, foreign keys and configured references pointing at rows that exist, amounts and dates
-inside their ranges. The audit tables are the loader's own (``ingest.audit.ensure_schema``), filled as the loader
-would for LOADED deliveries. A REJECTED delivery with broken rows is added too: the suites must ignore it.
+inside their ranges. The rows are written as delivery files by the contracts' writer and loaded by the real loader,
+so raw and audit are what a bank's deliveries give. A delivery of rows that break every rule is delivered too: the
+loader rejects it (audit records it; its rows never reach raw) and the suites must ignore its batch.
 
 Tests copy the file and break one thing with SQL to see the matching expectation fail.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,11 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from contracts.contract import Column, Contract, ContractSet, load_contracts
+from contracts.writer import write_extract
 from expectations.config import QualityConfig, load_config
 from expectations.model import Severity
 from ingest import audit as ingest_audit
+from ingest.loader import ingest_landing
+from ingest.report import LOADED
 
 DEFAULT_DATES = (date(2025, 1, 30), date(2025, 1, 31))
 ROWS = 4
@@ -117,71 +123,43 @@ def build_raw_fixture(
     contracts: ContractSet | None = None,
     cfg: QualityConfig | None = None,
 ) -> dict[tuple[str, date], int]:
-    """Write the fixture warehouse to ``path`` (must not exist); returns the batch id of each (system, date)."""
+    """Write the fixture's deliveries as files and load them into ``path`` (must not exist) through the loader;
+    returns the batch id of each (system, date) loaded."""
     contracts = contracts or load_contracts()
     cfg = cfg or load_config(contracts=contracts)
     bank = _Bank(contracts, cfg)
-    batches: dict[tuple[str, date], int] = {}
-    con = duckdb.connect(str(path))
-    try:
-        ingest_audit.ensure_schema(con, contracts.contracts)
+    with tempfile.TemporaryDirectory(prefix="quality-fixture-") as tmp, duckdb.connect() as con:
+        landing = Path(tmp)
         for day in dates:
             for system in contracts.systems:
-                batch = len(batches) + 1
-                batches[(system, day)] = batch
-                _deliver(con, contracts, bank, system, day, batch, ingest_audit.LOADED)
-        _deliver(con, contracts, bank, REJECTED_SYSTEM, REJECTED_DATE, len(batches) + 1, ingest_audit.REJECTED)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return batches
+                _write_delivery(con, contracts, bank, system, day, landing, broken=False)
+        _write_delivery(con, contracts, bank, REJECTED_SYSTEM, REJECTED_DATE, landing, broken=True)
+        report = ingest_landing(landing, path, progress=False)
+    outcomes = {(o.system, o.business_date): o for o in report.outcomes}
+    wrong = [o.line() for key, o in outcomes.items()
+             if (o.outcome == LOADED) != (key != (REJECTED_SYSTEM, REJECTED_DATE))]
+    if wrong:
+        raise RuntimeError("the quality fixture did not load as intended:\n" + "\n".join(wrong))
+    return {key: o.batch_id for key, o in outcomes.items() if o.outcome == LOADED and o.batch_id is not None}
 
 
-def _deliver(
-    con: duckdb.DuckDBPyConnection,
-    contracts: ContractSet,
-    bank: _Bank,
-    system: str,
-    day: date,
-    batch: int,
-    status: str,
-) -> None:
-    loaded_at = datetime.combine(day + timedelta(days=1), datetime.min.time())
-    files = []
-    total = 0
+def _write_delivery(con: duckdb.DuckDBPyConnection, contracts: ContractSet, bank: _Bank, system: str, day: date,
+                    landing: Path, *, broken: bool) -> None:
+    """One delivery as its source system writes it; ``broken``: rows that break every rule (the loader rejects it)."""
+    folder = landing / system / day.strftime("%Y%m%d")
     for contract in contracts.load_order(system):
         if not contract.delivered_on(day):
             continue
         rows = [bank.row(contract.key, day, i) for i in range(ROWS)]
-        if status != ingest_audit.LOADED:
-            # what a rejected delivery may leave behind: rows that break every rule
+        if broken:
             rows = [{k: None for k in r} for r in rows]
-        file_name = contract.file_name(day)
         names = list(contract.column_names)
-        cols = ", ".join(f'"{n}"' for n in [*names, *(c for c, _ in ingest_audit.LINEAGE_COLUMNS)])
-        marks = ", ".join("?" for _ in range(len(names) + len(ingest_audit.LINEAGE_COLUMNS)))
-        con.executemany(
-            f"INSERT INTO raw.{contract.raw_table} ({cols}) VALUES ({marks})",
-            [[r[n] for n in names] + [batch, day, file_name, line, loaded_at] for line, r in enumerate(rows, 1)],
-        )
-        files.append(
-            {
-                "batch_id": batch, "system": system, "business_date": day, "extract": contract.extract,
-                "file_name": file_name, "control_record_count": len(rows), "rows_read": len(rows),
-                "rows_loaded": len(rows), "rows_rejected": 0, "status": status,
-            }
-        )
-        total += len(rows)
-    ingest_audit.insert_files(con, files)
-    ingest_audit.insert_delivery(
-        con,
-        {
-            "batch_id": batch, "system": system, "business_date": day, "status": status, "files": len(files),
-            "control_records": total, "rows_read": total, "rows_loaded": total, "rows_rejected": 0,
-            "reason_code": None if status == ingest_audit.LOADED else ingest_audit.CHECK_FAILED,
-        },
-    )
-
+        frame = pd.DataFrame([[None if r[n] is None else str(r[n]) for n in names] for r in rows], columns=names,
+                             dtype=object)
+        select = ", ".join(f'CAST("{col.name}" AS {col.duckdb_type}) AS "{col.name}"' for col in contract.columns)
+        with con.cursor() as cursor:
+            cursor.register("fixture_rows", frame)
+            write_extract(cursor, contract, f"(SELECT {select} FROM fixture_rows)", day, folder)
 
 
 def _loaded_batch(table: str, pick: str = "max") -> str:

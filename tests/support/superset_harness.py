@@ -271,14 +271,18 @@ class SupersetClient:
         answer = self.session.get(f"{self.base_url}{path}", params=params or None, timeout=self.timeout)
         return self._check(answer, f"GET {path}").json(parse_float=Decimal)
 
+    def _fresh_post(self, path: str, payload: dict[str, Any]) -> requests.Response:
+        # A write cannot be sent again, so it never rides on a pooled connection that gunicorn may be closing: the
+        # idle ones are dropped first (on a loaded machine two requests are easily 2 s apart).
+        for adapter in self.session.adapters.values():
+            adapter.close()
+        return self.session.post(f"{self.base_url}{path}", json=payload, timeout=self.timeout)
+
     def post(self, path: str, payload: dict[str, Any]) -> Any:
-        answer = self.session.post(f"{self.base_url}{path}", json=payload, timeout=self.timeout)
-        return self._check(answer, f"POST {path}").json(parse_float=Decimal)
+        return self._check(self._fresh_post(path, payload), f"POST {path}").json(parse_float=Decimal)
 
     def post_raw(self, path: str, payload: dict[str, Any]) -> requests.Response:
-        return self._check(
-            self.session.post(f"{self.base_url}{path}", json=payload, timeout=self.timeout), f"POST {path}"
-        )
+        return self._check(self._fresh_post(path, payload), f"POST {path}")
 
     def database(self, name: str = settings.WAREHOUSE_DATABASE_NAME) -> dict[str, Any]:
         rison = f"(filters:!((col:database_name,opr:eq,value:{name})))"

@@ -18,11 +18,12 @@ from crmwh.cli import cli
 
 def test_every_command_is_a_crmwh_subcommand() -> None:
     expected = {"generate", "ingest", "build", "validate", "serve", "contracts", "assets", "docs", "quality-docs",
-                "users"}  # fmt: skip
+                "users", "status", "withdraw", "restore"}  # fmt: skip
     assert expected <= set(cli.commands)
 
 
-@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve", "users sync"])
+@pytest.mark.parametrize("command", ["ingest", "build", "validate", "docs", "quality-docs", "serve", "users sync",
+                                     "status", "withdraw", "restore"])
 def test_warehouse_option_shows_its_environment_variable_and_default(command: str) -> None:
     result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
@@ -42,7 +43,7 @@ def test_an_expected_error_is_one_line_and_exit_two(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["ingest", "--landing", str(tmp_path / "nowhere"), "--warehouse",
                                       str(tmp_path / "wh.duckdb"), "--quiet"])
     assert result.exit_code == ExitCode.FAILED == 2
-    assert result.output.startswith("ingest: ")
+    assert result.output.startswith("ingest failed, the served warehouse is unchanged: ")
     assert "Traceback" not in result.output
 
 
@@ -131,3 +132,32 @@ def test_files_the_command_line_creates_are_not_world_readable(tmp_path: Path) -
     modes = {p.relative_to(landing).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in landing.rglob("*")}
     assert len(modes) > 10
     assert {name: oct(mode) for name, mode in modes.items() if mode & 0o027} == {}
+
+
+@pytest.mark.parametrize("command", [["build", "--no-validate"], ["ingest"],
+                                     ["withdraw", "core", "20250131", "--reason", "test"], ["restore"]])
+def test_a_read_only_warehouse_folder_is_exit_two_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    """Issue 13.17: `crmwh build` on a read-only warehouse folder died with a traceback (exit 3)."""
+    import os
+    import shutil
+
+    folder, landing = tmp_path / "wh", tmp_path / "landing"
+    folder.mkdir()
+    landing.mkdir()
+    folder.chmod(0o555)
+    args = [sys.executable, "-m", "crmwh.cli", *command, "--landing", str(landing), "--warehouse",
+            str(folder / "crmwh.duckdb"), "--quiet"]
+    if command[0] in ("withdraw", "restore"):  # they do not read the landing area, and print no progress
+        args = args[:-5] + args[-3:-1]
+    if os.geteuid() == 0:  # root writes anywhere: drop the capability that lets it
+        if not shutil.which("capsh"):
+            pytest.skip("running as root without capsh")
+        args = ["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c",
+                " ".join(f"'{a}'" for a in args)]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == ExitCode.FAILED, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot write in the warehouse folder {folder}" in done.stderr

@@ -110,3 +110,22 @@ def test_a_daily_build_tests_the_batches_after_the_previous_build(project: Path,
         newest = con.execute("SELECT max_batch_id FROM audit.dbt_builds ORDER BY build_id DESC LIMIT 1").fetchone()
     assert newest == (5,)
     assert dbt_runs.plan_build(db, project).tests_after_batch == 5
+
+
+def test_a_withdrawal_since_the_last_build_makes_the_next_one_full(project: Path, bank: object) -> None:
+    """Incremental models only add what is new: after `crmwh withdraw` the marts are recomputed from raw."""
+    from ingest.withdraw import withdraw
+
+    from support.minibank import D1
+
+    db = bank.warehouse  # type: ignore[attr-defined]
+    bank.close()  # type: ignore[attr-defined]
+    first = dbt_runs.plan_build(db, project)
+    dbt_runs.record_build(db, first, datetime.now(UTC), 1.0)
+    assert dbt_runs.plan_build(db, project).mode == dbt_runs.INCREMENTAL
+    with duckdb.connect(str(db)) as con:
+        withdraw(con, bank.contracts, "accounting", D1, "test", requeue=True)  # type: ignore[attr-defined]
+    plan = dbt_runs.plan_build(db, project)
+    assert (plan.mode, plan.reason) == (dbt_runs.FULL, "deliveries were withdrawn since the last build")
+    dbt_runs.record_build(db, plan, datetime.now(UTC), 1.0)
+    assert dbt_runs.plan_build(db, project).mode == dbt_runs.INCREMENTAL

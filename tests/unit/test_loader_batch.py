@@ -22,10 +22,11 @@ from synth.defects import parse_defect
 
 START = date(2025, 1, 27)
 DAYS = 8  # 2025-01-27 … 2025-02-03: a month end (interest accruals, card statements) inside
-# Each hits its own file; the dated ones fail their delivery early enough for later ones of the system to be held.
+# Each hits its own file; the dated ones fail their delivery early enough for later ones of the system to be held. A
+# failed ref delivery holds every system from its date on (they refer to ref): the ref defects come late.
 DEFECTS = ("bad_rows:core:20250129", "orphan_foreign_key:cards:20250130", "duplicate_key:accounting:20250128",
            "checksum_mismatch:ref:20250201", "orphan_foreign_key:core:20250131", "bad_rows:cards:20250203",
-           "truncated_file:ref:20250130")
+           "truncated_file:ref:20250202")
 # wall-clock columns: the only ones allowed to differ
 CLOCK = {"_loaded_at", "started_at", "finished_at", "duration_seconds", "superseded_at"}
 ERROR_PREFIX = "load failed and was rolled back: "

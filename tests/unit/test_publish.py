@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_second_concurrent_build_fails_fast(tmp_path: Path) -> None:
     served = tmp_path / "wh.duckdb"
     with (
         publish.build_lock(served),
-        pytest.raises(publish.PublishError, match="another build"),
+        pytest.raises(publish.PublishError, match="another command is changing"),
         publish.build_lock(served),
     ):
         pass
@@ -111,7 +112,7 @@ def test_each_publish_is_a_version_of_its_own_behind_the_served_link(tmp_path: P
         assert _amount(served) == Decimal(amount)
     assert len(set(versions)) == 3
     # the served version and the one before it stay; older ones go
-    assert sorted(publish.versions_dir(served).iterdir()) == versions[1:]
+    assert publish.list_versions(served) == versions[1:]
     assert not any(p.name.endswith(".swap") for p in tmp_path.iterdir())
 
 
@@ -154,3 +155,79 @@ def test_published_versions_are_not_world_readable(tmp_path: Path) -> None:
     version = publish.publish(publish.prepare_work_copy(served), served)
     assert oct(version.stat().st_mode & 0o777) == oct(publish.VERSION_MODE) == oct(0o640)
     assert oct(version.parent.stat().st_mode & 0o777) == oct(0o750)
+
+
+def _publish_amount(served: Path, amount: str) -> Path:
+    work = publish.prepare_work_copy(served)
+    if not work.exists():
+        _make_served(work, amount)
+    else:
+        con = duckdb.connect(str(work))
+        con.execute("UPDATE t SET amount = ?", [amount])
+        con.close()
+    return publish.publish(work, served)
+
+
+def test_a_crash_inside_publish_never_costs_the_previous_served_version(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13.18: a publish killed after its version file was written but before the link swung left a
+    never-served version; the next prune kept it by age and deleted the version served before."""
+    served = tmp_path / "wh.duckdb"
+    _publish_amount(served, "1.00")
+    second = _publish_amount(served, "2.00")
+    with monkeypatch.context() as m:
+        def crash(*_args: object) -> None:
+            raise KeyboardInterrupt  # stands for the process dying between the rename and the link swing
+        m.setattr(publish, "_swing_link", crash)
+        with pytest.raises(KeyboardInterrupt):
+            _publish_amount(served, "3.00")
+    assert publish.resolve_served(served) == second and _amount(served) == Decimal("2.00")
+    fourth = _publish_amount(served, "4.00")
+    # kept: the served version and the one served before it; the orphan of the crash is gone
+    assert publish.list_versions(served) == [second, fourth]
+    assert publish.previous_version(served) == second
+
+
+def test_restore_serves_the_previous_version_and_can_be_undone(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    with pytest.raises(publish.PublishError, match=r"no previous version|not a published version"):
+        publish.restore_previous(served)
+    first = _publish_amount(served, "1.00")
+    second = _publish_amount(served, "2.00")
+    assert publish.restore_previous(served) == (second, first)
+    assert _amount(served) == Decimal("1.00")
+    assert publish.restore_previous(served) == (first, second)  # and back
+    assert _amount(served) == Decimal("2.00")
+    assert [name for _, name in publish.served_history(served)] == [first.name, second.name, first.name, second.name]
+
+
+def test_a_read_only_warehouse_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13.17: the lock file could not be created and the command died with a traceback."""
+    served = tmp_path / "wh.duckdb"
+
+    def denied(*_args: object, **_kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied", str(publish.lock_path(served)))
+
+    monkeypatch.setattr(publish.os, "open", denied)
+    with pytest.raises(publish.PublishError, match=r"cannot write in the warehouse folder .*Permission denied"), \
+            publish.build_lock(served):
+        pass
+
+
+def test_the_lock_names_its_holder(tmp_path: Path) -> None:
+    served = tmp_path / "wh.duckdb"
+    with publish.build_lock(served, "ingest"), \
+            pytest.raises(publish.PublishError, match=rf"pid {os.getpid()}, crmwh ingest"), \
+            publish.build_lock(served):
+        pass
+
+
+def test_a_warehouse_folder_reached_through_a_link_keeps_its_served_version(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "via").symlink_to(real)
+    served = tmp_path / "via" / "wh.duckdb"
+    versions = [_publish_amount(served, amount) for amount in ("1.00", "2.00", "3.00")]
+    assert _amount(served) == Decimal("3.00")
+    assert [p.name for p in publish.list_versions(served)] == [v.name for v in versions[1:]]
+    assert publish.previous_version(served) == versions[1]

@@ -1,6 +1,6 @@
 -- depends_on: {{ ref('int_month_watermarks') }}
 -- The contribution waterfall (客户利润贡献) per account and month, core and card accounts alike, every step its own
--- column (CNY, each rounded to the cent where it is computed; the subtotals are exact sums of the rounded steps):
+-- column (CNY, each step rounded to the cent as it enters here, so the subtotals are exact sums of the rounded steps):
 --   net_interest_contribution = interest_income − ftp_charge + ftp_credit − interest_expense
 --   net_contribution          = net_interest_contribution + fee_income − allocated_operating_cost − credit_cost
 --   (credit_cost: expected loss while an exposure performs, the stage-3 provision movement once it has defaulted;
@@ -71,18 +71,18 @@ steps as (
         ftp.ftp_method,
         ftp.ftp_rate,
         coalesce(ftp.is_curve_currency_fallback or ftp.is_curve_date_fallback, false) as is_ftp_curve_fallback,
-        coalesce(interest.interest_income, 0) as interest_income,
-        coalesce(interest.interest_expense, 0) as interest_expense,
-        coalesce(ftp.ftp_charge, 0) as ftp_charge,
-        coalesce(ftp.ftp_credit, 0) as ftp_credit,
-        coalesce(fees.fee_income, 0) as fee_income,
-        coalesce(costs.allocated_operating_cost, 0) as allocated_operating_cost,
+        cast(coalesce(interest.interest_income, 0) as decimal(18, 2)) as interest_income,
+        cast(coalesce(interest.interest_expense, 0) as decimal(18, 2)) as interest_expense,
+        cast(coalesce(ftp.ftp_charge, 0) as decimal(18, 2)) as ftp_charge,
+        cast(coalesce(ftp.ftp_credit, 0) as decimal(18, 2)) as ftp_credit,
+        cast(coalesce(fees.fee_income, 0) as decimal(18, 2)) as fee_income,
+        cast(coalesce(costs.allocated_operating_cost, 0) as decimal(18, 2)) as allocated_operating_cost,
         coalesce(risk.exposure_at_default_cny, 0) as exposure_at_default_cny,
-        coalesce(risk.expected_loss, 0) as expected_loss,
-        coalesce(credit_cost.provision_charge, 0) as provision_charge,
-        coalesce(credit_cost.credit_cost, 0) as credit_cost,
-        coalesce(capital.economic_capital, 0) as economic_capital,
-        coalesce(capital.capital_charge, 0) as capital_charge,
+        cast(coalesce(risk.expected_loss, 0) as decimal(18, 2)) as expected_loss,
+        cast(coalesce(credit_cost.provision_charge, 0) as decimal(18, 2)) as provision_charge,
+        cast(coalesce(credit_cost.credit_cost, 0) as decimal(18, 2)) as credit_cost,
+        cast(coalesce(capital.economic_capital, 0) as decimal(18, 2)) as economic_capital,
+        cast(coalesce(capital.capital_charge, 0) as decimal(18, 2)) as capital_charge,
         k._max_batch_id
     from keys as k
     left join ftp on ftp.month_start = k.month_start and ftp.account_id = k.account_id
