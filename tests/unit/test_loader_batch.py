@@ -209,7 +209,7 @@ def test_batch_agrees_on_the_checks_of_issue_13(twins: Twins, contracts: Contrac
         return [*ls[:3], b"|".join(fields), *ls[4:]]
 
     rewrite("core.transactions", huge_and_utf8)
-    (twins.landing / "ref" / f"{day:%Y%m%d}" / "README").symlink_to("/nonexistent")
+    (twins.landing / "accounting" / f"{day:%Y%m%d}" / "README").symlink_to("/nonexistent")  # no system refers to it
     report = twins.ingest()
     with duckdb.connect(str(twins.warehouses[BATCH]), read_only=True) as con:
         codes = dict(con.execute("SELECT reason_code, count(*) FROM audit.rejected_rows WHERE business_date = ? "
