@@ -12,6 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ class Column:
     start: int | None = None  # fixed width: 1-based byte position
     width: int | None = None  # fixed width: bytes
     codes: dict[str, str] = field(default_factory=dict)
+    # numbers: the plausible range (``min`` / ``max`` in the YAML); a valid value outside it is a rejected row, so
+    # that one absurd amount is named at ingest instead of overflowing a DECIMAL sum in the build
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    pii: bool = False  # personal data: masked wherever it leaves raw and restricted_pii (rejected lines in audit)
 
     @property
     def duckdb_type(self) -> str:
@@ -99,6 +105,9 @@ class Contract:
     columns: tuple[Column, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     max_reject_ratio: float = 0.01
+    # columns that never change for a primary key once loaded (a person does not become a company): a row whose key
+    # was loaded before with other values here is a reused key, rejected for review
+    stable_columns: tuple[str, ...] = ()
     source_path: Path | None = None
 
     @property
@@ -145,10 +154,21 @@ def control_name_for(data_file_name: str) -> str:
 
 
 @dataclass(frozen=True)
+class VolumeCheck:
+    """When a loaded file's record count is a warning (``volume_check`` in ``_systems.yaml``)."""
+
+    window: int = 20
+    min_history: int = 5
+    min_ratio: float = 0.2
+    many: int = 100
+
+
+@dataclass(frozen=True)
 class ContractSet:
     systems: tuple[str, ...]
     system_descriptions: dict[str, str]
     contracts: tuple[Contract, ...]
+    volume: VolumeCheck = field(default_factory=VolumeCheck)
 
     def for_system(self, system: str) -> list[Contract]:
         return [c for c in self.contracts if c.system == system]
@@ -217,6 +237,20 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
     if fixed_width and (not isinstance(start, int) or not isinstance(width, int) or start < 1 or width < 1):
         raise ContractError(f"{where}: a fixed-width column needs positive integer 'start' and 'width'")
     codes = {str(k): str(v) for k, v in (raw.get("codes") or {}).items()}
+    bounds: dict[str, Decimal | None] = {}
+    for key in ("min", "max"):
+        value = raw.get(key)
+        if value is not None and (col_type not in ("decimal", "integer") or isinstance(value, bool)):
+            raise ContractError(f"{where}: {key!r} is a bound of a number column")
+        try:
+            bounds[key] = None if value is None else Decimal(str(value))
+        except InvalidOperation:
+            raise ContractError(f"{where}: {key!r} must be a number, not {value!r}") from None
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+        raise ContractError(f"{where}: 'min' is greater than 'max'")
+    pii = raw.get("pii", False)
+    if not isinstance(pii, bool):
+        raise ContractError(f"{where}: 'pii' must be true or false")
     return Column(
         name=name,
         type=col_type,
@@ -228,6 +262,9 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
         start=start,
         width=width,
         codes=codes,
+        minimum=bounds["min"],
+        maximum=bounds["max"],
+        pii=pii,
     )
 
 
@@ -295,6 +332,12 @@ def parse_contract(path: Path) -> Contract:
                 ref_columns=tuple(_require(ref, "columns", where)),
             )
         )
+    stable = tuple(raw.get("stable_columns") or ())
+    for k in stable:
+        if k not in names:
+            raise ContractError(f"{where}: stable column {k!r} is not a column")
+    if stable and not primary_key:
+        raise ContractError(f"{where}: stable columns need a primary key")
     contract = Contract(
         extract=_require(raw, "extract", where),
         system=_require(raw, "system", where),
@@ -307,6 +350,7 @@ def parse_contract(path: Path) -> Contract:
         columns=columns,
         foreign_keys=tuple(fks),
         max_reject_ratio=float(raw.get("max_reject_ratio", 0.01)),
+        stable_columns=stable,
         source_path=path,
     )
     if path.parent.name != contract.system:
@@ -318,7 +362,9 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> ContractSet:
     systems_path = directory / SYSTEMS_FILE
     if not systems_path.exists():
         raise ContractError(f"{systems_path}: missing (it lists the source systems and their load order)")
-    systems_raw = yaml.safe_load(systems_path.read_text(encoding="utf-8"))["systems"]
+    systems_doc = yaml.safe_load(systems_path.read_text(encoding="utf-8"))
+    systems_raw = systems_doc["systems"]
+    volume = _parse_volume(systems_doc.get("volume_check") or {}, str(systems_path))
     systems = tuple(s["name"] for s in systems_raw)
     descriptions = {s["name"]: s.get("description", "") for s in systems_raw}
     contracts: list[Contract] = []
@@ -330,4 +376,17 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> ContractSet:
         for fk in c.foreign_keys:
             if fk.ref_key not in keys:
                 raise ContractError(f"{c.source_path}: foreign key references unknown extract {fk.ref_key!r}")
-    return ContractSet(systems=systems, system_descriptions=descriptions, contracts=tuple(contracts))
+    return ContractSet(systems=systems, system_descriptions=descriptions, contracts=tuple(contracts), volume=volume)
+
+
+def _parse_volume(raw: dict[str, Any], where: str) -> VolumeCheck:
+    unknown = set(raw) - {"window", "min_history", "min_ratio", "many"}
+    if unknown:
+        raise ContractError(f"{where}: volume_check: unknown key(s) {sorted(unknown)}")
+    check = VolumeCheck(**raw)
+    ints = (check.window, check.min_history, check.many)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in ints) or \
+            not isinstance(check.min_ratio, int | float) or not 0 < check.min_ratio < 1:
+        raise ContractError(f"{where}: volume_check: window, min_history and many are whole numbers >= 1, "
+                            "min_ratio a share between 0 and 1")
+    return check

@@ -22,16 +22,28 @@ Generated from `contracts/` by `crmwh contracts --write docs/extracts.md`; do no
 - Amounts are exact decimals with a point (`1234.50`, `-12.00`); fixed-width amounts are signed and zero-padded
   (`+00000001234567.89`). Empty fields are NULL.
 - Delimited files have no quoting unless a field contains the delimiter, a quote or a line break, in which case it is
-  enclosed in double quotes with inner quotes doubled (RFC 4180). Lines end in `\\n`.
+  enclosed in double quotes with inner quotes doubled (RFC 4180). Lines end in `\\n`, the last line too: a file
+  whose last line has no line end is rejected as cut short.
+- Numbers carry a plausible range (`min … max` beside the type): a valid number outside it is a rejected row
+  (`RANGE`), so that one absurd amount is named at ingest rather than overflowing a sum in the build.
+- Columns marked PII hold personal data: the rejected lines kept in `audit.rejected_rows` show them masked.
 """
 
 
 def _type_text(col: Column) -> str:
     if col.type == "decimal":
-        return f"decimal({col.precision},{col.scale})"
-    if col.type == "string" and col.length:
-        return f"string({col.length})"
-    return col.type
+        text = f"decimal({col.precision},{col.scale})"
+    elif col.type == "string" and col.length:
+        text = f"string({col.length})"
+    else:
+        text = col.type
+    if col.minimum is not None or col.maximum is not None:
+        low = "" if col.minimum is None else f"{col.minimum:,}"
+        high = "" if col.maximum is None else f"{col.maximum:,}"
+        text += f", {low} … {high}"
+    if col.pii:
+        text += ", PII"
+    return text
 
 
 def _codes_text(col: Column) -> str:
@@ -63,6 +75,10 @@ def _render_contract(c: Contract) -> list[str]:
         lines.append(
             f"- Foreign key: {', '.join(fk.columns)} → {fk.ref_key} ({', '.join(fk.ref_columns)})."
         )
+    if c.stable_columns:
+        lines.append(f"- Never change for a loaded {', '.join(c.primary_key)}: "
+                     f"{', '.join(f'`{k}`' for k in c.stable_columns)} (a row that changes them is rejected as a "
+                     "reused key, `IDENTITY_CHANGED`).")
     lines.append(f"- A delivery fails when more than {c.max_reject_ratio:.0%} of a file's rows are rejected.")
     lines.append("")
     if fmt.kind == "fixed_width":

@@ -6,7 +6,6 @@ deliveries which do not depend on each other can load at the same time on severa
 
 from __future__ import annotations
 
-import hashlib
 import math
 import shutil
 import tempfile
@@ -19,21 +18,33 @@ import duckdb
 from tqdm import tqdm
 
 from contracts.contract import CONTROL_SUFFIX, Contract, ContractSet
-from ingest import audit, report
+from ingest import audit, report, volume
 from ingest.audit import Attempt, DeliveryHistory
 from ingest.filecheck import ScannedFile, read_lines, scan_file
-from ingest.landing import Delivery, entries, expected_contracts
+from ingest.landing import (
+    Delivery,
+    content_md5,
+    entries,
+    entry_problem,
+    expected_contracts,
+    fingerprint,
+    regular_size,
+    shown_name,
+)
 from ingest.report import DeliveryOutcome
 from ingest.rowsql import (
     READER_ERRORS,
     READER_SCANS,
     REJECTS,
     Source,
+    batch_rows,
     count_problems_sql,
     delete_rejected_sql,
     fix_lines_sql,
+    identity_rejects_sql,
     insert_raw_sql,
     key_rejects_sql,
+    masked_raw_text_sql,
     reset_reader_rejects_sql,
     skip_map_sql,
     sql_str,
@@ -100,7 +111,7 @@ class Job:
     """A delivery to attempt, with the batch id it was given when it was decided."""
 
     delivery: Delivery
-    fingerprint: str
+    fingerprint: str | None  # None: a first attempt, fingerprinted from its scans (``scanned_fingerprint``)
     replace: int | None
     batch_id: int
 
@@ -154,6 +165,8 @@ class DeliveryAttempt:
                     bar.update(1)
                 expected_names = {n for c in expected for n in (c.file_name(day), c.control_file_name(day))}
                 unexpected = [p for p in entries(delivery.path) if p.name not in expected_names]
+                if fp is None:
+                    base["fingerprint"] = scanned_fingerprint(delivery, files)
             except OSError as exc:  # unreadable landing files: reject, say why, go on
                 reason = f"checking failed: {type(exc).__name__}: {exc}"
                 self._record_rejection(base, files, unexpected, reason, audit.ERROR, t0)
@@ -165,7 +178,7 @@ class DeliveryAttempt:
                 self._record_rejection(base, files, unexpected, reason, audit.CHECK_FAILED, t0)
                 return self._outcome(delivery, report.REJECTED, reason, batch_id, files, t0, loaded=False)
             try:
-                self._load(base, files, replace, t0)
+                warnings = self._load(base, files, replace, t0)
             except _ChecksFailed as failed:
                 self._keep_rejects(failed.rows)
                 reason = _delivery_reason([f.problem for f in files if f.problem], len(expected))
@@ -182,6 +195,7 @@ class DeliveryAttempt:
             note = f"{rejected} rows rejected (see audit.rejected_rows)" if rejected else None
             outcome = self._outcome(delivery, report.LOADED, note, batch_id, files, t0, loaded=True)
             outcome.replaced_batch_id = replace
+            outcome.warnings = warnings
             return outcome
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -200,8 +214,9 @@ class DeliveryAttempt:
 
     def _unexpected_reason(self, delivery: Delivery, path: Path) -> str:
         system, day = delivery.system, delivery.business_date
-        if path.is_dir():
-            return f"{path.name}: unexpected folder inside the delivery"
+        problem = entry_problem(path)
+        if problem is not None:
+            return problem
         for contract in self.contracts.for_system(system):
             data_name = path.name
             if path.name.endswith(CONTROL_SUFFIX):
@@ -225,8 +240,9 @@ class DeliveryAttempt:
 
     # ---- loading ----------------------------------------------------------------------------------------------
 
-    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> None:
-        """Append every file and run the row checks in one transaction; commit, or roll back and raise."""
+    def _load(self, base: dict, files: list[_FileState], replace: int | None, t0: float) -> list[str]:
+        """Append every file and run the row checks in one transaction; commit, or roll back and raise. Returns the
+        volume warnings of the files loaded."""
         stamp = now().isoformat(sep=" ")
         exclude = replace if replace is not None else -1
         self.con.execute("BEGIN TRANSACTION")
@@ -257,6 +273,7 @@ class DeliveryAttempt:
                     "WHERE batch_id = ?", [audit.SUPERSEDED, base["batch_id"], now(), replace])
                 self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
                                  [audit.FILE_SUPERSEDED, replace])
+            warnings = volume.record_warnings(self.con, [base["batch_id"]], self.contracts)
             self.con.execute("COMMIT")
         except _ChecksFailed:
             raise
@@ -268,6 +285,7 @@ class DeliveryAttempt:
             self.history.supersede(replace)
         self.history.add(Attempt(base["batch_id"], base["system"], base["business_date"], audit.LOADED, None, None,
                                  base["fingerprint"]))
+        return warnings.get(base["batch_id"], [])
 
     def _append(self, f: _FileState, base: dict, stamp: str) -> None:
         """Append the file's valid rows to raw; collect the lines that were set aside, and why."""
@@ -326,7 +344,21 @@ class DeliveryAttempt:
         return out
 
     def _check_keys(self, files: list[_FileState], batch_id: int, exclude: int) -> None:
-        """Duplicate primary keys and orphan foreign keys among the rows just appended; rejected rows leave raw."""
+        """Duplicate primary keys, orphan foreign keys and reused keys among the rows just appended; rejected rows
+        leave raw."""
+        self._check_key_and_refs(files, batch_id, exclude)
+        for f in files:
+            if not f.contract.stable_columns or f.rows_loaded <= 0:
+                continue
+            table = audit.raw_table_ref(f.contract)
+            sql = identity_rejects_sql(f.contract, batch_rows(f.contract, batch_id, f.name),
+                                       f"{table} WHERE _batch_id <> {exclude}", str(f.idx))
+            if int(self.con.execute(sql).fetchone()[0]):  # type: ignore[index]
+                self.rejects_pending = True
+                sql = delete_rejected_sql(f.contract, f.idx, batch_id, f.name)
+                f.deleted += int(self.con.execute(sql).fetchone()[0])  # type: ignore[index]
+
+    def _check_key_and_refs(self, files: list[_FileState], batch_id: int, exclude: int) -> None:
         refs = {fk.ref_key: self.contracts.get(fk.ref_key) for f in files for fk in f.contract.foreign_keys}
         checked = [f for f in files if f.inserted and (f.contract.primary_key or f.contract.foreign_keys)]
         if not checked:
@@ -419,12 +451,12 @@ class DeliveryAttempt:
                 "reason": f.problem if f.problem else (None if loaded else "not loaded: the delivery was rejected"),
             })
         for path in unexpected:
+            problem = entry_problem(path)
             rows.append({
                 "batch_id": base["batch_id"], "system": base["system"], "business_date": base["business_date"],
-                "extract": None, "file_name": path.name,
-                "byte_size": path.stat().st_size if path.is_file() else None,
-                "md5": hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() if path.is_file() else None,
-                "status": audit.FILE_REJECTED, "reason": "unexpected file in the delivery",
+                "extract": None, "file_name": shown_name(path), "byte_size": regular_size(path),
+                "md5": content_md5(path), "status": audit.FILE_REJECTED,
+                "reason": problem.split(": ", 1)[1] if problem else "unexpected file in the delivery",
             })
         return rows
 
@@ -447,7 +479,7 @@ class DeliveryAttempt:
         name = "CASE file_idx " + " ".join(f"WHEN {f.idx} THEN {sql_str(f.scan.data_path.name)}" for f in files)
         self.con.execute(
             f"INSERT INTO audit.rejected_rows SELECT ?, ?, ?, {extract} END, {name} END, line_number, column_name, "
-            f"reason_code, reason, raw_text FROM {REJECTS} "
+            f"reason_code, reason, {masked_raw_text(files)} FROM {REJECTS} "
             f"ORDER BY file_idx, line_number, reason_code, column_name NULLS FIRST",
             [base["batch_id"], base["system"], base["business_date"]],
         )
@@ -469,6 +501,23 @@ class DeliveryAttempt:
     def cleanup(self) -> None:
         for table in [*sorted(self.skip_maps), REJECTS, READER_ERRORS, READER_SCANS]:
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def scanned_fingerprint(delivery: Delivery, files: list[_FileState]) -> str | None:
+    """The delivery's fingerprint, reusing the sizes and MD5s its file checks computed; None if unreadable."""
+    known = {f.scan.data_path.name: (f.scan.byte_size, f.scan.md5) for f in files
+             if f.scan.md5 is not None and f.scan.byte_size is not None}
+    try:
+        return fingerprint(delivery.path, known)  # type: ignore[arg-type]
+    except OSError:
+        return None
+
+
+def masked_raw_text(files: list[_FileState]) -> str:
+    """The rejects table's ``raw_text`` with each file's PII fields masked (see ``rowsql.masked_raw_text_sql``)."""
+    cases = [f"WHEN {f.idx} THEN {masked_raw_text_sql(f.contract, 'raw_text')}" for f in files
+             if any(c.pii for c in f.contract.columns)]
+    return f"CASE file_idx {' '.join(cases)} ELSE raw_text END" if cases else "raw_text"
 
 
 def _original_line(converted_line: int, skipped_lines: list[int]) -> int:

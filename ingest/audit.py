@@ -115,6 +115,18 @@ CREATE TABLE IF NOT EXISTS audit.rejected_rows (
     reason VARCHAR NOT NULL,
     raw_text VARCHAR
 );
+CREATE TABLE IF NOT EXISTS audit.delivery_warnings (
+    batch_id BIGINT NOT NULL,
+    system VARCHAR NOT NULL,
+    business_date DATE NOT NULL,
+    extract VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    warning_code VARCHAR NOT NULL,
+    message VARCHAR NOT NULL,
+    record_count BIGINT,
+    trailing_median DOUBLE,
+    previous_record_count BIGINT
+);
 CREATE TABLE IF NOT EXISTS audit.withdrawals (
     withdrawal_id BIGINT NOT NULL,
     withdrawn_at TIMESTAMP NOT NULL,

@@ -38,18 +38,28 @@ import duckdb
 from tqdm import tqdm
 
 from contracts.contract import Contract, ContractSet
-from ingest import audit, report
-from ingest.attempt import DeliveryAttempt, Job, _delivery_reason, _FileState, now
+from ingest import audit, report, volume
+from ingest.attempt import (
+    DeliveryAttempt,
+    Job,
+    _delivery_reason,
+    _FileState,
+    masked_raw_text,
+    now,
+    scanned_fingerprint,
+)
 from ingest.audit import Attempt, DeliveryHistory, quote_ident
 from ingest.filecheck import ScannedFile, scan_file
-from ingest.landing import Delivery, entries, expected_contracts
+from ingest.landing import Delivery, entries, expected_contracts, regular_size
 from ingest.report import DeliveryOutcome
 from ingest.rowsql import (
     DUPLICATE_KEY,
+    KEY_CODES,
     ORPHAN_FOREIGN_KEY,
     READER_ERRORS,
     READER_SCANS,
     REJECTS,
+    identity_rejects_sql,
     insert_raw_many_sql,
     reset_reader_rejects_sql,
     sql_str,
@@ -77,6 +87,7 @@ class _Scanned:
     unexpected: list[Path] = field(default_factory=list)
     error: str | None = None  # the landing files could not be read
     problem: str | None = None  # the delivery's files failed their checks
+    fingerprint: str | None = None  # as recorded
 
 
 @dataclass
@@ -144,7 +155,7 @@ class BatchLoader:
             item = _Item(delivery, decision)
             if isinstance(decision, Job):
                 item.scanned = _Scanned(decision)
-                planned_bytes += sum(p.stat().st_size for p in entries(delivery.path) if p.is_file())
+                planned_bytes += sum(regular_size(p) or 0 for p in entries(delivery.path))
                 # assumed to load, as the one-at-a-time loader would find it if it does
                 if decision.replace is not None:
                     trial.supersede(decision.replace)
@@ -459,18 +470,27 @@ class BatchLoader:
                 f"FROM ({rows}) t LEFT JOIN ({parents}) p ON {match} JOIN {files_of} m ON m.batch_id = t._batch_id "
                 f"WHERE {present} AND NOT coalesce({counts}, false)"
             ).fetchone()[0])  # type: ignore[index]
-        if not found:
-            return
+        if found:
+            self._delete_key_rejects(contract, files, files_of)
+        if contract.stable_columns:  # after the rows rejected above left raw: they never count as loaded before
+            replaced = f" WHERE _batch_id NOT IN (SELECT old_batch FROM {_REPLACED})" if reloads else ""
+            sql = identity_rejects_sql(contract, rows, table + replaced, "m.file_idx",
+                                       f"JOIN {files_of} m ON m.batch_id = t._batch_id")
+            if int(self.con.execute(sql).fetchone()[0]):  # type: ignore[index]
+                self._delete_key_rejects(contract, files, files_of)
+
+    def _delete_key_rejects(self, contract: Contract, files: list[_FileState], files_of: str) -> None:
         self.files.rejects_pending = True
+        table = audit.raw_table_ref(contract)
+        codes = ", ".join(f"'{c}'" for c in KEY_CODES)
         self.con.execute(
             f"DELETE FROM {table} USING (SELECT DISTINCT m.batch_id, r.line_number FROM {REJECTS} r "
-            f"JOIN {files_of} m USING (file_idx) "
-            f"WHERE r.reason_code IN ('{DUPLICATE_KEY}', '{ORPHAN_FOREIGN_KEY}')) d "
+            f"JOIN {files_of} m USING (file_idx) WHERE r.reason_code IN ({codes})) d "
             f"WHERE {table}._batch_id = d.batch_id AND {table}._line_number = d.line_number"
         )
         deleted = dict(self.con.execute(
-            f"SELECT file_idx, count(DISTINCT line_number) FROM {REJECTS} WHERE reason_code IN "
-            f"('{DUPLICATE_KEY}', '{ORPHAN_FOREIGN_KEY}') GROUP BY ALL").fetchall())
+            f"SELECT file_idx, count(DISTINCT line_number) FROM {REJECTS} WHERE reason_code IN ({codes}) "
+            f"GROUP BY ALL").fetchall())
         for f in files:
             f.deleted = int(deleted.get(f.idx, 0))
 
@@ -493,9 +513,11 @@ class BatchLoader:
             sc = item.scanned
             assert sc is not None
             job, delivery = sc.job, item.delivery
+            # an unreadable delivery (ERROR) is tried again by the next run whatever it holds: no fingerprint
+            sc.fingerprint = job.fingerprint or (None if sc.error else scanned_fingerprint(delivery, sc.files))
             base = {"batch_id": job.batch_id, "system": delivery.system, "business_date": delivery.business_date,
                     "started_at": started_at, "reload": job.replace is not None, "replaced_batch_id": job.replace,
-                    "fingerprint": job.fingerprint, "delivery_path": str(delivery.path)}
+                    "fingerprint": sc.fingerprint, "delivery_path": str(delivery.path)}
             n = len(expected_contracts(self.contracts, delivery))
             rejected = sum(f.rows_rejected for f in sc.files)
             if sc.error is not None or sc.problem is not None:
@@ -529,8 +551,9 @@ class BatchLoader:
             # what is left in the rejects table belongs to the settled deliveries (see _load)
             self.con.execute(
                 f"INSERT INTO audit.rejected_rows SELECT f.batch_id, f.system, f.business_date, f.extract, "
-                f"f.file_name, r.line_number, r.column_name, r.reason_code, r.reason, r.raw_text FROM {REJECTS} r "
-                f"JOIN {_FILES} f USING (file_idx) "
+                f"f.file_name, r.line_number, r.column_name, r.reason_code, r.reason, "
+                f"{masked_raw_text([f for item in settled if item.scanned for f in item.scanned.files])} "
+                f"FROM {REJECTS} r JOIN {_FILES} f USING (file_idx) "
                 f"ORDER BY r.file_idx, r.line_number, r.reason_code, r.column_name NULLS FIRST"
             )
         for old, new, system in superseded:
@@ -542,6 +565,10 @@ class BatchLoader:
             self.con.execute("UPDATE audit.delivery_files SET status = ? WHERE batch_id = ?",
                              [audit.FILE_SUPERSEDED, old])
         audit.insert_files(self.con, files)
+        loaded = [o for o in outcomes if o.outcome == report.LOADED and o.batch_id is not None]
+        warnings = volume.record_warnings(self.con, [o.batch_id for o in loaded], self.contracts)  # type: ignore[misc]
+        for o in loaded:
+            o.warnings = warnings.get(o.batch_id, [])  # type: ignore[arg-type]
         finished = now()
         for d in deliveries:
             if d.get("files") is not None:  # attempted in this pass: one start, end and duration for all of them
@@ -575,12 +602,12 @@ class BatchLoader:
                     [f.problem for f in sc.files if f.problem],  # type: ignore[misc]
                     len(expected_contracts(self.contracts, delivery)))
                 self.history.add(Attempt(job.batch_id, delivery.system, delivery.business_date, audit.REJECTED,
-                                         code, reason, job.fingerprint))
+                                         code, reason, sc.fingerprint))
             else:
                 if job.replace is not None:
                     self.history.supersede(job.replace)
                 self.history.add(Attempt(job.batch_id, delivery.system, delivery.business_date, audit.LOADED, None,
-                                         None, job.fingerprint))
+                                         None, sc.fingerprint))
 
 
 def _load_order(contracts: ContractSet) -> list[Contract]:

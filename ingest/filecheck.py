@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,7 @@ import numpy as np
 
 from contracts.contract import Contract
 from contracts.control import ControlFileError, ControlRecord, read_control_file
+from ingest.landing import link_text
 
 CHUNK_BYTES = 16 * 1024 * 1024
 FIXED_CHUNK_BYTES = 4 * 1024 * 1024  # smaller: irregular fixed-width blocks are gathered through an index array
@@ -37,6 +39,7 @@ _CR = 13
 
 # Row-level reason codes found while scanning (the loader adds the SQL-level ones).
 EMPTY_LINE = "EMPTY_LINE"
+ENCODING = "ENCODING"
 RECORD_LENGTH = "RECORD_LENGTH"
 SPLIT_CHARACTER = "SPLIT_CHARACTER"
 
@@ -89,6 +92,10 @@ def scan_file(contract: Contract, business_date: date, data_path: Path, control_
               work_dir: Path) -> ScannedFile:
     """Check ``data_path`` against ``control_path`` and ``contract``; ``problem`` names the first failure."""
     sf = ScannedFile(contract=contract, business_date=business_date, data_path=data_path, control_path=control_path)
+    for path in (data_path, control_path):
+        if path.is_symlink():  # never followed: the audit would record a target that may change or vanish
+            sf.problem = f"{data_path.name}: {path.name} is {link_text(path)}"
+            return sf
     has_control = control_path.is_file()
     if has_control:
         sf.control_file_md5 = _md5_bytes(control_path)
@@ -176,6 +183,7 @@ class _Decoder:
         # GBK check: text that decodes as UTF-8 too (with non-ASCII in it) was almost surely written as UTF-8.
         self.utf8_non_ascii = False
         self.utf8_invalid = self.encoding != "gbk"
+        self.utf8_lines: dict[int, str] = {}  # of the last block decoded
 
     def decode(self, block: bytes, first_line: int) -> str | None:
         if self.failed is not None:
@@ -183,18 +191,59 @@ class _Decoder:
         try:
             text = block.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            line, column = _line_at(block, exc.start, first_line)
-            bad = block[exc.start: exc.start + 4].hex(" ")
-            self.failed = (f"{self.sf.data_path.name}: not valid {self.sf.contract.format.encoding.upper()} at line "
-                           f"{line}, byte {column} (bytes {bad})")
+            if self.encoding == "gbk":
+                return self._decode_by_line(block, first_line)
+            self._fail(block, exc.start, first_line)
             return None
-        if not self.utf8_invalid and not block.isascii():
-            try:
-                block.decode("utf-8")
-                self.utf8_non_ascii = True
-            except UnicodeDecodeError:
-                self.utf8_invalid = True
+        if self.encoding == "gbk" and not block.isascii():
+            self.utf8_lines = {}
+            for i, line in enumerate(block.decode("utf-8", errors="replace").split("\n")):
+                if "\ufffd" in line:
+                    self.utf8_invalid = True  # most lines of a GBK file: not valid UTF-8, so GBK
+                elif not line.isascii():
+                    self._classify(i, line)
         return text
+
+    def _classify(self, i: int, as_utf8: str) -> None:
+        """A non-ASCII line of a GBK file that is valid UTF-8 as well: UTF-8 Chinese, or GBK by chance."""
+        if _written_as_utf8(as_utf8):
+            self.utf8_non_ascii = True
+            self.utf8_lines[i] = as_utf8.rstrip("\r")
+        else:
+            self.utf8_invalid = True
+
+    def _fail(self, block: bytes, offset: int, first_line: int) -> None:
+        line, column = _line_at(block, offset, first_line)
+        bad = block[offset: offset + 4].hex(" ")
+        self.failed = (f"{self.sf.data_path.name}: not valid {self.sf.contract.format.encoding.upper()} at line "
+                       f"{line}, byte {column} (bytes {bad})")
+
+    def _decode_by_line(self, block: bytes, first_line: int) -> str | None:
+        """A GBK block that does not decode: a line that is UTF-8 is set aside (as when it decodes); bytes valid in
+        neither encoding fail the file, at their line."""
+        parts: list[str] = []
+        self.utf8_lines = {}
+        offset = 0
+        for i, raw in enumerate(block.split(b"\n")):
+            try:
+                parts.append(raw.decode(self.encoding))
+                if not raw.isascii():
+                    as_utf8 = raw.decode("utf-8", errors="replace")
+                    if "\ufffd" in as_utf8:
+                        self.utf8_invalid = True
+                    else:
+                        self._classify(i, as_utf8)
+            except UnicodeDecodeError as exc:
+                try:
+                    self.utf8_lines[i] = raw.decode("utf-8").rstrip("\r")
+                    self.utf8_non_ascii = True
+                except UnicodeDecodeError:
+                    self.utf8_lines = {}
+                    self._fail(block, offset + exc.start, first_line)
+                    return None
+                parts.append("")
+            offset += len(raw) + 1
+        return "\n".join(parts)
 
     def problem(self) -> str | None:
         if self.failed:
@@ -203,6 +252,27 @@ class _Decoder:
             return (f"{self.sf.data_path.name}: the file is UTF-8 encoded but the contract says "
                     f"{self.sf.contract.format.encoding.upper()}")
         return None
+
+
+# Chinese text and its punctuation: what a UTF-8 line of a Chinese extract holds beyond ASCII.
+_NOT_CHINESE = re.compile("[^\x00-\x7f\u00b7\u2010-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+                          "\uff00-\uffef]")
+
+
+def _written_as_utf8(line: str) -> bool:
+    """Whether a line whose bytes are valid both as GBK and as UTF-8 was written as UTF-8.
+
+    Short GBK text is often valid UTF-8 by chance (石雪一, CA AF D1 A9 D2 BB, reads as 'ʯѩһ'), but then its UTF-8
+    reading is not Chinese. UTF-8 Chinese read as GBK, in turn, almost always gives characters outside GB2312 (杨静
+    becomes 鏉ㄩ潤), where a bank's names and addresses rarely go. A line is UTF-8 when both hold.
+    """
+    if _NOT_CHINESE.search(line):
+        return False
+    try:
+        line.encode("utf-8").decode("gbk").encode("gb2312")
+    except UnicodeError:
+        return True
+    return False
 
 
 def _full_pass(sf: ScannedFile, work_dir: Path) -> None:
@@ -215,20 +285,32 @@ def _full_pass(sf: ScannedFile, work_dir: Path) -> None:
     out_path = work_dir / (sf.data_path.name + ".utf8")
     converter = _FixedWidthConverter(sf) if fixed else None
     lines_done = 0
+    last_byte = b""
     first_line_text: str | None = None
     out = out_path.open("wb") if transcode else None
     try:
         with sf.data_path.open("rb") as fh:
             for block in _blocks(fh, digest, FIXED_CHUNK_BYTES if fixed else CHUNK_BYTES):
                 n = _count_lines(block)
+                last_byte = block[-1:]
                 text = decoder.decode(block, lines_done + 1)
                 if lines_done == 0 and fmt.header and text is not None:
                     first_line_text = text.split("\n", 1)[0]
                 if text is not None:
+                    foreign, decoder.utf8_lines = decoder.utf8_lines, {}
+                    if fmt.header and lines_done == 0:
+                        foreign.pop(0, None)  # the header is checked against the contract's column names
+                    if foreign:
+                        sf.skipped.extend(_encoding_rejects(sf, foreign, lines_done))
                     if converter is not None:
-                        converter.convert(block, lines_done, out)  # type: ignore[arg-type]
+                        converter.convert(block, lines_done, out, set(foreign))  # type: ignore[arg-type]
                     else:
                         sf.skipped.extend(_blank_lines(block, lines_done + 1))
+                        if foreign:  # an empty line in its place: DuckDB skips it, the line numbers stay right
+                            parts = text.split("\n")
+                            for i in foreign:
+                                parts[i] = ""
+                            text = "\n".join(parts)
                         if out is not None:
                             out.write(text.encode("utf-8"))
                 lines_done += n
@@ -251,6 +333,11 @@ def _full_pass(sf: ScannedFile, work_dir: Path) -> None:
         sf.problem = decode_problem
     elif fmt.header and lines_done == 0:
         sf.problem = f"{name}: empty file, but the contract requires a header line"
+    elif last_byte and last_byte != b"\n":
+        # A writer cut short mid-record leaves a last line without its line end; its last field would load
+        # truncated (an amount of 36832.0 for 368320.71) even when the control file was written after the cut.
+        sf.problem = (f"{name}: the last line ({lines_done}) has no line end: the file was cut short "
+                      f"(every record ends with a line break)")
     elif fmt.header and (header_problem := _header_problem(contract, first_line_text or "")) is not None:
         sf.problem = f"{name}: {header_problem}"
     elif sf.data_lines != sf.control.record_count:
@@ -275,6 +362,13 @@ def _header_problem(contract: Contract, line: str) -> str | None:
     diffs = [f"column {i + 1} is {f!r}, the contract says {e!r}"
              for i, (f, e) in enumerate(zip(found, expected, strict=True)) if f != e]
     return "header does not match the contract: " + "; ".join(diffs[:5])
+
+
+def _encoding_rejects(sf: ScannedFile, lines: dict[int, str], lines_done: int) -> list[SkippedLine]:
+    encoding = sf.contract.format.encoding.upper()
+    return [SkippedLine(lines_done + i + 1, ENCODING,
+                        f"the line is UTF-8 encoded, the contract says {encoding} (it would load garbled)", text)
+            for i, text in sorted(lines.items())]
 
 
 def _blank_lines(block: bytes, first_line: int) -> list[SkippedLine]:
@@ -310,7 +404,8 @@ class _FixedWidthConverter:
             self.spans.append(((col.start or 1) - 1, col.width or 0, offset))
             offset += (col.width or 0) + 1
 
-    def convert(self, block: bytes, lines_done: int, out: BinaryIO) -> None:
+    def convert(self, block: bytes, lines_done: int, out: BinaryIO, excluded: set[int]) -> None:
+        """Slice the block's records into ``out``; ``excluded`` (0-based lines of the block) are rejected already."""
         buf = np.frombuffer(block, dtype=np.uint8)
         newlines = np.flatnonzero(buf == _NL)
         ends = newlines if block.endswith(b"\n") else np.append(newlines, len(buf))
@@ -320,8 +415,11 @@ class _FixedWidthConverter:
         has_cr = (lengths > 0) & (buf[np.maximum(ends - 1, 0)] == _CR)
         lengths = lengths - has_cr
         good = lengths == self.width
+        if excluded:
+            good[sorted(excluded)] = False
         for i in np.flatnonzero(~good):
-            self._skip_length(block, lines_done + int(i) + 1, int(starts[i]), int(lengths[i]))
+            if int(i) not in excluded:
+                self._skip_length(block, lines_done + int(i) + 1, int(starts[i]), int(lengths[i]))
         if not good.any():
             return
         rows = self._gather(buf, starts, ends, good, block.endswith(b"\n"))

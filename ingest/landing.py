@@ -1,10 +1,16 @@
-"""The landing area: which deliveries it holds, in which order they load, and a cheap identity of their files."""
+"""The landing area: which deliveries it holds, in which order they load, and the identity of their files.
+
+Only real folders and regular files are deliveries: a symbolic link is refused, never followed (its target may change
+or vanish after the audit recorded it), and a name that is not valid UTF-8 is shown with its bytes escaped.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Sequence
+import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -51,9 +57,16 @@ def discover(landing: Path, contracts: ContractSet, systems: Sequence[str] | Non
         for entry in sorted(system_dir.iterdir()):
             if entry.name.startswith("."):
                 continue
+            if entry.is_symlink():
+                warnings.append(f"{shown(entry)}: a symbolic link, not loaded: the landing area takes only real "
+                                "folders and files (copy the delivery in)")
+                continue
             day = parse_day(entry.name) if entry.is_dir() and _DATE_DIR.match(entry.name) else None
             if day is None:
-                warnings.append(f"{entry}: not a delivery folder (<system>/<YYYYMMDD>/), ignored")
+                warnings.append(f"{shown(entry)}: not a delivery folder (<system>/<YYYYMMDD>/), ignored")
+                continue
+            if not os.access(entry, os.R_OK | os.X_OK):
+                warnings.append(f"{shown(entry)}: the delivery folder cannot be read (permissions), not loaded")
                 continue
             deliveries.append(Delivery(system, day, entry))
     deliveries.sort(key=lambda d: (d.business_date, order[d.system]))
@@ -75,13 +88,72 @@ def entries(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if not p.name.startswith("."))
 
 
-def fingerprint(path: Path) -> str:
-    """Names, sizes and modification times of a delivery's files: equal fingerprints mean untouched files."""
+def shown(path: Path | str) -> str:
+    """A path as printable text: the bytes of a name that is not valid UTF-8 (a GBK name) escaped as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def shown_name(path: Path) -> str:
+    return shown(path.name)
+
+
+def entry_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be part of a delivery, or None for a regular file with a printable name."""
+    name = shown_name(path)
+    if name != path.name:
+        return f"{name}: the file name is not valid UTF-8 (bytes shown as \\x..): rename it"
+    try:
+        st = path.lstat()
+    except OSError as exc:
+        return f"{name}: cannot be read ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return f"{name}: {link_text(path)}"
+    if stat.S_ISDIR(st.st_mode):
+        return f"{name}: unexpected folder inside the delivery"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{name}: not a regular file"
+    return None
+
+
+def link_text(path: Path) -> str:
+    try:
+        target = shown(os.readlink(path))
+    except OSError:
+        target = "?"
+    return (f"a symbolic link (to {target}): the landing area takes only regular files, a link is not followed "
+            "(copy the file in)")
+
+
+def regular_size(path: Path) -> int | None:
+    """The size of a regular file, not following a link; None for anything else."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def content_md5(path: Path) -> str | None:
+    """MD5 of a regular file's bytes (a link is not followed); None for anything else."""
+    if regular_size(path) is None:
+        return None
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
+
+
+def fingerprint(path: Path, known: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """The delivery's content: names, kinds, sizes and MD5s of its entries. Modification times play no part: archives
+    unpacked with fixed timestamps give a changed file its old size and time. ``known``: (size, MD5) of files already
+    read (by their checks), by name, so that they are not read again."""
     digest = hashlib.sha256()
     for entry in entries(path):
-        st = entry.stat()
-        kind = "d" if entry.is_dir() else "f"
-        digest.update(f"{entry.name}\0{kind}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        size_md5 = (known or {}).get(entry.name)
+        md5 = size_md5[1] if size_md5 is not None and not entry.is_symlink() else content_md5(entry)
+        if md5 is not None:
+            kind = f"f\0{size_md5[0] if size_md5 is not None else regular_size(entry)}\0{md5}"
+        elif entry.is_symlink():
+            kind = "l\0" + shown(os.readlink(entry))
+        else:
+            kind = "o"
+        digest.update(f"{shown_name(entry)}\0{kind}\n".encode())
     return digest.hexdigest()
-
-

@@ -24,7 +24,6 @@ See docs/ingest.md for the rules and the audit tables.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import sys
@@ -42,7 +41,17 @@ from ingest import audit, report
 from ingest.attempt import DeliveryAttempt, Job, now, short
 from ingest.audit import Attempt, DeliveryHistory
 from ingest.batch import BatchLoader
-from ingest.landing import Delivery, IngestError, discover, entries, expected_contracts, fingerprint
+from ingest.landing import (
+    Delivery,
+    IngestError,
+    content_md5,
+    discover,
+    entries,
+    expected_contracts,
+    fingerprint,
+    regular_size,
+    shown_name,
+)
 from ingest.report import DeliveryOutcome, IngestReport
 from ingest.rowsql import sql_str
 
@@ -230,14 +239,14 @@ class _Loader:
 
     def decide(self, delivery: Delivery) -> DeliveryOutcome | Job:
         system, day = delivery.system, delivery.business_date
-        fp = fingerprint(delivery.path)
         loaded = self.history.loaded(system, day)
         last = self.history.last(system, day)
         if loaded is not None:
-            changes = self._changes_since(loaded, delivery, fp)
+            changes = self._changes_since(loaded, delivery)
             if not changes:
                 return DeliveryOutcome(system, day, report.ALREADY_LOADED, f"already loaded as batch {loaded.batch_id}",
                                        batch_id=loaded.batch_id, recorded=False)
+            fp = fingerprint(delivery.path)
             if not self.reload:
                 return self._refuse(delivery, fp, audit.CHANGED_REDELIVERY, report.REFUSED,
                                     f"already loaded as batch {loaded.batch_id}, and the files differ now "
@@ -246,20 +255,21 @@ class _Loader:
                 return self._still_rejected(delivery, last)  # type: ignore[arg-type]
             return Job(delivery, fp, loaded.batch_id, self.history.take_batch_id())
         withdrawn = self.history.withdrawn(system, day)
-        if (withdrawn is not None and withdrawn.reason_code == audit.WITHDRAWN_BY_OPERATOR
-                and not self._changes_since_withdrawal(withdrawn, delivery, fp)):
-            return self._refuse(delivery, fp, audit.WITHDRAWN_BY_OPERATOR, report.REFUSED,
-                                f"withdrawn by the operator (batch {withdrawn.batch_id}: {withdrawn.reason}); "
-                                f"these files are the withdrawn ones: a corrected delivery of {system} "
-                                f"{day:%Y%m%d} (changed files) loads")
+        if withdrawn is not None and withdrawn.reason_code == audit.WITHDRAWN_BY_OPERATOR:
+            fp = fingerprint(delivery.path)
+            if not self._changes_since_withdrawal(withdrawn, delivery, fp):
+                return self._refuse(delivery, fp, audit.WITHDRAWN_BY_OPERATOR, report.REFUSED,
+                                    f"withdrawn by the operator (batch {withdrawn.batch_id}: {withdrawn.reason}); "
+                                    f"these files are the withdrawn ones: a corrected delivery of {system} "
+                                    f"{day:%Y%m%d} (changed files) loads")
         latest = self.history.latest_loaded_date(system)
         if latest is not None and latest > day:
-            return self._refuse(delivery, fp, audit.OUT_OF_ORDER, report.REFUSED,
+            return self._refuse(delivery, fingerprint(delivery.path), audit.OUT_OF_ORDER, report.REFUSED,
                                 f"out of order: {system} is already loaded up to {latest:%Y-%m-%d}, this delivery is "
                                 f"for {day:%Y-%m-%d} (an older date can only replace a loaded one, with --reload)")
         blocking = self.history.blocking(system, day)
         if blocking is not None:
-            return self._refuse(delivery, fp, audit.HELD, report.HELD,
+            return self._refuse(delivery, fingerprint(delivery.path), audit.HELD, report.HELD,
                                 f"earlier delivery {system} {blocking.business_date:%Y-%m-%d} not loaded "
                                 f"(batch {blocking.batch_id} rejected); deliveries of {system} load in date order")
         missing = self.gap(system, day)
@@ -268,8 +278,11 @@ class _Loader:
             why = (f"{system} is loaded up to {wanted - ONE_DAY:%Y-%m-%d} and deliveries of a system load without gaps"
                    if other == system else
                    f"{system} refers to {other}, which is loaded up to {wanted - ONE_DAY:%Y-%m-%d}")
-            return self._refuse(delivery, fp, audit.GAP, report.HELD,
+            return self._refuse(delivery, fingerprint(delivery.path), audit.GAP, report.HELD,
                                 f"waiting for {other} {wanted:%Y-%m-%d}: {why} (see `crmwh status`)")
+        if last is None:  # a first attempt: fingerprinted from what its checks read, when it is recorded
+            return Job(delivery, None, None, self.history.take_batch_id())
+        fp = fingerprint(delivery.path)
         if _unchanged_failure(last, fp):
             return self._still_rejected(delivery, last)  # type: ignore[arg-type]
         return Job(delivery, fp, None, self.history.take_batch_id())
@@ -299,28 +312,39 @@ class _Loader:
         if row is None or row[0] is None:  # withdrawn before it loaded: only its fingerprint is known
             return ["fingerprint differs"]
         return self._changes_since(Attempt(int(row[0]), delivery.system, delivery.business_date, audit.WITHDRAWN,
-                                           None, None, marker.fingerprint), delivery, fp)
+                                           None, None, marker.fingerprint), delivery)
 
-    def _changes_since(self, loaded: Attempt, delivery: Delivery, fp: str) -> list[str]:
-        """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical)."""
-        if loaded.fingerprint == fp:
-            return []
-        recorded: dict[str, str | None] = {}
-        for name, md5, control_name, control_md5 in self.con.execute(
-            "SELECT file_name, md5, control_file_name, control_file_md5 FROM audit.delivery_files WHERE batch_id = ?",
-            [loaded.batch_id],
+    def _changes_since(self, loaded: Attempt, delivery: Delivery) -> list[str]:
+        """What differs between the delivery folder and the files of batch ``loaded`` (empty: identical), by content.
+
+        A control file carries its data file's MD5, so equal control files and equal data sizes mean the delivery is
+        the one loaded, without reading the data again on every run; ``--reload`` compares the data files' MD5s too.
+        """
+        recorded: dict[str, tuple[str | None, int | None]] = {}
+        for name, md5, size, control_name, control_md5 in self.con.execute(
+            "SELECT file_name, md5, byte_size, control_file_name, control_file_md5 FROM audit.delivery_files "
+            "WHERE batch_id = ?", [loaded.batch_id],
         ).fetchall():
-            recorded[name] = md5
+            recorded[name] = (md5, size)
             if control_name:
-                recorded[control_name] = control_md5
-        present = {p.name: p for p in entries(delivery.path)}
+                recorded[control_name] = (control_md5, None)
+        present = {shown_name(p): p for p in entries(delivery.path)}
         changes = [f"{n} added" for n in sorted(set(present) - set(recorded))]
         changes += [f"{n} removed" for n in sorted(set(recorded) - set(present))]
-        for name in sorted(set(present) & set(recorded)):
-            path = present[name]
-            if path.is_dir() or hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() != recorded[name]:
-                changes.append(f"{name} changed")
-        return changes
+        both = sorted(set(present) & set(recorded))
+
+        def changed(name: str, deep: bool) -> bool:
+            path, (md5, size) = present[name], recorded[name]
+            is_control = size is None
+            now_size = regular_size(path)
+            if now_size is None or (not is_control and now_size != size):
+                return True
+            return (is_control or deep) and content_md5(path) != md5
+
+        found = {name for name in both if changed(name, self.reload)}
+        if (found or changes) and not self.reload:  # changed anyway: name every file that differs
+            found |= {name for name in both if name not in found and changed(name, True)}
+        return changes + [f"{name} changed" for name in both if name in found]
 
     def _still_rejected(self, delivery: Delivery, last: Attempt) -> DeliveryOutcome:
         return DeliveryOutcome(delivery.system, delivery.business_date, report.REJECTED,

@@ -28,6 +28,7 @@ class DeliveryOutcome:
     rows_rejected: int = 0
     seconds: float = 0.0
     recorded: bool = True  # False: same outcome as the last recorded attempt, so no new audit row
+    warnings: list[str] = field(default_factory=list)  # volume and continuity of its files (``ingest.volume``)
     # a refusal decided but not yet written (set-based loading writes it with the batch it belongs to)
     audit_row: dict[str, object] | None = field(default=None, repr=False, compare=False)
 
@@ -80,5 +81,6 @@ class IngestReport:
         lines = [text]
         lines += [f"  {o.line()}" for o in self.outcomes if o.outcome in NOT_LOADED]
         lines += [f"  {o.line()}" for o in self.loaded if o.rows_rejected]
+        lines += [f"  warning: {o.system} {o.business_date:%Y-%m-%d}: {w}" for o in self.loaded for w in o.warnings]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)

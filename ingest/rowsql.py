@@ -19,6 +19,7 @@ without loss; anything else is rejected with the column and the offending value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from contracts.contract import Column, Contract, ForeignKey
@@ -29,9 +30,12 @@ READER_ERRORS = "_crmwh_reader_errors"
 READER_SCANS = "_crmwh_reader_scans"
 
 TYPE = "TYPE"
+RANGE = "RANGE"
 NOT_NULL = "NOT_NULL"
 DUPLICATE_KEY = "DUPLICATE_KEY"
 ORPHAN_FOREIGN_KEY = "ORPHAN_FOREIGN_KEY"
+IDENTITY_CHANGED = "IDENTITY_CHANGED"
+KEY_CODES = (DUPLICATE_KEY, ORPHAN_FOREIGN_KEY, IDENTITY_CHANGED)  # rejected after their rows were appended
 
 _DATE_TOKENS = {"%Y": ("[0-9]{4}", "YYYY"), "%m": ("[0-9]{2}", "MM"), "%d": ("[0-9]{2}", "DD")}
 
@@ -65,6 +69,8 @@ class ColumnSql:
     valid_type: str | None  # true when the (non-NULL) text is a valid value of the type; None: any text is
     type_reason: str | None  # SQL text expression: why it is not
     cast: str  # strict cast, for rows known to be valid
+    in_range: str | None = None  # true when a (valid, non-NULL) number lies in the contract's plausible range
+    range_reason: str | None = None
 
     @property
     def valid(self) -> str:
@@ -74,6 +80,8 @@ class ColumnSql:
             parts.append(f"{self.text} IS NOT NULL")
         if self.valid_type is not None:
             parts.append(f"({self.text} IS NULL OR ({self.valid_type}))")
+        if self.in_range is not None:
+            parts.append(f"({self.text} IS NULL OR coalesce({self.in_range}, false))")
         return " AND ".join(parts) if parts else "true"
 
 
@@ -92,19 +100,38 @@ def column_sql(column: Column, contract: Contract) -> ColumnSql:
         return ColumnSql(column, text, None, None, text)
     if column.type == "integer":
         valid = f"regexp_full_match({text}, '[+-]?[0-9]+') AND TRY_CAST({text} AS BIGINT) IS NOT NULL"
-        return ColumnSql(column, text, valid, reason("is not an integer"), f"CAST({text} AS BIGINT)")
+        return ColumnSql(column, text, valid, reason("is not an integer"), f"CAST({text} AS BIGINT)",
+                         *_range(column, text, "BIGINT", reason))
     if column.type == "decimal":
         dtype = column.duckdb_type
         fraction = f"(\\.[0-9]{{1,{column.scale}}})?" if column.scale else ""
         valid = f"regexp_full_match({text}, '[+-]?[0-9]+{fraction}') AND TRY_CAST({text} AS {dtype}) IS NOT NULL"
         rule = (f"digits with an optional sign and at most {column.scale} decimal places" if column.scale
                 else "digits with an optional sign")
-        return ColumnSql(column, text, valid, reason(f"is not a {dtype} ({rule})"), f"CAST({text} AS {dtype})")
+        return ColumnSql(column, text, valid, reason(f"is not a {dtype} ({rule})"), f"CAST({text} AS {dtype})",
+                         *_range(column, text, dtype, reason))
     pattern, human = date_pattern(contract.format.date_format)
     fmt = sql_str(contract.format.date_format)
     valid = f"regexp_full_match({text}, {sql_str(pattern)}) AND try_strptime({text}, {fmt}) IS NOT NULL"
     return ColumnSql(column, text, valid, reason(f"is not a date in the format {human}"),
                      f"CAST(strptime({text}, {fmt}) AS DATE)")
+
+
+def _range(column: Column, text: str, dtype: str,
+           reason: Callable[[str], str]) -> tuple[str | None, str | None]:
+    """(condition, reason) of the column's plausible range; (None, None) without one."""
+    low, high = column.minimum, column.maximum
+    if low is None and high is None:
+        return None, None
+    # the same cast as the type check's, which DuckDB then evaluates once; a bound wider than the type still compares
+    value = f"TRY_CAST({text} AS {dtype})"
+    if low is not None and high is not None:
+        parts = [f"{value} BETWEEN {low} AND {high}"]
+    else:
+        parts = [f"{value} >= {low}"] if low is not None else [f"{value} <= {high}"]
+    shown = (f"between {low:,} and {high:,}" if low is not None and high is not None
+             else f"at least {low:,}" if low is not None else f"at most {high:,}")
+    return " AND ".join(parts), reason(f"is outside the plausible range of the contract (must be {shown})")
 
 
 def contract_sql(contract: Contract) -> dict[str, ColumnSql]:
@@ -233,6 +260,11 @@ def type_rejects_sql(contract: Contract, source: Source, file_idx: int, skip_map
                 f"CASE WHEN {cs.text} IS NOT NULL AND NOT ({cs.valid_type}) THEN {{'column_name': {name}, "
                 f"'reason_code': '{TYPE}', 'reason': {cs.type_reason}}} END"
             )
+        if cs.in_range is not None:
+            problems.append(
+                f"CASE WHEN {cs.text} IS NOT NULL AND ({cs.valid_type}) AND NOT coalesce({cs.in_range}, false) "
+                f"THEN {{'column_name': {name}, 'reason_code': '{RANGE}', 'reason': {cs.range_reason}}} END"
+            )
     if not problems:
         return ""
     numbered = f"SELECT * FROM ({source.numbered(contract, keep_rejects=False)}) WHERE NOT _ok"
@@ -250,7 +282,7 @@ def type_rejects_sql(contract: Contract, source: Source, file_idx: int, skip_map
     )
 
 
-def _batch_rows(contract: Contract, batch_id: int, source_file: str) -> str:
+def batch_rows(contract: Contract, batch_id: int, source_file: str) -> str:
     return (f"SELECT * FROM raw.{quote_ident(contract.raw_table)} "
             f"WHERE _batch_id = {batch_id} AND _source_file = {sql_str(source_file)}")
 
@@ -268,7 +300,7 @@ def _orphans(contract: Contract, fk: ForeignKey, ref: Contract, batch_id: int, s
     match = " AND ".join(f"r.{quote_ident(rc)} = t.{quote_ident(c)}"
                          for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
     present = " AND ".join(f"t.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
-    return (f"FROM ({_batch_rows(contract, batch_id, source_file)}) t "
+    return (f"FROM ({batch_rows(contract, batch_id, source_file)}) t "
             f"ANTI JOIN ({_references(fk.ref_columns, ref, exclude_batch)}) r ON {match} WHERE {present}")
 
 
@@ -283,7 +315,7 @@ def count_problems_sql(files: list[tuple[Contract, int, str]], refs: dict[str, C
     selects = []
     children: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for contract, file_idx, source_file in files:
-        rows = _batch_rows(contract, batch_id, source_file)
+        rows = batch_rows(contract, batch_id, source_file)
         if contract.primary_key:
             key = (quote_ident(contract.primary_key[0]) if len(contract.primary_key) == 1
                    else "row(" + ", ".join(quote_ident(c) for c in contract.primary_key) + ")")
@@ -306,7 +338,7 @@ def key_rejects_sql(contract: Contract, refs: dict[str, Contract], file_idx: int
                     source_file: str, exclude_batch: int) -> list[str]:
     """INSERTs into the rejects table: every copy of a duplicated primary key, and every orphan foreign key."""
     statements = []
-    rows = _batch_rows(contract, batch_id, source_file)
+    rows = batch_rows(contract, batch_id, source_file)
     if contract.primary_key:
         pk = [quote_ident(c) for c in contract.primary_key]
         pk_list = ", ".join(contract.primary_key)
@@ -341,3 +373,62 @@ def delete_rejected_sql(contract: Contract, file_idx: int, batch_id: int, source
         f"AND _source_file = {sql_str(source_file)} AND _line_number IN "
         f"(SELECT line_number FROM {REJECTS} WHERE file_idx = {file_idx})"
     )
+
+
+def masked_raw_text_sql(contract: Contract, expr: str) -> str:
+    """``expr`` (a rejected line's text) with the contract's PII fields masked, one ``*`` per character.
+
+    The line number, the field count and every other field stay, which is what diagnosing a rejected line needs.
+    A line whose fields cannot be placed for certain (another field count, a quote that may hide a delimiter, a
+    fixed-width layout) is withheld whole but for its field count: it may hold personal data.
+    """
+    positions = [i for i, c in enumerate(contract.columns, 1) if c.pii]
+    if not positions:
+        return expr
+    n = len(contract.columns)
+    withheld = f"'[withheld: the line holds personal data ({n} columns in the contract)]'"
+    if contract.format.kind == "fixed_width":
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {withheld} END"
+    delim = sql_str(contract.format.delimiter or ",")
+    fields = f"string_split({expr}, {delim})"
+    listed = ", ".join(str(p) for p in positions)
+    masked = (f"array_to_string(list_transform({fields}, lambda x, i: CASE WHEN i IN ({listed}) THEN "
+              f"repeat('*', length(x)) ELSE x END), {delim})")
+    return (f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"WHEN len({fields}) = {n} AND NOT contains({expr}, '\"') THEN {masked} "
+            f"ELSE concat('[withheld: ', len({fields}), ' fields, the contract has {n}; the line may hold personal "
+            f"data]') END")
+
+
+def identity_rejects_sql(contract: Contract, rows: str, prior: str, file_idx: str, join: str = "") -> str:
+    """INSERT into the rejects table: appended rows whose primary key was loaded before with other values in the
+    contract's stable columns (a reused key). ``rows``: the appended rows (with ``_batch_id``); ``prior``: the raw
+    rows that count (FROM clause); ``file_idx``/``join``: the row's file index.
+
+    Each row is compared with the key's first loaded row: since every change is rejected, all the rows of a key
+    that stay agree with its first, and the comparison does not depend on which deliveries load together. The
+    reason names the columns that differ, with old and new values except for PII columns."""
+    pk = [quote_ident(c) for c in contract.primary_key]
+    stable = [contract.column(c) for c in contract.stable_columns]
+    cols = ", ".join(dict.fromkeys([*pk, *(quote_ident(c.name) for c in stable)]))
+    match = " AND ".join(f"t.{c} = p.{c}" for c in pk)
+    differs = " OR ".join(f"t.{quote_ident(c.name)} IS DISTINCT FROM p.{quote_ident(c.name)}" for c in stable)
+    changes = []
+    for c in stable:
+        ident = quote_ident(c.name)
+        text = (sql_str(f"{c.name} differs") if c.pii else
+                f"concat({sql_str(c.name + ' ')}, coalesce(CAST(p.{ident} AS VARCHAR), 'empty'), ' → ', "
+                f"coalesce(CAST(t.{ident} AS VARCHAR), 'empty'))")
+        changes.append(f"CASE WHEN t.{ident} IS DISTINCT FROM p.{ident} THEN {text} END")
+    key = "concat_ws(', ', " + ", ".join(f"CAST(t.{c} AS VARCHAR)" for c in pk) + ")"
+    pk_list = ", ".join(contract.primary_key)
+    return (
+        f"INSERT INTO {REJECTS} (file_idx, line_number, column_name, reason_code, reason) "
+        f"SELECT {file_idx}, t._line_number, {sql_str(', '.join(contract.stable_columns))}, '{IDENTITY_CHANGED}', "
+        f"concat({sql_str(f'{pk_list} = (')}, {key}, ') was loaded before (batch ', p._batch_id, ') as another '"
+        f", 'party: ', concat_ws('; ', {', '.join(changes)}), "
+        f"{sql_str('; a reused key? the row is held back (rejected) for review')}) "
+        f"FROM ({rows}) t {join} JOIN (SELECT DISTINCT ON ({', '.join(pk)}) {cols}, _batch_id FROM {prior} "
+        f"ORDER BY {', '.join(pk)}, _batch_id) p ON {match} AND t._batch_id > p._batch_id WHERE {differs}"
+    )
+

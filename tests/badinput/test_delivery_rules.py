@@ -3,7 +3,10 @@ Nothing already loaded is lost or changed unless --reload asks for exactly that 
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from badinput.conftest import Before, assert_only_failed, outcome
@@ -89,6 +92,58 @@ def test_reload_replaces_exactly_that_batch(bank: Bank, before: Before) -> None:
     assert outcome(bank.ingest(reload=True), "core", D2).outcome == "ALREADY_LOADED"
     assert _audit_counts(bank) == counts
     assert new_line
+
+
+def _same_size_and_times(bank: Bank, day: object, change: Callable[[], object]) -> None:
+    """Apply ``change`` to the delivery, then give every file its old size check and modification time back (as an
+    archive unpacked with fixed timestamps does)."""
+    folder = bank.delivery_dir("core", day)  # type: ignore[arg-type]
+    before = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+    change()
+    for p in folder.iterdir():
+        size, mtime = before[p.name]
+        assert p.stat().st_size == size, p.name
+        os.utime(p, ns=(mtime, mtime))
+
+
+def test_changed_redelivery_with_same_sizes_and_times_is_seen(bank: Bank, before: Before) -> None:
+    # issue 13.8: change detection by content, not by size and modification time
+    loaded = outcome(bank.ingest(), "core", D2)
+    snapshot = bank.snapshot()
+    _same_size_and_times(bank, D2, lambda: bank.edit_field(TXN, D2, 1, "amount", "8.50"))  # was 9.50
+    o = outcome(bank.ingest(), "core", D2)
+    assert (o.outcome, o.reason) == (
+        "REFUSED", f"already loaded as batch {loaded.batch_id}, and the files differ now (TXN_DTL_20250131.dat "
+                   "changed; TXN_DTL_20250131.flg changed); use --reload to replace that batch")
+    assert bank.snapshot() == snapshot
+    o = outcome(bank.ingest(reload=True), "core", D2)
+    assert (o.outcome, o.replaced_batch_id) == ("LOADED", loaded.batch_id)
+    assert bank.scalar(f"SELECT amount FROM raw.core__transactions WHERE {WHERE_D2} AND _line_number = 1") == \
+        Decimal("8.50")
+
+
+def test_fixed_redelivery_of_a_rejected_day_with_same_sizes_and_times_is_tried_again(bank: Bank,
+                                                                                      before: Before) -> None:
+    # the data file was damaged in transit (same size, MD5 wrong); the sender puts the right one back, same time
+    path = bank.data_path(TXN, D2)
+    good = path.read_bytes()
+    damaged = good.replace(b"|9.50|", b"|8.50|", 1)
+    _same_size_and_times(bank, D2, lambda: path.write_bytes(damaged))
+    assert outcome(bank.ingest(), "core", D2).outcome == "REJECTED"
+    _same_size_and_times(bank, D2, lambda: path.write_bytes(good))
+    assert outcome(bank.ingest(), "core", D2).outcome == "LOADED"
+
+
+def test_reload_compares_the_data_itself(bank: Bank, before: Before) -> None:
+    # a data file changed under an unchanged control file: a run without --reload trusts the control file's MD5
+    # (the loaded batch is the file it vouches for); --reload reads the data and finds it no longer matches
+    loaded = outcome(bank.ingest(), "core", D2)
+    path = bank.data_path(TXN, D2)
+    _same_size_and_times(bank, D2, lambda: path.write_bytes(path.read_bytes().replace(b"|9.50|", b"|8.50|", 1)))
+    assert outcome(bank.ingest(), "core", D2).outcome == "ALREADY_LOADED"
+    o = outcome(bank.ingest(reload=True), "core", D2)
+    assert o.outcome == "REJECTED" and "differs from the control file's" in (o.reason or "")
+    assert bank.query("SELECT status FROM audit.deliveries WHERE batch_id = ?", [loaded.batch_id]) == [("LOADED",)]
 
 
 def test_failed_reload_keeps_the_loaded_batch(bank: Bank, before: Before) -> None:
@@ -189,3 +244,18 @@ def test_delivery_folder_of_an_unknown_date_format_is_ignored(bank: Bank, before
     assert any("2025-01-31: not a delivery folder" in w for w in report.warnings)
     assert_only_failed(report, set())
     assert D1 < D2
+
+
+@pytest.mark.parametrize("method", ["batch", "one_at_a_time"])
+def test_recorded_fingerprint_is_the_content_of_the_folder(bank: Bank, before: Before, method: str) -> None:
+    """A first attempt is fingerprinted from the sizes and MD5s its checks read: the same fingerprint as reading the
+    folder again, for a delivery that loads and for one rejected (whose unchanged files are then not tried again)."""
+    from ingest.landing import fingerprint
+
+    data = bank.data_path(TXN, D2).read_bytes()
+    bank.write_bytes(TXN, D2, data[:-1], fix_control=False)  # core D2 rejected; the other systems load
+    bank.ingest(method=method)
+    for system in ("ref", "core", "cards", "accounting"):
+        d = bank.deliveries(system)[-1]
+        assert d["business_date"] == D2
+        assert d["fingerprint"] == fingerprint(bank.delivery_dir(system, D2)), system

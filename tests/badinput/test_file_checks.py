@@ -112,18 +112,18 @@ def test_control_file_for_another_date(bank: Bank, before: Before) -> None:
 def test_wrong_encoding_utf8_instead_of_gbk(bank: Bank, before: Before) -> None:
     text = bank.data_path(TXN, D2).read_bytes().decode("gbk")
     bank.write_bytes(TXN, D2, text.encode("utf-8"))
-    # the first Chinese text is on line 1 ('张"小"三'): its UTF-8 bytes are not a valid GBK sequence there
-    first = text.split("\n")[0].encode("utf-8")
-    pos = next(i for i, b in enumerate(first) if b >= 0x80)
-    bad = bytes(first[pos:pos + 1])
-    try:
-        first.decode("gbk")
-        expected = f"{TXN_FILE}: the file is UTF-8 encoded but the contract says GBK"
-    except UnicodeDecodeError as exc:
-        expected = (f"{TXN_FILE}: not valid GBK at line 1, byte {exc.start + 1} "
-                    f"(bytes {first[exc.start:exc.start + 4].hex(' ')})")
-    assert bad
-    _assert_core_d2_rejected(bank, before, "1 of 7 files failed: " + expected)
+    # every non-ASCII line is UTF-8, whether or not its bytes happen to be valid GBK too: the whole file is UTF-8
+    _assert_core_d2_rejected(
+        bank, before, f"1 of 7 files failed: {TXN_FILE}: the file is UTF-8 encoded but the contract says GBK")
+
+
+def test_bytes_valid_in_neither_encoding_reject_the_file(bank: Bank, before: Before) -> None:
+    lines = bank.lines(TXN, D2)
+    data = b"".join(line.encode("gbk") + b"\n" for line in lines[:4]) + b"T|\xff\xfe|x\n" + \
+        b"".join(line.encode("gbk") + b"\n" for line in lines[5:])
+    bank.write_bytes(TXN, D2, data)
+    _assert_core_d2_rejected(
+        bank, before, f"1 of 7 files failed: {TXN_FILE}: not valid GBK at line 5, byte 3 (bytes ff fe 7c 78)")
 
 
 def test_wrong_encoding_gbk_instead_of_utf8(bank: Bank, before: Before) -> None:
@@ -239,3 +239,16 @@ def test_several_files_failing_are_all_named(bank: Bank, before: Before) -> None
         f"{TXN_FILE}: byte size {len(data) - 1} differs from the control file's {len(data)} "
         "(truncated or altered in transit)")
     assert D3  # the next day is not part of this case
+
+
+def test_last_line_without_its_line_end(bank: Bank, before: Before) -> None:
+    # issue 13.15: the writer was cut short inside the last record and the control file was written after the cut,
+    # so size, MD5 and record count all agree; the last amount would load truncated
+    data = bank.data_path(TXN, D2).read_bytes()
+    cut = data.rstrip(b"\n")[:-3]
+    bank.write_bytes(TXN, D2, cut)
+    assert bank.control_path(TXN, D2).read_text(encoding="ascii").split("|")[2] == "300"
+    _assert_core_d2_rejected(
+        bank, before,
+        f"1 of 7 files failed: {TXN_FILE}: the last line (300) has no line end: the file was cut short "
+        "(every record ends with a line break)")

@@ -274,3 +274,100 @@ def test_fixed_width_field_boundary_inside_a_chinese_character(bank: Bank, befor
          "amount (bytes 51-68) starts or ends inside a double-byte GBK character",
          bytes(shifted).decode("gbk", errors="replace"))]
     assert bank.count("accounting__ledger_entries", WHERE_D2) == 149
+
+
+def _utf8_line_in_gbk_file(bank: Bank, key: str, record: int) -> tuple[bytes, str]:
+    """Re-encode one record of a GBK file as UTF-8 (as a source that builds one line by another route does)."""
+    c = bank.contract(key)
+    lines = bank.lines(key, D2)
+    index = record - 1 + (1 if c.format.header else 0)
+    data = b"".join((line.encode("utf-8") if i == index else line.encode("gbk")) + b"\n"
+                    for i, line in enumerate(lines))
+    bank.write_bytes(key, D2, data)
+    return data, lines[index]
+
+
+UTF8_REASON = "the line is UTF-8 encoded, the contract says GBK (it would load garbled)"
+
+
+def test_one_utf8_line_in_a_gbk_file_is_rejected_not_garbled(bank: Bank, before: Before) -> None:
+    # issue 13.7: UTF-8 Chinese decodes as GBK without an error (杨静 becomes 鏉ㄩ潤); the check is per line
+    _, line = _utf8_line_in_gbk_file(bank, TXN, 3)
+    assert line.endswith("|对方3")
+    assert "对方3".encode().decode("gbk", errors="strict")  # the mojibake the file check alone let through
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == [(TXN_FILE, 3, None, "ENCODING", UTF8_REASON, line)]
+    assert bank.count("core__transactions", WHERE_D2) == 299
+    assert bank.scalar(f"SELECT count(*) FROM raw.core__transactions WHERE {WHERE_D2} AND _line_number = 3") == 0
+    # the lines after it keep their numbers and text
+    assert bank.scalar(f"SELECT counterparty_name FROM raw.core__transactions WHERE {WHERE_D2} "
+                       "AND _line_number = 4") == "对方4"
+
+
+def test_utf8_customer_line_in_a_gbk_file_rejects_the_small_delivery(bank: Bank, before: Before) -> None:
+    _, line = _utf8_line_in_gbk_file(bank, "core.customers", 2)
+    assert "王五" in line  # its UTF-8 bytes are not valid GBK: set aside by line all the same
+    report = bank.ingest()
+    o = outcome(report, "core", D2)
+    assert o.outcome == "REJECTED"
+    assert "CUST_INFO_20250131.dat: 1 of 3 records rejected" in (o.reason or "")
+    assert "most common: ENCODING (1)" in (o.reason or "")
+    assert bank.count("core__customers", WHERE_D2) == 0
+    before.assert_unchanged()
+    assert o.batch_id is not None
+    assert [r[1:4] for r in bank.rejected_rows(o.batch_id)] == [(2, None, "ENCODING")]
+
+
+def test_utf8_line_in_a_fixed_width_gbk_file(bank: Bank, before: Before) -> None:
+    key = "accounting.ledger_entries"
+    _, line = _utf8_line_in_gbk_file(bank, key, 3)
+    assert "工资发放" in line
+    batch = _loaded_with_rejects(bank, before, system="accounting")
+    assert bank.rejected_rows(batch) == [("GL_ENTRY_20250131.txt", 3, None, "ENCODING", UTF8_REASON, line)]
+    assert bank.count("accounting__ledger_entries", WHERE_D2) == 149
+
+
+def test_huge_but_valid_amount_is_a_named_range_reject(bank: Bank, before: Before) -> None:
+    # issue 13.10: 9999999999999999.99 fits DECIMAL(18,2) but broke the build's sums; the contract bounds it
+    _, new = bank.edit_field(TXN, D2, 12, "amount", "9999999999999999.99")
+    _, new2 = bank.edit_field(TXN, D2, 13, "fee_amount", "-0.01")
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == [
+        (TXN_FILE, 12, "amount", "RANGE", "amount: '9999999999999999.99' is outside the plausible range of the "
+                                          "contract (must be between 0 and 100,000,000,000)", new),
+        (TXN_FILE, 13, "fee_amount", "RANGE", "fee_amount: '-0.01' is outside the plausible range of the contract "
+                                              "(must be between 0 and 100,000,000)", new2),
+    ]
+    assert bank.count("core__transactions", WHERE_D2) == 298
+
+
+def test_range_bounds_are_inclusive(bank: Bank, before: Before) -> None:
+    bank.edit_field(TXN, D2, 12, "amount", "100000000000.00")
+    bank.edit_field(TXN, D2, 13, "fee_amount", "0.00")
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == []
+    assert bank.scalar(f"SELECT amount FROM raw.core__transactions WHERE {WHERE_D2} AND _line_number = 12") == \
+        Decimal("100000000000.00")
+
+
+def test_out_of_range_in_a_fixed_width_file(bank: Bank, before: Before) -> None:
+    key = "accounting.ledger_entries"
+    lines = bank.lines(key, D2)
+    start = bank.contract(key).column("amount").start - 1  # type: ignore[operator]
+    raw = lines[4].encode("gbk")
+    lines[4] = (raw[:start] + b"+99999999999999.99" + raw[start + 18:]).decode("gbk")
+    bank.write_lines(key, D2, lines)
+    batch = _loaded_with_rejects(bank, before, system="accounting")
+    assert [r[1:5] for r in bank.rejected_rows(batch)] == [
+        (5, "amount", "RANGE", "amount: '+99999999999999.99' is outside the plausible range of the contract (must be "
+                               "between -10,000,000,000,000 and 10,000,000,000,000)")]
+
+
+def test_gbk_text_that_happens_to_be_valid_utf8_loads(bank: Bank, before: Before) -> None:
+    # 石雪一 in GBK (ca af d1 a9 d2 bb) is valid UTF-8 too ('ʯѩһ'), as short GBK names often are: not a UTF-8 line
+    assert "石雪一".encode("gbk").decode("utf-8") == "ʯѩһ"
+    bank.edit_field(TXN, D2, 3, "counterparty_name", "石雪一")
+    batch = _loaded_with_rejects(bank, before)
+    assert bank.rejected_rows(batch) == []
+    assert bank.scalar(f"SELECT counterparty_name FROM raw.core__transactions WHERE {WHERE_D2} "
+                       "AND _line_number = 3") == "石雪一"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ def test_the_contract_set_loads(contracts: ContractSet) -> None:
     assert gl.record_width == 108
     amount = gl.column("amount")
     assert (amount.start, amount.width, amount.duckdb_type) == (51, 18, "DECIMAL(18,2)")
+    assert (txn.column("amount").minimum, txn.column("amount").maximum) == (Decimal(0), Decimal("100000000000"))
+    assert [c.name for c in contracts.get("core.customers").columns if c.pii] == [
+        "customer_name", "id_number", "mobile_phone", "address"]
     cards = contracts.get("cards.card_transactions")
     assert (cards.format.encoding, cards.format.header, cards.format.date_format) == ("utf-8", True, "%Y-%m-%d")
 
@@ -113,6 +117,14 @@ MALFORMED: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
      "frequency must be one of ['daily', 'month_end']"),
     ("wrong folder", "cards/cards.yaml", lambda d: d.update(system="core"),
      "lies in folder 'cards' but says system 'core'"),
+    ("bound on a text column", "core/transactions.yaml", lambda d: _column(d, "currency").update(max=3),
+     "column 'currency': 'max' is a bound of a number column"),
+    ("bound not a number", "core/transactions.yaml", lambda d: _column(d, "amount").update(min="zero"),
+     "column 'amount': 'min' must be a number, not 'zero'"),
+    ("min above max", "core/transactions.yaml", lambda d: _column(d, "amount").update(min=10, max=1),
+     "column 'amount': 'min' is greater than 'max'"),
+    ("pii not a flag", "core/customers.yaml", lambda d: _column(d, "address").update(pii="yes"),
+     "column 'address': 'pii' must be true or false"),
 ]
 
 

@@ -181,3 +181,38 @@ def test_batch_agrees_when_a_load_fails_and_more_passes_follow(twins: Twins, mon
     assert [o.outcome for o in failed] == ["REJECTED"]
     assert failed[0].reason.startswith("load failed and was rolled back: ")  # type: ignore[union-attr]
     assert any(o.outcome == "LOADED" and o.business_date > date(2025, 1, 28) for o in report.outcomes)
+
+
+def test_batch_agrees_on_the_checks_of_issue_13(twins: Twins, contracts: ContractSet) -> None:
+    """A reused customer number, an implausible amount, a UTF-8 line in a GBK file and a stray link: the batch
+    decides and records each exactly as loading one delivery at a time does."""
+    day = date(2025, 1, 28)  # core loads that day; later days of core are held by the defects
+
+    def rewrite(key: str, change: Any) -> None:
+        c = contracts.get(key)
+        path = twins.landing / c.system / f"{day:%Y%m%d}" / c.file_name(day)
+        lines = change(path.read_bytes().split(b"\n")[:-1])
+        path.write_bytes(b"".join(line + b"\n" for line in lines))
+        write_control_file(path, day, len(lines) - (1 if c.format.header else 0))
+
+    cust = contracts.get("core.customers")
+    fields = (twins.landing / "core" / f"{START:%Y%m%d}" / cust.file_name(START)).read_bytes().split(b"\n")[0]
+    reused = fields.split(b"|")
+    reused[1] = b"C" if reused[1] == b"P" else b"P"  # the same number as another party
+    rewrite("core.customers", lambda ls: [*ls, b"|".join(reused)])
+
+    def huge_and_utf8(ls: list[bytes]) -> list[bytes]:
+        fields = ls[3].split(b"|")
+        fields[7] = b"9999999999999999.99"
+        chinese = next(i for i, line in enumerate(ls) if i > 3 and not line.isascii())
+        ls[chinese] = ls[chinese].decode("gbk").encode("utf-8")
+        return [*ls[:3], b"|".join(fields), *ls[4:]]
+
+    rewrite("core.transactions", huge_and_utf8)
+    (twins.landing / "accounting" / f"{day:%Y%m%d}" / "README").symlink_to("/nonexistent")  # no system refers to it
+    report = twins.ingest()
+    with duckdb.connect(str(twins.warehouses[BATCH]), read_only=True) as con:
+        codes = dict(con.execute("SELECT reason_code, count(*) FROM audit.rejected_rows WHERE business_date = ? "
+                                 "GROUP BY ALL", [day]).fetchall())
+    assert {"IDENTITY_CHANGED", "RANGE", "ENCODING"} <= set(codes), (codes, report.summary())
+    assert any("README: a symbolic link" in (o.reason or "") for o in report.outcomes), report.summary()

