@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dashboards.boards import (
     branch_cost,
+    branch_weekly,
     corporate,
     credit_risk,
     customer_value,
     data_quality,
     management,
+    management_pack,
     product_profitability,
     rm_performance,
     transactions_channels,
@@ -25,6 +27,7 @@ from dashboards.cubes import Cube
 
 BOARDS = (
     management,
+    management_pack,
     customer_value,
     product_profitability,
     branch_cost,
@@ -33,6 +36,7 @@ BOARDS = (
     transactions_channels,
     corporate,
     data_quality,
+    branch_weekly,
 )
 
 

@@ -1,0 +1,326 @@
+"""Scheduled reports and alerts by e-mail, end to end, on the production profile.
+
+Superset starts as `make serve-production` starts it (gunicorn, Celery worker and beat, PostgreSQL metadata in a
+throw-away database, Redis database 13) over a copy of the shared generated bank, sending mail to an aiosmtpd sink on
+127.0.0.1 (dashboards/mailsink.py). The reports are dashboards/reports/*.yaml as loaded by bootstrap, except that the
+monthly pack's calendar condition (third business day, checked in tests/unit/test_schedules.py) is made true, so
+that triggering it sends it today.
+
+Checks: the monthly pack arrives with its subject and recipients, as a PDF whose text holds the month's bank-level
+net contribution in 万元 equal to the warehouse's; the branch manager's weekly report holds only their branch subtree;
+the data-quality alert stays quiet on a clean warehouse and fires (to data engineering) once a critical check fails;
+with the SMTP server down a report is logged as an error in Superset's execution log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from dashboards import mailsink, schedules, security, settings
+
+from support import superset_harness as harness
+from support.bank import ValidatedBank
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 13
+MANAGEMENT = "board@bank.test"
+DATA_ENGINEERING = "dataops@bank.test"
+MAIL_TIMEOUT_S = 240.0
+PACK, WEEKLY, DQ_ALERT = "经营分析月报", "支行周报", "数据质量严重检查未通过"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not harness.superset_python().exists(), reason="run scripts/superset_setup.sh first"),
+    pytest.mark.skipif(not harness.reachable(PG_HOST, PG_PORT), reason="PostgreSQL is not reachable on :5432"),
+    pytest.mark.skipif(not harness.reachable(REDIS_HOST, REDIS_PORT), reason="Redis is not reachable on :6379"),
+    pytest.mark.skipif(not Path("/usr/bin/chromedriver").exists(), reason="apt-get install chromium chromium-driver"),
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="apt-get install poppler-utils"),
+]
+
+
+def in_superset_venv(code: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        [str(harness.superset_python()), "-c", code],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    path = tmp_path_factory.mktemp("reports-bank") / "crmwh.duckdb"
+    reused = os.environ.get("CRMWH_TEST_WAREHOUSE")
+    if reused:
+        source = Path(os.path.realpath(reused))
+    else:
+        validated: ValidatedBank = request.getfixturevalue("validated_bank")
+        assert validated.report.passed, validated.report.summary()
+        source = validated.warehouse
+    # Published like a build does, so a later publish (the failed check below) swings the served link.
+    from crmwh import publish
+
+    staged = path.with_name("staged.duckdb")
+    shutil.copyfile(source, staged)
+    publish.publish(staged, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[mailsink.MailSink]:
+    outbox = tmp_path_factory.mktemp("outbox")
+    with mailsink.MailSink(outbox, port=harness.free_port()) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real report files; only the monthly pack's calendar condition is made true for today."""
+    folder = tmp_path_factory.mktemp("reports")
+    for path in settings.reports_dir().glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    pack = folder / "monthly_pack.yaml"
+    text = pack.read_text(encoding="utf-8")
+    start = text.index("  sql: >-")
+    end = text.index("  operator:", start)
+    pack.write_text(text[:start] + '  sql: "SELECT 1 AS is_third_business_day"\n' + text[end:], encoding="utf-8")
+    assert schedules.parse(pack).condition is not None
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, warehouse: Path, sink: mailsink.MailSink, reports_dir: Path
+) -> Iterator[harness.SupersetServer]:
+    db_name = f"crmwh_superset_reports_{secrets.token_hex(4)}"
+    redis = f"import redis; redis.Redis(host='{REDIS_HOST}', port={REDIS_PORT}, db={REDIS_DB}).flushdb()"
+    in_superset_venv(redis)
+    started = harness.start_superset(
+        tmp_path_factory.mktemp("superset-reports"),
+        warehouse,
+        profile="production",
+        extra_env={
+            settings.ENV_METADATA_URI: f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{db_name}",
+            settings.ENV_REDIS_URL: f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            settings.ENV_SMTP_HOST: sink.host,
+            settings.ENV_SMTP_PORT: str(sink.port),
+            settings.ENV_REPORTS_DIR: str(reports_dir),
+            settings.ENV_DATA_ENGINEERING_EMAIL: DATA_ENGINEERING,
+            schedules.ENV_MANAGEMENT_EMAIL: MANAGEMENT,
+        },
+    )
+    print(f"\nSuperset (production, reports) started in {started.startup_s:.1f} s on port {started.port}")
+    try:
+        yield started
+    finally:
+        started.stop()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(started.log_path, ARTIFACTS / "superset-reports-serve.log")
+        in_superset_venv(
+            "import psycopg2; c = psycopg2.connect(host='127.0.0.1', user='postgres', dbname='postgres'); "
+            f"c.autocommit = True; c.cursor().execute('DROP DATABASE IF EXISTS {db_name} WITH (FORCE)')"
+        )
+        in_superset_venv(redis)
+
+
+@pytest.fixture(scope="module")
+def admin(server: harness.SupersetServer) -> harness.SupersetClient:
+    return server.client()
+
+
+def _schedules(api: harness.SupersetClient) -> dict[str, dict[str, Any]]:
+    found = api.get("/api/v1/report/", q="(page_size:100)")["result"]
+    return {row["name"]: row for row in found}
+
+
+def trigger(server: harness.SupersetServer, report_id: int) -> None:
+    """What beat does when the schedule is due: a reports.execute task for the worker, through the Redis broker."""
+    broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+    in_superset_venv(f"from celery import Celery; Celery(broker='{broker}').send_task('reports.execute', args=[{report_id}])")
+
+
+def wait_for_log(api: harness.SupersetClient, report_id: int, after: int, timeout: float = MAIL_TIMEOUT_S) -> dict:
+    """The first execution log entry of the schedule past the ``after`` first ones that has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = api.get(f"/api/v1/report/{report_id}/log/", q="(order_column:start_dttm,order_direction:asc)")["result"]
+        done = [entry for entry in logs if entry["state"] != "Working"]
+        if len(done) > after:
+            return done[after]
+        time.sleep(1.0)
+    raise AssertionError(f"report {report_id} logged nothing new within {timeout:.0f} s")
+
+
+def log_count(api: harness.SupersetClient, report_id: int) -> int:
+    logs = api.get(f"/api/v1/report/{report_id}/log/")["result"]
+    return sum(1 for entry in logs if entry["state"] != "Working")
+
+
+def mails_to(outbox: Path, recipient: str) -> list[EmailMessage]:
+    return [m for m in mailsink.read_outbox(outbox) if recipient in mailsink.envelope_recipients(m)]
+
+
+def pdf_text(message: EmailMessage, workdir: Path) -> str:
+    pdfs = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert len(pdfs) == 1, [p.get_content_type() for p in message.iter_attachments()]
+    path = workdir / f"{secrets.token_hex(4)}.pdf"
+    path.write_bytes(pdfs[0].get_content())
+    shutil.copy(path, ARTIFACTS / f"report-{path.name}")
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def _duck(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def wan_texts(amount: Decimal) -> set[str]:
+    """How the pack's big number may print an amount in 万元 (d3 ',.2f'; a minus sign may be U+2212)."""
+    wan = amount * Decimal("0.0001")
+    texts = set()
+    for rounding in (ROUND_HALF_EVEN, ROUND_HALF_UP):
+        text = f"{wan.quantize(Decimal('0.01'), rounding=rounding):,.2f}"
+        texts |= {text, text.replace("-", "\u2212")}
+    return texts
+
+
+def run_and_wait(server: harness.SupersetServer, api: harness.SupersetClient, name: str) -> dict:
+    report_id = int(_schedules(api)[name]["id"])
+    before = log_count(api, report_id)
+    trigger(server, report_id)
+    return wait_for_log(api, report_id, before)
+
+
+def test_schedules_loaded_from_code(admin: harness.SupersetClient) -> None:
+    loaded = _schedules(admin)
+    specs = schedules.load()
+    plain = {s.name for s in specs if s.for_each is None}
+    assert plain <= set(loaded)
+    weekly = [name for name in loaded if name.startswith(f"{WEEKLY}（")]
+    assert weekly == [f"{WEEKLY}（{security.DEMO_USER}）"]
+    pack = admin.get(f"/api/v1/report/{loaded[PACK]['id']}")["result"]
+    assert pack["timezone"] == "Asia/Shanghai" and pack["crontab"] == "0 8 * * 1-5"
+    assert pack["report_format"] == "PDF" and pack["type"] == "Alert"
+
+
+def test_monthly_pack_mail_holds_the_bank_net_contribution(
+    server: harness.SupersetServer,
+    admin: harness.SupersetClient,
+    sink: mailsink.MailSink,
+    warehouse: Path,
+    tmp_path: Path,
+) -> None:
+    entry = run_and_wait(server, admin, PACK)
+    assert entry["state"] == "Success", entry
+    mails = mails_to(sink.outbox, MANAGEMENT)
+    assert len(mails) == 1, [m["Subject"] for m in mailsink.read_outbox(sink.outbox)]
+    mail = mails[0]
+    assert PACK in str(mail["Subject"])
+    assert mailsink.envelope_recipients(mail) == [MANAGEMENT]
+
+    (month, total), = _duck(
+        warehouse,
+        "SELECT f.month_start, SUM(f.net_contribution) FROM marts.fct_contribution_monthly AS f "
+        "WHERE f.month_start = (SELECT max(month_start) FROM intermediate.int_month_watermarks WHERE is_complete) "
+        "GROUP BY 1",
+    )  # fmt: skip
+    text = pdf_text(mail, tmp_path)
+    assert "经营分析月报" in text
+    assert wan_texts(total) & set(text.replace(" ", " ").split()), (month, total, text[:3000])
+
+
+def test_branch_manager_report_holds_only_their_branch(
+    server: harness.SupersetServer,
+    admin: harness.SupersetClient,
+    sink: mailsink.MailSink,
+    warehouse: Path,
+    tmp_path: Path,
+) -> None:
+    manager_email = f"{security.DEMO_USER}@crmwh.invalid"
+    entry = run_and_wait(server, admin, f"{WEEKLY}（{security.DEMO_USER}）")
+    assert entry["state"] == "Success", entry
+    mails = mails_to(sink.outbox, manager_email)
+    assert len(mails) == 1
+    assert WEEKLY in str(mails[0]["Subject"])
+    assert mailsink.envelope_recipients(mails[0]) == [manager_email]
+    text = pdf_text(mails[0], tmp_path)
+
+    code = _duck(warehouse, "SELECT min(branch_code) FROM marts.dim_branch WHERE branch_level_code = 'BRANCH'")[0][0]
+    rows = _duck(
+        warehouse,
+        f"SELECT DISTINCT level3_branch_name, {security.branch_clause(code)} FROM marts.dim_branch "
+        "WHERE level3_branch_name IS NOT NULL",
+    )
+    mine = {name for name, inside in rows if inside}
+    others = {name for name, inside in rows if not inside} - mine
+    # A name that is part of one of the manager's own names cannot tell the branches apart.
+    others = {name for name in others if not any(name in own for own in mine)}
+    assert mine and any(name in text for name in mine), text[:2000]
+    assert not [name for name in others if name in text], text[:2000]
+
+
+def test_data_quality_alert_quiet_then_fires(
+    server: harness.SupersetServer, admin: harness.SupersetClient, sink: mailsink.MailSink, warehouse: Path
+) -> None:
+    entry = run_and_wait(server, admin, DQ_ALERT)
+    assert entry["state"] == "Not triggered", entry
+    assert mails_to(sink.outbox, DATA_ENGINEERING) == []
+
+    # A new warehouse version whose latest validation has a failed critical check (what a build writes).
+    from crmwh import publish
+
+    staged = warehouse.with_name("failed-check.duckdb")
+    shutil.copyfile(os.path.realpath(warehouse), staged)
+    con = duckdb.connect(str(staged))
+    try:
+        con.execute(
+            "INSERT INTO quality.validation_results SELECT 'test-run', now()::TIMESTAMP + INTERVAL 1 HOUR, stage, "
+            "suite, expectation, 'critical', false, '1', 'made to fail by the test' "
+            "FROM quality.validation_results WHERE stage = 'marts' LIMIT 1"
+        )
+    finally:
+        con.close()
+    publish.publish(staged, warehouse)
+
+    entry = run_and_wait(server, admin, DQ_ALERT)
+    assert entry["state"] == "Success", entry
+    mails = mails_to(sink.outbox, DATA_ENGINEERING)
+    assert len(mails) == 1
+    assert "数据质量" in str(mails[0]["Subject"])
+    assert mailsink.envelope_recipients(mails[0]) == [DATA_ENGINEERING]
+
+
+def test_a_failed_send_is_logged(
+    server: harness.SupersetServer, admin: harness.SupersetClient, sink: mailsink.MailSink
+) -> None:
+    sink.stop()  # SMTP down
+    try:
+        entry = run_and_wait(server, admin, f"{WEEKLY}（{security.DEMO_USER}）")
+    finally:
+        sink.start()
+    assert entry["state"] == "Error", entry
+    assert entry["error_message"], entry
+    print(json.dumps(entry, ensure_ascii=False, default=str)[:500])
