@@ -155,7 +155,8 @@ def _schedules(api: harness.SupersetClient) -> dict[str, dict[str, Any]]:
 def trigger(server: harness.SupersetServer, report_id: int) -> None:
     """What beat does when the schedule is due: a reports.execute task for the worker, through the Redis broker."""
     broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
-    in_superset_venv(f"from celery import Celery; Celery(broker='{broker}').send_task('reports.execute', args=[{report_id}])")
+    send = f"send_task('reports.execute', args=[{report_id}])"
+    in_superset_venv(f"import celery; celery.Celery(broker={broker!r}).{send}")
 
 
 def wait_for_log(api: harness.SupersetClient, report_id: int, after: int, timeout: float = MAIL_TIMEOUT_S) -> dict:
