@@ -100,10 +100,9 @@ WEBDRIVER_OPTION_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Superset reads the browser's path from the top level of this dict (it pops "binary_location" before building the
-# driver's options); the driver is Debian's chromium-driver.
+# Debian's chromium-driver finds Debian's /usr/bin/chromium itself. Superset passes every top-level key of this dict to
+# the driver's constructor, so nothing but "options" and "service" may be here (a "binary_location" breaks it).
 WEBDRIVER_CONFIGURATION = {
-    "binary_location": "/usr/bin/chromium",
     "service": {"executable_path": "/usr/bin/chromedriver", "log_output": "/dev/null", "service_args": [], "port": 0},
 }
 WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1200, 800), "pixel_density": 1}
