@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dashboards.charts import Dashboard, bars, big_number, only, table
 from dashboards.cubes import Cube
+from dashboards.filters import BRANCHES
 
 LATEST = "is_latest_closed_month"
 DROP = "is_net_contribution_drop"
@@ -27,7 +28,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         title_en="Monthly management pack",
         description="The month just closed: KPIs with month on month, year to date and year on year; top and bottom "
         "branches; by product line.",
-        filters=(),
+        filters=BRANCHES,
         rows=[
             [
                 latest(big_number("pack_nc", "本月净贡献（万元）", "Net contribution", pack, "net_contribution")),

@@ -18,7 +18,7 @@ branch_months as (
         l.fee_income,
         l.net_contribution,
         l.economic_profit
-    from {{ ref('rpt_branch_league_table') }} as l
+    from {{ ref('int_branch_contribution_monthly') }} as l
     inner join closed on closed.month_start = l.month_start
 ),
 
