@@ -4,7 +4,7 @@ Superset starts as `make serve-production` starts it (gunicorn, Celery worker an
 throw-away database, Redis database 13) over a copy of the shared generated bank, sending mail to an aiosmtpd sink on
 127.0.0.1 (dashboards/mailsink.py). The reports are dashboards/reports/*.yaml as loaded by bootstrap, except that the
 monthly pack's calendar condition (third business day, checked in tests/unit/test_schedules.py) is made true, so
-that triggering it sends it today.
+that triggering it sends it today (tests/support/reports_harness.py).
 
 Checks: the monthly pack arrives with its subject and recipients, as a PDF whose text holds the month's bank-level
 net contribution in 万元 equal to the warehouse's; the branch manager's weekly report holds only their branch subtree;
@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
@@ -29,41 +28,36 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import mailsink, schedules, security, settings
+from dashboards import mailsink, schedules, security
 
+from support import reports_harness as rh
 from support import superset_harness as harness
 from support.bank import ValidatedBank
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 13
-MANAGEMENT = "board@bank.test"
-DATA_ENGINEERING = "dataops@bank.test"
-MAIL_TIMEOUT_S = 240.0
-PACK, WEEKLY, DQ_ALERT = "经营分析月报", "支行周报", "数据质量严重检查未通过"
+ARTIFACTS = rh.artifacts_dir()
+REDIS_DB = 13
+MANAGEMENT, DATA_ENGINEERING = rh.MANAGEMENT, rh.DATA_ENGINEERING
+PACK, WEEKLY, DQ_ALERT = rh.PACK, rh.WEEKLY, rh.DQ_ALERT
+run_and_wait = rh.run_and_wait
+BROKEN = "测试：查询失败的告警"
+BROKEN_ALERT = f"""
+name: {BROKEN}
+kind: alert
+chart: dq_failures
+format: CSV
+crontab: "0 3 1 1 *"
+owner: admin
+recipients: [management]
+condition: {{sql: "SELECT COUNT(*) FROM marts.no_such_table", operator: ">", threshold: 0}}
+"""
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not harness.superset_python().exists(), reason="run scripts/superset_setup.sh first"),
-    pytest.mark.skipif(not harness.reachable(PG_HOST, PG_PORT), reason="PostgreSQL is not reachable on :5432"),
-    pytest.mark.skipif(not harness.reachable(REDIS_HOST, REDIS_PORT), reason="Redis is not reachable on :6379"),
+    pytest.mark.skipif(not rh.services_reachable(), reason="PostgreSQL :5432 or Redis :6379 is not reachable"),
     pytest.mark.skipif(not Path("/usr/bin/chromedriver").exists(), reason="apt-get install chromium chromium-driver"),
     pytest.mark.skipif(shutil.which("pdftotext") is None, reason="apt-get install poppler-utils"),
 ]
-
-
-def in_superset_venv(code: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [str(harness.superset_python()), "-c", code],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -93,53 +87,22 @@ def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[mailsink.MailSink
 
 
 @pytest.fixture(scope="module")
-def reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real report files; only the monthly pack's calendar condition is made true for today."""
-    folder = tmp_path_factory.mktemp("reports")
-    for path in settings.reports_dir().glob("*.yaml"):
-        shutil.copy(path, folder / path.name)
-    pack = folder / "monthly_pack.yaml"
-    text = pack.read_text(encoding="utf-8")
-    start = text.index("  sql: >-")
-    end = text.index("  operator:", start)
-    pack.write_text(text[:start] + '  sql: "SELECT 1 AS is_third_business_day"\n' + text[end:], encoding="utf-8")
-    assert schedules.parse(pack).condition is not None
-    return folder
-
-
-@pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, warehouse: Path, sink: mailsink.MailSink, reports_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, warehouse: Path, sink: mailsink.MailSink
 ) -> Iterator[harness.SupersetServer]:
-    db_name = f"crmwh_superset_reports_{secrets.token_hex(4)}"
-    redis = f"import redis; redis.Redis(host='{REDIS_HOST}', port={REDIS_PORT}, db={REDIS_DB}).flushdb()"
-    in_superset_venv(redis)
-    started = harness.start_superset(
+    reports = rh.reports_dir(tmp_path_factory.mktemp("reports"))
+    # One alert whose query fails, as a report meets a query error in production.
+    (reports / "alert_broken.yaml").write_text(BROKEN_ALERT, encoding="utf-8")
+    with rh.production(
         tmp_path_factory.mktemp("superset-reports"),
         warehouse,
-        profile="production",
-        extra_env={
-            settings.ENV_METADATA_URI: f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{db_name}",
-            settings.ENV_REDIS_URL: f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            settings.ENV_SMTP_HOST: sink.host,
-            settings.ENV_SMTP_PORT: str(sink.port),
-            settings.ENV_REPORTS_DIR: str(reports_dir),
-            settings.ENV_DATA_ENGINEERING_EMAIL: DATA_ENGINEERING,
-            schedules.ENV_MANAGEMENT_EMAIL: MANAGEMENT,
-        },
-    )
-    print(f"\nSuperset (production, reports) started in {started.startup_s:.1f} s on port {started.port}")
-    try:
+        sink,
+        reports,
+        REDIS_DB,
+        ARTIFACTS / "superset-reports-serve.log",
+    ) as started:
+        print(f"\nSuperset (production, reports) started in {started.startup_s:.1f} s on port {started.port}")
         yield started
-    finally:
-        started.stop()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(started.log_path, ARTIFACTS / "superset-reports-serve.log")
-        in_superset_venv(
-            "import psycopg2; c = psycopg2.connect(host='127.0.0.1', user='postgres', dbname='postgres'); "
-            f"c.autocommit = True; c.cursor().execute('DROP DATABASE IF EXISTS {db_name} WITH (FORCE)')"
-        )
-        in_superset_venv(redis)
 
 
 @pytest.fixture(scope="module")
@@ -150,36 +113,6 @@ def admin(server: harness.SupersetServer) -> harness.SupersetClient:
 def _schedules(api: harness.SupersetClient) -> dict[str, dict[str, Any]]:
     found = api.get("/api/v1/report/", q="(page_size:100)")["result"]
     return {row["name"]: row for row in found}
-
-
-TRIGGER = """
-import datetime, celery
-due = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-celery.Celery(broker={broker!r}).send_task("reports.execute", args=[{report_id}], eta=due)
-"""
-
-
-def trigger(server: harness.SupersetServer, report_id: int) -> None:
-    """What beat does when the schedule is due: a reports.execute task for the worker, through the Redis broker, with
-    the time it is due for (Superset logs each execution under it)."""
-    in_superset_venv(TRIGGER.format(broker=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}", report_id=report_id))
-
-
-def wait_for_log(api: harness.SupersetClient, report_id: int, after: int, timeout: float = MAIL_TIMEOUT_S) -> dict:
-    """The first execution log entry of the schedule past the ``after`` first ones that has finished."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        logs = api.get(f"/api/v1/report/{report_id}/log/", q="(order_column:start_dttm,order_direction:asc)")["result"]
-        done = [entry for entry in logs if entry["state"] != "Working"]
-        if len(done) > after:
-            return done[after]
-        time.sleep(1.0)
-    raise AssertionError(f"report {report_id} logged nothing new within {timeout:.0f} s")
-
-
-def log_count(api: harness.SupersetClient, report_id: int) -> int:
-    logs = api.get(f"/api/v1/report/{report_id}/log/")["result"]
-    return sum(1 for entry in logs if entry["state"] != "Working")
 
 
 def mails_to(outbox: Path, recipient: str) -> list[EmailMessage]:
@@ -214,13 +147,6 @@ def wan_texts(amount: Decimal) -> set[str]:
         text = f"{wan.quantize(Decimal('0.01'), rounding=rounding):,.2f}"
         texts |= {text, text.replace("-", "\u2212")}
     return texts
-
-
-def run_and_wait(server: harness.SupersetServer, api: harness.SupersetClient, name: str) -> dict:
-    report_id = int(_schedules(api)[name]["id"])
-    before = log_count(api, report_id)
-    trigger(server, report_id)
-    return wait_for_log(api, report_id, before)
 
 
 def test_schedules_loaded_from_code(admin: harness.SupersetClient) -> None:
@@ -294,9 +220,12 @@ def test_branch_manager_report_holds_only_their_branch(
 def test_data_quality_alert_quiet_then_fires(
     server: harness.SupersetServer, admin: harness.SupersetClient, sink: mailsink.MailSink, warehouse: Path
 ) -> None:
+    def alerts() -> list[EmailMessage]:
+        return [m for m in mails_to(sink.outbox, DATA_ENGINEERING) if "数据质量" in str(m["Subject"])]
+
     entry = run_and_wait(server, admin, DQ_ALERT)
     assert entry["state"] == "Not triggered", entry
-    assert mails_to(sink.outbox, DATA_ENGINEERING) == []
+    assert alerts() == []
 
     # A new warehouse version whose latest validation has a failed critical check (what a build writes).
     from crmwh import publish
@@ -316,10 +245,20 @@ def test_data_quality_alert_quiet_then_fires(
 
     entry = run_and_wait(server, admin, DQ_ALERT)
     assert entry["state"] == "Success", entry
-    mails = mails_to(sink.outbox, DATA_ENGINEERING)
+    mails = alerts()
     assert len(mails) == 1
-    assert "数据质量" in str(mails[0]["Subject"])
     assert mailsink.envelope_recipients(mails[0]) == [DATA_ENGINEERING]
+
+
+def test_a_failing_report_is_logged_and_data_engineering_told(
+    server: harness.SupersetServer, admin: harness.SupersetClient, sink: mailsink.MailSink
+) -> None:
+    entry = run_and_wait(server, admin, BROKEN)
+    assert entry["state"] == "Error", entry
+    assert entry["error_message"], entry
+    told = [m for m in mails_to(sink.outbox, DATA_ENGINEERING) if BROKEN in str(m["Subject"])]
+    assert told, [(m["Subject"], mailsink.envelope_recipients(m)) for m in mailsink.read_outbox(sink.outbox)]
+    assert not [m for m in mails_to(sink.outbox, MANAGEMENT) if BROKEN in str(m["Subject"])]
 
 
 def test_a_failed_send_is_logged(
