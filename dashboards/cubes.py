@@ -180,7 +180,8 @@ DIMENSIONS: dict[str, Dimension] = {
         "c",
         "LEFT JOIN marts.dim_customer AS c ON c.customer_key = {key}",
         (
-            DimAttr("segment_code", "c.segment_code", "客群", "Segment"),
+            DimAttr("segment_code", "c.segment_code", "客群代码", "Segment code"),
+            DimAttr("segment_name", "c.segment_name", "客群", "Segment"),
             DimAttr("customer_type_name", "c.customer_type_name", "客户类型名称", "Customer type"),
             DimAttr("aum_tier_code", "c.aum_tier_code", "AUM层级", "AUM tier"),
             DimAttr("aum_tier_name_zh", "c.aum_tier_name_zh", "AUM层级名称", "AUM tier name"),
@@ -191,7 +192,8 @@ DIMENSIONS: dict[str, Dimension] = {
         "c",
         "LEFT JOIN marts.dim_customer AS c ON c.party_id = {key} AND c.is_current",
         (
-            DimAttr("segment_code", "c.segment_code", "客群", "Segment"),
+            DimAttr("segment_code", "c.segment_code", "客群代码", "Segment code"),
+            DimAttr("segment_name", "c.segment_name", "客群", "Segment"),
             DimAttr("customer_type_name", "c.customer_type_name", "客户类型名称", "Customer type"),
             DimAttr("aum_tier_code", "c.aum_tier_code", "AUM层级", "AUM tier"),
             DimAttr("aum_tier_name_zh", "c.aum_tier_name_zh", "AUM层级名称", "AUM tier name"),
