@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
@@ -253,10 +254,17 @@ def test_data_quality_alert_quiet_then_fires(
 def test_a_failing_report_is_logged_and_data_engineering_told(
     server: harness.SupersetServer, admin: harness.SupersetClient, sink: mailsink.MailSink
 ) -> None:
+    owners = admin.get(f"/api/v1/report/{_schedules(admin)[BROKEN]['id']}")["result"]["owners"]
+    assert {o["first_name"] for o in owners} == {"CRM", "数据"}, owners  # the admin and data engineering
     entry = run_and_wait(server, admin, BROKEN)
     assert entry["state"] == "Error", entry
     assert entry["error_message"], entry
-    told = [m for m in mails_to(sink.outbox, DATA_ENGINEERING) if BROKEN in str(m["Subject"])]
+    # Superset logs the error first and then mails each owner: wait for the mail.
+    deadline = time.monotonic() + 60
+    while not (told := [m for m in mails_to(sink.outbox, DATA_ENGINEERING) if BROKEN in str(m["Subject"])]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert told, [(m["Subject"], mailsink.envelope_recipients(m)) for m in mailsink.read_outbox(sink.outbox)]
     assert not [m for m in mails_to(sink.outbox, MANAGEMENT) if BROKEN in str(m["Subject"])]
 
