@@ -16,7 +16,7 @@ DROP = "is_net_contribution_drop"
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
-    pack = cubes["management_pack"]
+    pack, rate_volume = cubes["management_pack"], cubes["nii_rate_volume"]
 
     def latest(chart):  # type: ignore[no-untyped-def]
         return only(chart, LATEST, pack)
@@ -81,6 +81,21 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                         "region_name",
                         ["net_contribution", "net_contribution_prev_month"],
                     )
+                ),
+            ],
+            [
+                only(
+                    table(
+                        "pack_rate_volume",
+                        "净利息收入量价分析（万元）",
+                        "Net interest income rate/volume",
+                        rate_volume,
+                        ["product_line_name"],
+                        ["net_interest_income", "net_interest_income_change", "volume_effect", "rate_effect"],
+                        limit=20,
+                    ),
+                    LATEST,
+                    rate_volume,
                 ),
             ],
             [
