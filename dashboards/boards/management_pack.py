@@ -7,6 +7,8 @@ shows a month in progress whatever day it is sent. Rows of at most four KPIs fit
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dashboards.charts import Dashboard, bars, big_number, only, table
 from dashboards.cubes import Cube
 from dashboards.filters import BRANCHES
@@ -30,6 +32,23 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
         "branches; by product line.",
         filters=BRANCHES,
         rows=[
+            # The month the pack is about, printed at the top of the page.
+            [
+                replace(
+                    latest(
+                        table(
+                            "pack_month",
+                            "报告月份（最近结账月）",
+                            "Month reported",
+                            pack,
+                            ["year_month"],
+                            ["net_contribution"],
+                            limit=1,
+                        )
+                    ),
+                    height=16,
+                )
+            ],
             [
                 latest(big_number("pack_nc", "本月净贡献（万元）", "Net contribution", pack, "net_contribution")),
                 latest(big_number("pack_nc_mom", "净贡献环比", "Net contribution MoM", pack, "net_contribution_mom")),

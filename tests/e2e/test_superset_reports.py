@@ -185,6 +185,7 @@ def test_monthly_pack_mail_holds_the_bank_net_contribution(
     )  # fmt: skip
     text = pdf_text(mail, tmp_path)
     assert "本月净贡献（万元）" in text
+    assert month.strftime("%Y-%m") in text  # the month just closed, named on the page
     assert wan_texts(total) & set(text.replace(" ", " ").split()), (month, total, text[:3000])
 
 
