@@ -43,7 +43,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                             pack,
                             ["year_month"],
                             ["net_contribution"],
-                            limit=1,
+                            limit=10,  # one row (the latest closed month); a limit of 1 would be flagged as cut off
                         )
                     ),
                     height=16,
