@@ -328,3 +328,26 @@ def apply(specs: list[ScheduleSpec]) -> ApplyReport:
             db.session.delete(schedule)
     db.session.commit()
     return report
+
+
+def main() -> int:
+    """``python -m dashboards.schedules`` (in ``.venv-superset``, Superset's environment): apply the files now, as the
+    bootstrap of the production profile does, and print what changed."""
+    import sys
+
+    try:
+        specs = load()
+        from superset.app import create_app
+
+        app = create_app()
+        with app.app_context(), app.test_request_context():
+            report = apply(specs)
+    except CrmwhError as exc:
+        print(f"schedules: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    print(report.line())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

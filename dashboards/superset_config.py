@@ -106,7 +106,8 @@ WEBDRIVER_CONFIGURATION = {
     "service": {"executable_path": "/usr/bin/chromedriver", "log_output": "/dev/null", "service_args": [], "port": 0},
 }
 WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1200, 800), "pixel_density": 1}
-SCREENSHOT_LOCATE_WAIT = int(timedelta(seconds=60).total_seconds())
+# Generous: on a loaded machine the dashboard page itself can take a minute to appear.
+SCREENSHOT_LOCATE_WAIT = int(timedelta(minutes=2).total_seconds())
 SCREENSHOT_LOAD_WAIT = int(timedelta(minutes=2).total_seconds())
 SCREENSHOT_SELENIUM_HEADSTART = 1
 SCREENSHOT_SELENIUM_ANIMATION_WAIT = 2

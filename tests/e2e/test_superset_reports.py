@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import mailsink, schedules, security
+from dashboards import mailsink, schedules, security, settings
 
 from support import reports_harness as rh
 from support import superset_harness as harness
@@ -160,6 +160,40 @@ def test_schedules_loaded_from_code(admin: harness.SupersetClient) -> None:
     pack = admin.get(f"/api/v1/report/{loaded[PACK]['id']}")["result"]
     assert pack["timezone"] == "Asia/Shanghai" and pack["crontab"] == "0 8 * * 1-5"
     assert pack["report_format"] == "PDF" and pack["type"] == "Alert"
+
+
+def apply_files(server: harness.SupersetServer) -> str:
+    """The report files applied again by hand (python -m dashboards.schedules), as the next start would."""
+    done = subprocess.run(
+        [str(harness.superset_python()), "-m", "dashboards.schedules"],
+        cwd=settings.REPO_ROOT,
+        env={**server.env, "SUPERSET_CONFIG_PATH": str(settings.CONFIG_FILE)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_applying_the_files_again_changes_nothing_and_an_edit_updates(
+    server: harness.SupersetServer, admin: harness.SupersetClient
+) -> None:
+    count = len(_schedules(admin))
+    assert apply_files(server) == f"reports and alerts as code: 0 created, 0 updated, {count} unchanged, 0 deleted"
+    reports = Path(server.env[settings.ENV_REPORTS_DIR])
+    weekly = reports / "branch_weekly.yaml"
+    text = weekly.read_text(encoding="utf-8")
+    weekly.write_text(text.replace('crontab: "0 8 * * 1"', 'crontab: "30 7 * * 1"'), encoding="utf-8")
+    try:
+        line = apply_files(server)
+        name = f"{WEEKLY}（{security.DEMO_USER}）"
+        assert admin.get(f"/api/v1/report/{_schedules(admin)[name]['id']}")["result"]["crontab"] == "30 7 * * 1"
+    finally:
+        weekly.write_text(text, encoding="utf-8")
+    assert line == f"reports and alerts as code: 0 created, 1 updated, {count - 1} unchanged, 0 deleted"
+    assert apply_files(server).startswith("reports and alerts as code: 0 created, 1 updated")
 
 
 def test_monthly_pack_mail_holds_the_bank_net_contribution(

@@ -27,7 +27,7 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 MANAGEMENT = "board@bank.test"
 DATA_ENGINEERING = "dataops@bank.test"
 PACK, WEEKLY, DQ_ALERT = "经营分析月报", "支行周报", "数据质量严重检查未通过"
-LOG_TIMEOUT_S = 240.0
+LOG_TIMEOUT_S = 600.0  # three tries of a PDF on a loaded machine
 
 _TRIGGER = """
 import datetime, celery
