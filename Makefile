@@ -13,7 +13,7 @@ DAYS ?= 365
 START ?= 2025-01-01
 SEED ?= 20260101
 
-.PHONY: help setup demo generate ingest build serve test test-unit test-e2e lint format bench docs quality-docs assets lock superset-lock clean
+.PHONY: help setup demo generate ingest build serve serve-production mailsink test test-unit test-e2e lint format bench docs quality-docs assets lock superset-lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ build: setup  ## ingest new deliveries → dbt build → validate → publish at
 
 serve: setup  ## Superset over the published warehouse on 127.0.0.1:8088 (foreground; Ctrl-C stops it)
 	$(CRMWH) serve
+
+serve-production: setup  ## Superset + Celery worker/beat + Chromium reports (PostgreSQL :5432, Redis :6379, SMTP from env)
+	$(CRMWH) serve --profile production
+
+mailsink: setup  ## a local SMTP server on 127.0.0.1:8025 writing delivered mail to var/outbox/*.eml (for the demo)
+	$(CRMWH) mailsink
 
 generate: setup  ## write the synthetic bank's deliveries into the landing area only
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)

@@ -7,6 +7,7 @@ error (a bug; the traceback is printed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -61,6 +62,8 @@ def cli() -> None:
       build         ingest → dbt build → validate → publish the warehouse atomically
       validate      data-quality suites (Great Expectations) on the warehouse
       serve         Apache Superset over the published warehouse on 127.0.0.1:8088
+                    (--profile production: scheduled reports and alerts by e-mail)
+      mailsink      a local SMTP server writing delivered mail to var/outbox/ (for the demo)
     Operations (docs/operations.md):
       status        per system and business date: loaded, held, refused, rejected, missing; last publish
       withdraw      take a wrongly dated or wrong delivery out, with what depends on it
@@ -271,6 +274,28 @@ def serve(port: int | None, profile: str | None, warehouse: Path | None) -> None
         args += ["--profile", profile]
     sys.stdout.flush()
     os.execvp("bash", args)  # the server gets the terminal's signals directly
+
+
+@cli.command()
+@click.option("--port", type=int, default=None, show_default="8025 (CRMWH_SMTP_PORT)", help="Port on 127.0.0.1.")
+@click.option("--outbox", type=click.Path(path_type=Path), default=None, show_default="var/outbox",
+              help="Folder each delivered message is written to, as an .eml file.")
+def mailsink(port: int | None, outbox: Path | None) -> None:
+    """A local SMTP server for demos: reports and alerts of the production profile land in var/outbox/ as .eml."""
+    import signal
+    import threading
+
+    from dashboards import mailsink as sink_mod
+    from dashboards import settings as superset_settings
+
+    target = (outbox or superset_settings.outbox_dir()).resolve()
+    chosen = port or superset_settings.smtp().port
+    stop = threading.Event()
+    with sink_mod.MailSink(target, port=chosen):
+        click.echo(f"mail sink on 127.0.0.1:{chosen}: every message goes to {target}/*.eml; Ctrl-C stops it")
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
 
 
 @cli.group()

@@ -9,6 +9,8 @@ Runs inside ``.venv-superset`` (``python -m dashboards.bootstrap``), with ``SUPE
 4. the admin user exists, is an Admin, and has the effective password
 5. the bundle's datasets, charts and dashboards; the roles; row-level security (fail closed) and the branch managers'
    branches from the warehouse (``dashboards.security``, ``dashboards.branch_map``)
+6. production profile: the reports and alerts as code (``dashboards/reports/*.yaml``, ``dashboards.schedules``);
+   the embedded profile schedules nothing and says how to start the production one
 
 An expected failure prints one line (``bootstrap: …``) and exits 2; serve reports it.
 """
@@ -190,7 +192,25 @@ def bootstrap() -> int:
         ensure_admin(settings.admin_user(), password)
         _step(f"admin user {settings.admin_user()!r} ready", started)
         import_assets(settings.admin_user(), started)
+        load_schedules(started)
     return 0
+
+
+def load_schedules(started: float) -> None:
+    from dashboards import schedules
+
+    if settings.profile() != "production":
+        print(
+            "  scheduled reports and alerts need the production profile (PostgreSQL, Redis, Celery, Chromium): "
+            "`make serve-production` (and `make mailsink` for a local outbox)",
+            file=_CONSOLE,
+            flush=True,
+        )
+        return
+    specs = schedules.load()
+    with app_request_context():
+        report = schedules.apply(specs)
+    _step(report.line(), started)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dashboards.cubes import Cube
@@ -187,7 +187,18 @@ def pie(key: str, zh: str, en: str, cube: Cube, groupby: str, metric: str) -> Ch
     return Chart(key, zh, en, cube.name, "pie", params, query)
 
 
-def table(key: str, zh: str, en: str, cube: Cube, groupby: list[str], metrics: list[str], limit: int = 50) -> Chart:
+def table(
+    key: str,
+    zh: str,
+    en: str,
+    cube: Cube,
+    groupby: list[str],
+    metrics: list[str],
+    limit: int = 50,
+    ascending: bool = False,
+) -> Chart:
+    """An aggregate table ordered by its first metric, largest first (``ascending``: smallest first, e.g. the bottom
+    branches)."""
     for column in groupby:
         cube.column(column)
     for metric in metrics:
@@ -199,7 +210,7 @@ def table(key: str, zh: str, en: str, cube: Cube, groupby: list[str], metrics: l
         "metrics": metrics,
         "all_columns": [],
         "percent_metrics": [],
-        "order_desc": True,
+        "order_desc": not ascending,
         "timeseries_limit_metric": metrics[0],
         "row_limit": limit,
         "server_pagination": False,
@@ -209,7 +220,7 @@ def table(key: str, zh: str, en: str, cube: Cube, groupby: list[str], metrics: l
         "columns": groupby,
         "metrics": metrics,
         "filters": [],
-        "orderby": [[metrics[0], False]],
+        "orderby": [[metrics[0], ascending]],
         "row_limit": limit,
     }
     return Chart(key, zh, en, cube.name, "table", params, query)
@@ -285,3 +296,13 @@ def sunburst(key: str, zh: str, en: str, cube: Cube, columns: list[str], metric:
     }
     query = {"columns": columns, "metrics": [metric], "filters": [], "orderby": [[metric, False]], "row_limit": 1000}
     return Chart(key, zh, en, cube.name, "sunburst_v2", params, query)
+
+
+def only(chart: Chart, column: str, cube: Cube) -> Chart:
+    """The chart limited to the rows where the cube's boolean ``column`` is true (e.g. the latest closed month)."""
+    cube.column(column)
+    where = {"clause": "WHERE", "expressionType": "SQL", "sqlExpression": column, "subject": None, "operator": None,
+             "comparator": None}  # fmt: skip
+    params = {**chart.params, "adhoc_filters": [*chart.params.get("adhoc_filters", []), where]}
+    query = {**chart.query, "extras": {**chart.query.get("extras", {}), "where": f"({column})"}}
+    return replace(chart, params=params, query=query)

@@ -155,13 +155,22 @@ class Dimension:
     implies: tuple[tuple[str, str], ...] = ()  # further joins through this one: (dimension, key expression)
 
 
+# A level above the branch's own has no name of its own (an account booked at a 支行 has no 网点, one at head office
+# no 分行): charts and filters name it after the level that holds it (…本部, 总行) rather than show an empty category.
 _BRANCH = (
     DimAttr("region_code", "b.region_code", "分行代码", "Region (分行) code"),
-    DimAttr("region_name", "b.region_name", "分行", "Region (分行)"),
+    DimAttr("region_name", "coalesce(b.region_name, '总行')", "分行", "Region (分行)"),
     DimAttr("level3_branch_code", "b.level3_branch_code", "支行代码", "Branch (支行) code"),
-    DimAttr("level3_branch_name", "b.level3_branch_name", "支行", "Branch (支行)"),
+    DimAttr(
+        "level3_branch_name", "coalesce(b.level3_branch_name, b.region_name || '本部', '总行')", "支行", "Branch (支行)"
+    ),
     DimAttr("sub_branch_code", "b.sub_branch_code", "网点代码", "Sub-branch (网点) code"),
-    DimAttr("sub_branch_name", "b.sub_branch_name", "网点", "Sub-branch (网点)"),
+    DimAttr(
+        "sub_branch_name",
+        "coalesce(b.sub_branch_name, b.level3_branch_name || '本部', b.region_name || '本部', '总行')",
+        "网点",
+        "Sub-branch (网点)",
+    ),
     DimAttr("branch_name", "b.branch_name", "机构", "Branch or sub-branch"),
 )
 
@@ -190,7 +199,8 @@ DIMENSIONS: dict[str, Dimension] = {
         "c",
         "LEFT JOIN marts.dim_customer AS c ON c.customer_key = {key}",
         (
-            DimAttr("segment_code", "c.segment_code", "客群", "Segment"),
+            DimAttr("segment_code", "c.segment_code", "客群代码", "Segment code"),
+            DimAttr("segment_name", "c.segment_name", "客群", "Segment"),
             DimAttr("customer_type_name", "c.customer_type_name", "客户类型名称", "Customer type"),
             DimAttr("aum_tier_code", "c.aum_tier_code", "AUM层级", "AUM tier"),
             DimAttr("aum_tier_name_zh", "c.aum_tier_name_zh", "AUM层级名称", "AUM tier name"),
@@ -201,7 +211,8 @@ DIMENSIONS: dict[str, Dimension] = {
         "c",
         "LEFT JOIN marts.dim_customer AS c ON c.party_id = {key} AND c.is_current",
         (
-            DimAttr("segment_code", "c.segment_code", "客群", "Segment"),
+            DimAttr("segment_code", "c.segment_code", "客群代码", "Segment code"),
+            DimAttr("segment_name", "c.segment_name", "客群", "Segment"),
             DimAttr("customer_type_name", "c.customer_type_name", "客户类型名称", "Customer type"),
             DimAttr("aum_tier_code", "c.aum_tier_code", "AUM层级", "AUM tier"),
             DimAttr("aum_tier_name_zh", "c.aum_tier_name_zh", "AUM层级名称", "AUM tier name"),

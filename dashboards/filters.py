@@ -26,8 +26,8 @@ BRANCH = Filter("branch", "支行", "level3_branch_name", REGION)
 SUB_BRANCH = Filter("sub_branch", "网点", "sub_branch_name", BRANCH)
 PRODUCT_LINE = Filter("product_line", "产品线", "product_line_name")
 PRODUCT = Filter("product", "产品", "product_name", PRODUCT_LINE)
-SEGMENT = Filter("segment", "客群", "segment_code")
-TIER = Filter("tier", "AUM层级", "aum_tier_code")
+SEGMENT = Filter("segment", "客群", "segment_name")
+TIER = Filter("tier", "AUM层级", "aum_tier_name_zh")
 RM = Filter("rm", "客户经理", "rm_id")
 # Complete months by default; the running month (月初至今) only when chosen, so that a partial month is never read as
 # a fall against a full one.

@@ -34,12 +34,27 @@ ENV_THREADS = "CRMWH_SUPERSET_THREADS"
 ENV_WAREHOUSE = "CRMWH_WAREHOUSE"
 ENV_BRANCH_MANAGERS = "CRMWH_BRANCH_MANAGERS"
 ENV_LOGIN_RATE_LIMIT = "CRMWH_SUPERSET_LOGIN_RATE_LIMIT"
+# Outgoing mail of Alerts & Reports (production profile). The defaults reach the demo mail sink (`crmwh mailsink`).
+ENV_SMTP_HOST = "CRMWH_SMTP_HOST"
+ENV_SMTP_PORT = "CRMWH_SMTP_PORT"
+ENV_SMTP_USER = "CRMWH_SMTP_USER"
+ENV_SMTP_PASSWORD = "CRMWH_SMTP_PASSWORD"
+ENV_SMTP_STARTTLS = "CRMWH_SMTP_STARTTLS"
+ENV_SMTP_SSL = "CRMWH_SMTP_SSL"
+ENV_SMTP_FROM = "CRMWH_SMTP_FROM"
+ENV_REPORTS_DIR = "CRMWH_REPORTS_DIR"
+ENV_DATA_ENGINEERING_EMAIL = "CRMWH_DATA_ENGINEERING_EMAIL"
 
 PROFILES = ("embedded", "production")
 DEFAULT_PORT = 8088
 DEFAULT_ADMIN_USER = "admin"
 DEFAULT_METADATA_URI = "postgresql+psycopg2://postgres@127.0.0.1:5432/crmwh_superset"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_SMTP_HOST = "127.0.0.1"
+DEFAULT_SMTP_PORT = 8025
+DEFAULT_SMTP_FROM = "crmwh-reports@localhost"
+DEFAULT_DATA_ENGINEERING_EMAIL = "data-engineering@localhost"
+REPORTS_TIMEZONE = "Asia/Shanghai"
 LOCALES = ("zh", "en")
 
 # The warehouse's Superset database is addressed by a fixed UUID so that exported assets (datasets, charts) always
@@ -232,3 +247,55 @@ def ensure_secrets() -> tuple[Secrets, bool]:
 def admin_password(stored: Secrets) -> str:
     """The environment's password when set, else the generated one."""
     return os.environ.get(ENV_ADMIN_PASSWORD) or stored.admin_password
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+    ssl: bool
+    mail_from: str
+
+
+def _flag(env: str, default: bool) -> bool:
+    raw = os.environ.get(env, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{env}={raw!r}: expected true or false")
+
+
+def smtp() -> Smtp:
+    """The mail server reports are sent through, from the environment (no credentials are ever stored in the repo)."""
+    raw_port = os.environ.get(ENV_SMTP_PORT, "").strip()
+    if raw_port and not (raw_port.isdigit() and 1 <= int(raw_port) <= 65535):
+        raise SettingsError(f"{ENV_SMTP_PORT}={raw_port!r} is not a port number")
+    return Smtp(
+        host=os.environ.get(ENV_SMTP_HOST, "").strip() or DEFAULT_SMTP_HOST,
+        port=int(raw_port) if raw_port else DEFAULT_SMTP_PORT,
+        user=os.environ.get(ENV_SMTP_USER) or None,
+        password=os.environ.get(ENV_SMTP_PASSWORD) or None,
+        starttls=_flag(ENV_SMTP_STARTTLS, False),
+        ssl=_flag(ENV_SMTP_SSL, False),
+        mail_from=os.environ.get(ENV_SMTP_FROM, "").strip() or DEFAULT_SMTP_FROM,
+    )
+
+
+def reports_dir() -> Path:
+    """The reports and alerts as code (``dashboards/reports/*.yaml``), loaded by bootstrap in the production profile."""
+    return Path(os.environ.get(ENV_REPORTS_DIR) or Path(__file__).resolve().parent / "reports").resolve()
+
+
+def data_engineering_email() -> str:
+    return os.environ.get(ENV_DATA_ENGINEERING_EMAIL, "").strip() or DEFAULT_DATA_ENGINEERING_EMAIL
+
+
+def outbox_dir() -> Path:
+    """Where the demo mail sink writes each delivered message as an .eml file."""
+    return REPO_ROOT / "var" / "outbox"

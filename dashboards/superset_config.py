@@ -100,10 +100,20 @@ WEBDRIVER_OPTION_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Debian's chromium-driver finds Debian's /usr/bin/chromium itself. Superset passes every top-level key of this dict to
+# the driver's constructor, so nothing but "options" and "service" may be here (a "binary_location" breaks it).
 WEBDRIVER_CONFIGURATION = {
-    "options": {"binary_location": "/usr/bin/chromium"},
-    "service": {"executable_path": "/usr/bin/chromedriver"},
+    "service": {"executable_path": "/usr/bin/chromedriver", "log_output": "/dev/null", "service_args": [], "port": 0},
 }
+WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1200, 800), "pixel_density": 1}
+# Generous: on a loaded machine the dashboard page itself can take a minute to appear.
+SCREENSHOT_LOCATE_WAIT = int(timedelta(minutes=2).total_seconds())
+SCREENSHOT_LOAD_WAIT = int(timedelta(minutes=2).total_seconds())
+SCREENSHOT_SELENIUM_HEADSTART = 1
+SCREENSHOT_SELENIUM_ANIMATION_WAIT = 2
+# Screenshots and reports render as the admin unless a report's owner is the executor (ALERT_REPORTS_EXECUTORS keeps
+# Superset's default: the owner, so a branch manager's report is rendered under their row-level security).
+THUMBNAIL_SELENIUM_USER = _settings.admin_user()
 
 if _PROFILE == "production":
     _REDIS_URL = _settings.redis_url()
@@ -140,6 +150,30 @@ if _PROFILE == "production":
         }
 
     CELERY_CONFIG = CeleryConfig
+
+    # Alerts & Reports: mail through the server the environment names (dashboards/settings.py, Smtp); schedules are
+    # dashboards/reports/*.yaml, loaded by bootstrap (dashboards/schedules.py).
+    _SMTP = _settings.smtp()
+    SMTP_HOST = _SMTP.host
+    SMTP_PORT = _SMTP.port
+    SMTP_USER = _SMTP.user or ""
+    SMTP_PASSWORD = _SMTP.password or ""
+    SMTP_STARTTLS = _SMTP.starttls
+    SMTP_SSL = _SMTP.ssl
+    SMTP_SSL_SERVER_AUTH = _SMTP.ssl or _SMTP.starttls
+    SMTP_MAIL_FROM = _SMTP.mail_from
+    EMAIL_REPORTS_SUBJECT_PREFIX = "[银行 CRM] "
+    EMAIL_REPORTS_CTA = "在 Superset 中查看"
+    ALERT_REPORTS_NOTIFICATION_DRY_RUN = False
+    # An alert's SQL that fails is tried again before the execution is logged as an error.
+    ALERT_REPORTS_QUERY_EXECUTION_MAX_TRIES = 3
+    ALERT_REPORTS_DEFAULT_WORKING_TIMEOUT = int(timedelta(minutes=10).total_seconds())
+
+    def FLASK_APP_MUTATOR(app):
+        """Dashboard PDFs printed by Chromium (A4, searchable text) instead of screenshots: dashboards/report_pdf.py."""
+        from dashboards import report_pdf
+
+        report_pdf.install()
 else:
     CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": int(timedelta(days=1).total_seconds())}
     # One gunicorn process: its memory holds the login counters. Only logins are limited (production keeps

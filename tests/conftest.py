@@ -32,6 +32,7 @@ LONGEST_FIRST = (
     "e2e/test_dbt_generated_bank.py",
     "e2e/test_superset_rebuild.py",
     "e2e/test_superset_dashboards.py",
+    "e2e/test_superset_reports.py",
     "e2e/test_superset_serving.py",
     "e2e/test_expectations_generated_bank.py",
     "e2e/test_superset_production.py",

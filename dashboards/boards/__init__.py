@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dashboards.boards import (
     branch_cost,
+    branch_weekly,
     corporate,
     credit_risk,
     customer_value,
     data_quality,
     management,
+    management_pack,
     product_profitability,
     profit_bridge,
     rm_performance,
@@ -26,6 +28,7 @@ from dashboards.cubes import Cube
 
 BOARDS = (
     management,
+    management_pack,
     profit_bridge,
     customer_value,
     product_profitability,
@@ -35,6 +38,7 @@ BOARDS = (
     transactions_channels,
     corporate,
     data_quality,
+    branch_weekly,
 )
 
 

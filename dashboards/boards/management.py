@@ -55,7 +55,7 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                     "客群净贡献（万元）",
                     "Net contribution by segment",
                     con,
-                    "segment_code",
+                    "segment_name",
                     ["net_contribution"],
                 ),
             ],

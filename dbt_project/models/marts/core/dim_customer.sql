@@ -93,6 +93,9 @@ final as (
             when coalesce(h.customer_type_code, p.customer_type_code) = 'C' then 'CORPORATE'
             else 'RETAIL'
         end as segment_code,
+        -- the segment's Chinese label, for every chart and filter that shows it (DuckDB reads the alias just made)
+        case segment_code when 'RETAIL' then '零售' when 'CORPORATE' then '对公' when 'CARD_ONLY' then '仅信用卡' end
+            as segment_name,
         coalesce(h.customer_type_code, p.customer_type_code) as customer_type_code,
         {{ decode('coalesce(h.customer_type_code, p.customer_type_code)', 'core.customers.customer_type') }}
             as customer_type_name,
@@ -139,6 +142,7 @@ unknown_member as (
         {{ open_end_date() }} as valid_to,
         true as is_current,
         {{ unknown_key() }} as segment_code,
+        {{ unknown_label() }} as segment_name,
         {{ unknown_key() }} as customer_type_code,
         {{ unknown_label() }} as customer_type_name,
         {{ unknown_label('en') }} as aum_tier_name_en,

@@ -40,6 +40,7 @@ final as (
         aum.customer_type_code,
         cast(coalesce(aum.aum_cny, 0) as decimal(18, 2)) as aum_cny,
         aum.aum_tier_code,
+        aum_tiers.aum_tier_name_zh,
         h.household_code,
         cast(h.household_aum_cny as decimal(18, 2)) as household_aum_cny,
         cast(h.household_members as integer) as household_members,
@@ -53,6 +54,7 @@ final as (
         v.customer_rank_percentile,
         v.percentile_cumulative_share,
         v.value_tier_code,
+        tiers.value_tier_name_zh,
         case when v.previous_net_contribution is not null and v.previous_net_contribution <> 0
             then {{ ratio('v.net_contribution - v.previous_net_contribution', 'abs(v.previous_net_contribution)') }}
         end as contribution_change_ratio,
@@ -71,6 +73,8 @@ final as (
     inner join months on months.month_start = v.month_start
     left join aum on aum.month_start = v.month_start and aum.party_id = v.party_id
     left join households as h on h.month_start = v.month_start and h.party_id = v.party_id
+    left join {{ ref('value_tiers') }} as tiers on tiers.value_tier_code = v.value_tier_code
+    left join {{ ref('aum_tiers') }} as aum_tiers on aum_tiers.aum_tier_code = aum.aum_tier_code
 )
 
 select * from final
