@@ -7,6 +7,8 @@
 -- depends_on: {{ ref('dim_relationship_manager') }}
 -- depends_on: {{ ref('fct_account_balances_monthly') }}
 -- depends_on: {{ ref('fct_branch_costs_monthly') }}
+-- depends_on: {{ ref('int_churn_features_monthly') }}
+-- depends_on: {{ ref('int_churn_labels_monthly') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
