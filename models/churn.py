@@ -23,6 +23,7 @@ from models.data import CATEGORICAL, complete_months, feature_columns, load_fram
 from models.errors import ModelError
 from models.metrics import Evaluation, calibration_table, evaluate
 from models.reasons import top_drivers
+from models.value import backtest
 
 VALIDATION_MONTHS = 2
 LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 40,
@@ -151,6 +152,13 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
             for d in row:
                 counts[d] = counts.get(d, 0) + 1
 
+    progress("lifetime value backtest")
+    first = parts["validate"]["month_start"] == split.validate[0]
+    monthly = (parts["validate"]["economic_profit_12m"].astype(float)
+               / parts["validate"]["months_observed_12m"].clip(lower=1)).to_numpy()
+    value_backtest = backtest(con, split.validate[0], parts["validate"]["party_id"][first], monthly[first.to_numpy()],
+                              p_valid[first.to_numpy()], int(params["churn_horizon_months"]))
+
     numeric = [f for f in features if f not in CATEGORICAL]
     sample = x["train"].sample(n=min(len(x["train"]), 5000), random_state=7)
     reference = {f: [float(v) if np.isfinite(v) else float("nan") for v in sample[f].to_numpy(dtype=float)]
@@ -161,7 +169,7 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
         "split": {k: [m.strftime("%Y-%m") for m in getattr(split, k)] for k in ("train", "calibrate", "validate")},
         "leavers": leavers, "rows": rows, "evaluations": [e.as_dict() for e in evaluations],
         "lgb_params": LGB_PARAMS, "rounds": ROUNDS, "driver_counts_leavers": counts,
-        "label_horizon_months": int(params["churn_horizon_months"]),
+        "label_horizon_months": int(params["churn_horizon_months"]), "value_backtest": value_backtest,
     }
     artifact = Artifact(version=version, trained_at=trained_at, booster=booster,
                         calibration_x=np.asarray(iso.X_thresholds_), calibration_y=np.asarray(iso.y_thresholds_),

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from models.artifacts import Artifact
 from models.churn import TrainReport, train_churn_model
 
-STEPS = 4
+STEPS = 5
 
 
 def train_from_warehouse(database: Path, models_root: Path, progress: bool = True) -> TrainReport:
