@@ -154,8 +154,7 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
 
     progress("lifetime value backtest")
     first = parts["validate"]["month_start"] == split.validate[0]
-    monthly = (parts["validate"]["economic_profit_12m"].astype(float)
-               / parts["validate"]["months_observed_12m"].clip(lower=1)).to_numpy()
+    monthly = parts["validate"]["economic_profit_monthly_12m"].astype(float).to_numpy()
     value_backtest = backtest(con, split.validate[0], parts["validate"]["party_id"][first], monthly[first.to_numpy()],
                               p_valid[first.to_numpy()], int(params["churn_horizon_months"]))
 

@@ -13,8 +13,9 @@ from models.errors import ModelError
 
 FEATURES_TABLE = "intermediate.int_churn_features_monthly"
 LABELS_TABLE = "intermediate.int_churn_labels_monthly"
-# identifiers and grouping columns of the features table: never model inputs
-KEY_COLUMNS = ("month_start", "party_id", "rm_id", "home_branch_code")
+# identifiers and grouping columns of the features table, and the length of history (it grows with the calendar, so
+# it would tell the model which month it is): never model inputs
+KEY_COLUMNS = ("month_start", "party_id", "rm_id", "home_branch_code", "months_observed_12m")
 CATEGORICAL = ("worst_five_class_code", "risk_rating_code")
 
 
@@ -39,8 +40,8 @@ def require_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in (FEATURES_TABLE, LABELS_TABLE):
         schema, name = table.split(".")
         found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, name]).fetchone()
-        if not found or not found[0]:
+                            [schema, name]).fetchall()[0]
+        if not found[0]:
             raise ModelError(f"{table} is missing: build the warehouse (`crmwh build`) before training or scoring")
 
 

@@ -20,7 +20,7 @@ DRIVER_OF = {
     "reversed_transactions_3m": "service",
     "is_rm_changed_3m": "rm_change", "is_rm_changed_1m": "rm_change",
     "net_contribution": "contribution", "contribution_change_3m": "contribution",
-    "economic_profit_12m": "contribution", "months_observed_12m": "tenure",
+    "economic_profit_monthly_12m": "contribution",
     "loan_adb_cny": "credit", "card_adb_cny": "credit", "worst_five_class_code": "credit",
     "max_days_past_due": "credit", "risk_rating_code": "credit",
 }

@@ -1,7 +1,8 @@
-"""Scoring a month with the latest trained model and writing the results back to the warehouse:
-``marts.fct_churn_scores_monthly`` (score, decile, three reasons in Chinese, model version) and
-``marts.fct_customer_value_forecast`` (lifetime value beside the naive forecast), one month replaced at a time, and
-``marts.fct_churn_feature_drift`` (population stability of each feature against the training months)."""
+"""Scoring a month with the latest trained model and writing the results back to the warehouse, one month replaced
+at a time: churn scores (probability, decile, three reasons in Chinese, model version), lifetime value beside the
+naive forecast, and the population stability of each feature against the training months. The tables live in schema
+``scoring`` (created by dbt); ``marts.fct_churn_scores_monthly``, ``marts.fct_customer_value_forecast`` and
+``marts.fct_churn_feature_drift`` are the views analysts and Superset read."""
 
 from __future__ import annotations
 
@@ -18,25 +19,10 @@ from models.metrics import psi
 from models.reasons import DRIVER_TEXT, reason_text, top_drivers
 from models.value import monthly_retention, value_factor
 
-SCORES = "marts.fct_churn_scores_monthly"
-VALUES = "marts.fct_customer_value_forecast"
-DRIFT = "marts.fct_churn_feature_drift"
-DDL = {
-    SCORES: """create table if not exists marts.fct_churn_scores_monthly (
-        month_start date not null, party_id varchar not null, rm_id varchar, home_branch_code varchar,
-        churn_probability decimal(9, 6) not null, risk_decile integer not null, reason_1 varchar, reason_2 varchar,
-        reason_3 varchar, reasons varchar, model_version varchar not null, trained_at timestamp not null,
-        primary key (month_start, party_id))""",
-    VALUES: """create table if not exists marts.fct_customer_value_forecast (
-        month_start date not null, party_id varchar not null, rm_id varchar, home_branch_code varchar,
-        monthly_economic_profit decimal(18, 2), horizon_months integer not null, expected_months decimal(9, 4),
-        lifetime_value decimal(18, 2), naive_value decimal(18, 2), churn_probability decimal(9, 6),
-        model_version varchar not null, trained_at timestamp not null, primary key (month_start, party_id))""",
-    DRIFT: """create table if not exists marts.fct_churn_feature_drift (
-        month_start date not null, feature varchar not null, psi decimal(9, 4) not null,
-        threshold decimal(9, 4) not null, is_drifted boolean not null, model_version varchar not null,
-        primary key (month_start, feature))""",
-}
+# written here, created by dbt (macros/scoring_tables.sql), served by the marts views of marts/predictions
+SCORES = "scoring.churn_scores"
+VALUES = "scoring.value_forecasts"
+DRIFT = "scoring.feature_drift"
 
 
 @dataclass
@@ -123,9 +109,11 @@ def score_warehouse(con: duckdb.DuckDBPyConnection, artifact: Artifact,
 def _write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, value: pd.DataFrame,
            drift: list[tuple[str, float]], threshold: float, artifact: Artifact, month: pd.Timestamp,
            horizon: int, naive_months: float) -> None:
-    con.execute("create schema if not exists marts")
-    for ddl in DDL.values():
-        con.execute(ddl)
+    missing = [t for t in (SCORES, VALUES, DRIFT) if not con.execute(
+        "select count(*) from information_schema.tables where table_schema || '.' || table_name = ?",
+        [t]).fetchall()[0][0]]
+    if missing:
+        raise ModelError(f"{', '.join(missing)} missing: build the warehouse with `crmwh build` (dbt creates them)")
     drift_frame = pd.DataFrame({"feature": [f for f, _ in drift], "psi": [round(v, 4) for _, v in drift]})
     con.register("_scores", scores)
     con.register("_value", value)
@@ -134,18 +122,17 @@ def _write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, value: pd.DataF
         con.execute("begin transaction")
         for table in (SCORES, VALUES, DRIFT):
             con.execute(f"delete from {table} where month_start = ?", [month.date()])
-        con.execute(f"""insert into {SCORES} select month_start, party_id, rm_id, home_branch_code,
+        con.execute(f"""insert into {SCORES} select month_start, party_id,
             cast(churn_probability as decimal(9, 6)), risk_decile, reason_1, reason_2, reason_3, reasons,
             ?, cast(? as timestamp) from _scores""", [artifact.version, artifact.trained_at[:19]])
         con.execute(f"""insert into {VALUES}
-            select v.month_start, v.party_id, v.rm_id, v.home_branch_code, ep.monthly, ?,
+            select v.month_start, v.party_id, ep.monthly, ?,
                 cast(v.expected_months as decimal(9, 4)),
                 cast(ep.monthly * cast(v.value_factor as decimal(18, 6)) as decimal(18, 2)),
                 cast(ep.monthly * cast(? as decimal(18, 6)) as decimal(18, 2)),
                 cast(v.churn_probability as decimal(9, 6)), ?, cast(? as timestamp)
             from _value as v
-            inner join (select party_id, cast(economic_profit_12m / nullif(months_observed_12m, 0)
-                                             as decimal(18, 2)) as monthly
+            inner join (select party_id, economic_profit_monthly_12m as monthly
                         from intermediate.int_churn_features_monthly where month_start = ?) as ep
                 on ep.party_id = v.party_id""",
                     [horizon, round(naive_months, 6), artifact.version, artifact.trained_at[:19], month.date()])

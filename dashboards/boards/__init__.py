@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dashboards.boards import (
     branch_cost,
+    churn_warning,
     corporate,
     credit_risk,
     customer_value,
@@ -26,6 +27,7 @@ from dashboards.cubes import Cube
 BOARDS = (
     management,
     customer_value,
+    churn_warning,
     product_profitability,
     branch_cost,
     rm_performance,

@@ -23,8 +23,14 @@ FEATURES_DDL = """create table intermediate.int_churn_features_monthly (
     card_trend_3m decimal(18, 6), salary_credits integer, is_salary_stopped boolean,
     reversed_transactions_3m integer, days_since_last_transaction integer, is_rm_changed_3m boolean,
     is_rm_changed_1m boolean, net_contribution decimal(18, 2), contribution_change_3m decimal(18, 2),
-    economic_profit_12m decimal(18, 2), months_observed_12m integer, loan_adb_cny decimal(18, 2),
+    economic_profit_monthly_12m decimal(18, 2), months_observed_12m integer, loan_adb_cny decimal(18, 2),
     card_adb_cny decimal(18, 2), worst_five_class_code varchar, max_days_past_due integer, risk_rating_code varchar)"""
+
+
+def scoring_tables_sql() -> str:
+    """The DDL of the scoring tables, from the dbt macro that owns it (plain SQL inside the macro)."""
+    text = (DBT_DIR / "macros" / "scoring_tables.sql").read_text(encoding="utf-8")
+    return text.split("{% macro create_scoring_tables() -%}")[1].split("{%- endmacro %}")[0]
 
 
 def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, leave_rate: float = 0.06,
@@ -34,6 +40,7 @@ def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, le
     rng = np.random.default_rng(seed)
     con = duckdb.connect(str(path))
     con.execute("create schema intermediate; create schema seeds")
+    con.execute(scoring_tables_sql())
     con.execute("create table intermediate.int_month_watermarks (month_start date, is_complete boolean)")
     starts = [date(2025, m + 1, 1) for m in range(months)]
     con.executemany("insert into intermediate.int_month_watermarks values (?, ?)", [(m, complete) for m in starts])
@@ -61,13 +68,14 @@ def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, le
             "transactions": rng.integers(0, 40, n), "salary_credits": np.where(salary_stopped, 0, 1),
             "is_salary_stopped": salary_stopped,
             "days_since_last_transaction": np.where(quiet, rng.integers(40, 90, n), rng.integers(0, 30, n)),
-            "economic_profit_12m": np.round(aum * 0.01, 2), "months_observed_12m": min(i + 1, 12),
+            "economic_profit_monthly_12m": np.round(aum * 0.001, 2), "months_observed_12m": min(i + 1, 12),
             "is_leaver": leaver, "is_label_known": i + horizon < months,
         }))
     frame = pd.concat(parts, ignore_index=True)  # noqa: F841 (read by the SQL below)
     con.execute("""insert into intermediate.int_churn_features_monthly by name
         select month_start, party_id, tenure_months, products_held, aum_cny, maturing_deposits_3m, maturing_share_3m,
-               transactions, salary_credits, is_salary_stopped, days_since_last_transaction, economic_profit_12m,
+               transactions, salary_credits, is_salary_stopped, days_since_last_transaction,
+               economic_profit_monthly_12m,
                months_observed_12m, 'RM' || (hash(party_id) % 7) as rm_id, 'B' || (hash(party_id) % 3)
                as home_branch_code, 0.25 as cross_sell_ratio, 0 as products_change_3m, 1.0 as aum_trend_3m,
                1.0 as month_end_to_average_aum, 0.1 as aum_volatility_6m, 1.0 as transactions_trend_3m,
@@ -77,6 +85,10 @@ def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, le
                0.0 as contribution_change_3m, 0.0 as loan_adb_cny, 0.0 as card_adb_cny,
                '无' as worst_five_class_code, 0 as max_days_past_due, 'A' as risk_rating_code
         from frame""")
+    # what each customer then earned: the backtest of the value forecast reads it
+    con.execute("""create schema marts; create table marts.fct_contribution_monthly as
+        select month_start, party_id, cast(economic_profit_monthly_12m as decimal(18, 2)) as economic_profit
+        from frame where not is_leaver""")
     con.execute("""insert into intermediate.int_churn_labels_monthly
         select month_start, party_id, is_leaver, case when is_leaver then 'closed' end, is_label_known from frame""")
     con.close()

@@ -92,13 +92,13 @@ def test_scoring_writes_scores_reasons_and_value_for_the_latest_month(trained: t
         report = score_warehouse(con, artifact)
         score_warehouse(con, artifact)  # scoring the same month again replaces its rows
         rows = con.execute("select count(*), count(distinct party_id), min(risk_decile), max(risk_decile), "
-                           "max(month_start) from marts.fct_churn_scores_monthly").fetchone()
+                           "max(month_start) from scoring.churn_scores").fetchone()
         assert rows[:4] == (1500, 1500, 1, 10)
         assert str(rows[4]) == "2025-08-01" == f"{report.month:%Y-%m-%d}"
-        reasons = con.execute("select reason_1 from marts.fct_churn_scores_monthly where risk_decile = 1").fetchall()
+        reasons = con.execute("select reason_1 from scoring.churn_scores where risk_decile = 1").fetchall()
         assert all(r[0] in DRIVER_TEXT.values() for r in reasons)
         value = con.execute("""select lifetime_value, monthly_economic_profit, typeof(lifetime_value)
-            from marts.fct_customer_value_forecast where party_id = 'P00001'""").fetchone()
+            from scoring.value_forecasts where party_id = 'P00001'""").fetchone()
         assert value[2] == "DECIMAL(18,2)" and isinstance(value[0], Decimal)
         assert value[0] <= value[1] * 36  # retention below one and discounting only shrink it
     finally:
