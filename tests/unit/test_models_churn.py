@@ -120,3 +120,31 @@ def test_a_warehouse_without_a_complete_month_is_refused(tmp_path: Path) -> None
             train_churn_model(con)
     finally:
         con.close()
+
+
+def test_crmwh_train_refuses_too_few_leavers_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crmwh.cli import cli
+
+    warehouse = build_churn_warehouse(tmp_path / "wh.duckdb", customers=200, leave_rate=0.005)
+    result = CliRunner().invoke(cli, ["train", "--warehouse", str(warehouse), "--models", str(tmp_path / "m"),
+                                      "--card", str(tmp_path / "card.md"), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "too few leavers" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "card.md").exists()
+
+
+def test_crmwh_train_writes_the_model_and_the_card(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crmwh.cli import cli
+
+    result = CliRunner().invoke(cli, ["train", "--warehouse", str(trained[0]), "--models", str(tmp_path / "m"),
+                                      "--card", str(tmp_path / "card.md"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    card = (tmp_path / "card.md").read_text(encoding="utf-8")
+    version = (tmp_path / "m" / "LATEST").read_text(encoding="utf-8").strip()
+    assert f"`{version}`" in card
+    for name in ("梯度提升", "逻辑回归", "RFM", "最近交易规则", "Lifetime value backtest"):
+        assert name in card
