@@ -31,7 +31,8 @@ def render(report: TrainReport) -> str:
         "- **Features**: point-in-time, as of each month end (`int_churn_features_monthly`): "
         f"{len(a.features)} features (tenure, products and cross-sell, AUM level, trend and volatility, deposits "
         "maturing, transactions by channel and trend, salary stopping, RM changes, contribution, cards, credit).",
-        "- **Model**: LightGBM gradient boosting, isotonic calibration on a held-out month.",
+        f"- **Model**: LightGBM gradient boosting ({a.meta['rounds']} trees, stopped early on the calibration month), "
+        "isotonic calibration on that month.",
         f"- **Time-based split**: train {', '.join(split['train'])}; calibrate {', '.join(split['calibrate'])}; "
         f"validate {', '.join(split['validate'])}.",
         f"- **Rows (customer-months) / leavers**: train {report.rows['train']:,} / {report.leavers['train']:,}; "

@@ -1,6 +1,7 @@
 """Training the churn model: gradient boosting (LightGBM) on the point-in-time features, a time-based split (the
-earliest labelled months train, the next one calibrates, the last ones validate), isotonic calibration, and three
-baselines on the same validation months: a recency rule, an RFM score and a logistic regression."""
+earliest labelled months train, the next one stops the boosting early and calibrates, the last ones validate),
+isotonic calibration, and three baselines on the same validation months: a recency rule, an RFM score and a logistic
+regression."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ from models.value import backtest
 VALIDATION_MONTHS = 2
 LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 40,
               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-              "verbose": -1, "seed": 7, "deterministic": True, "num_threads": 1}
-ROUNDS = 300
+              "verbose": -1, "seed": 7, "deterministic": True, "num_threads": 1, "metric": "auc"}
+ROUNDS = 600  # at most: boosting stops once the calibration month's AUC has not improved for EARLY_STOP rounds
+EARLY_STOP = 50
 
 
 @dataclass
@@ -126,8 +128,11 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
     y = {name: part["is_leaver"].to_numpy(dtype=int) for name, part in parts.items()}
 
     progress("training gradient boosting")
-    booster = lgb.train(LGB_PARAMS, lgb.Dataset(x["train"], y["train"], categorical_feature=list(CATEGORICAL)),
-                        num_boost_round=ROUNDS)
+    booster = lgb.train(
+        LGB_PARAMS, lgb.Dataset(x["train"], y["train"], categorical_feature=list(CATEGORICAL)),
+        num_boost_round=ROUNDS,
+        valid_sets=[lgb.Dataset(x["calibrate"], y["calibrate"], categorical_feature=list(CATEGORICAL))],
+        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)])
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
     iso.fit(booster.predict(x["calibrate"]), y["calibrate"])
     raw_valid = booster.predict(x["validate"])
@@ -167,7 +172,7 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
     meta = {
         "split": {k: [m.strftime("%Y-%m") for m in getattr(split, k)] for k in ("train", "calibrate", "validate")},
         "leavers": leavers, "rows": rows, "evaluations": [e.as_dict() for e in evaluations],
-        "lgb_params": LGB_PARAMS, "rounds": ROUNDS, "driver_counts_leavers": counts,
+        "lgb_params": LGB_PARAMS, "rounds": booster.best_iteration, "driver_counts_leavers": counts,
         "label_horizon_months": int(params["churn_horizon_months"]), "value_backtest": value_backtest,
     }
     artifact = Artifact(version=version, trained_at=trained_at, booster=booster,

@@ -84,8 +84,9 @@ def test_the_build_writes_scores_and_value_for_the_latest_month(bank: dict[str, 
             count(*) filter (where reason_1 is null) from marts.fct_churn_scores_monthly""").fetchone()
         values = con.execute("select count(*), typeof(any_value(lifetime_value)) "
                              "from marts.fct_customer_value_forecast").fetchone()
-        features = con.execute("""select count(*) from intermediate.int_churn_features_monthly
+        # everyone who has not left by the month end is scored (the label population)
+        population = con.execute("""select count(*) from intermediate.int_churn_labels_monthly
             where month_start = (select max(month_start) from marts.fct_churn_scores_monthly)""").fetchone()
-    assert scores[0] == features[0] == values[0] > 1000
+    assert scores[0] == population[0] == values[0] > 1000
     assert scores[1:4] == (1, 1, 10)
     assert values[1] == "DECIMAL(18,2)"
