@@ -29,7 +29,7 @@ from models.value import backtest
 VALIDATION_MONTHS = 2
 LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 40,
               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-              "verbose": -1, "seed": 7, "deterministic": True, "num_threads": 1, "metric": "auc"}
+              "max_depth": 4, "verbose": -1, "seed": 7, "deterministic": True, "num_threads": 1, "metric": "auc"}
 ROUNDS = 600  # at most: boosting stops once the calibration month's AUC has not improved for EARLY_STOP rounds
 EARLY_STOP = 50
 

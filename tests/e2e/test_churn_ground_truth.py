@@ -34,7 +34,7 @@ CAUSE_DRIVER = {"rate_seeking": "deposit_maturing", "service_failure": "service"
 def bank(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("churn-truth")
     landing = folder / "landing"
-    crmwh("generate", "--scale", "0.03", "--days", "300", "--start", "2025-01-01", "--seed", str(SEED),
+    crmwh("generate", "--scale", "0.03", "--days", "365", "--start", "2025-01-01", "--seed", str(SEED),
           "--landing", str(landing), "--quiet")
     served = folder / "served" / "crmwh.duckdb"
     with dbt_harness.in_process_builds():
