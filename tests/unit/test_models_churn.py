@@ -148,3 +148,21 @@ def test_crmwh_train_writes_the_model_and_the_card(trained: tuple[Path, Path], t
     assert f"`{version}`" in card
     for name in ("梯度提升", "逻辑回归", "RFM", "最近交易规则", "Lifetime value backtest"):
         assert name in card
+
+
+def test_a_feature_drifting_beyond_the_threshold_is_reported_and_flagged(trained: tuple[Path, Path],
+                                                                         tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh.duckdb"
+    warehouse.write_bytes(trained[0].read_bytes())
+    artifact = latest_artifact(trained[1])
+    assert artifact is not None
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("update intermediate.int_churn_features_monthly set aum_cny = aum_cny * 1000 "
+                    "where month_start = date '2025-08-01'")
+        report = score_warehouse(con, artifact)
+        flagged = con.execute("select feature from scoring.feature_drift where is_drifted").fetchall()
+    finally:
+        con.close()
+    assert [f for f, _ in report.drifted] == ["aum_cny"] == [f for (f,) in flagged]
+    assert "WARNING feature drift" in report.summary()
