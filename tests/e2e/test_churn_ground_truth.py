@@ -90,3 +90,23 @@ def test_the_build_writes_scores_and_value_for_the_latest_month(bank: dict[str, 
     assert scores[0] == population[0] == values[0] > 1000
     assert scores[1:4] == (1, 1, 10)
     assert values[1] == "DECIMAL(18,2)"
+
+
+def test_the_churn_definition_finds_the_generators_leavers(bank: dict[str, Any]) -> None:
+    """Most customers the generator made leave attrite by the warehouse's definition, in the month they left or the
+    few after it (dormancy needs its silent months; the AUM rule its months below the line)."""
+    churned = pd.DataFrame(bank["manifest"]["truth"]["churned"])
+    churned["left"] = pd.to_datetime(churned["churn_date"]).dt.to_period("M").dt.to_timestamp()
+    with duckdb.connect(str(resolve_served(bank["served"])), read_only=True) as con:
+        events = con.execute("""select p.survivor_cif_no as cif_no, e.churn_month
+            from intermediate.int_churn_events as e inner join intermediate.int_parties as p using (party_id)""").df()
+        last = con.execute("select max(month_start) from intermediate.int_month_watermarks where is_complete"
+                           ).fetchall()[0][0]
+    # leavers whose departure the horizon can still confirm (the dormancy rule needs its silent months)
+    churned = churned[churned["left"] <= pd.Timestamp(last) - pd.DateOffset(months=3)]
+    found = churned.merge(events, on="cif_no", how="left")
+    lag = (found["churn_month"].dt.year - found["left"].dt.year) * 12 + found["churn_month"].dt.month - found[
+        "left"].dt.month
+    assert len(found) >= 50
+    assert found["churn_month"].notna().mean() >= 0.85
+    assert lag.dropna().between(-3, 3).mean() >= 0.9  # the AUM rule may fire while the balance drains before
