@@ -58,10 +58,13 @@ def _timed(report: BuildReport, name: str, step: Callable[[], object]) -> object
 
 
 def score_with_latest_model(work: Path, models: Path) -> str | None:
-    """Score the latest complete month with the model `crmwh train` saved last (nothing when none was trained)."""
+    """Score the latest complete month with the model `crmwh train` saved last (nothing when none was trained).
+
+    Scoring that cannot run (no complete month yet) is reported, not fatal: the warehouse still publishes, with the
+    scores of earlier builds."""
     import duckdb
 
-    from models import latest_artifact, score_warehouse
+    from models import ModelError, latest_artifact, score_warehouse
 
     artifact = latest_artifact(models)
     if artifact is None:
@@ -69,6 +72,8 @@ def score_with_latest_model(work: Path, models: Path) -> str | None:
     con = duckdb.connect(str(work))
     try:
         return score_warehouse(con, artifact).summary()
+    except ModelError as exc:
+        return f"scores not written: {exc}"
     finally:
         con.close()
 

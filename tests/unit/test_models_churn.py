@@ -166,3 +166,14 @@ def test_a_feature_drifting_beyond_the_threshold_is_reported_and_flagged(trained
         con.close()
     assert [f for f, _ in report.drifted] == ["aum_cny"] == [f for (f,) in flagged]
     assert "WARNING feature drift" in report.summary()
+
+
+def test_a_build_without_a_complete_month_publishes_and_says_why_it_scored_nothing(trained: tuple[Path, Path],
+                                                                                  tmp_path: Path) -> None:
+    from crmwh.build import score_with_latest_model
+
+    warehouse = build_churn_warehouse(tmp_path / "wh.duckdb", customers=50, complete=False)
+    message = score_with_latest_model(warehouse, trained[1])
+    assert message is not None and message.startswith("scores not written") and "complete month" in message
+    assert score_with_latest_model(warehouse, tmp_path / "no-models") == (
+        f"no churn model under {tmp_path / 'no-models'}: scores not written (run `crmwh train`)")
