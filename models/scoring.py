@@ -81,8 +81,8 @@ def score_warehouse(con: duckdb.DuckDBPyConnection, artifact: Artifact,
         drift_rows.append((f, value))
     reasons = [[*d, None, None, None][:3] for d in scored.drivers]
     out = pd.DataFrame({
-        "month_start": frame["month_start"].dt.date, "party_id": frame["party_id"], "rm_id": frame["rm_id"],
-        "home_branch_code": frame["home_branch_code"], "churn_probability": np.round(scored.probability, 6),
+        "month_start": frame["month_start"].dt.date, "party_id": frame["party_id"],
+        "churn_probability": np.round(scored.probability, 6),
         "risk_decile": deciles(scored.probability),
         "reason_1": [DRIVER_TEXT[r[0]] if r[0] else None for r in reasons],
         "reason_2": [DRIVER_TEXT[r[1]] if r[1] else None for r in reasons],
@@ -93,8 +93,7 @@ def score_warehouse(con: duckdb.DuckDBPyConnection, artifact: Artifact,
     label_horizon = int(artifact.meta["label_horizon_months"])
     retention = monthly_retention(scored.probability, label_horizon)
     value = pd.DataFrame({
-        "month_start": out["month_start"], "party_id": out["party_id"], "rm_id": out["rm_id"],
-        "home_branch_code": out["home_branch_code"], "churn_probability": out["churn_probability"],
+        "month_start": out["month_start"], "party_id": out["party_id"], "churn_probability": out["churn_probability"],
         "value_factor": np.round(value_factor(retention, horizon, float(params["hurdle_rate"])), 6),
         "expected_months": np.round(value_factor(retention, horizon, 0.0), 4),
     })
