@@ -13,7 +13,7 @@ DAYS ?= 365
 START ?= 2025-01-01
 SEED ?= 20260101
 
-.PHONY: help setup demo generate ingest build serve serve-production mailsink test test-unit test-e2e lint format bench docs quality-docs assets lock superset-lock clean
+.PHONY: help setup demo generate ingest build serve serve-production mailsink test test-unit test-e2e lint format bench bench-models docs quality-docs assets lock superset-lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ format: setup
 
 bench: setup  ## measure generate/ingest throughput; prints and writes bench/results.json
 	$(PY) -m bench --out bench/results.json
+
+bench-models: setup  ## churn model: crmwh train and scoring 100k customers on WAREHOUSE (default the served one)
+	$(PY) -m bench.models --warehouse $(or $(WAREHOUSE),var/warehouse/crmwh.duckdb) --out bench/results-models.json
 
 docs: setup  ## docs/extracts.md, dbt docs (var/docs/dbt/index.html), Data Docs (var/docs/data-quality/index.html)
 	$(CRMWH) docs

@@ -84,6 +84,27 @@ def _timed(report: BuildReport, name: str, step: Callable[[], object]) -> object
     return result
 
 
+def score_with_latest_model(work: Path, models: Path) -> str | None:
+    """Score the latest complete month with the model `crmwh train` saved last (nothing when none was trained).
+
+    Scoring that cannot run (no complete month yet) is reported, not fatal: the warehouse still publishes, with the
+    scores of earlier builds."""
+    import duckdb
+
+    from models import ModelError, latest_artifact, score_warehouse
+
+    artifact = latest_artifact(models)
+    if artifact is None:
+        return f"no churn model under {models}: scores not written (run `crmwh train`)"
+    con = duckdb.connect(str(work))
+    try:
+        return score_warehouse(con, artifact).summary()
+    except ModelError as exc:
+        return f"scores not written: {exc}"
+    finally:
+        con.close()
+
+
 def run_build(
     landing: Path,
     served: Path,
@@ -92,6 +113,7 @@ def run_build(
     validate: bool = True,
     full_refresh: bool = False,
     progress: bool = True,
+    models: Path | None = None,
 ) -> BuildReport:
     """Build the warehouse into a working copy and publish it atomically over ``served``.
 
@@ -119,6 +141,10 @@ def run_build(
             started_at = dbt_runs.now()
             _timed(report, f"dbt build ({plan.mode})", lambda: run_dbt(work, plan.dbt_args, quiet=not progress))
             dbt_runs.record_build(work, plan, started_at, report.steps[-1][1])
+            if models is not None:
+                scored = _timed(report, "score", lambda: score_with_latest_model(work, models))
+                if scored:
+                    report.messages.append(scored)
             if validate:
                 from expectations import run_validation
 

@@ -143,9 +143,10 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
 @click.option("--full-refresh", is_flag=True,
               help="Recompute everything from raw (automatic on the first build and after the dbt project code "
                    "or parameters changed).")
+@options.models_dir
 @options.quiet
 def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_validate: bool, full_refresh: bool,
-          quiet: bool) -> None:
+          models: Path | None, quiet: bool) -> None:
     """Ingest new deliveries, run `dbt build`, validate, and publish the warehouse atomically.
 
     Everything happens on a working copy; the served file is replaced only when dbt and the critical expectations pass.
@@ -160,6 +161,7 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
         validate=not no_validate,
         full_refresh=full_refresh,
         progress=not quiet,
+        models=settings.models_dir(models),
     )
     click.echo(report.summary())
     if report.rejected_deliveries:
@@ -224,6 +226,28 @@ def restore(warehouse: Path | None) -> None:
     served = settings.warehouse_path(warehouse)
     was, now = publish.restore_previous(served)
     click.echo(f"{served} now serves {now.name} again (it served {was.name}, which is kept as the previous version)")
+
+
+@cli.command()
+@options.warehouse
+@options.models_dir
+@click.option("--card", "card_path", type=click.Path(path_type=Path), default=None, show_default="docs/models.md",
+              help="Write the model card (metrics of the model and its baselines side by side) here.")
+@options.quiet
+def train(warehouse: Path | None, models: Path | None, card_path: Path | None, quiet: bool) -> None:
+    """Train the churn model on the served warehouse (read only), evaluate it beside its baselines and save it.
+
+    The model is versioned by a hash of its training data and code under --models; the next `crmwh build` scores
+    with it. Exits 2, writing nothing, when the warehouse has too few complete months or leavers.
+    """
+    from crmwh.publish import resolve_served
+    from models.card import write_model_card
+    from models.training import train_from_warehouse
+
+    report = train_from_warehouse(resolve_served(settings.warehouse_path(warehouse)), settings.models_dir(models),
+                                  progress=not quiet)
+    card = write_model_card(report, card_path or settings.REPO_ROOT / "docs" / "models.md")
+    click.echo(f"{report.summary()}\nmodel card: {card}")
 
 
 @cli.command()

@@ -30,6 +30,10 @@ landing = _path_option(
     "--landing", envvar=settings.ENV_LANDING, default=settings.DEFAULT_LANDING,
     help="The landing area: <landing>/<system>/<YYYYMMDD>/ holds one delivery.",
 )
+models_dir = _path_option(
+    "--models", envvar=settings.ENV_MODELS, default=settings.DEFAULT_MODELS,
+    help="Folder of the trained model artifacts (one sub-folder per version, LATEST names the current one).",
+)
 quiet = click.option("--quiet", is_flag=True, help="No progress bars or tool output.")
 branch_managers = click.option(
     "--managers", type=click.Path(path_type=Path, dir_okay=False), envvar=ENV_BRANCH_MANAGERS, show_envvar=True,

@@ -12,6 +12,8 @@ ENV_LANDING = "CRMWH_LANDING"
 ENV_WAREHOUSE = "CRMWH_WAREHOUSE"
 DEFAULT_LANDING = "var/landing"
 DEFAULT_WAREHOUSE = "var/warehouse/crmwh.duckdb"
+ENV_MODELS = "CRMWH_MODELS"
+DEFAULT_MODELS = "var/models"
 
 
 def landing_dir(flag: str | Path | None = None) -> Path:
@@ -22,3 +24,8 @@ def landing_dir(flag: str | Path | None = None) -> Path:
 def warehouse_path(flag: str | Path | None = None) -> Path:
     """The served DuckDB file."""
     return Path(flag or os.environ.get(ENV_WAREHOUSE) or REPO_ROOT / DEFAULT_WAREHOUSE).absolute()
+
+
+def models_dir(flag: str | Path | None = None) -> Path:
+    """Where trained model artifacts live, one folder per version (ignored by git)."""
+    return Path(flag or os.environ.get(ENV_MODELS) or REPO_ROOT / DEFAULT_MODELS).absolute()

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from contracts.contract import Contract, control_name_for, load_contracts
 from contracts.writer import WrittenFile, write_extract_days
 from synth import GenerateError
+from synth.customers import CHURN_CAUSES
 from synth.defects import Defect, apply_defect, choose_target
 from synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from synth.frame import NO_DAY
@@ -216,7 +217,8 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
         "customers": len(c),
         "corporate_customers": int(c.corporate.sum()),
         "churned": [{"cif_no": str(c.cif_no[i]), "churn_date": cal.date_of(int(world.churn_day[i])).isoformat(),
-                     "outcome": "closed" if world.churn_closed[i] else "dormant"} for i in churned],
+                     "outcome": "closed" if world.churn_closed[i] else "dormant",
+                     "cause": CHURN_CAUSES[int(world.churn_cause[i])]} for i in churned],
         "defaulted": [{"loan_account_no": str(acct.account_no[loans.acct[i]]),
                        "cif_no": str(c.cif_no[acct.cust[loans.acct[i]]]),
                        "default_date": cal.date_of(int(loans.default_day[i])).isoformat(),

@@ -362,18 +362,54 @@ def choose_shared_credit(rng: np.random.Generator, cal: Calendar, branches: Bran
                         start_day=start.astype(np.int64))
 
 
+# Why a churner leaves (the generator's ground truth, in the manifest only): rate-seeking when a time deposit matures,
+# a run of failed payments (service failure), the RM leaving, a competitor's salary account.
+CHURN_CAUSES = ("rate_seeking", "service_failure", "rm_left", "competitor_salary")
+CAUSE_RATE, CAUSE_SERVICE, CAUSE_RM, CAUSE_SALARY = range(len(CHURN_CAUSES))
+RM_LEFT_FOLLOW = 0.35  # share of the customers whose RM left who follow within three months
+RATE_SEEKING_SHARE = 0.3  # aimed share of leavers who go for a better rate when a deposit matures
+SALARY_SHARE = 0.6  # of the other salaried leavers, the share whose salary moved to a competitor
+
+
 def choose_churners(
-    rng: np.random.Generator, cal: Calendar, customers: Customers, eligible: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """About 8 % of personal customers a year leave (流失): a churn day each (NO_DAY if they stay) and whether the
-    CIF is closed (True) or only falls dormant (False)."""
+    rng: np.random.Generator, cal: Calendar, customers: Customers, eligible: np.ndarray,
+    term_cust: np.ndarray, term_maturity: np.ndarray, rm_change_cust: np.ndarray, rm_change_day: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """About 8 % of personal customers a year leave (流失): a churn day each (NO_DAY if they stay), whether the CIF
+    is closed (True) or only falls dormant (False), and the cause (index into CHURN_CAUSES, -1 for stayers).
+
+    Causes raise the odds of leaving and set the day: a customer whose RM left follows with probability
+    RM_LEFT_FOLLOW 20-90 days after the change (``rm_change_cust`` / ``rm_change_day``); a rate-seeker leaves 1-20
+    days after a time deposit matures (``term_cust`` / ``term_maturity``); the rest of the year's leavers, drawn
+    among everyone eligible, lost their salary to a competitor or suffered failed payments, on any day."""
     n = len(customers)
     rate = 0.08 * min(cal.days, 365) / 365
     lo = np.maximum(customers.open_day, 0) + 120  # a new customer needs time to be seen leaving
     ok = eligible & ~customers.corporate & ~customers.dormant & (lo < cal.days - 1)
-    churn = ok & (rng.random(n) < rate / max(ok.mean(), 1e-9) * (~customers.corporate).mean())
-    day = np.full(n, NO_DAY)
-    span = np.maximum(cal.days - 1 - lo, 1)
-    day[churn] = lo[churn] + (rng.random(int(churn.sum())) * span[churn]).astype(np.int64)
+    leavers = int((ok & (rng.random(n) < rate / max(ok.mean(), 1e-9) * (~customers.corporate).mean())).sum())
     closed = rng.random(n) < 0.7
-    return day, closed
+    last = cal.days - 2
+    # the first maturity / RM change that can still lead to a departure inside the horizon
+    rate_day = np.full(n, NO_DAY)
+    delay = rng.integers(1, 21, len(term_cust))
+    fits = (term_maturity >= lo[term_cust]) & (term_maturity + delay <= last)
+    np.minimum.at(rate_day, term_cust[fits], (term_maturity + delay)[fits])
+    rm_day = np.full(n, NO_DAY)
+    delay = rng.integers(20, 91, len(rm_change_cust))
+    fits = (rm_change_day + delay >= lo[rm_change_cust]) & (rm_change_day + delay <= last)
+    np.minimum.at(rm_day, rm_change_cust[fits], (rm_change_day + delay)[fits])
+
+    cause = np.full(n, -1)
+    follow = ok & (rm_day != NO_DAY) & (rng.random(n) < RM_LEFT_FOLLOW)
+    cause[follow] = CAUSE_RM
+    seekers = ok & (rate_day != NO_DAY) & (cause < 0)
+    p_seek = min(0.6, RATE_SEEKING_SHARE * leavers / max(int(seekers.sum()), 1))
+    cause[seekers & (rng.random(n) < p_seek)] = CAUSE_RATE
+    pool = np.flatnonzero(ok & (cause < 0))
+    rest = rng.permutation(pool)[: max(leavers - int((cause >= 0).sum()), 0)]
+    salary = customers.salaried[rest] & (rng.random(len(rest)) < SALARY_SHARE)
+    cause[rest] = np.where(salary, CAUSE_SALARY, CAUSE_SERVICE)
+    span = np.maximum(cal.days - 1 - lo, 1)
+    any_day = lo + (rng.random(n) * span).astype(np.int64)
+    day = np.select([cause == CAUSE_RATE, cause == CAUSE_RM, cause >= 0], [rate_day, rm_day, any_day], NO_DAY)
+    return day.astype(np.int64), closed, cause

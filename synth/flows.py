@@ -19,7 +19,7 @@ import numpy as np
 from synth import vocab
 from synth.accounts import Accounts
 from synth.calendar import Calendar
-from synth.customers import Customers, company_names, person_names
+from synth.customers import CAUSE_SALARY, CAUSE_SERVICE, Customers, company_names, person_names
 from synth.frame import NO_DAY
 from synth.ids import STR, text
 from synth.reference import (
@@ -46,6 +46,8 @@ WEALTH_FEE_PER_MONTH = np.array([{"W1001": 0.00025, "W1002": 0.0004, "W1003": 0.
                                  for p in PRODUCTS])
 CHURN_RAMP_DAYS = 90
 SALARY_STOPS_DAYS = 60
+SERVICE_FAILURE_DAYS = 75  # a service-failure leaver's payments start failing this long before they leave
+SERVICE_FAILURE_SHARE = 0.3  # … and this share of them is reversed (冲正)
 
 
 @dataclass
@@ -151,7 +153,7 @@ def _sample_days(rng: np.random.Generator, counts: np.ndarray, weights: np.ndarr
 
 
 def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, accounts: Accounts,
-                churn_day: np.ndarray, parties: Counterparties) -> Flows:
+                churn_day: np.ndarray, churn_cause: np.ndarray, parties: Counterparties) -> Flows:
     kind = accounts.kind
     flow = np.isin(kind, [K_DEMAND, K_FX, K_NOTICE, K_WEALTH_OPEN, K_TIME, K_WEALTH_TERM])
     m = len(accounts)
@@ -330,7 +332,10 @@ def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, a
         day = first_days[grid_month] + np.minimum(payday, dim[grid_month]) - 1
         day = cal.roll_back_to_weekday(day)
         ok = (day >= lo[grid_owner]) & (day < hi[grid_owner]) & (day >= 0) & (day < days)
-        ok &= day < c_day[grid_owner] - SALARY_STOPS_DAYS
+        # a competitor's salary account takes the salary two months before the customer goes; other leavers are
+        # paid here until they leave
+        stops = np.where(churn_cause[cust[grid_owner]] == CAUSE_SALARY, SALARY_STOPS_DAYS, 0)
+        ok &= day < c_day[grid_owner] - stops
         grid_owner, day = grid_owner[ok], day[ok]
         base = inflow[grid_owner] * 0.75 * 30.44
         bonus = (cal.festival_offset()[day] >= -30) & (cal.festival_offset()[day] < 0)
@@ -399,7 +404,8 @@ def build_flows(rng: np.random.Generator, cal: Calendar, customers: Customers, a
                  np.rint(target * rng.lognormal(-0.03, 0.25, m) * 100)),
         0,
     ).astype(np.int64)
-    return _post(rng, ev, initial, m)
+    failing_from = np.where(churn_cause[cust] == CAUSE_SERVICE, c_day - SERVICE_FAILURE_DAYS, NO_DAY)
+    return _post(rng, ev, initial, m, failing_from, c_day)
 
 
 _TIER_BOUNDS = np.array([1_000_000, 10_000_000, 50_000_000, 100_000_000])  # cents
@@ -488,7 +494,8 @@ def time_order(acct: np.ndarray, day: np.ndarray, sec: np.ndarray, last: np.ndar
     return np.argsort(key, kind="stable")
 
 
-def _post(rng: np.random.Generator, ev: Events, initial: np.ndarray, n_accounts: int) -> Flows:
+def _post(rng: np.random.Generator, ev: Events, initial: np.ndarray, n_accounts: int, failing_from: np.ndarray,
+          c_day: np.ndarray) -> Flows:
     order = time_order(ev.acct, ev.day, ev.sec, ev.move == DA)  # a closing transfer is the day's last
     ev = Events(**{f: getattr(ev, f)[order] for f in Events.__dataclass_fields__})
     amount, fee, balance = scan_balances(ev.acct, ev.move, ev.value, ev.fee_class, initial)
@@ -499,7 +506,10 @@ def _post(rng: np.random.Generator, ev: Events, initial: np.ndarray, n_accounts:
     # A few payments are reversed the same day (冲正): the pair nets to zero, the end-of-day balance is untouched.
     tt = keep["txn_type"]
     candidates = np.flatnonzero(np.isin(tt, [PAY, TRO]) & (amount > 0) & (fee == 0))
-    chosen = candidates[rng.random(len(candidates)) < 0.002]
+    # … and many of a service-failure leaver's in the weeks before they go (their payments keep failing)
+    acct, day = keep["acct"][candidates], keep["day"][candidates]
+    failing = (day >= failing_from[acct]) & (day <= c_day[acct])
+    chosen = candidates[rng.random(len(candidates)) < np.where(failing, SERVICE_FAILURE_SHARE, 0.002)]
     n_rev = len(chosen)
     base = len(amount)
     orig_sec = np.minimum(keep["sec"][chosen], 86000)

@@ -26,7 +26,16 @@ from synth.customers import (
 from synth.flows import Counterparties, Flows, build_flows, counterparty_pool
 from synth.ids import STR, mobile_numbers
 from synth.loans import LoanBook, build_loans
-from synth.reference import K_LOAN, Branches, CostCentres, Rates, build_branches, build_cost_centres, build_rates
+from synth.reference import (
+    K_LOAN,
+    K_TIME,
+    Branches,
+    CostCentres,
+    Rates,
+    build_branches,
+    build_cost_centres,
+    build_rates,
+)
 
 # Independent random streams per stage: changing one stage leaves the others' draws alone.
 STREAMS = {"branches": 1, "rates": 2, "customers": 3, "managers": 4, "accounts": 5, "loans": 6, "churn": 7,
@@ -62,6 +71,7 @@ class World:
     loans: LoanBook
     churn_day: np.ndarray
     churn_closed: np.ndarray
+    churn_cause: np.ndarray  # index into CHURN_CAUSES, -1 for stayers: ground truth, never in an extract
     initial_rating: np.ndarray
     customer_changes: CustomerChanges
     parties: Counterparties
@@ -106,13 +116,16 @@ def build_world(scale: float, start: date, days: int, seed: int,
     loans = build_loans(_rng(seed, "loans"), cal, customers, accounts, rates)
     has_loan = np.zeros(len(customers), dtype=bool)
     has_loan[accounts.cust[accounts.kind == K_LOAN]] = True
-    churn_day, churn_closed = choose_churners(_rng(seed, "churn"), cal, customers, ~has_loan)
+    term = np.flatnonzero(accounts.kind == K_TIME)
+    churn_day, churn_closed, churn_cause = choose_churners(
+        _rng(seed, "churn"), cal, customers, ~has_loan, accounts.cust[term], accounts.maturity_day[term],
+        assignment.change_cust, assignment.change_day)
     term_lifecycle(_rng(seed, "lifecycle"), cal, accounts, rates, churn_day, churn_closed)
     shares = choose_shared_credit(_rng(seed, "shares"), cal, branches, customers, managers, assignment,
                                   churn_day >= cal.days)
     step("transactions")
     parties = counterparty_pool(_rng(seed, "parties"), customers)
-    flows = build_flows(_rng(seed, "flows"), cal, customers, accounts, churn_day, parties)
+    flows = build_flows(_rng(seed, "flows"), cal, customers, accounts, churn_day, churn_cause, parties)
     step("cards")
     cards = build_cards(_rng(seed, "cards"), cal, customers, accounts, branches, flows, parties, churn_day,
                         churn_closed)
@@ -123,7 +136,8 @@ def build_world(scale: float, start: date, days: int, seed: int,
         scale=scale, seed=seed, cal=cal, branches=branches, cost_centres=build_cost_centres(branches), rates=rates,
         customers=customers, managers=managers, rm_assignment=assignment, rm_shares=shares, accounts=accounts,
         loans=loans,
-        churn_day=churn_day, churn_closed=churn_closed, initial_rating=initial_rating, customer_changes=changes,
+        churn_day=churn_day, churn_closed=churn_closed, churn_cause=churn_cause, initial_rating=initial_rating,
+        customer_changes=changes,
         parties=parties, flows=flows, cards=cards,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dashboards.boards import (
     branch_cost,
     branch_weekly,
+    churn_warning,
     corporate,
     credit_risk,
     customer_value,
@@ -31,6 +32,7 @@ BOARDS = (
     management_pack,
     profit_bridge,
     customer_value,
+    churn_warning,
     product_profitability,
     branch_cost,
     rm_performance,

@@ -9,6 +9,7 @@ from dashboards.filters import DATE
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
     dq = cubes["data_quality"]
+    drift = cubes["churn_feature_drift"]
     return Dashboard(
         slug="data-quality",
         title_zh="数据质量",
@@ -20,6 +21,8 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                 big_number("dq_pass", "通过率", "Pass rate", dq, "pass_rate"),
                 big_number("dq_fail", "未通过数", "Failures", dq, "failures"),
                 big_number("dq_critical", "严重未通过数", "Critical failures", dq, "critical_failures"),
+                big_number("dq_drift", "流失模型漂移特征数", "Churn model: drifted features", drift,
+                           "drifted_features"),
             ],
             [
                 table(
@@ -38,6 +41,10 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                     ["suite", "expectation", "severity"],
                     ["failures"],
                 ),
+            ],
+            [
+                table("dq_drift_features", "流失模型特征漂移（PSI）", "Churn model feature drift (PSI)", drift,
+                      ["feature", "model_version"], ["max_psi", "drifted_features"], limit=20),
             ],
         ],
     )

@@ -29,7 +29,11 @@ CUBES = (
     "classification_migration",
     "profit_bridge",
     "data_quality",
+    "churn_scores",
+    "churn_feature_drift",
 )
+# cubes with no customer, account or branch behind them: nothing to slice by branch
+UNBRANCHED = ("data_quality", "churn_feature_drift")
 DASHBOARDS = {
     "管理驾驶舱",
     "利润还原",
@@ -40,6 +44,7 @@ DASHBOARDS = {
     "信用与风险",
     "交易与渠道",
     "对公客户",
+    "流失预警",
     "数据质量",
     "经营分析月报",
     "支行周报",
@@ -64,14 +69,14 @@ def test_every_required_cube_exists_with_metrics(cubes) -> None:
 
 
 # Bank-level cubes and their dashboards: no branch hierarchy (data quality; the bridge to the bank's ledger).
-BANK_LEVEL_CUBES = {"data_quality", "profit_bridge"}
+BANK_LEVEL_CUBES = {"data_quality", "profit_bridge", "churn_feature_drift"}
 BANK_LEVEL_BOARDS = {"data-quality", "profit-bridge"}
 
 
 def test_slicing_hierarchies_on_branch_cubes(cubes) -> None:
     for cube in cubes.values():
         names = {c.name for c in cube.columns}
-        if cube.name != "data_quality":
+        if cube.name not in UNBRANCHED:
             assert {"year_number", "quarter_label", "year_month"} <= names, cube.name
         if cube.name not in BANK_LEVEL_CUBES:
             assert {"region_name", "level3_branch_name", "sub_branch_name", "level3_branch_code"} <= names, cube.name
@@ -294,11 +299,11 @@ def test_monthly_dashboards_open_on_complete_months_and_label_the_running_one(bu
         mask = filters["月份状态"]["defaultDataMask"]
         assert mask["filterState"]["value"] == ["完整月"], board["slug"]
         assert mask["extraFormData"]["filters"] == [{"col": "month_status", "op": "IN", "val": ["完整月"]}]
-    # all but transactions & channels (daily facts), data quality, and the two mailed boards, which show the latest
-    # closed month only
+    # all but transactions & channels (daily facts), data quality, the two mailed boards, which show the latest
+    # closed month only, and churn warning, whose scores exist for complete months only
     without = {board["slug"] for board in boards} - {
         b["slug"] for b in boards
         if "月份状态" in {f["name"] for f in b["metadata"]["native_filter_configuration"]}
     }
-    assert without == {"transactions-channels", "data-quality", "management-pack", "branch-weekly"}
+    assert without == {"transactions-channels", "data-quality", "management-pack", "branch-weekly", "churn-warning"}
     assert with_status == len(boards) - len(without)
