@@ -565,8 +565,8 @@ def test_chromium_renders_every_dashboard(server: harness.SupersetServer) -> Non
         server.base_url,
         "--user",
         server.admin_user,
-        "--password",
-        server.admin_password,
+        # one argument with "=": a generated password may start with "-", which argparse would read as an option
+        f"--password={server.admin_password}",
         "--out",
         str(out),
     ]
