@@ -67,6 +67,11 @@ def _axis(column: str, grain: str | None) -> dict[str, Any]:
     return axis
 
 
+# Dates as Chinese readers write them with digits (2025-03, 2025-03-31), never Superset's smart_date (Mar 2025).
+MONTH_FORMAT = "%Y-%m"
+DAY_FORMAT = "%Y-%m-%d"
+
+
 def _base_params(viz_type: str) -> dict[str, Any]:
     return {"viz_type": viz_type, "adhoc_filters": [], "row_limit": 10000, "extra_form_data": {}}
 
@@ -97,6 +102,9 @@ def trend(
         "rich_tooltip": True,
         "show_legend": True,
         "y_axis_format": cube.metric(metrics[0]).d3format,
+        # numeric dates on the axis and in the tooltip: Superset's default (smart_date) writes English month names
+        "x_axis_time_format": MONTH_FORMAT if grain == "P1M" else DAY_FORMAT,
+        "tooltipTimeFormat": MONTH_FORMAT if grain == "P1M" else DAY_FORMAT,
     }
     query = {
         "columns": [_axis(cube.time_column, grain), *groupby],
@@ -214,7 +222,7 @@ def table(
         "timeseries_limit_metric": metrics[0],
         "row_limit": limit,
         "server_pagination": False,
-        "table_timestamp_format": "smart_date",
+        "table_timestamp_format": DAY_FORMAT,
     }
     query = {
         "columns": groupby,
@@ -250,7 +258,7 @@ def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list
         "combineMetric": False,
         "transposePivot": False,
         "order_desc": True,
-        "date_format": "smart_date",
+        "date_format": DAY_FORMAT,
     }
     query = {
         "columns": [*rows, *columns],

@@ -307,3 +307,15 @@ def test_monthly_dashboards_open_on_complete_months_and_label_the_running_one(bu
     }
     assert without == {"transactions-channels", "data-quality", "management-pack", "branch-weekly", "churn-warning"}
     assert with_status == len(boards) - len(without)
+
+
+def test_no_chart_writes_english_month_names(bundle) -> None:
+    """Superset's smart_date format writes "Mar 2025"; every date on an axis, in a tooltip or a table is numeric."""
+    charts = {name: doc for name, doc in bundle.items() if name.startswith("charts/")}
+    assert charts
+    for name, doc in charts.items():
+        params = doc["params"]
+        assert "smart_date" not in {str(v) for v in params.values()}, name
+        if params["viz_type"].startswith("echarts_timeseries") and "time_grain_sqla" in params:  # a time axis
+            expected = "%Y-%m" if params["time_grain_sqla"] == "P1M" else "%Y-%m-%d"
+            assert params["x_axis_time_format"] == params["tooltipTimeFormat"] == expected, name
