@@ -1,8 +1,8 @@
 """``crmwh status``: what the operator needs to know each morning, from the served warehouse (read-only).
 
-Per system and business date: loaded (with its rejected rows), held, refused, rejected, withdrawn, missing (a gap:
-no delivery at all while later dates exist), pending (in the landing area, not ingested yet); per system a summary;
-and the last publish and build. Read from ``audit.deliveries`` of the version served now, never written.
+Per system and business date: loaded (with its rejected rows and volume warnings), held, refused, rejected, withdrawn,
+missing (a gap: no delivery at all while later dates exist), pending (in the landing area, not ingested yet); per
+system a summary; and the last publish and build. Read from ``audit`` of the version served now, never written.
 """
 
 from __future__ import annotations
@@ -128,12 +128,15 @@ def read_status(served: Path, landing: Path | None = None, systems: Sequence[str
                         "SELECT count(*) FROM audit.deliveries WHERE status = 'LOADED' AND batch_id > ?",
                         [row[3]]).fetchone()[0])
         rows = _latest_attempts(con) if "deliveries" in tables else []
+        warnings = dict(con.execute(  # type: ignore[arg-type]
+            "SELECT batch_id, string_agg(message, '; ' ORDER BY file_name) FROM audit.delivery_warnings "
+            "GROUP BY batch_id").fetchall()) if "delivery_warnings" in tables else {}
     finally:
         con.close()
     from contracts.contract import load_contracts
 
     order = {s: i for i, s in enumerate(load_contracts().systems)}
-    status.days = sorted(_days(rows, _landing_days(landing, systems), systems),
+    status.days = sorted(_days(rows, _landing_days(landing, systems), systems, warnings),
                          key=lambda d: (order.get(d.system, len(order)), d.system, d.business_date))
     return status
 
@@ -165,13 +168,17 @@ def _landing_days(landing: Path | None, systems: Sequence[str] | None) -> set[tu
     return {(d.system, d.business_date) for d in deliveries}
 
 
-def _days(rows: list[tuple], in_landing: set[tuple[str, date]], systems: Sequence[str] | None) -> list[Day]:
+def _days(rows: list[tuple], in_landing: set[tuple[str, date]], systems: Sequence[str] | None,
+          warnings: dict[int, str] | None = None) -> list[Day]:
     days: dict[tuple[str, date], Day] = {}
     for system, day, status, code, reason, batch_id, loaded_batch, rows_loaded, rows_rejected in rows:
         if systems and system not in systems:
             continue
         if loaded_batch is not None:
             detail = f"{rows_rejected:,} rows rejected (audit.rejected_rows)" if rows_rejected else ""
+            # a volume or continuity warning (ingest.volume): loaded, but the operator should look at the file
+            if warnings and loaded_batch in warnings:
+                detail = (detail + "; " if detail else "") + f"volume warning: {warnings[loaded_batch]}"
             if batch_id != loaded_batch and code == "CHANGED_REDELIVERY":
                 detail = (detail + "; " if detail else "") + f"a changed redelivery was refused: {reason}"
             days[(system, day)] = Day(system, day, LOADED, detail, loaded_batch, rows_loaded, rows_rejected)

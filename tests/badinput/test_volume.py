@@ -99,3 +99,28 @@ def test_a_quiet_day_after_the_first_full_delivery_is_no_warning(contracts: Cont
     audit.insert_files(con, rows)
     assert volume.record_warnings(con, [2, 4], contracts) == {
         4: ["branches_2: 0 records, where the delivery of 2025-01-01 had 150 (an empty extract on a business day?)"]}
+
+
+def test_status_shows_a_volume_warning_beside_the_loaded_day(tmp_path: Path, contracts: ContractSet) -> None:
+    """`crmwh status` lists a loaded day with a volume warning among what needs attention; the exit code stays 0
+    (the delivery is loaded), as for ingest."""
+    from click.testing import CliRunner
+
+    from contracts.errors import ExitCode
+    from crmwh.cli import cli
+
+    landing, extra = _landing(tmp_path, contracts, 6)
+    empty_day = extra[5]
+    _write(contracts, TXN, landing / "core" / f"{empty_day:%Y%m%d}", empty_day, b"")
+    warehouse = tmp_path / "served" / "crmwh.duckdb"
+    common = ["--landing", str(landing), "--warehouse", str(warehouse)]
+    ingested = CliRunner().invoke(cli, ["ingest", "--quiet", *common])
+    assert ingested.exit_code == ExitCode.OK, ingested.output
+    status = CliRunner().invoke(cli, ["status", *common])
+    assert status.exit_code == ExitCode.OK, status.output
+    file_name = contracts.get(TXN).file_name(empty_day)
+    assert (f"  {empty_day:%Y-%m-%d} core       LOADED" in status.output
+            and f"volume warning: {file_name}: 0 records, where the delivery of {extra[4]:%Y-%m-%d} had 300"
+            in status.output), status.output
+    assert next(line for line in status.output.splitlines() if "volume warning" in line).startswith(
+        f"  {empty_day:%Y-%m-%d} core")
