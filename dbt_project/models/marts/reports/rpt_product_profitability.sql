@@ -19,26 +19,7 @@ totals as (
         sum(f.interest_expense) as interest_expense,
         sum(f.ftp_charge) as ftp_charge,
         sum(f.ftp_credit) as ftp_credit,
-        sum(f.net_interest_contribution) as net_interest_contribution,
-        sum(f.fee_income) as fee_income,
-        sum(f.output_vat) as output_vat,
-        sum(f.vat_surcharges) as vat_surcharges,
-        sum(f.cm1_after_ftp) as cm1_after_ftp,
-        sum(f.direct_operating_cost) as direct_operating_cost,
-        sum(f.cm2_after_direct_cost) as cm2_after_direct_cost,
-        sum(f.indirect_operating_cost) as indirect_operating_cost,
-        sum(f.cm3_after_indirect_cost) as cm3_after_indirect_cost,
-        sum(f.head_office_overhead) as head_office_overhead,
-        sum(f.cm4_after_overhead) as cm4_after_overhead,
-        sum(f.allocated_operating_cost) as allocated_operating_cost,
-        sum(f.expected_loss) as expected_loss,
-        sum(f.credit_cost) as credit_cost,
-        sum(f.net_contribution) as net_contribution,
-        sum(f.income_tax) as income_tax,
-        sum(f.net_contribution_after_tax) as net_contribution_after_tax,
-        sum(f.economic_capital) as economic_capital,
-        sum(f.capital_charge) as capital_charge,
-        sum(f.economic_profit) as economic_profit
+        {{ waterfall_step_sums('f') }}
     from {{ ref('fct_contribution_monthly') }} as f
     inner join months on months.month_start = f.month_start
     group by f.month_start, f.product_code
