@@ -13,3 +13,16 @@
     sum({{ alias }}.{{ step }}) as {{ step }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- RAROC before and after tax, annualised by the days the month covers (never × 12), over a roll-up ``t`` of the
+    waterfall joined to its month ``months``: the one definition the branch and product reports use. -#}
+{% macro raroc_annualised_columns(t='t', months='months') -%}
+        case when {{ t }}.economic_capital <> 0
+            then {{ ratio(t ~ '.net_contribution * ' ~ param('annualisation_days'),
+                          t ~ '.economic_capital * ' ~ months ~ '.observed_days') }}
+        end as raroc_annualised,
+        case when {{ t }}.economic_capital <> 0
+            then {{ ratio(t ~ '.net_contribution_after_tax * ' ~ param('annualisation_days'),
+                          t ~ '.economic_capital * ' ~ months ~ '.observed_days') }}
+        end as raroc_after_tax_annualised
+{%- endmacro %}

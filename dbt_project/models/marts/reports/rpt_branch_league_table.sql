@@ -28,14 +28,7 @@ measured as (
         case when t.net_interest_contribution + t.fee_income <> 0
             then {{ ratio('t.allocated_operating_cost', 't.net_interest_contribution + t.fee_income') }}
         end as cost_to_income_ratio,
-        case when t.economic_capital <> 0
-            then {{ ratio('t.net_contribution * ' ~ param('annualisation_days'),
-                          't.economic_capital * months.observed_days') }}
-        end as raroc_annualised,
-        case when t.economic_capital <> 0
-            then {{ ratio('t.net_contribution_after_tax * ' ~ param('annualisation_days'),
-                          't.economic_capital * months.observed_days') }}
-        end as raroc_after_tax_annualised
+        {{ raroc_annualised_columns('t', 'months') }}
     from totals as t
     inner join months on months.month_start = t.month_start
     left join {{ ref('dim_branch') }} as b on b.branch_code = t.branch_code

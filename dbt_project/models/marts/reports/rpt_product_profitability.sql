@@ -36,14 +36,7 @@ measured as (
             then {{ ratio('t.net_interest_contribution * ' ~ param('annualisation_days'),
                           'abs(t.average_daily_balance_cny) * months.observed_days') }}
         end as net_interest_margin_annualised,
-        case when t.economic_capital <> 0
-            then {{ ratio('t.net_contribution * ' ~ param('annualisation_days'),
-                          't.economic_capital * months.observed_days') }}
-        end as raroc_annualised,
-        case when t.economic_capital <> 0
-            then {{ ratio('t.net_contribution_after_tax * ' ~ param('annualisation_days'),
-                          't.economic_capital * months.observed_days') }}
-        end as raroc_after_tax_annualised
+        {{ raroc_annualised_columns('t', 'months') }}
     from totals as t
     inner join months on months.month_start = t.month_start
 ),
