@@ -105,6 +105,33 @@ def score_with_latest_model(work: Path, models: Path) -> str | None:
         con.close()
 
 
+def score_with_marketing_models(work: Path, models: Path) -> list[str]:
+    """Score the latest complete month with the next-best-product model and assign the behavioural segments with the
+    models `crmwh train` saved last; like the churn scores, what cannot run is reported, not fatal."""
+    import duckdb
+
+    from models import ModelError
+    from models.marketing_artifacts import latest_propensity, latest_segments
+    from models.marketing_scoring import score_propensity, score_segments
+
+    messages = []
+    con = duckdb.connect(str(work))
+    try:
+        for kind, latest, score in (("propensity", latest_propensity, score_propensity),
+                                    ("segmentation", latest_segments, score_segments)):
+            try:
+                artifact = latest(models)
+                if artifact is None:
+                    messages.append(f"no {kind} model under {models}: not scored (run `crmwh train`)")
+                    continue
+                messages.append(score(con, artifact).summary())  # type: ignore[arg-type]
+            except ModelError as exc:
+                messages.append(f"{kind} not scored: {exc}")
+    finally:
+        con.close()
+    return messages
+
+
 def run_build(
     landing: Path,
     served: Path,
@@ -145,6 +172,8 @@ def run_build(
                 scored = _timed(report, "score", lambda: score_with_latest_model(work, models))
                 if scored:
                     report.messages.append(scored)
+                marketing = _timed(report, "score marketing", lambda: score_with_marketing_models(work, models))
+                report.messages.extend(marketing)  # type: ignore[arg-type]
             if validate:
                 from expectations import run_validation
 

@@ -231,23 +231,41 @@ def restore(warehouse: Path | None) -> None:
 @cli.command()
 @options.warehouse
 @options.models_dir
+@options.model_kind
 @click.option("--card", "card_path", type=click.Path(path_type=Path), default=None, show_default="docs/models.md",
-              help="Write the model card (metrics of the model and its baselines side by side) here.")
+              help="Write the churn model card (metrics of the model and its baselines side by side) here.")
+@click.option("--marketing-card", "marketing_card_path", type=click.Path(path_type=Path), default=None,
+              show_default="docs/models-marketing.md",
+              help="Write the marketing models' card (propensity beside its baseline, segments, stability) here.")
 @options.quiet
-def train(warehouse: Path | None, models: Path | None, card_path: Path | None, quiet: bool) -> None:
-    """Train the churn model on the served warehouse (read only), evaluate it beside its baselines and save it.
+def train(warehouse: Path | None, models: Path | None, model_kind: str, card_path: Path | None,
+          marketing_card_path: Path | None, quiet: bool) -> None:
+    """Train the models on the served warehouse (read only), evaluate them beside their baselines and save them.
 
-    The model is versioned by a hash of its training data and code under --models; the next `crmwh build` scores
-    with it. Exits 2, writing nothing, when the warehouse has too few complete months or leavers.
+    --model chooses one (churn, propensity, segments) or all. Each model is versioned by a hash of its training
+    data and code under --models; the next `crmwh build` scores with it. Exits 2, writing nothing of the failing
+    model, when the warehouse has too few complete months, leavers or customers.
     """
     from crmwh.publish import resolve_served
-    from models.card import write_model_card
-    from models.training import train_from_warehouse
 
-    report = train_from_warehouse(resolve_served(settings.warehouse_path(warehouse)), settings.models_dir(models),
-                                  progress=not quiet)
-    card = write_model_card(report, card_path or settings.REPO_ROOT / "docs" / "models.md")
-    click.echo(f"{report.summary()}\nmodel card: {card}")
+    database = resolve_served(settings.warehouse_path(warehouse))
+    root = settings.models_dir(models)
+    if model_kind in ("churn", "all"):
+        from models.card import write_model_card
+        from models.training import train_from_warehouse
+
+        report = train_from_warehouse(database, root, progress=not quiet)
+        card = write_model_card(report, card_path or settings.REPO_ROOT / "docs" / "models.md")
+        click.echo(f"{report.summary()}\nmodel card: {card}")
+    if model_kind in ("propensity", "segments", "all"):
+        from models.marketing_card import write_marketing_card
+        from models.marketing_training import train_marketing_from_warehouse
+
+        marketing = train_marketing_from_warehouse(database, root, propensity=model_kind != "segments",
+                                                   segments=model_kind != "propensity")
+        card = write_marketing_card(marketing.propensity, marketing.segments,
+                                    marketing_card_path or settings.REPO_ROOT / "docs" / "models-marketing.md")
+        click.echo(f"{marketing.summary()}\nmodel card: {card}")
 
 
 @cli.command()

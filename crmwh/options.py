@@ -35,6 +35,13 @@ models_dir = _path_option(
     help="Folder of the trained model artifacts (one sub-folder per version, LATEST names the current one).",
 )
 quiet = click.option("--quiet", is_flag=True, help="No progress bars or tool output.")
+# the models `crmwh train` can train: churn (with lifetime value), next-best-product propensity, segmentation
+MODEL_KINDS = ("churn", "propensity", "segments")
+model_kind = click.option(
+    "--model", "model_kind", type=click.Choice((*MODEL_KINDS, "all")), default="all", show_default=True,
+    help="Which model to train: churn (and lifetime value), propensity (next best product), segments "
+         "(behavioural segmentation), or all of them.",
+)
 branch_managers = click.option(
     "--managers", type=click.Path(path_type=Path, dir_okay=False), envvar=ENV_BRANCH_MANAGERS, show_envvar=True,
     default=None, help="CSV with the header 'username,branch_code': branch managers who are not on the RM roster.",

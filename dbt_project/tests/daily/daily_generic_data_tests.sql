@@ -13,6 +13,10 @@
 -- depends_on: {{ ref('fct_customer_value_forecast') }}
 -- depends_on: {{ ref('int_churn_features_monthly') }}
 -- depends_on: {{ ref('int_churn_labels_monthly') }}
+-- depends_on: {{ ref('fct_customer_segments_monthly') }}
+-- depends_on: {{ ref('fct_next_best_product_monthly') }}
+-- depends_on: {{ ref('fct_segment_stability_monthly') }}
+-- depends_on: {{ ref('int_nbp_labels_monthly') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
