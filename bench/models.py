@@ -64,8 +64,9 @@ def main(warehouse: Path, customers: int, repeat: int, out: Path, score_child: b
         trains, scores = [], []
         for _ in range(repeat):
             models_dir = work / "models"
-            trains.append(run_measured([PYTHON, "-m", "crmwh.cli", "train", "--warehouse", str(warehouse),
-                                        "--models", str(models_dir), "--card", str(work / "card.md"), "--quiet"]))
+            trains.append(run_measured([PYTHON, "-m", "crmwh.cli", "train", "--model", "churn",
+                                        "--warehouse", str(warehouse), "--models", str(models_dir),
+                                        "--card", str(work / "card.md"), "--quiet"]))
             copy = work / "score.duckdb"
             shutil.copyfile(warehouse, copy)
             scores.append(run_measured([PYTHON, "-m", "bench.models", "--score-child", "--warehouse", str(copy),

@@ -140,7 +140,8 @@ def test_crmwh_train_writes_the_model_and_the_card(trained: tuple[Path, Path], t
 
     from crmwh.cli import cli
 
-    result = CliRunner().invoke(cli, ["train", "--warehouse", str(trained[0]), "--models", str(tmp_path / "m"),
+    result = CliRunner().invoke(cli, ["train", "--model", "churn", "--warehouse", str(trained[0]),
+                                      "--models", str(tmp_path / "m"),
                                       "--card", str(tmp_path / "card.md"), "--quiet"])
     assert result.exit_code == 0, result.output
     card = (tmp_path / "card.md").read_text(encoding="utf-8")
