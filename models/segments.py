@@ -9,6 +9,7 @@ Rand index between the two months' assignments."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,7 +87,7 @@ def stability(frame: pd.DataFrame, segment: np.ndarray) -> list[dict[str, Any]]:
                       "segment": segment})
     months = sorted(s["month_start"].unique())
     rows = []
-    for before, month in zip(months, months[1:], strict=False):
+    for before, month in itertools.pairwise(months):
         both = s[s["month_start"] == before].merge(s[s["month_start"] == month], on="party_id",
                                                    suffixes=("_before", "_now"))
         if both.empty:

@@ -177,7 +177,7 @@ def test_a_warehouse_without_the_propensity_tables_is_refused_and_nothing_writte
     from support.churn_fixture import build_churn_warehouse
 
     warehouse = build_churn_warehouse(tmp_path / "wh.duckdb", customers=100)
-    with pytest.raises(ModelError, match="seeds.product_families is missing"):
+    with pytest.raises(ModelError, match=r"seeds\.product_families is missing"):
         train_marketing_from_warehouse(warehouse, tmp_path / "models")
     assert not (tmp_path / "models").exists()
 
