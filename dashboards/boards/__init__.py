@@ -22,6 +22,7 @@ from dashboards.boards import (
     product_profitability,
     profit_bridge,
     rm_performance,
+    rm_target_list,
     transactions_channels,
 )
 from dashboards.charts import Dashboard
@@ -33,6 +34,7 @@ BOARDS = (
     profit_bridge,
     customer_value,
     churn_warning,
+    rm_target_list,
     product_profitability,
     branch_cost,
     rm_performance,

@@ -113,7 +113,7 @@ def test_scoring_fills_the_target_lists_and_segments(trained: tuple[MarketingTra
         segments = con.execute("select count(*), count(distinct month_start), count(*) filter "
                                "(where segment_name is null) from marts.fct_customer_segments_monthly").fetchone()
         stability = con.execute("select count(*) from marts.fct_segment_stability_monthly").fetchone()[0]
-    assert set(lists["month_start"]) == {month}
+    assert set(pd.to_datetime(lists["month_start"])) == {pd.Timestamp(month)}
     assert lists["party_id"].is_unique and customers - 20 <= len(lists) <= customers  # all but who hold everything
     assert (books.min() == 1).all() and (books.max() == books.count()).all()
     assert lists["reasons"].str.len().gt(0).mean() > 0.9

@@ -31,6 +31,8 @@ CUBES = (
     "data_quality",
     "churn_scores",
     "churn_feature_drift",
+    "next_best_product",
+    "customer_segments",
 )
 # cubes with no customer, account or branch behind them: nothing to slice by branch
 UNBRANCHED = ("data_quality", "churn_feature_drift")
@@ -45,6 +47,7 @@ DASHBOARDS = {
     "交易与渠道",
     "对公客户",
     "流失预警",
+    "产品推荐名单",
     "数据质量",
     "经营分析月报",
     "支行周报",
@@ -300,12 +303,13 @@ def test_monthly_dashboards_open_on_complete_months_and_label_the_running_one(bu
         assert mask["filterState"]["value"] == ["完整月"], board["slug"]
         assert mask["extraFormData"]["filters"] == [{"col": "month_status", "op": "IN", "val": ["完整月"]}]
     # all but transactions & channels (daily facts), data quality, the two mailed boards, which show the latest
-    # closed month only, and churn warning, whose scores exist for complete months only
+    # closed month only, and churn warning and the RM target list, whose scores exist for complete months only
     without = {board["slug"] for board in boards} - {
         b["slug"] for b in boards
         if "月份状态" in {f["name"] for f in b["metadata"]["native_filter_configuration"]}
     }
-    assert without == {"transactions-channels", "data-quality", "management-pack", "branch-weekly", "churn-warning"}
+    assert without == {"transactions-channels", "data-quality", "management-pack", "branch-weekly", "churn-warning",
+                       "rm-target-list"}
     assert with_status == len(boards) - len(without)
 
 
