@@ -113,6 +113,9 @@ def render(propensity: PropensityReport | None, segments: SegmentReport | None) 
         lines += [*render_segments(segments), ""]
     lines += ["## Limits", "",
               "- Personal customers only; families and labels count accounts and cards opened, not amounts.",
+              "- On the synthetic bank, wealth products and credit cards are opened only by customers in their first "
+              "months (the generator's rule), so their models rank almost perfectly on tenure; a real bank's openers "
+              "are less predictable.",
               "- The targeting backtest (does contacting the top decile pay, against the campaigns' control groups) "
               "needs the campaigns of the marketing source system; it is not measured here.", ""]
     return "\n".join(lines)
