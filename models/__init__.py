@@ -1,5 +1,6 @@
 """Analytic models trained in Python on the warehouse and written back to it: churn propensity with reasons
-(:mod:`models.churn`), lifetime value (:mod:`models.value`).
+(:mod:`models.churn`), lifetime value (:mod:`models.value`), and the marketing models: next-best-product propensity
+per product family (:mod:`models.propensity`) and behavioural segmentation (:mod:`models.segments`).
 
 The churn definition, its labels and the point-in-time features are dbt models (``intermediate/churn/``); this package
 reads them, trains, evaluates against baselines, versions the artifacts and scores. It imports only ``contracts``

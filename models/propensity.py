@@ -136,7 +136,7 @@ def train_propensity_model(con: duckdb.DuckDBPyConnection,
             validate_scores[fam.code] = (base_valid, base_valid)
             continue
         booster = lgb.train(
-            {**LGB_PARAMS, "is_unbalance": False},
+            LGB_PARAMS,
             lgb.Dataset(x["train"], y["train"], categorical_feature=list(CATEGORICAL)),
             num_boost_round=ROUNDS,
             valid_sets=[lgb.Dataset(x["calibrate"], y["calibrate"], categorical_feature=list(CATEGORICAL))],
@@ -158,10 +158,10 @@ def train_propensity_model(con: duckdb.DuckDBPyConnection,
             model_auc_not_held=_auc(yv[~held], rank_score[~held]),
             baseline_auc_not_held=_auc(yv[~held], base_valid[~held])))
         validate_scores[fam.code] = (p_valid, base_valid)
-        contrib = np.asarray(booster.predict(x["validate"], pred_contrib=True))
+        contrib = np.asarray(booster.predict(x["validate"][yv == 1], pred_contrib=True))
         counts: dict[str, int] = {}
-        for row in np.flatnonzero(yv):
-            for d in top_drivers(contrib[row:row + 1], features, fam.code)[0]:
+        for row in top_drivers(contrib, features, fam.code):
+            for d in row:
                 counts[d] = counts.get(d, 0) + 1
         driver_counts[fam.code] = counts
 

@@ -76,7 +76,8 @@ def assign(artifact: SegmentArtifact, frame: pd.DataFrame) -> np.ndarray:
     """Segment number (1 …) of each row: the nearest centroid of the training, in the training's scaling."""
     z = (behaviour(frame).to_numpy(dtype=float) - np.asarray(artifact.mean)) / np.asarray(artifact.scale)
     centroids = np.asarray(artifact.centroids)
-    distance = ((z[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    # squared distances as |z|^2 - 2 z.c + |c|^2: no rows x segments x features array (memory at a large bank)
+    distance = (z**2).sum(axis=1)[:, None] - 2.0 * z @ centroids.T + (centroids**2).sum(axis=1)[None, :]
     return np.argmin(distance, axis=1) + 1
 
 
