@@ -39,6 +39,7 @@ from dashboards.cubes import Cube, load_cubes
 from support import superset_harness as harness
 from support.bank import ValidatedBank
 from support.churn_fixture import score_with_fixture_model
+from support.marketing_fixture import score_marketing_with_fixture_models
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CRMWH_TEST_ARTIFACTS") or REPO / "test-artifacts")
@@ -61,6 +62,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     path = tmp_path_factory.mktemp("bank") / "crmwh.duckdb"
     shutil.copyfile(validated.warehouse, path)
     score_with_fixture_model(path, tmp_path_factory.mktemp("churn-model"))  # the 流失预警 charts need scores
+    score_marketing_with_fixture_models(path, tmp_path_factory.mktemp("marketing-models"))  # and 产品推荐名单
     return path
 
 

@@ -102,3 +102,23 @@ def build_marketing_warehouse(path: Path, months: int = 8, customers: int = 1500
     finally:
         con.close()
     return path
+
+
+def score_marketing_with_fixture_models(warehouse: Path, workdir: Path) -> None:
+    """Fill the next-best-product scores and segments of a built warehouse (the shared generated bank has too few
+    months with known labels to train on): models trained on the hand-built warehouse score it, so the 产品推荐名单
+    dashboard has rows to show."""
+    from models.marketing_artifacts import latest_propensity, latest_segments
+    from models.marketing_scoring import score_propensity, score_segments
+    from models.marketing_training import train_marketing_from_warehouse
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    train_marketing_from_warehouse(build_marketing_warehouse(workdir / "fixture.duckdb"), workdir / "models")
+    propensity, segments = latest_propensity(workdir / "models"), latest_segments(workdir / "models")
+    assert propensity is not None and segments is not None
+    con = duckdb.connect(str(warehouse))
+    try:
+        score_propensity(con, propensity)
+        score_segments(con, segments)
+    finally:
+        con.close()
