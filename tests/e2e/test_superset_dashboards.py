@@ -303,7 +303,9 @@ def test_branch_manager_sees_only_their_subtree(
     )[0][0]
     assert seen[branch] == want == everything[branch]
     # Every branch-sliced cube is filtered, not only the one above.
-    for name in ("transactions", "rm_scorecard", "risk", "customer_value", "branch_costs", "classification_migration"):
+    # (the RM target list among them: its CSV export holds the manager's branch only)
+    for name in ("transactions", "rm_scorecard", "risk", "customer_value", "branch_costs", "classification_migration",
+                 "next_best_product", "customer_segments"):
         by_branch = {
             "columns": ["level3_branch_code"],
             "metrics": [load_cubes()[name].metrics[0].name],
