@@ -22,6 +22,7 @@
 -- depends_on: {{ ref('rpt_customer_value') }}
 -- depends_on: {{ ref('rpt_management_pack') }}
 -- depends_on: {{ ref('rpt_nii_rate_volume') }}
+-- depends_on: {{ ref('rpt_plan_vs_actual_monthly') }}
 -- depends_on: {{ ref('rpt_product_profitability') }}
 -- depends_on: {{ ref('rpt_rm_performance') }}
 -- depends_on: {{ ref('rpt_rm_scorecard') }}
