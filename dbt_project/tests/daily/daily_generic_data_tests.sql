@@ -17,6 +17,7 @@
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
 -- depends_on: {{ ref('rpt_customer_lifetime_value') }}
+-- depends_on: {{ ref('rpt_customer_aum_drop_alert') }}
 -- depends_on: {{ ref('rpt_customer_loyalty') }}
 -- depends_on: {{ ref('rpt_customer_risk') }}
 -- depends_on: {{ ref('rpt_customer_value') }}
