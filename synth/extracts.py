@@ -372,9 +372,9 @@ def _ref_exchange_rates(con: duckdb.DuckDBPyConnection, days: int) -> None:
 # of the outlets planned too high are lowered, of those planned too low raised (PLAN_REVISION); every delivery from
 # then on carries the revised version.
 PLAN_MEASURES = ("DEPOSIT_ADB", "LOAN_ADB", "FEE_INCOME", "NET_CONTRIBUTION")
-PLAN_GROWTH_PER_MONTH = {"DEPOSIT_ADB": "0.0065", "LOAN_ADB": "0.0080"}  # balance targets grow linearly by month
-PLAN_MONTHLY_YIELD = {"FEE_INCOME": "0.00025", "NET_CONTRIBUTION": "0.0012"}  # of deposits + loans, per month
-PLAN_AMBITION = ("0.80", "1.25")  # the per-outlet factor on the plan spans this range (above 1: too ambitious)
+PLAN_GROWTH_PER_MONTH = {"DEPOSIT_ADB": "0.0040", "LOAN_ADB": "0.0030"}  # balance targets grow linearly by month
+PLAN_MONTHLY_YIELD = {"FEE_INCOME": "0.00017", "NET_CONTRIBUTION": "0.0005"}  # of deposits + loans, per month
+PLAN_AMBITION = ("0.80", "1.20")  # the per-outlet factor on the plan spans this range (above 1: too ambitious)
 PLAN_REVISION = {"lower": "0.92", "raise": "1.06"}
 PLAN_REVISION_MONTH = 7
 
