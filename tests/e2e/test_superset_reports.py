@@ -221,6 +221,7 @@ def test_monthly_pack_mail_holds_the_bank_net_contribution(
     )  # fmt: skip
     text = pdf_text(mail, tmp_path)
     assert "本月净贡献（万元）" in text
+    assert "存贷款日均计划完成（亿元）" in text and "收入与净贡献计划完成（万元）" in text  # the plan vs actual section
     assert month.strftime("%Y-%m") in text  # the month just closed, named on the page
     assert wan_texts(total) & set(text.replace(" ", " ").split()), (month, total, text[:3000])
 
