@@ -129,6 +129,7 @@ def pdf_text(message: EmailMessage, workdir: Path) -> str:
     assert pdfs[0].get_content().startswith(b"%PDF")
     path = workdir / f"{secrets.token_hex(4)}.pdf"
     path.write_bytes(pdfs[0].get_content())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, ARTIFACTS / f"report-{path.name}")
     done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
     return done.stdout
