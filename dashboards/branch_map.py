@@ -9,6 +9,9 @@ A user holding the 支行行长 role sees the subtree of exactly one branch (分
 3. the **RM roster**: a user whose name is the staff id (``rm_id``) of an active relationship manager in
    ``marts.dim_relationship_manager`` gets that RM's branch.
 
+A user holding the 客户经理 (relationship manager) role and named after the staff id of an active RM sees that RM's
+own customers (``active_rms``).
+
 Every branch code must be a region, branch or sub-branch of ``marts.dim_branch`` (the head office is no subtree: a
 head-office user needs the analyst role). A manager found nowhere gets no branch, and row-level security then gives
 them no rows (``dashboards.security``). Standard library and duckdb only: used by bootstrap and ``crmwh users sync``
@@ -60,6 +63,8 @@ class BranchMap:
     assignments: dict[str, Assignment] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)
     from_file: set[str] = field(default_factory=set)
+    # the staff ids of the active RMs: a 客户经理 user named so sees that RM's own customers (dashboards.security)
+    active_rms: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -70,6 +75,8 @@ class SyncReport:
     unmapped: list[str]
     rejected: list[str]
     not_managers: list[str]
+    rms_mapped: list[str] = field(default_factory=list)  # 客户经理 users who are active RMs (their own customers)
+    rms_unmapped: list[str] = field(default_factory=list)  # 客户经理 users who are not: they see no rows
 
     @property
     def exit_code(self) -> ExitCode:
@@ -87,6 +94,10 @@ class SyncReport:
         if self.not_managers:
             ignored = ", ".join(sorted(self.not_managers))
             out.append(f"managers file: not a 支行行长 user in Superset (ignored): {ignored}")
+        if self.rms_mapped or self.rms_unmapped:
+            out.append(f"relationship managers: {len(self.rms_mapped)} see their own customers, "
+                       f"{len(self.rms_unmapped)} are not the staff id of an active RM (they see no rows)")
+            out.extend(f"  {name}: not the staff id of an active RM" for name in sorted(self.rms_unmapped))
         return out
 
 
@@ -120,7 +131,7 @@ def load_branch_map(warehouse: Path, managers: Path | None = None, demo_user: st
     finally:
         con.close()
 
-    result = BranchMap()
+    result = BranchMap(active_rms={str(rm_id) for rm_id, _ in roster})
     for rm_id, code in roster:
         if code in branches and branches[code].level in SCOPE_LEVELS:
             result.assignments[str(rm_id)] = Assignment(str(rm_id), branches[code], SOURCE_ROSTER)

@@ -8,6 +8,11 @@ One file per schedule. Keys (``kind`` report or alert):
 * ``recipients``: addresses, or the words ``data_engineering`` (``CRMWH_DATA_ENGINEERING_EMAIL``) and ``management``
   (``CRMWH_MANAGEMENT_EMAIL``); ``owner``: the Superset user the report runs as (row-level security is theirs);
 * ``for_each: branch_manager``: one schedule per 支行行长 user with a branch, owned by and sent to that manager;
+  ``for_each: relationship_manager``: one per 客户经理 user who is an active RM (``dashboards.security``), owned by
+  and sent to that RM; an alert's ``condition.sql`` names the RM as ``{rm_id}`` (required), so it counts the RM's own
+  customers. One schedule per user, not one per branch listing its RMs, because Superset runs a report as one user
+  and applies that user's row-level security to the attachment: each RM's alert runs as the RM and so holds only the
+  RM's customers, while the condition, plain SQL that row-level security does not reach, is narrowed by ``{rm_id}``;
 * alerts: ``condition.sql`` on the warehouse (one number), ``condition.operator`` and ``condition.threshold``;
   ``grace_hours``: after firing, quiet for that long.
 
@@ -24,7 +29,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +43,8 @@ from dashboards import settings
 KINDS = {"report": "Report", "alert": "Alert"}
 FORMATS = ("PDF", "PNG", "CSV")
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
-FOR_EACH = ("branch_manager",)
+FOR_EACH = ("branch_manager", "relationship_manager")
+RM_PLACEHOLDER = "{rm_id}"
 DATA_ENGINEERING_USER = "data_engineering"
 ENV_MANAGEMENT_EMAIL = "CRMWH_MANAGEMENT_EMAIL"
 DEFAULT_MANAGEMENT_EMAIL = "management@localhost"
@@ -133,6 +141,9 @@ def parse(path: Path) -> ScheduleSpec:
         if not isinstance(threshold, int | float) or isinstance(threshold, bool):
             raise ScheduleError(f"{where}: condition.threshold must be a number")
         condition = Condition(_text(spec, "sql", where), operator, float(threshold))
+        if (for_each == "relationship_manager") != (RM_PLACEHOLDER in condition.sql):
+            raise ScheduleError(f"{where}: condition.sql names the RM as {RM_PLACEHOLDER} exactly when the alert is "
+                                "for_each: relationship_manager")
     elif "condition" in data:
         raise ScheduleError(f"{where}: only an alert has a condition")
     grace = data.get("grace_hours", 4)
@@ -216,24 +227,45 @@ def _data_engineering_user() -> Any:
     return user
 
 
-def _targets(spec: ScheduleSpec) -> list[tuple[str, Any, list[str]]]:
-    """(schedule name, owner user, recipient addresses) for each schedule the spec stands for."""
+def nth_business_day(year: int, month: int, n: int, is_business_day: Callable[[date], bool] | None = None) -> date:
+    """The ``n``-th business day of the month (1 = the first). ``is_business_day`` decides what a business day is:
+    Monday to Friday when not given. The seam for the bank's calendar (statutory holidays off, 调休 make-up
+    working days on): pass its predicate, e.g. when rendering the monthly pack's calendar condition."""
+    if n < 1:
+        raise ScheduleError(f"the business day of a month counts from 1, not {n}")
+    business = is_business_day or (lambda d: d.isoweekday() < 6)
+    day, seen = date(year, month, 1), 0
+    while day.month == month:
+        if business(day):
+            seen += 1
+            if seen == n:
+                return day
+        day += timedelta(days=1)
+    raise ScheduleError(f"{year}-{month:02d} has fewer than {n} business days")
+
+
+def _targets(spec: ScheduleSpec) -> list[tuple[str, Any, list[str], str | None]]:
+    """(schedule name, owner user, recipient addresses, condition SQL) for each schedule the spec stands for."""
     from superset.extensions import db, security_manager
 
     from dashboards import security
 
-    if spec.for_each == "branch_manager":
+    sql = spec.condition.sql if spec.condition is not None else None
+    if spec.for_each is not None:
+        prefix = security.SCOPE_PREFIX if spec.for_each == "branch_manager" else security.RM_SCOPE_PREFIX
         model = security_manager.user_model
         out = []
         for user in db.session.query(model).order_by(model.username).all():
-            scopes = [r.name for r in user.roles if r.name.startswith(security.SCOPE_PREFIX)]
+            scopes = [r.name for r in user.roles if r.name.startswith(prefix)]
             if user.active and scopes:
-                out.append((f"{spec.name}（{user.username}）", user, [user.email, *map(address, spec.recipients)]))
+                mine = sql.replace(RM_PLACEHOLDER, "'" + user.username.replace("'", "''") + "'") if sql else None
+                out.append((f"{spec.name}（{user.username}）", user, [user.email, *map(address, spec.recipients)],
+                            mine))
         return out
     owner = security_manager.find_user(username=spec.owner)
     if owner is None:
         raise ScheduleError(f"{spec.source}: owner {spec.owner!r} is not a Superset user")
-    return [(spec.name, owner, [address(r) for r in spec.recipients])]
+    return [(spec.name, owner, [address(r) for r in spec.recipients], sql)]
 
 
 def _state(schedule: Any) -> tuple[Any, ...]:
@@ -275,7 +307,7 @@ def apply(specs: list[ScheduleSpec]) -> ApplyReport:
         if target is None:
             raise ScheduleError(f"{spec.source}: no {'dashboard' if spec.dashboard else 'chart'} "
                                 f"{spec.dashboard or spec.chart!r} in the bundle")  # fmt: skip
-        for name, owner, recipients in _targets(spec):
+        for name, owner, recipients, sql in _targets(spec):
             kind = KINDS[spec.kind]
             wanted.add((name, kind))
             schedule = db.session.query(ReportSchedule).filter_by(name=name, type=kind).one_or_none()
@@ -294,7 +326,7 @@ def apply(specs: list[ScheduleSpec]) -> ApplyReport:
             schedule.grace_period = int(spec.grace_hours * 3600)
             schedule.extra_json = json.dumps({SOURCE_KEY: spec.source}, ensure_ascii=False)
             if spec.condition is not None:
-                schedule.sql = spec.condition.sql
+                schedule.sql = sql
                 schedule.database_id = database.id
                 schedule.validator_type = ReportScheduleValidatorType.OPERATOR
                 schedule.validator_config_json = json.dumps(

@@ -9,6 +9,12 @@
   clause matches the code at any level: 分行, 支行 or 网点). Holding 支行行长 without a scope role -- or any role that
   is not exempt -- gives no rows. Scope roles are maintained from the warehouse by :func:`sync_branch_managers`
   (``crmwh users sync`` and every start), see ``dashboards.branch_map``.
+* 客户经理 (relationship manager): the datasets with both the branch hierarchy and an ``rm_id`` column (the RM's own
+  book: the customer AUM drop alert, the RM scorecard), no SQL Lab; rows limited to their own ``rm_id`` by the same
+  fail-closed filter group: a user holding 客户经理 whose user name is the staff id of an active RM gets the scope
+  role ``客户经理:<rm_id>`` adding ``rm_id = '<rm_id>'``; any other 客户经理 user sees no rows. Scope roles are
+  maintained with the branch managers' (:func:`sync_relationship_managers`). Their e-mail is the one set on the user:
+  the RM alert of ``dashboards/reports/`` mails it.
 * 查看者 (viewer): read dashboards and their charts only; no SQL Lab, no saving, no export.
 * 数据工程师 (data engineer): everything the analyst has, plus SQL Lab over the whole warehouse -- the only role that
   reaches the ``raw``, ``audit`` and ``restricted_pii`` schemas (``dashboards.security_manager``); no Superset
@@ -41,6 +47,10 @@ DATA_ENGINEER = "数据工程师"
 # Roles that see every branch: the fail-closed base filter exempts exactly these.
 ALL_BRANCHES = (ADMIN, ANALYST, VIEWER, DATA_ENGINEER)
 SCOPE_PREFIX = f"{BRANCH_MANAGER}:"
+RELATIONSHIP_MANAGER = "客户经理"
+RM_SCOPE_PREFIX = f"{RELATIONSHIP_MANAGER}:"
+RM_COLUMN = "rm_id"
+RLS_RM_SCOPE_PREFIX = "crmwh RM book "
 DEMO_USER = "branch_manager"
 SECRET_KEY_DEMO = "branch_manager_password"
 BRANCH_COLUMN = "level3_branch_code"
@@ -56,6 +66,11 @@ _SQL_LAB = ("SQL Lab", "SQLLab", "Query", "SavedQuery", "TabStateView", "TableSc
 def branch_clause(branch_code: str) -> str:
     code = branch_code.replace("'", "''")
     return f"(region_code = '{code}' OR level3_branch_code = '{code}' OR sub_branch_code = '{code}')"
+
+
+def rm_clause(rm_id: str) -> str:
+    quoted = rm_id.replace("'", "''")
+    return f"({RM_COLUMN} = '{quoted}')"
 
 
 def demo_password() -> str:
@@ -131,6 +146,11 @@ def configure(datasets: list[Any]) -> None:
 
     _set_permissions(_role(ANALYST), base + sql_lab_perms + access + [samples])
     _set_permissions(_role(BRANCH_MANAGER), base + branch_access + [samples])
+    rm_access = [
+        security_manager.add_permission_view_menu("datasource_access", dataset.perm)
+        for dataset in rm_datasets(datasets)
+    ]
+    _set_permissions(_role(RELATIONSHIP_MANAGER), base + rm_access + [samples])
 
     def read_only(pv: Any) -> bool:
         return pv.permission.name not in _WRITE_PERMS and not any(s in pv.view_menu.name for s in _SQL_LAB)
@@ -159,6 +179,12 @@ def _ensure_demo_user() -> None:
     db.session.commit()
     if not check_password_hash(user.password, password):
         security_manager.reset_password(user.id, password)
+
+
+def rm_datasets(datasets: list[Any]) -> list[Any]:
+    """The datasets an RM reads: branch-sliced (so the fail-closed filter covers them) and with an ``rm_id``."""
+    names = ({c.column_name for c in d.columns} for d in datasets)
+    return [d for d, cols in zip(datasets, names, strict=True) if BRANCH_COLUMN in cols and RM_COLUMN in cols]
 
 
 def refresh_filters() -> list[Any]:
@@ -215,13 +241,57 @@ def sync_branch_managers(branch_map: BranchMap) -> SyncReport:
             user.roles = wanted
     db.session.commit()
     _drop_unused_scopes(set(scopes))
+    rms_mapped, rms_unmapped = sync_relationship_managers(branch_map.active_rms, tables)
 
     return SyncReport(
         mapped=mapped,
         unmapped=unmapped,
         rejected=list(branch_map.rejected),
         not_managers=sorted(branch_map.from_file - managers),
+        rms_mapped=rms_mapped,
+        rms_unmapped=rms_unmapped,
     )
+
+
+def sync_relationship_managers(active_rms: set[str], tables: list[Any]) -> tuple[list[str], list[str]]:
+    """Give every 客户经理 user named after an active RM the scope role of their own book (and no other scope), the
+    others none; deletes the RM scope roles and filters no user needs. Returns (mapped, unmapped) user names."""
+    from superset.connectors.sqla.models import RowLevelSecurityFilter
+    from superset.extensions import db, security_manager
+    from superset.utils.core import RowLevelSecurityFilterType
+
+    rm_tables = rm_datasets(tables)
+    user_model = security_manager.user_model
+    mapped, unmapped, used = [], [], set()
+    for user in db.session.query(user_model).order_by(user_model.username).all():
+        others = [r for r in user.roles if not r.name.startswith(RM_SCOPE_PREFIX)]
+        if not any(r.name == RELATIONSHIP_MANAGER for r in user.roles):
+            if len(others) != len(user.roles):
+                user.roles = others
+            continue
+        rm_id = user.username
+        if rm_id not in active_rms:
+            unmapped.append(rm_id)
+            wanted = others
+        else:
+            mapped.append(rm_id)
+            used.add(rm_id)
+            scope = _role(f"{RM_SCOPE_PREFIX}{rm_id}")
+            _filter(f"{RLS_RM_SCOPE_PREFIX}{rm_id}", RowLevelSecurityFilterType.REGULAR, rm_clause(rm_id), [scope],
+                    rm_tables, f"{RELATIONSHIP_MANAGER} {rm_id}: the RM's own customers")  # fmt: skip
+            wanted = [*others, scope]
+        if {r.id for r in wanted} != {r.id for r in user.roles}:
+            user.roles = wanted
+    db.session.commit()
+    for rls in db.session.query(RowLevelSecurityFilter).all():
+        if rls.name.startswith(RLS_RM_SCOPE_PREFIX) and rls.name.removeprefix(RLS_RM_SCOPE_PREFIX) not in used:
+            db.session.delete(rls)
+    for role in list(security_manager.get_all_roles()):
+        if role.name.startswith(RM_SCOPE_PREFIX) and role.name.removeprefix(RM_SCOPE_PREFIX) not in used:
+            db.session.delete(role)
+    db.session.commit()
+    return mapped, unmapped
+
 
 
 def _filter(name: str, kind: Any, clause: str, roles: list[Any], tables: list[Any], description: str) -> None:

@@ -364,6 +364,82 @@ def _ref_exchange_rates(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
+# 经营计划: each outlet's targets, planned from the book it holds when the horizon starts (what planning sees of
+# last year's close), grown through the year, and set deliberately off the mark per outlet (PLAN_AMBITION: a plan
+# above what the branch will do, or below), so that the plan-versus-actual report shows branches ahead and behind.
+# Deposits and loans: targets of the month's average daily balance; fee income and net contribution: of the month's
+# amount, as yields on that book. From 1 July the plan is revised (V2, approved on 1 July): the months from July on
+# of the outlets planned too high are lowered, of those planned too low raised (PLAN_REVISION); every delivery from
+# then on carries the revised version.
+PLAN_MEASURES = ("DEPOSIT_ADB", "LOAN_ADB", "FEE_INCOME", "NET_CONTRIBUTION")
+PLAN_GROWTH_PER_MONTH = {"DEPOSIT_ADB": "0.0040", "LOAN_ADB": "0.0030"}  # balance targets grow linearly by month
+PLAN_MONTHLY_YIELD = {"FEE_INCOME": "0.00017", "NET_CONTRIBUTION": "0.0005"}  # of deposits + loans, per month
+PLAN_AMBITION = ("0.80", "1.20")  # the per-outlet factor on the plan spans this range (above 1: too ambitious)
+PLAN_REVISION = {"lower": "0.92", "raise": "1.06"}
+PLAN_REVISION_MONTH = 7
+
+
+def _ref_business_plan(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    measures = ", ".join(f"({i}, '{m}')" for i, m in enumerate(PLAN_MEASURES))
+    low, high = PLAN_AMBITION
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('ref', 'business_plan')} AS
+        WITH fx0 AS (SELECT currency, rate FROM fx_t WHERE day = 0),
+        book AS (  -- the outlets' book on the first day, in CNY cents
+            SELECT a.branch_idx,
+                   sum(CASE WHEN p.product_line = 'DEPOSIT' THEN CAST(b.bal AS HUGEINT) * fx0.rate // 1000000
+                            ELSE 0 END) AS deposits,
+                   sum(CASE WHEN p.product_line = 'LOAN' THEN CAST(b.bal AS HUGEINT) * fx0.rate // 1000000
+                            ELSE 0 END) AS loans
+            FROM bal_rows_t b JOIN acct_t a ON a.idx = b.acct JOIN products_t p ON p.idx = a.product
+                JOIN fx0 ON fx0.currency = a.currency
+            WHERE b.day = 0
+            GROUP BY a.branch_idx
+        ),
+        outlets AS (
+            SELECT o.idx, o.branch_code, coalesce(k.deposits, 0) AS deposits, coalesce(k.loans, 0) AS loans,
+                   -- spread evenly over the ambition range by the outlet's place (deterministic, no draw)
+                   CAST({low} AS DECIMAL(9, 4))
+                       + CAST(({high} - {low}) * ((o.idx * 7) % 11) / 10 AS DECIMAL(9, 4)) AS ambition
+            FROM branches_t o LEFT JOIN book k ON k.branch_idx = o.idx
+            WHERE o.branch_level IN ('BRANCH', 'SUB')
+        ),
+        delivered AS (
+            SELECT t.day, d(t.day) AS biz_date, year(d(t.day)) AS plan_year,
+                   month(d(t.day)) >= {PLAN_REVISION_MONTH} AS revised
+            FROM days_t t
+        ),
+        months AS (SELECT m FROM range(1, 13) r(m)),
+        measures AS (SELECT * FROM (VALUES {measures}) v(measure_idx, measure_code)),
+        planned AS (
+            SELECT t.biz_date, t.plan_year, t.revised, o.idx, o.branch_code, o.ambition, mo.m, me.measure_idx,
+                   me.measure_code,
+                   -- months since the horizon's first month: balances grow from the book of the first day
+                   (t.plan_year - year(d(0))) * 12 + mo.m - month(d(0)) + 1 AS months_in,
+                   CASE me.measure_code
+                       WHEN 'DEPOSIT_ADB' THEN o.deposits WHEN 'LOAN_ADB' THEN o.loans
+                       ELSE o.deposits + o.loans END::DECIMAL(38, 0) AS base_cents
+            FROM delivered t CROSS JOIN outlets o CROSS JOIN months mo CROSS JOIN measures me
+        )
+        SELECT branch_code, make_date(plan_year, m, 1) AS plan_month, measure_code,
+               CAST(round(base_cents * ambition
+                   * CASE measure_code
+                         WHEN 'DEPOSIT_ADB' THEN 1 + {PLAN_GROWTH_PER_MONTH["DEPOSIT_ADB"]} * months_in
+                         WHEN 'LOAN_ADB' THEN 1 + {PLAN_GROWTH_PER_MONTH["LOAN_ADB"]} * months_in
+                         WHEN 'FEE_INCOME' THEN {PLAN_MONTHLY_YIELD["FEE_INCOME"]}
+                         ELSE {PLAN_MONTHLY_YIELD["NET_CONTRIBUTION"]} END
+                   * CASE WHEN NOT revised OR m < {PLAN_REVISION_MONTH} THEN 1
+                          WHEN ambition > 1.05 THEN {PLAN_REVISION["lower"]}
+                          WHEN ambition < 0.95 THEN {PLAN_REVISION["raise"]} ELSE 1 END) AS DECIMAL(18, 0))
+                   * CAST(0.01 AS DECIMAL(18, 2)) AS target_amount,
+               plan_year || CASE WHEN revised THEN 'V2' ELSE 'V1' END AS plan_version,
+               CASE WHEN revised THEN make_date(plan_year, {PLAN_REVISION_MONTH}, 1)
+                    ELSE make_date(plan_year - 1, 12, 15) END AS approved_date,
+               biz_date, idx * 100 + m * 4 + measure_idx AS _ord
+        FROM planned
+    """)
+
+
 def _core_balances(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'balances')} AS
@@ -543,7 +619,8 @@ def _cards_statements(con: duckdb.DuckDBPyConnection, days: int) -> None:
 SOURCE_BUILDERS: dict[str, Builder] = {
     "ref.branches": _ref_branches, "ref.products": _ref_products,
     "ref.relationship_managers": _ref_relationship_managers, "ref.ftp_curve": _ref_ftp_curve,
-    "ref.exchange_rates": _ref_exchange_rates, "core.customers": _customers_sql, "core.accounts": _accounts_sql,
+    "ref.exchange_rates": _ref_exchange_rates, "ref.business_plan": _ref_business_plan,
+    "core.customers": _customers_sql, "core.accounts": _accounts_sql,
     "core.customer_rm_shares": _customer_rm_shares,
     "core.balances": _core_balances, "core.transactions": _core_transactions, "core.loans": _core_loans,
     "core.interest_accruals": _accruals_sql, "cards.cards": _cards_cards,

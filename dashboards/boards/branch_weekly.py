@@ -1,4 +1,5 @@
-"""支行周报 (Branch weekly): the branch league table and the RM scorecard, mailed to each branch manager weekly.
+"""支行周报 (Branch weekly): the branch league table, the plan achievement of its outlets and the RM scorecard, mailed
+to each branch manager weekly.
 
 Row-level security narrows it to the reader's branch subtree; the report runs as the manager (the schedule's owner),
 so the PDF in their mail holds exactly what they see in Superset (dashboards/reports/branch_weekly.yaml).
@@ -12,12 +13,13 @@ from dashboards.filters import BRANCHES
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
-    pack, rm = cubes["management_pack"], cubes["rm_scorecard"]
+    pack, rm, plan = cubes["management_pack"], cubes["rm_scorecard"], cubes["plan_vs_actual"]
     return Dashboard(
         slug="branch-weekly",
         title_zh="支行周报",
         title_en="Branch weekly",
-        description="Branch league table of the month just closed and the RM scorecard, per branch subtree.",
+        description="Branch league table of the month just closed, plan achievement and the RM scorecard, per branch "
+        "subtree.",
         filters=BRANCHES,
         rows=[
             [
@@ -32,6 +34,21 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                     ),
                     "is_latest_closed_month",
                     pack,
+                )
+            ],
+            [
+                only(
+                    table(
+                        "weekly_plan",
+                        "经营计划完成率（最近结账月）",
+                        "Plan achievement (latest closed month)",
+                        plan,
+                        ["level3_branch_name", "sub_branch_name", "plan_measure_name"],
+                        ["achievement", "achievement_ytd"],
+                        limit=60,
+                    ),
+                    "is_latest_closed_month",
+                    plan,
                 )
             ],
             [

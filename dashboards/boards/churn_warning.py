@@ -10,7 +10,7 @@ from dashboards.filters import BRANCHES, DATE, RM, TIER
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
-    churn = cubes["churn_scores"]
+    churn, drops = cubes["churn_scores"], cubes["aum_drop_alert"]
     return Dashboard(
         slug="churn-warning",
         title_zh="流失预警",
@@ -33,6 +33,19 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                     ["party_id", "rm_id", "level3_branch_name", "risk_decile", "reasons"],
                     ["value_at_risk", "aum", "mean_probability"],
                     limit=100,
+                ),
+            ],
+            # The customers whose AUM fell sharply on the latest day: the table each RM's alert mails (row-level
+            # security: an RM sees their own customers only, a branch manager their branches').
+            [
+                table(
+                    "aum_drop_customers",
+                    "昨日资产骤降客户",
+                    "Customers whose AUM fell sharply",
+                    drops,
+                    ["business_date", "party_id", "rm_id", "level3_branch_name"],
+                    ["aum_previous", "aum_latest", "aum_drop"],
+                    limit=200,
                 ),
             ],
             [

@@ -1,7 +1,8 @@
 """经营分析月报 (Monthly management pack): the month just closed, laid out for an A4 page, sent as PDF.
 
-Every chart reads the pack's cube (``rpt_management_pack``) limited to the latest closed month, so the pack never
-shows a month in progress whatever day it is sent. Rows of at most four KPIs fit the A4 width of the PDF printer
+Every chart reads the pack's cube (``rpt_management_pack``), the rate/volume cube or the plan-vs-actual cube
+(``rpt_plan_vs_actual_monthly``: 经营计划完成情况), limited to the latest closed month, so the pack never shows a month
+in progress whatever day it is sent. Rows of at most four KPIs fit the A4 width of the PDF printer
 (dashboards/report_pdf.py).
 """
 
@@ -18,18 +19,24 @@ DROP = "is_net_contribution_drop"
 
 
 def board(cubes: dict[str, Cube]) -> Dashboard:
-    pack, rate_volume = cubes["management_pack"], cubes["nii_rate_volume"]
+    pack, rate_volume, plan = cubes["management_pack"], cubes["nii_rate_volume"], cubes["plan_vs_actual"]
 
     def latest(chart):  # type: ignore[no-untyped-def]
         return only(chart, LATEST, pack)
+
+    def plan_table(key: str, zh: str, en: str, kind: str, unit: str):  # type: ignore[no-untyped-def]
+        metrics = [f"plan_{unit}", f"actual_{unit}", "achievement", f"plan_ytd_{unit}", f"actual_ytd_{unit}",
+                   "achievement_ytd"]
+        chart = table(key, zh, en, plan, ["plan_measure_name"], metrics, limit=10)
+        return only(only(chart, LATEST, plan), kind, plan)
 
     ranking = ["net_contribution", "net_contribution_mom", "net_contribution_ytd", "deposits", "loans"]
     return Dashboard(
         slug="management-pack",
         title_zh="经营分析月报",
         title_en="Monthly management pack",
-        description="The month just closed: KPIs with month on month, year to date and year on year; top and bottom "
-        "branches; by product line.",
+        description="The month just closed: KPIs with month on month, year to date and year on year; plan vs "
+        "actual; top and bottom branches; by product line.",
         filters=BRANCHES,
         rows=[
             # The month the pack is about, printed at the top of the page.
@@ -101,6 +108,14 @@ def board(cubes: dict[str, Cube]) -> Dashboard:
                         ["net_contribution", "net_contribution_prev_month"],
                     )
                 ),
+            ],
+            # 经营计划完成情况: the month's and the year-to-date achievement of the plan, bank-wide (a branch filter
+            # or a branch manager's row-level security narrows it to the branch subtree's outlets).
+            [
+                plan_table("pack_plan_balances", "存贷款日均计划完成（亿元）", "Plan vs actual: balances",
+                           "is_balance_measure", "yi"),
+                plan_table("pack_plan_flows", "收入与净贡献计划完成（万元）", "Plan vs actual: income",
+                           "is_flow_measure", "wan"),
             ],
             [
                 only(

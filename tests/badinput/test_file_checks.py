@@ -167,7 +167,7 @@ def test_header_missing_a_column(bank: Bank, before: Before) -> None:
     o = outcome(report, "ref", D2)
     assert o.outcome == "REJECTED"
     assert o.reason == (
-        "1 of 5 files failed: BRANCH_20250131.csv: header has 7 columns, the contract 8: expected "
+        "1 of 6 files failed: BRANCH_20250131.csv: header has 7 columns, the contract 8: expected "
         "'branch_code,branch_name,branch_level,parent_branch_code,city,open_date,close_date,status', found "
         "'branch_code,branch_name,branch_level,parent_branch_code,city,open_date,close_date'")
     before.assert_unchanged()
@@ -178,7 +178,7 @@ def test_empty_file_without_its_header(bank: Bank, before: Before) -> None:
     report = bank.ingest()
     o = outcome(report, "ref", D2)
     assert (o.outcome, o.reason) == (
-        "REJECTED", "1 of 5 files failed: PRODUCT_20250131.csv: empty file, but the contract requires a header line")
+        "REJECTED", "1 of 6 files failed: PRODUCT_20250131.csv: empty file, but the contract requires a header line")
     before.assert_unchanged()
 
 

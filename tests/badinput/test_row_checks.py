@@ -224,7 +224,7 @@ def test_small_file_tolerates_no_bad_row(bank: Bank, before: Before) -> None:
     o = outcome(report, "ref", D2)
     assert (o.outcome, o.reason) == (
         "REJECTED",
-        "1 of 5 files failed: BRANCH_20250131.csv: 1 of 4 records rejected (25.00%), more than the contract allows "
+        "1 of 6 files failed: BRANCH_20250131.csv: 1 of 4 records rejected (25.00%), more than the contract allows "
         "(max_reject_ratio 1.00%: at most 0); most common: TYPE (1)")
     assert bank.rejected_rows(o.batch_id)[0][1:4] == (3, "open_date", "TYPE")  # type: ignore[arg-type]
     before.assert_unchanged()

@@ -262,7 +262,8 @@ def test_term_loans_carry_their_drawn_balance_and_mortgages_every_ltv_band(bank:
 MONTHLY_MARTS = ("fct_account_balances_monthly", "fct_contribution_monthly", "fct_branch_costs_monthly",
                  "rpt_customer_value", "rpt_customer_loyalty", "rpt_rm_scorecard", "rpt_rm_performance",
                  "rpt_branch_league_table", "rpt_product_profitability", "rpt_transaction_channel_mix",
-                 "rpt_corporate_customers", "rpt_customer_risk", "rpt_credit_classification_migration")
+                 "rpt_corporate_customers", "rpt_customer_risk", "rpt_credit_classification_migration",
+                 "rpt_plan_vs_actual_monthly")
 
 
 def test_every_monthly_mart_says_whether_its_month_is_complete(bank: tuple[Path, dict[str, Any]]) -> None:
@@ -275,6 +276,47 @@ def test_every_monthly_mart_says_whether_its_month_is_complete(bank: tuple[Path,
         if mart != "fct_account_balances_monthly":  # its observed_days are the account's, on core deliveries
             days = _rows(db, f"SELECT DISTINCT month_start, observed_days FROM marts.{mart}")
             assert all(observed == expected[month][1] for month, observed in days), mart
+
+
+LEAGUE_FIGURE = {"DEPOSIT_ADB": "deposits_adb_cny", "LOAN_ADB": "loans_adb_cny", "FEE_INCOME": "fee_income",
+                 "NET_CONTRIBUTION": "net_contribution"}
+
+
+def test_plan_vs_actual_reads_the_league_table_figures_and_the_plan_in_force(
+        bank: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = bank
+    plan_rows = _rows(db, """
+        SELECT month_start, branch_code, plan_measure_code, plan_cny, actual_cny, achievement_rate, has_plan
+        FROM marts.rpt_plan_vs_actual_monthly""")
+    actual = {(m, b, k): a for m, b, k, _, a, _, _ in plan_rows}
+    league = _rows(db, f"""SELECT month_start, branch_code, {", ".join(LEAGUE_FIGURE.values())}
+                          FROM marts.rpt_branch_league_table""")
+    assert league
+    for month, branch, *figures in league:
+        for measure, figure in zip(LEAGUE_FIGURE, figures, strict=True):
+            assert actual[(month, branch, measure)] == figure, (month, branch, measure)
+            assert isinstance(figure, Decimal)
+    # every actual comes from a league-table row; the rest are outlets with a plan and nothing booked
+    in_league = {(m, b) for m, b, *_ in league}
+    assert all(a == 0 for (m, b, _), a in actual.items() if (m, b) not in in_league)
+
+    # the plan is the latest delivery's (the snapshot in force), for the months the warehouse holds
+    delivered = dict(_rows(db, """
+        SELECT measure_code, sum(target_amount) FROM raw.ref__business_plan
+        WHERE _business_date = (SELECT max(_business_date) FROM raw.ref__business_plan)
+          AND plan_month IN (SELECT month_start FROM marts.rpt_plan_vs_actual_monthly)
+        GROUP BY 1"""))
+    planned: dict[str, Decimal] = defaultdict(Decimal)
+    for _, _, measure, plan, *_ in plan_rows:
+        planned[measure] += plan
+    assert set(delivered) == set(LEAGUE_FIGURE) and dict(planned) == delivered
+    # planned at outlets only (a region's or the bank's target is the sum of its outlets')
+    levels = _rows(db, """SELECT DISTINCT d.branch_level_code FROM marts.rpt_plan_vs_actual_monthly p
+                          JOIN marts.dim_branch d USING (branch_code) WHERE p.has_plan""")
+    assert {lvl for lvl, in levels} <= {"BRANCH", "SUB"}
+    # the generator plans some outlets too high and some too low: both show in a closed month
+    rates = [r for m, _, k, _, _, r, has in plan_rows if has and k == "DEPOSIT_ADB" and m == date(2025, 4, 1) and r]
+    assert min(rates) < 1 < max(rates), rates
 
 
 def test_rm_credit_is_shared_and_pro_rated_and_adds_up(bank: tuple[Path, dict[str, Any]]) -> None:

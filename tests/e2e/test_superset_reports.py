@@ -9,6 +9,8 @@ that triggering it sends it today (tests/support/reports_harness.py).
 Checks: the monthly pack arrives with its subject and recipients, as a PDF whose text holds the month's bank-level
 net contribution in 万元 equal to the warehouse's; the branch manager's weekly report holds only their branch subtree;
 the data-quality alert stays quiet on a clean warehouse and fires (to data engineering) once a critical check fails;
+an RM made a Superset user gets the customer AUM-drop alert, quiet until a customer of theirs loses AUM, and then
+only about their own customers (row-level security on the attachment);
 with the SMTP server down a report is logged as an error in Superset's execution log.
 """
 
@@ -127,6 +129,7 @@ def pdf_text(message: EmailMessage, workdir: Path) -> str:
     assert pdfs[0].get_content().startswith(b"%PDF")
     path = workdir / f"{secrets.token_hex(4)}.pdf"
     path.write_bytes(pdfs[0].get_content())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, ARTIFACTS / f"report-{path.name}")
     done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
     return done.stdout
@@ -219,6 +222,7 @@ def test_monthly_pack_mail_holds_the_bank_net_contribution(
     )  # fmt: skip
     text = pdf_text(mail, tmp_path)
     assert "本月净贡献（万元）" in text
+    assert "存贷款日均计划完成（亿元）" in text and "收入与净贡献计划完成（万元）" in text  # the plan vs actual section
     assert month.strftime("%Y-%m") in text  # the month just closed, named on the page
     assert wan_texts(total) & set(text.replace(" ", " ").split()), (month, total, text[:3000])
 
@@ -315,3 +319,85 @@ def test_a_failed_send_is_logged(
     assert entry["state"] == "Error", entry
     assert entry["error_message"], entry
     print(json.dumps(entry, ensure_ascii=False, default=str)[:500])
+
+
+RM_ALERT = "客户资产骤降提醒"
+_ADD_RM_USER = """
+from superset.app import create_app
+app = create_app()
+with app.app_context():
+    from superset.extensions import security_manager
+    from dashboards import security
+    if security_manager.find_user(username={rm!r}) is None:
+        role = security_manager.find_role(security.RELATIONSHIP_MANAGER)
+        assert security_manager.add_user({rm!r}, "客户", "经理", {email!r}, [role], password=None)
+"""
+
+
+def _in_server(server: harness.SupersetServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(harness.superset_python()), *args],
+        cwd=settings.REPO_ROOT,
+        env={**server.env, "SUPERSET_CONFIG_PATH": str(settings.CONFIG_FILE)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_rm_alert_quiet_then_tells_each_rm_of_their_own_customers_only(
+    server: harness.SupersetServer, admin: harness.SupersetClient, sink: mailsink.MailSink, warehouse: Path
+) -> None:
+    # two active RMs with customers and no AUM drop in the warehouse: the first becomes a Superset user
+    (rm, mine), (_, theirs) = _duck(
+        warehouse,
+        "SELECT c.rm_id, min(c.party_id) FROM marts.dim_customer AS c "
+        "JOIN marts.dim_relationship_manager AS r ON r.rm_id = c.rm_id "
+        "WHERE c.is_current AND r.is_active "
+        "AND c.rm_id NOT IN (SELECT rm_id FROM marts.rpt_customer_aum_drop_alert) GROUP BY 1 ORDER BY 1 LIMIT 2",
+    )
+    email = f"{rm.lower()}@bank.test"
+    added = _in_server(server, "-c", _ADD_RM_USER.format(rm=rm, email=email))
+    assert added.returncode == 0, added.stderr[-2000:]
+    synced = _in_server(server, "-m", "dashboards.users", "sync")
+    assert synced.returncode in (0, 1) and "relationship managers: 1 see their own customers" in synced.stdout, (
+        synced.stdout, synced.stderr[-2000:])
+    apply_files(server)
+    name = f"{RM_ALERT}（{rm}）"
+    assert [n for n in _schedules(admin) if n.startswith(RM_ALERT)] == [name]
+
+    def alerts() -> list[EmailMessage]:
+        return [m for m in mails_to(sink.outbox, email) if "资产骤降" in str(m["Subject"])]
+
+    entry = run_and_wait(server, admin, name)
+    assert entry["state"] == "Not triggered", entry
+    assert alerts() == []
+
+    # a new warehouse version in which a customer of each RM lost AUM: the RM hears of their own customer only
+    from crmwh import publish
+
+    staged = warehouse.with_name("aum-drop.duckdb")
+    shutil.copyfile(os.path.realpath(warehouse), staged)
+    con = duckdb.connect(str(staged))
+    try:
+        for party in (mine, theirs):
+            con.execute(
+                "INSERT INTO marts.rpt_customer_aum_drop_alert SELECT DATE '2025-05-30', DATE '2025-05-29', "
+                "party_id, customer_type_code, aum_tier_code, rm_id, home_branch_code, 2000000.00, 100000.00, "
+                "1900000.00 FROM marts.dim_customer WHERE is_current AND party_id = ?",
+                [party],
+            )
+    finally:
+        con.close()
+    publish.publish(staged, warehouse)
+
+    entry = run_and_wait(server, admin, name)
+    assert entry["state"] == "Success", entry
+    mails = alerts()
+    assert len(mails) == 1 and mailsink.envelope_recipients(mails[0]) == [email]
+    (attachment,) = [p for p in mails[0].iter_attachments() if str(p.get_filename()).endswith(".csv")]
+    content = attachment.get_content()
+    text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+    cells = {cell.strip() for line in text.splitlines() for cell in line.split(",")}
+    assert mine in cells and theirs not in cells, text[:2000]

@@ -73,6 +73,10 @@ def test_monthly_pack_condition_is_true_on_the_third_business_day_only(year: int
         ("name: x\nkind: report\nchart: a\nformat: PNG\ncrontab: '0 8 * * 1'\n", "needs recipients"),
         ("name: x\nkind: report\nchart: a\nformat: PNG\ncrontab: '0 8 * * 1'\nrecipients: [a@b]\ncolour: red\n",
          "unknown keys"),
+        ("name: x\nkind: alert\nchart: a\nformat: CSV\ncrontab: '0 8 * * 1'\nfor_each: relationship_manager\n"
+         "condition: {sql: 'SELECT COUNT(*) FROM t'}\n", "names the RM as {rm_id}"),
+        ("name: x\nkind: alert\nchart: a\nformat: CSV\ncrontab: '0 8 * * 1'\nrecipients: [a@b]\n"
+         "condition: {sql: 'SELECT COUNT(*) FROM t WHERE rm_id = {rm_id}'}\n", "names the RM as {rm_id}"),
     ],
 )  # fmt: skip
 def test_a_bad_report_file_is_refused_with_its_reason(tmp_path: Path, text: str, message: str) -> None:
@@ -96,3 +100,30 @@ def test_mail_sink_writes_each_message_with_its_envelope(tmp_path: Path) -> None
     assert str(received[0]["Subject"]) == "经营分析月报"
     assert mailsink.envelope_recipients(received[0]) == ["board@bank.test", "hidden@bank.test"]
     assert received[0].get_content().strip() == "月报见附件"
+
+
+def test_the_rm_alert_goes_to_each_rm_about_their_own_customers() -> None:
+    alert = next(s for s in schedules.load() if s.name == "客户资产骤降提醒")
+    assert (alert.kind, alert.for_each, alert.chart, alert.format) == ("alert", "relationship_manager",
+                                                                       "aum_drop_customers", "CSV")
+    assert schedules.RM_PLACEHOLDER in alert.condition.sql and alert.recipients == ()
+
+
+@pytest.mark.parametrize(("year", "month"), [(2025, 1), (2025, 2), (2025, 3), (2026, 11), (2026, 12)])
+def test_the_nth_business_day_counts_weekdays_by_default(year: int, month: int) -> None:
+    assert [schedules.nth_business_day(year, month, 3)] == _third_weekdays(year, month)
+
+
+def test_the_nth_business_day_follows_the_calendar_it_is_given() -> None:
+    # October 2025: 1-8 October off (国庆节 and 中秋节), Saturday 11 October a make-up working day (调休)
+    holidays = {date(2025, 10, d) for d in range(1, 9)}
+    make_up = {date(2025, 10, 11)}
+
+    def is_business_day(day: date) -> bool:
+        return day in make_up or (day.isoweekday() < 6 and day not in holidays)
+
+    assert schedules.nth_business_day(2025, 10, 1, is_business_day) == date(2025, 10, 9)
+    assert schedules.nth_business_day(2025, 10, 3, is_business_day) == date(2025, 10, 11)
+    assert schedules.nth_business_day(2025, 10, 3) == date(2025, 10, 3)
+    with pytest.raises(schedules.ScheduleError, match="fewer than 40"):
+        schedules.nth_business_day(2025, 10, 40)

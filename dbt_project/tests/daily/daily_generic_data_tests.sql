@@ -21,11 +21,13 @@
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
 -- depends_on: {{ ref('rpt_customer_lifetime_value') }}
+-- depends_on: {{ ref('rpt_customer_aum_drop_alert') }}
 -- depends_on: {{ ref('rpt_customer_loyalty') }}
 -- depends_on: {{ ref('rpt_customer_risk') }}
 -- depends_on: {{ ref('rpt_customer_value') }}
 -- depends_on: {{ ref('rpt_management_pack') }}
 -- depends_on: {{ ref('rpt_nii_rate_volume') }}
+-- depends_on: {{ ref('rpt_plan_vs_actual_monthly') }}
 -- depends_on: {{ ref('rpt_product_profitability') }}
 -- depends_on: {{ ref('rpt_rm_performance') }}
 -- depends_on: {{ ref('rpt_rm_scorecard') }}
