@@ -164,16 +164,18 @@ def run_campaigns(rng: np.random.Generator, cal: Calendar, customers: Customers,
             camp["start"].append(start)
             camp["end"].append(end)
             camp["list"].append(list_day)
-            # eligible: personal customers of the bank when the list is drawn who stay well past the campaign
-            eligible = (~customers.corporate & (customers.open_day < list_day)
-                        & (churn_day > end + RESPONSE_LAG_DAYS + 60))
+            # eligible: personal customers of the bank when the list is drawn and not leaving before it ends
+            eligible = ~customers.corporate & (customers.open_day < list_day) & (churn_day > end + RESPONSE_LAG_DAYS)
             pool = np.flatnonzero(eligible & (rng.random(n) < plan.list_share))
+            # a customer about to leave the bank (within the horizon) takes nothing new, campaign or not
+            stays = churn_day[pool] >= cal.days
             control = rng.random(len(pool)) < plan.control_share
             channels = [CHANNELS.index("SMS"), CHANNELS.index("PUSH")] if plan.channel == "MIX" \
                 else [CHANNELS.index(plan.channel)]
             reach_p = 1.0 - np.prod([1.0 - REACH[ch] for ch in channels])
-            p0 = p0_all[pool]
-            p1 = p0 + reach_p * tau_all[pool]
+            p0 = np.where(stays, p0_all[pool], 0.0)
+            tau = np.where(stays, tau_all[pool], 0.0)
+            p1 = p0 + reach_p * tau
             lst["c"].append(np.full(len(pool), c))
             lst["cust"].append(pool)
             lst["control"].append(control)
@@ -215,7 +217,7 @@ def run_campaigns(rng: np.random.Generator, cal: Calendar, customers: Customers,
             organic_day = start + rng.integers(0, plan.days + RESPONSE_LAG_DAYS, len(pool))
             reached_all = np.full(len(pool), NO_DAY)
             reached_all[~control] = first_reached
-            caused = (reached_all != NO_DAY) & ~organic & (rng.random(len(pool)) < tau_all[pool] / (1 - p0))
+            caused = (reached_all != NO_DAY) & ~organic & (rng.random(len(pool)) < tau / (1 - p0))
             caused_day = np.where(reached_all != NO_DAY, reached_all, 0) + rng.integers(0, RESPONSE_LAG_DAYS,
                                                                                        len(pool))
             taker = organic | caused
@@ -228,7 +230,7 @@ def run_campaigns(rng: np.random.Generator, cal: Calendar, customers: Customers,
             apply_day = np.maximum(day[takers] - rng.integers(1, 4, len(takers)), start)
             appliers = takers[apply_first]
             # applications that never complete, among the reached targets
-            only = np.flatnonzero((reached_all != NO_DAY) & ~taker & (rng.random(len(pool)) < APPLY_ONLY))
+            only = np.flatnonzero((reached_all != NO_DAY) & ~taker & stays & (rng.random(len(pool)) < APPLY_ONLY))
             only_day = np.where(reached_all[only] != NO_DAY, reached_all[only], 0) + rng.integers(0, 5, len(only))
             only = only[only_day < cal.days]
             only_day = only_day[only_day < cal.days]
