@@ -12,6 +12,7 @@ from __future__ import annotations
 from dashboards.boards import (
     branch_cost,
     branch_weekly,
+    campaigns,
     churn_warning,
     corporate,
     credit_risk,
@@ -33,6 +34,7 @@ BOARDS = (
     profit_bridge,
     customer_value,
     churn_warning,
+    campaigns,
     product_profitability,
     branch_cost,
     rm_performance,
