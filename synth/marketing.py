@@ -40,6 +40,7 @@ APPLY_ONLY = 0.02  # listed customers reached who apply and never complete
 CHANNELS = ("SMS", "CALL", "BRANCH", "PUSH")
 REACH = np.array([0.85, 0.55, 0.45, 0.75])  # chance a contact reaches the customer, by channel
 CHANNEL_COST = np.array([5, 800, 2000, 1])  # cents a contact, by channel
+LIST_COST = 300  # cents per listed customer: design, data and agency
 # defects a real platform has: a branch contacts a few control customers; a few contacts are logged after the end
 CONTROL_CONTACTED = 0.02
 LATE_CONTACT = 0.01
@@ -186,7 +187,7 @@ def run_campaigns(rng: np.random.Generator, cal: Calendar, customers: Customers,
             # contacts of the target group, one per channel, on a day of the campaign
             targets = pool[~control]
             first_reached = np.full(len(targets), NO_DAY)
-            cost = 2_000_000  # fixed cost (design, agency), cents
+            cost = LIST_COST * len(pool)  # design, data and agency, by the list's size, cents
             for ch in channels:
                 day = start + rng.integers(0, plan.days, len(targets))
                 late = rng.random(len(targets)) < LATE_CONTACT
