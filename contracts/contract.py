@@ -108,6 +108,9 @@ class Contract:
     # columns that never change for a primary key once loaded (a person does not become a company): a row whose key
     # was loaded before with other values here is a reused key, rejected for review
     stable_columns: tuple[str, ...] = ()
+    # False for extracts that arrive in bursts (a campaign's target list on one day, then nothing): the loader's volume
+    # and continuity warnings (``volume_check`` in ``_systems.yaml``) leave them out
+    volume_check: bool = True
     source_path: Path | None = None
 
     @property
@@ -338,6 +341,9 @@ def parse_contract(path: Path) -> Contract:
             raise ContractError(f"{where}: stable column {k!r} is not a column")
     if stable and not primary_key:
         raise ContractError(f"{where}: stable columns need a primary key")
+    volume_check = raw.get("volume_check", True)
+    if not isinstance(volume_check, bool):
+        raise ContractError(f"{where}: 'volume_check' must be true or false")
     contract = Contract(
         extract=_require(raw, "extract", where),
         system=_require(raw, "system", where),
@@ -351,6 +357,7 @@ def parse_contract(path: Path) -> Contract:
         foreign_keys=tuple(fks),
         max_reject_ratio=float(raw.get("max_reject_ratio", 0.01)),
         stable_columns=stable,
+        volume_check=volume_check,
         source_path=path,
     )
     if path.parent.name != contract.system:

@@ -79,6 +79,8 @@ def _render_contract(c: Contract) -> list[str]:
         lines.append(f"- Never change for a loaded {', '.join(c.primary_key)}: "
                      f"{', '.join(f'`{k}`' for k in c.stable_columns)} (a row that changes them is rejected as a "
                      "reused key, `IDENTITY_CHANGED`).")
+    if not c.volume_check:
+        lines.append("- Arrives in bursts: left out of the volume and continuity warnings.")
     lines.append(f"- A delivery fails when more than {c.max_reject_ratio:.0%} of a file's rows are rejected.")
     lines.append("")
     if fmt.kind == "fixed_width":

@@ -33,6 +33,8 @@ def record_warnings(con: duckdb.DuckDBPyConnection, batch_ids: list[int],
     listed = ", ".join(str(int(b)) for b in batch_ids)
     incremental = " OR ".join(f"(system = '{c.system}' AND extract = '{c.extract}')" for c in contracts.contracts
                               if c.load_type == "incremental") or "false"
+    unchecked = " OR ".join(f"(system = '{c.system}' AND extract = '{c.extract}')" for c in contracts.contracts
+                            if not c.volume_check) or "false"
     # Only the extracts of the new batches, over their whole loaded history (a few hundred rows a year per extract).
     con.execute(
         f"""
@@ -42,6 +44,7 @@ def record_warnings(con: duckdb.DuckDBPyConnection, batch_ids: list[int],
             FROM audit.delivery_files
             WHERE status = 'LOADED' AND extract IS NOT NULL AND (system, extract) IN (
                 SELECT DISTINCT system, extract FROM audit.delivery_files WHERE batch_id IN ({listed}))
+                AND NOT ({unchecked})
             QUALIFY NOT ({incremental}) OR row_number() OVER (PARTITION BY system, extract ORDER BY business_date) > 1
         ), history AS (
             SELECT *,

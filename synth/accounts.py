@@ -261,18 +261,20 @@ def build_accounts(rng: np.random.Generator, cal: Calendar, customers: Customers
         close_day=np.full(m, NO_DAY), rate=rate, floating=floating, repricing_months=repricing, target=target,
         principal=principal, debit_card=debit_card, first_update_day=first_update,
     )
-    accounts.account_no = _account_numbers(rng, branches, accounts)
+    accounts.account_no = account_numbers(rng, branches, accounts)
     return accounts
 
 
-def _account_numbers(rng: np.random.Generator, branches: Branches, accounts: Accounts) -> np.ndarray:
-    """19 digits: branch, product class, a serial increasing with the opening date, Luhn check digit."""
+def account_numbers(rng: np.random.Generator, branches: Branches, accounts: Accounts,
+                    serial_base: int = 1_000_000_000) -> np.ndarray:
+    """19 digits: branch, product class, a serial increasing with the opening date, Luhn check digit. Accounts opened
+    later by campaigns (synth.marketing) number from another serial base, so the two ranges never meet."""
     m = len(accounts)
     line_digit = {"DEPOSIT": 1, "LOAN": 2, "WEALTH": 3, "CARD": 4}
     cls = np.array([line_digit[p.line] * 10 + (1 if p.customer_type == "C" else 0) for p in PRODUCTS])
     order = np.lexsort((np.arange(m), accounts.open_day))
     serial = np.empty(m, dtype=np.int64)
-    serial[order] = 1_000_000_000 + np.arange(m) * 7 + rng.integers(0, 7, m)
+    serial[order] = serial_base + np.arange(m) * 7 + rng.integers(0, 7, m)
     body = branches.code[accounts.branch].astype(np.int64) * 10**12 + cls[accounts.product] * 10**10 + serial
     powers = 10 ** np.arange(17, -1, -1, dtype=np.int64)
     dig = (body[:, None] // powers[None, :]) % 10

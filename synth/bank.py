@@ -31,6 +31,7 @@ from synth.frame import NO_DAY
 from synth.ledger import LEDGER_BUILDERS, prepare_ledger
 from synth.loans import EV_WRITE_OFF
 from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
+from synth.marketing_extracts import MARKETING_BUILDERS, register_marketing
 from synth.world import World, build_world, check_size
 
 GENERATOR_VERSION = 1
@@ -68,6 +69,7 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
         try:
             prog.stage("shaping extracts")
             register_world(con, world)
+            register_marketing(con, world)
             prepare_ledger(con, world)
             world.drop_activity()
             timings["shape"] = time.perf_counter() - t0 - timings["simulate"]
@@ -75,7 +77,7 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
                                             "end": dates[-1].isoformat(), "generator_version": GENERATOR_VERSION})
             t1 = time.perf_counter()
             made_dirs: set[str] = set()
-            builders = {**SOURCE_BUILDERS, **LEDGER_BUILDERS}
+            builders = {**SOURCE_BUILDERS, **LEDGER_BUILDERS, **MARKETING_BUILDERS}
             for system in contracts.systems:
                 for contract in contracts.load_order(system):
                     prog.stage(f"writing {contract.key}")
@@ -235,6 +237,9 @@ def _truth(con: duckdb.DuckDBPyConnection, world: World) -> dict[str, Any]:
         "card_customers": card_map,
         "card_name_conflicts": conflicts,
         "gl": gl_text,
+        # the campaigns' ground truth: each list member's group, segment, take-up probability without the campaign
+        # and in its group, and the expected amount if taken (CNY)
+        "campaigns": world.marketing.truth(c.cif_no),
     }
 
 

@@ -26,6 +26,7 @@ from synth.customers import (
 from synth.flows import Counterparties, Flows, build_flows, counterparty_pool
 from synth.ids import STR, mobile_numbers
 from synth.loans import LoanBook, build_loans
+from synth.marketing import Marketing, run_campaigns
 from synth.reference import (
     K_LOAN,
     K_TIME,
@@ -39,7 +40,8 @@ from synth.reference import (
 
 # Independent random streams per stage: changing one stage leaves the others' draws alone.
 STREAMS = {"branches": 1, "rates": 2, "customers": 3, "managers": 4, "accounts": 5, "loans": 6, "churn": 7,
-           "lifecycle": 8, "parties": 9, "flows": 10, "cards": 11, "events": 12, "ledger": 13, "shares": 14}
+           "lifecycle": 8, "parties": 9, "flows": 10, "cards": 11, "events": 12, "ledger": 13, "shares": 14,
+           "marketing": 15}
 
 
 @dataclass
@@ -77,6 +79,7 @@ class World:
     parties: Counterparties
     flows: Flows
     cards: CardSystem
+    marketing: Marketing
 
     def rng(self, stage: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, STREAMS[stage]])
@@ -120,6 +123,8 @@ def build_world(scale: float, start: date, days: int, seed: int,
     churn_day, churn_closed, churn_cause = choose_churners(
         _rng(seed, "churn"), cal, customers, ~has_loan, accounts.cust[term], accounts.maturity_day[term],
         assignment.change_cust, assignment.change_day)
+    step("campaigns")
+    marketing = run_campaigns(_rng(seed, "marketing"), cal, customers, accounts, branches, rates, churn_day)
     term_lifecycle(_rng(seed, "lifecycle"), cal, accounts, rates, churn_day, churn_closed)
     shares = choose_shared_credit(_rng(seed, "shares"), cal, branches, customers, managers, assignment,
                                   churn_day >= cal.days)
@@ -138,7 +143,7 @@ def build_world(scale: float, start: date, days: int, seed: int,
         loans=loans,
         churn_day=churn_day, churn_closed=churn_closed, churn_cause=churn_cause, initial_rating=initial_rating,
         customer_changes=changes,
-        parties=parties, flows=flows, cards=cards,
+        parties=parties, flows=flows, cards=cards, marketing=marketing,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dashboards.boards import (
     branch_cost,
     branch_weekly,
+    campaigns,
     churn_warning,
     corporate,
     credit_risk,
@@ -35,6 +36,7 @@ BOARDS = (
     customer_value,
     churn_warning,
     rm_target_list,
+    campaigns,
     product_profitability,
     branch_cost,
     rm_performance,

@@ -93,7 +93,8 @@ def test_a_missing_reference_day_holds_the_systems_that_refer_to_it(bank: Bank, 
                     "(see `crmwh status`)")
     bank.add_day(D2, systems=("ref",))
     fixed = bank.ingest()
-    assert [o.outcome for o in fixed.outcomes] == ["ALREADY_LOADED"] * 4 + ["LOADED"] * 4
+    n = len(bank.contracts.systems)
+    assert [o.outcome for o in fixed.outcomes] == ["ALREADY_LOADED"] * n + ["LOADED"] * n
     assert not fixed.rows_rejected
     before.assert_unchanged()
 
@@ -111,6 +112,7 @@ def test_a_mis_dated_delivery_waits_instead_of_locking_its_system_out(bank: Bank
     bank.add_day(D3)
     fixed = bank.ingest()
     assert outcome(fixed, "core", D2).outcome == "LOADED" and outcome(fixed, "core", D3).outcome == "LOADED"
+    assert outcome(fixed, "marketing", D2).outcome == "LOADED" and outcome(fixed, "marketing", D3).outcome == "LOADED"
     assert outcome(fixed, "core", MISDATED).reason.startswith("waiting for core 2025-02-02")  # type: ignore[union-attr]
     # the operator withdraws the mis-dated one: it is refused from now on, no longer waiting
     taken = _withdraw(bank, "core", MISDATED)
@@ -141,14 +143,18 @@ def test_withdraw_takes_a_wrong_delivery_out_with_the_days_loaded_on_top(bank: B
     cards = bank.raw("cards__card_transactions")
     rows = {d: _rows_of(bank, "core", d) for d in (D2, D3)}
     taken = _withdraw(bank, "core", D2)
-    assert [(w.system, w.business_date, w.batch_id, w.dependent, w.rows_removed) for w in taken.withdrawn] == [
+    assert [(w.system, w.business_date, w.batch_id, w.dependent, w.rows_removed) for w in taken.withdrawn
+            if w.system == "core"] == [
         ("core", D2, outcome(first, "core", D2).batch_id, False, rows[D2]),
         ("core", D3, outcome(first, "core", D3).batch_id, True, rows[D3]),
     ]
+    # marketing refers to core (its lists name core customers): its days from D2 on go out with core's
+    assert [(w.system, w.business_date, w.dependent) for w in taken.withdrawn if w.system != "core"] == [
+        ("marketing", D2, True), ("marketing", D3, True)]
     assert _rows_of(bank, "core", D2) == _rows_of(bank, "core", D3) == 0
-    assert bank.raw("cards__card_transactions") == cards  # no system refers to core
+    assert bank.raw("cards__card_transactions") == cards  # cards do not refer to core
     audit_rows = bank.query("SELECT system, business_date, dependent, withdrawn_batch_id, rows_removed, reason "
-                            "FROM audit.withdrawals ORDER BY marker_batch_id")
+                            "FROM audit.withdrawals WHERE system = 'core' ORDER BY marker_batch_id")
     assert audit_rows == [("core", D2, False, outcome(first, "core", D2).batch_id, rows[D2], "wrong delivery (test)"),
                           ("core", D3, True, outcome(first, "core", D3).batch_id, rows[D3], "wrong delivery (test)")]
     assert bank.query("SELECT status FROM audit.deliveries WHERE batch_id = ?",
@@ -165,6 +171,7 @@ def test_withdraw_takes_a_wrong_delivery_out_with_the_days_loaded_on_top(bank: B
     bank.edit_field(TXN, D2, 1, "amount", "1.00")
     fixed = bank.ingest()
     assert outcome(fixed, "core", D2).outcome == "LOADED" and outcome(fixed, "core", D3).outcome == "LOADED"
+    assert outcome(fixed, "marketing", D2).outcome == "LOADED" and outcome(fixed, "marketing", D3).outcome == "LOADED"
     assert _rows_of(bank, "core", D3) == rows[D3]
     with pytest.raises(WithdrawError, match="no delivery of core for 2025-03-01"):
         _withdraw(bank, "core", date(2025, 3, 1))
@@ -177,7 +184,7 @@ def test_withdrawing_reference_data_takes_the_systems_that_refer_to_it(bank: Ban
     snapshot = bank.snapshot()
     taken = _withdraw(bank, "ref", D3, requeue=True)  # right data, to load again: requeue
     assert sorted((w.system, w.dependent) for w in taken.withdrawn) == \
-        [("accounting", True), ("cards", True), ("core", True), ("ref", False)]
+        [("accounting", True), ("cards", True), ("core", True), ("marketing", True), ("ref", False)]
     assert all(_rows_of(bank, s, D3) == 0 for s in bank.contracts.systems)
     again = bank.ingest()
     assert {o.outcome for o in again.outcomes if o.business_date == D3} == {"LOADED"}

@@ -371,3 +371,19 @@ def test_gbk_text_that_happens_to_be_valid_utf8_loads(bank: Bank, before: Before
     assert bank.rejected_rows(batch) == []
     assert bank.scalar(f"SELECT counterparty_name FROM raw.core__transactions WHERE {WHERE_D2} "
                        "AND _line_number = 3") == "石雪一"
+
+
+def test_response_to_a_contact_that_does_not_exist(bank: Bank, before: Before) -> None:
+    # a campaign response naming a contact the marketing platform never delivered: rejected with its reason, the
+    # rest of the day's responses load
+    key = "marketing.responses"
+    old, new = bank.edit_field(key, D2, 5, "contact_id", "K20250131999999")
+    batch = _loaded_with_rejects(bank, before, system="marketing")
+    rows = bank.rejected_rows(batch)
+    assert [(r[0], r[2], r[3], r[4], r[5]) for r in rows] == [
+        ("MKT_RESPONSE_20250131.csv", "contact_id", "ORPHAN_FOREIGN_KEY",
+         "foreign key (contact_id) = (K20250131999999) not found in marketing.contacts "
+         "(neither in this delivery nor already loaded)", new)]
+    response_id = old.split(",")[0]
+    assert bank.count("marketing__responses", f"response_id = '{response_id}'") == 0
+    assert bank.count("marketing__responses", WHERE_D2) == 103

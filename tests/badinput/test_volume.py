@@ -101,6 +101,28 @@ def test_a_quiet_day_after_the_first_full_delivery_is_no_warning(contracts: Cont
         4: ["branches_2: 0 records, where the delivery of 2025-01-01 had 150 (an empty extract on a business day?)"]}
 
 
+def test_extracts_that_arrive_in_bursts_are_left_out(contracts: ContractSet) -> None:
+    """A campaign's contacts stop when it ends (``volume_check: false`` in the contract): 0 contacts after 150 is
+    no warning; the same for transactions is."""
+    import duckdb
+
+    from ingest import audit, volume
+
+    con = duckdb.connect()
+    audit.ensure_schema(con, contracts.contracts)
+    rows = []
+    for batch, (system, extract, day, n) in enumerate(
+            [("marketing", "contacts", 1, 10), ("marketing", "contacts", 2, 150), ("marketing", "contacts", 3, 0),
+             ("core", "transactions", 1, 10), ("core", "transactions", 2, 150), ("core", "transactions", 3, 0)],
+            start=1):
+        rows.append({"batch_id": batch, "system": system, "business_date": date(2025, 1, day), "extract": extract,
+                     "file_name": f"{extract}_{day}", "control_record_count": n, "status": "LOADED"})
+    audit.insert_files(con, rows)
+    assert volume.record_warnings(con, [3, 6], contracts) == {
+        6: ["transactions_3: 0 records, where the delivery of 2025-01-02 had 150 (an empty extract on a business "
+            "day?)"]}
+
+
 def test_status_shows_a_volume_warning_beside_the_loaded_day(tmp_path: Path, contracts: ContractSet) -> None:
     """`crmwh status` lists a loaded day with a volume warning among what needs attention; the exit code stays 0
     (the delivery is loaded), as for ingest."""

@@ -16,9 +16,17 @@ from contracts.contract import CONTRACTS_DIR, ContractError, ContractSet, load_c
 
 
 def test_the_contract_set_loads(contracts: ContractSet) -> None:
-    assert contracts.systems == ("ref", "core", "cards", "accounting")
-    assert len(contracts.contracts) == 19
-    assert len({c.raw_table for c in contracts.contracts}) == 19
+    assert contracts.systems == ("ref", "core", "cards", "accounting", "marketing")
+    # every extract file of every system is loaded, each into a raw table of its own
+    extract_files = [p for system in contracts.systems for p in (CONTRACTS_DIR / system).glob("*.yaml")]
+    assert len(contracts.contracts) == len(extract_files) >= 23
+    assert len({c.raw_table for c in contracts.contracts}) == len(extract_files)
+    # campaign lists, contacts and responses arrive in bursts: out of the volume warnings; the rest are checked
+    assert {c.key for c in contracts.contracts if not c.volume_check} == {
+        "marketing.target_lists", "marketing.contacts", "marketing.responses"}
+    responses = contracts.get("marketing.responses")
+    assert [(fk.columns, fk.ref_key) for fk in responses.foreign_keys][:2] == [
+        (("contact_id",), "marketing.contacts"), (("campaign_id", "cif_no"), "marketing.target_lists")]
     shares = contracts.get("core.customer_rm_shares")
     assert shares.primary_key == ("cif_no", "rm_id")
     assert shares.column("share_ratio").duckdb_type == "DECIMAL(9,6)"
@@ -125,6 +133,8 @@ MALFORMED: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
      "column 'amount': 'min' is greater than 'max'"),
     ("pii not a flag", "core/customers.yaml", lambda d: _column(d, "address").update(pii="yes"),
      "column 'address': 'pii' must be true or false"),
+    ("volume check not a flag", "marketing/contacts.yaml", lambda d: d.update(volume_check="no"),
+     "'volume_check' must be true or false"),
 ]
 
 

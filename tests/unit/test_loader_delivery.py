@@ -47,7 +47,7 @@ def test_every_delivery_loads_with_the_rows_the_bank_sent(loaded: tuple[Bank, In
                                                          contracts: ContractSet) -> None:
     fresh, report, _ = loaded
     assert [(o.system, o.business_date, o.outcome) for o in report.outcomes] == [
-        (s, d, "LOADED") for d in (D1, D2, D3) for s in ("ref", "core", "cards", "accounting")
+        (s, d, "LOADED") for d in (D1, D2, D3) for s in ("ref", "core", "cards", "accounting", "marketing")
     ]
     assert not report.rejected
     expected = expected_rows(contracts)
@@ -135,12 +135,12 @@ def test_second_run_changes_nothing(fresh: Bank) -> None:
     audit_before = fresh.query("SELECT count(*) FROM audit.deliveries UNION ALL SELECT count(*) FROM "
                                "audit.delivery_files")
     report = fresh.ingest()
-    assert [o.outcome for o in report.outcomes] == ["ALREADY_LOADED"] * 12
+    assert [o.outcome for o in report.outcomes] == ["ALREADY_LOADED"] * 15
     assert report.rows_loaded == 0 and not report.rejected
     assert fresh.snapshot() == snapshot
     assert fresh.query("SELECT count(*) FROM audit.deliveries UNION ALL SELECT count(*) FROM "
                        "audit.delivery_files") == audit_before
-    assert "0 deliveries loaded, 12 already loaded" in report.summary()
+    assert "0 deliveries loaded, 15 already loaded" in report.summary()
 
 
 def test_copied_landing_is_recognised_by_content(fresh: Bank, tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_copied_landing_is_recognised_by_content(fresh: Bank, tmp_path: Path) ->
     moved = tmp_path / "elsewhere"
     shutil.copytree(fresh.landing, moved, copy_function=shutil.copyfile)  # new mtimes: fingerprints differ
     report = ingest_landing(moved, fresh.warehouse, progress=False)
-    assert [o.outcome for o in report.outcomes] == ["ALREADY_LOADED"] * 12
+    assert [o.outcome for o in report.outcomes] == ["ALREADY_LOADED"] * 15
 
 
 def test_systems_filter_and_ignored_entries(fresh: Bank) -> None:
@@ -167,8 +167,8 @@ def test_systems_filter_and_ignored_entries(fresh: Bank) -> None:
 
 def test_deliveries_are_ordered_by_date_then_system(fresh: Bank, contracts: ContractSet) -> None:
     deliveries, warnings = discover(fresh.landing, contracts, None)
-    assert [(d.business_date, d.system) for d in deliveries][:5] == [
-        (D1, "ref"), (D1, "core"), (D1, "cards"), (D1, "accounting"), (D2, "ref")]
+    assert [(d.business_date, d.system) for d in deliveries][:6] == [
+        (D1, "ref"), (D1, "core"), (D1, "cards"), (D1, "accounting"), (D1, "marketing"), (D2, "ref")]
     assert warnings == []  # _manifest.json is not a system folder: silently ignored
 
 
@@ -187,7 +187,7 @@ def test_python_api_on_an_open_connection(fresh: Bank, contracts: ContractSet) -
 def test_summary_names_rows_and_speed(loaded: tuple[Bank, IngestReport, datetime]) -> None:
     report = loaded[1]
     text = report.summary()
-    assert text.startswith("ingest: 12 deliveries loaded, 0 already loaded (skipped), 0 rejected, 0 refused, 0 held; ")
+    assert text.startswith("ingest: 15 deliveries loaded, 0 already loaded (skipped), 0 rejected, 0 refused, 0 held; ")
     assert f"{report.rows_loaded:,} rows loaded, 0 rows rejected" in text
     assert date(2025, 1, 30) == D1
 
@@ -202,7 +202,7 @@ def test_concurrent_and_sequential_loads_agree(tmp_path: Path, minibank_landing:
     for workers in (1, 2):
         bank = Bank(landing, tmp_path / f"wh{workers}.duckdb", contracts, minibank_landing)
         report = bank.ingest(workers=workers)
-        assert len(report.loaded) == 12
+        assert len(report.loaded) == 15
         audit_rows = bank.query(
             "SELECT batch_id, system, business_date, status, rows_loaded, rows_rejected FROM audit.deliveries "
             "ORDER BY batch_id")

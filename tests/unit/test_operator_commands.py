@@ -59,7 +59,7 @@ def test_withdraw_and_restore_through_the_command_line(bank: Bank) -> None:
     served_before = publish.resolve_served(bank.warehouse)
     done = _run(bank, "withdraw", "core", "20250131", "--reason", "dated wrong", landing=False)
     assert done.exit_code == ExitCode.OK, done.output
-    assert done.output.startswith("withdrew core 2025-01-31 and 1 deliveries that depend on it; ")
+    assert done.output.startswith("withdrew core 2025-01-31 and 3 deliveries that depend on it; ")
     after = publish.resolve_served(bank.warehouse)
     assert after != served_before
     again = _run(bank, "withdraw", "core", "2025-01-31", "--reason", "dated wrong", landing=False)

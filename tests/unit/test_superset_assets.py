@@ -33,6 +33,8 @@ CUBES = (
     "churn_feature_drift",
     "next_best_product",
     "customer_segments",
+    "campaign_performance",
+    "campaign_members",
 )
 # cubes with no customer, account or branch behind them: nothing to slice by branch
 UNBRANCHED = ("data_quality", "churn_feature_drift")
@@ -51,6 +53,7 @@ DASHBOARDS = {
     "数据质量",
     "经营分析月报",
     "支行周报",
+    "营销活动",
 }
 
 
@@ -114,6 +117,22 @@ def test_money_metrics_stay_decimal_and_ratios_are_ratios_of_sums(cubes) -> None
         "SUM(net_interest_contribution) * 365 / NULLIF(SUM(ABS(average_daily_balance_cny) * observed_days)")
     assert "* 12" not in con.metric("net_interest_margin").sql + con.metric("raroc").sql
     assert con.metric("net_interest_margin").unit == "pct"
+
+
+def test_campaign_board_reads_uplift_from_its_own_rows_under_branch_security(cubes, bundle) -> None:
+    # uplift is not additive: every chart of the campaign report picks one breakdown (campaign, segment or branch)
+    # and never sums uplift across them; both campaign cubes carry the branch hierarchy row-level security filters on
+    perf, members = cubes["campaign_performance"], cubes["campaign_members"]
+    assert perf.branch_filtered and members.branch_filtered
+    assert "/" not in perf.metric("incremental_aum").expression and perf.metric("incremental_aum").unit == "wan"
+    dataset = next(d["uuid"] for n, d in bundle.items() if n.startswith("datasets/") and d["table_name"] ==
+                   perf.name)
+    charts = [d for n, d in bundle.items() if n.startswith("charts/") and d["dataset_uuid"] == dataset]
+    assert len(charts) >= 5
+    breakdowns = ("is_campaign_total", "is_segment_breakdown", "is_branch_breakdown")
+    for chart in charts:
+        where = chart["query_context"] if isinstance(chart["query_context"], str) else str(chart["query_context"])
+        assert sum(b in where for b in breakdowns) == 1, chart["slice_name"]
 
 
 def test_column_titles_chinese_and_descriptions_from_yml(cubes) -> None:
@@ -303,13 +322,14 @@ def test_monthly_dashboards_open_on_complete_months_and_label_the_running_one(bu
         assert mask["filterState"]["value"] == ["完整月"], board["slug"]
         assert mask["extraFormData"]["filters"] == [{"col": "month_status", "op": "IN", "val": ["完整月"]}]
     # all but transactions & channels (daily facts), data quality, the two mailed boards, which show the latest
-    # closed month only, and churn warning and the RM target list, whose scores exist for complete months only
+    # closed month only, churn warning and the RM target list, whose scores exist for complete months only, and
+    # campaigns (per campaign, not per month)
     without = {board["slug"] for board in boards} - {
         b["slug"] for b in boards
         if "月份状态" in {f["name"] for f in b["metadata"]["native_filter_configuration"]}
     }
     assert without == {"transactions-channels", "data-quality", "management-pack", "branch-weekly", "churn-warning",
-                       "rm-target-list"}
+                       "rm-target-list", "campaigns"}
     assert with_status == len(boards) - len(without)
 
 

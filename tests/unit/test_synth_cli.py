@@ -34,5 +34,6 @@ def test_generate_writes_the_landing_area_and_says_what_it_wrote(tmp_path: Path)
     assert manifest["parameters"] == {"scale": 0.01, "seed": 3, "start": "2025-03-01", "days": 2, "end": "2025-03-02",
                                       "generator_version": 1}
     assert f"{manifest['totals']['files']:,} files" in result.output and "1 defect(s) injected" in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["_manifest.json", "accounting", "cards", "core", "ref"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "_manifest.json", "accounting", "cards", "core", "marketing", "ref"]
     assert (out / "cards" / "20250302" / "card_txns_20250302.csv").read_bytes() == b""

@@ -7,6 +7,8 @@
 -- depends_on: {{ ref('dim_relationship_manager') }}
 -- depends_on: {{ ref('fct_account_balances_monthly') }}
 -- depends_on: {{ ref('fct_branch_costs_monthly') }}
+-- depends_on: {{ ref('fct_campaign_contacts') }}
+-- depends_on: {{ ref('fct_campaign_responses') }}
 -- depends_on: {{ ref('fct_profit_bridge_monthly') }}
 -- depends_on: {{ ref('fct_churn_feature_drift') }}
 -- depends_on: {{ ref('fct_churn_scores_monthly') }}
@@ -18,6 +20,7 @@
 -- depends_on: {{ ref('fct_segment_stability_monthly') }}
 -- depends_on: {{ ref('int_nbp_labels_monthly') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
+-- depends_on: {{ ref('rpt_campaign_performance') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
 -- depends_on: {{ ref('rpt_customer_lifetime_value') }}
