@@ -9,7 +9,7 @@ opening rate in the training months within the customer's AUM tier. A family wit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -95,21 +95,34 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float | None:
 
 
 def train_propensity_model(con: duckdb.DuckDBPyConnection,
-                           progress: Callable[[str], None] = lambda _s: None) -> PropensityReport:
-    """Train one classifier per family with enough openers, evaluate each beside the popularity baseline."""
+                           progress: Callable[[str], None] = lambda _s: None,
+                           labels_known_by: pd.Timestamp | None = None,
+                           only: Collection[str] | None = None) -> PropensityReport:
+    """Train one classifier per family with enough openers, evaluate each beside the popularity baseline.
+
+    ``labels_known_by`` (a month start T) trains as the bank could have at T's month end: only on the months whose
+    labels were known by then (month start + ``nbp_horizon_months`` <= T), the targeting backtest's point in time.
+    ``only`` restricts the families trained (default every family of seed product_families)."""
     params = read_parameters(con)
     if not complete_months(con):
         raise ModelError("the warehouse holds no complete month: a model needs month-end data (load a full month)")
-    families = read_families(con)
+    every = read_families(con)
+    families = [f for f in every if only is None or f.code in only]
+    if not families:
+        raise ModelError(f"no product family {', '.join(sorted(only or ()))} in seed product_families")
     progress("reading propensity features and labels")
-    frame = load_marketing_frame(con, families, labelled_only=True)
+    frame = load_marketing_frame(con, every, labelled_only=True)
+    if labels_known_by is not None:
+        last = labels_known_by - pd.DateOffset(months=int(params["nbp_horizon_months"]))
+        frame = frame[frame["month_start"] <= last].reset_index(drop=True)
     if frame.empty:
         raise ModelError("no month with known next-best-product labels: the label horizon (parameter "
-                         "nbp_horizon_months) needs that many complete months after a month end")
+                         "nbp_horizon_months) needs that many complete months after a month end"
+                         + (f" (before {labels_known_by:%Y-%m})" if labels_known_by is not None else ""))
     split = split_months(sorted(pd.Timestamp(m) for m in frame["month_start"].unique()))
     parts = {name: frame[frame["month_start"].isin(getattr(split, name))] for name in ("train", "calibrate",
                                                                                        "validate")}
-    features = marketing_features(frame, families)
+    features = marketing_features(frame, every)
     categories = {c: sorted(set(frame[c].astype("string").fillna("无"))) for c in CATEGORICAL}
     x = {name: model_matrix(part, features, categories) for name, part in parts.items()}
     minimum = int(params["nbp_min_openers"])
