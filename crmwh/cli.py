@@ -237,9 +237,12 @@ def restore(warehouse: Path | None) -> None:
 @click.option("--marketing-card", "marketing_card_path", type=click.Path(path_type=Path), default=None,
               show_default="docs/models-marketing.md",
               help="Write the marketing models' card (propensity beside its baseline, segments, stability) here.")
+@click.option("--campaign-truth", "truth_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="A synthetic bank's _manifest.json: also backtest targeting the top propensity decile "
+                                 "of each campaign against its true effects, into the marketing card.")
 @options.quiet
 def train(warehouse: Path | None, models: Path | None, model_kind: str, card_path: Path | None,
-          marketing_card_path: Path | None, quiet: bool) -> None:
+          marketing_card_path: Path | None, truth_path: Path | None, quiet: bool) -> None:
     """Train the models on the served warehouse (read only), evaluate them beside their baselines and save them.
 
     --model chooses one (churn, propensity, segments) or all. Each model is versioned by a hash of its training
@@ -263,9 +266,30 @@ def train(warehouse: Path | None, models: Path | None, model_kind: str, card_pat
 
         marketing = train_marketing_from_warehouse(database, root, propensity=model_kind != "segments",
                                                    segments=model_kind != "propensity")
+        backtest = None
+        if truth_path is not None and model_kind != "segments":
+            from models.targeting_backtest import backtest_from_warehouse
+
+            backtest = backtest_from_warehouse(database, _campaign_truth(truth_path))
+            click.echo(backtest.summary())
         card = write_marketing_card(marketing.propensity, marketing.segments,
-                                    marketing_card_path or settings.REPO_ROOT / "docs" / "models-marketing.md")
+                                    marketing_card_path or settings.REPO_ROOT / "docs" / "models-marketing.md",
+                                    backtest)
         click.echo(f"{marketing.summary()}\nmodel card: {card}")
+
+
+def _campaign_truth(path: Path) -> dict[str, list[Any]]:
+    """The campaigns' true effects of a synthetic bank's manifest (``truth.campaigns``)."""
+    import json
+
+    from models.targeting_backtest import truth_from_manifest
+
+    try:
+        campaigns = json.loads(path.read_text(encoding="utf-8"))["truth"]["campaigns"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.BadParameter(f"{path} is not a synthetic bank's manifest with truth.campaigns ({exc})",
+                                 param_hint="--campaign-truth") from exc
+    return truth_from_manifest(campaigns)
 
 
 @cli.command()

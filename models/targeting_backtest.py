@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -228,3 +229,15 @@ def render_backtest(report: BacktestReport) -> list[str]:
         lines += ["", "A decile holds a few dozen control customers on a small bank: its observed uplift is noisy "
                   "(the campaign-level interval is in `rpt_campaign_performance`)."]
     return lines
+
+
+def backtest_from_warehouse(database: Path, truth: Mapping[str, Sequence[MemberTruth]],
+                            progress: Callable[[str], None] = lambda _s: None) -> BacktestReport:
+    """:func:`run_backtest` on a warehouse file opened read only (nothing is saved: the models are the backtest's)."""
+    if not database.is_file():
+        raise ModelError(f"no warehouse at {database}: build one first (`crmwh build`)")
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return run_backtest(con, truth, progress)
+    finally:
+        con.close()
