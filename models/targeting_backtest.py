@@ -132,11 +132,12 @@ def _deciles(members: pd.DataFrame) -> list[DecileCheck]:
 
 def backtest_campaign(con: duckdb.DuckDBPyConnection, campaign: Mapping[str, Any], truth: Sequence[MemberTruth],
                       progress: Callable[[str], None] = lambda _s: None) -> CampaignBacktest:
-    """Backtest one campaign (a row of marts.dim_campaign); ModelError when its month T has too little history."""
+    """Backtest one campaign (a row of marts.dim_campaign with ``model_family_code``, the propensity family of its
+    product); ModelError when its month T has too little history."""
     month = _month_before(campaign["starts_on"])
     if month not in complete_months(con):
         raise ModelError(f"{month:%Y-%m}, the month before it starts, is not in the warehouse")
-    family = str(campaign["product_family_code"])
+    family = str(campaign["model_family_code"])
     progress(f"training {family} on the months known by {month:%Y-%m}")
     report = train_propensity_model(con, labels_known_by=month, only=[family])
     frame = load_marketing_frame(con, read_families(con), labelled_only=False, month=month)
@@ -174,8 +175,15 @@ def backtest_campaign(con: duckdb.DuckDBPyConnection, campaign: Mapping[str, Any
 def run_backtest(con: duckdb.DuckDBPyConnection, truth: Mapping[str, Sequence[MemberTruth]],
                  progress: Callable[[str], None] = lambda _s: None) -> BacktestReport:
     """Backtest every campaign of marts.dim_campaign with a control group and a truth record."""
-    campaigns = con.execute("select * from marts.dim_campaign where has_control_group order by starts_on, "
-                            "campaign_id").df().to_dict("records")
+    # the campaign's product family as the propensity model knows it: its product's category (seed product_families)
+    campaigns = con.execute("""
+        select c.*, f.product_family_code as model_family_code
+        from marts.dim_campaign as c
+        left join (select distinct product_code, category_code from marts.dim_product) as p
+            on p.product_code = c.product_code
+        left join seeds.product_families as f on f.category_code = p.category_code
+        where c.has_control_group
+        order by c.starts_on, c.campaign_id""").df().to_dict("records")
     done: list[CampaignBacktest] = []
     skipped: dict[str, str] = {}
     for c in campaigns:
@@ -183,10 +191,13 @@ def run_backtest(con: duckdb.DuckDBPyConnection, truth: Mapping[str, Sequence[Me
         if cid not in truth:
             skipped[cid] = "no truth record"
             continue
+        if not isinstance(c["model_family_code"], str):
+            skipped[cid] = f"its product {c['product_code']} is in no product family (seed product_families)"
+            continue
         try:
             done.append(backtest_campaign(con, c, truth[cid], progress))
         except ModelError as exc:
-            skipped[cid] = str(exc)
+            skipped[cid] = f"too little history before it: {exc}"
     return BacktestReport(done, skipped)
 
 
@@ -200,16 +211,17 @@ def render_backtest(report: BacktestReport) -> list[str]:
         "months whose labels were known then. Value per contact: the generator's true incremental take-up "
         "(probability with the campaign minus without) times the expected amount, new money in CNY (one product per "
         "campaign: its contribution is proportional). Random: the mean over all targets; top decile: over the tenth "
-        "scored highest.",
+        "scored highest (ties, e.g. of a family scored by its popularity rate, in customer order). \"Not scored\": "
+        "list members who were not yet customers at that month end, ranked last.",
         "",
-        "| campaign | family | scored at | trained on | targets | top decile | true uplift random / top decile | "
-        "new money per contact random / top decile, CNY | ratio |",
+        "| campaign | family | scored at | trained on | targets (not scored) | top decile | "
+        "true uplift random / top decile | new money per contact random / top decile, CNY | ratio |",
         "|---|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for c in report.campaigns:
         ratio = "—" if c.value_ratio is None else f"{c.value_ratio:.2f}"
         lines.append(f"| {c.campaign_id} {c.campaign_name} | {c.family}{'' if c.modelled else ' (popularity)'} | "
-                     f"{c.scored_month} | {c.train_months[0]}–{c.train_months[-1]} | {c.targets:,} | "
+                     f"{c.scored_month} | {c.train_months[0]}–{c.train_months[-1]} | {c.targets:,} ({c.unscored}) | "
                      f"{c.top_targets:,} | {c.random_conversion:.2%} / {c.top_conversion:.2%} | "
                      f"{c.random_value:,.0f} / {c.top_value:,.0f} | {ratio} |")
     if report.not_backtested:
