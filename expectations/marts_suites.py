@@ -7,7 +7,9 @@
   its customer lines are the contribution fact's net contribution;
 - tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
   segments that need one an RM; balances of products that cannot go negative are not negative;
-- month-over-month change of AUM, loans and net contribution stays within a band (warning only).
+- month-over-month change of AUM, loans and net contribution stays within a band (warning only);
+- campaign measurement (when the marketing marts exist): one row per campaign and listed customer, a contacted
+  control customer never in the uplift, rates within [0, 1], and uplift NULL exactly when it is not measurable.
 
 A mart that does not exist fails its suite's ``exists`` check instead of erroring.
 """
@@ -336,6 +338,54 @@ def _value_suite(cfg: QualityConfig) -> list[Check]:
     ]
 
 
+CAMPAIGN_MEMBERS = "fct_campaign_members"
+CAMPAIGN_PERFORMANCE = "rpt_campaign_performance"
+CAMPAIGN_RATES = ("contact_rate", "reach_rate", "target_response_rate", "control_response_rate",
+                  "target_conversion_rate", "control_conversion_rate")
+# measured only when the campaign has a control group and both groups are large enough; else NULL, never zero
+CAMPAIGN_UPLIFTS = ("conversion_uplift", "conversion_uplift_ci_low", "conversion_uplift_ci_high",
+                    "incremental_conversions", "incremental_aum_per_member", "incremental_aum",
+                    "incremental_net_contribution_per_member", "incremental_net_contribution", "roi")
+
+
+def _campaign_members_suite() -> list[Check]:
+    t = CAMPAIGN_MEMBERS
+    return [
+        _columns_present(t, ["campaign_id", "cif_no", "list_group_code", "is_control_contacted", "is_in_uplift"]),
+        _unique(t, ("campaign_id", "cif_no")),
+        _unexpected(
+            f"marts.{t}.control_contacted_out_of_uplift", CRITICAL,
+            "a control-group customer who was contacted is left out of the uplift",
+            "SELECT campaign_id, cif_no FROM {batch} WHERE list_group_code = 'C' AND is_control_contacted "
+            "AND is_in_uplift",
+        ),
+    ]
+
+
+def _campaign_performance_suite() -> list[Check]:
+    t = CAMPAIGN_PERFORMANCE
+    rates = " OR ".join(f"{c} NOT BETWEEN 0 AND 1" for c in CAMPAIGN_RATES)
+    filled = " AND ".join(f"{c} IS NOT NULL" for c in CAMPAIGN_UPLIFTS if c != "roi")
+    empty = " AND ".join(f"{c} IS NULL" for c in CAMPAIGN_UPLIFTS)
+    return [
+        _columns_present(t, ["campaign_id", "breakdown_code", "uplift_status_code", *CAMPAIGN_RATES,
+                             *CAMPAIGN_UPLIFTS]),
+        _unique(t, ("campaign_id", "breakdown_code", "segment_code", "branch_code")),
+        _unexpected(
+            f"marts.{t}.rates_within_0_1", CRITICAL, f"{', '.join(CAMPAIGN_RATES)} lie within [0, 1]",
+            f"SELECT campaign_id, breakdown_code, segment_code, branch_code FROM {{batch}} WHERE {rates}",
+        ),
+        _unexpected(
+            f"marts.{t}.uplift_null_when_not_measurable", CRITICAL,
+            "uplift, incremental figures and ROI are NULL exactly when not measurable (no control group, or a group "
+            "too small), never zero; measured rows have every uplift (ROI too unless the row's cost is zero)",
+            f"""SELECT campaign_id, breakdown_code, segment_code, branch_code, uplift_status_code FROM {{batch}}
+WHERE (uplift_status_code = 'MEASURED' AND NOT ({filled} AND (roi IS NOT NULL OR cost_amount = 0)))
+   OR (uplift_status_code <> 'MEASURED' AND NOT ({empty}))""",
+        ),
+    ]
+
+
 _TOTALS = {
     "aum": "AUM (deposits and wealth) of all customers, from rpt_customer_value",
     "loans": "average daily balance of loans, from fct_contribution_monthly",
@@ -416,6 +466,12 @@ def build_marts_suites(con: duckdb.DuckDBPyConnection, cfg: QualityConfig) -> li
             continue
         suites.append(Suite(stage="marts", name=f"marts.{table}", query=f"SELECT * FROM marts.{table}",
                             checks=tuple(build())))
+    # the marketing marts: checked when built (a warehouse of an older build has none)
+    for table, build_campaign in ((CAMPAIGN_MEMBERS, _campaign_members_suite),
+                                  (CAMPAIGN_PERFORMANCE, _campaign_performance_suite)):
+        if table in tables:
+            suites.append(Suite(stage="marts", name=f"marts.{table}", query=f"SELECT * FROM marts.{table}",
+                                checks=tuple(build_campaign())))
     if all(t in tables for t in TOTALS_SOURCES) and cfg.marts.month_over_month_bands:
         suites.append(Suite(stage="marts", name="marts.monthly_totals", query=_totals_query(),
                             checks=tuple(_totals_checks(cfg))))

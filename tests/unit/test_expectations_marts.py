@@ -111,3 +111,46 @@ def test_within_a_cent_the_identities_hold(clean_marts: Path, tmp_path: Path) ->
     db = _broken(clean_marts, tmp_path, f"UPDATE {FCT} SET economic_profit = economic_profit + 0.01 WHERE {ONE_ROW}")
     report = run_validation(db, stages=("marts",), suites=[FCT], record=False)
     assert report.passed and not report.warnings, report.summary()
+
+
+RATES = ("contact_rate", "reach_rate", "target_response_rate", "control_response_rate", "target_conversion_rate",
+         "control_conversion_rate")
+UPLIFTS = ("conversion_uplift", "conversion_uplift_ci_low", "conversion_uplift_ci_high", "incremental_conversions",
+           "incremental_aum_per_member", "incremental_aum", "incremental_net_contribution_per_member",
+           "incremental_net_contribution", "roi")
+CAMPAIGN_MARTS = [
+    "CREATE TABLE marts.fct_campaign_members AS SELECT * FROM (VALUES ('M1', 'P1', 'T', false, true), "
+    "('M1', 'P2', 'C', true, false), ('M1', 'P3', 'C', false, true), ('M2', 'P1', 'T', false, true)) "
+    "AS t(campaign_id, cif_no, list_group_code, is_control_contacted, is_in_uplift)",
+    # M1 measured (its uplift may be negative), M2 without a control group: every uplift NULL, never zero
+    "CREATE TABLE marts.rpt_campaign_performance AS SELECT * FROM (VALUES "
+    f"('M1', 'CAMPAIGN', NULL, NULL, 'MEASURED', 100.00, {', '.join(['0.5'] * len(RATES))}, "
+    f"{', '.join(['-0.25'] * len(UPLIFTS))}), "
+    f"('M2', 'CAMPAIGN', NULL, NULL, 'NO_CONTROL', 100.00, {', '.join(['0.5'] * len(RATES))}, "
+    f"{', '.join(['NULL'] * len(UPLIFTS))})) AS t(campaign_id, breakdown_code, segment_code, branch_code, "
+    f"uplift_status_code, cost_amount, {', '.join(RATES)}, {', '.join(UPLIFTS)})",
+]
+PERF = "marts.rpt_campaign_performance"
+CAMPAIGN_BREAKS = {
+    "marts.fct_campaign_members.unique_key": [
+        "INSERT INTO marts.fct_campaign_members SELECT * FROM marts.fct_campaign_members WHERE cif_no = 'P1'"],
+    "marts.fct_campaign_members.control_contacted_out_of_uplift": [
+        "UPDATE marts.fct_campaign_members SET is_in_uplift = true WHERE cif_no = 'P2'"],
+    f"{PERF}.rates_within_0_1": [f"UPDATE {PERF} SET reach_rate = 1.2 WHERE campaign_id = 'M1'"],
+    f"{PERF}.uplift_null_when_not_measurable": [f"UPDATE {PERF} SET conversion_uplift = 0 WHERE campaign_id = 'M2'"],
+}
+
+
+def test_the_campaign_marts_are_checked_when_built(clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, *CAMPAIGN_MARTS)
+    report = run_validation(db, stages=("marts",), record=False)
+    assert report.passed and not report.warnings, report.summary()
+    assert {"marts.fct_campaign_members", PERF} <= {o.suite for o in report.outcomes}
+    for name, sql in {**CAMPAIGN_BREAKS, f"{PERF}.uplift_null_when_not_measurable (measured, NULL)": [
+            f"UPDATE {PERF} SET incremental_aum = NULL WHERE campaign_id = 'M1'"]}.items():
+        folder = tmp_path / name.replace(" ", "_")
+        folder.mkdir()
+        broken = _broken(db, folder, *sql)
+        report = run_validation(broken, stages=("marts",), suites=[".".join(name.split(".")[:2])], record=False)
+        failed = {o.name for o in report.outcomes if not o.success and o.severity is Severity.CRITICAL}
+        assert not report.passed and name.split(" ")[0] in failed, (name, report.summary())
