@@ -251,6 +251,7 @@ def train(warehouse: Path | None, models: Path | None, model_kind: str, card_pat
     """
     from crmwh.publish import resolve_served
 
+    truth = _campaign_truth(truth_path) if truth_path is not None else None  # a bad file fails before training
     database = resolve_served(settings.warehouse_path(warehouse))
     root = settings.models_dir(models)
     if model_kind in ("churn", "all"):
@@ -267,10 +268,10 @@ def train(warehouse: Path | None, models: Path | None, model_kind: str, card_pat
         marketing = train_marketing_from_warehouse(database, root, propensity=model_kind != "segments",
                                                    segments=model_kind != "propensity")
         backtest = None
-        if truth_path is not None and model_kind != "segments":
+        if truth is not None and model_kind != "segments":
             from models.targeting_backtest import backtest_from_warehouse
 
-            backtest = backtest_from_warehouse(database, _campaign_truth(truth_path))
+            backtest = backtest_from_warehouse(database, truth)
             click.echo(backtest.summary())
         card = write_marketing_card(marketing.propensity, marketing.segments,
                                     marketing_card_path or settings.REPO_ROOT / "docs" / "models-marketing.md",
@@ -285,11 +286,10 @@ def _campaign_truth(path: Path) -> dict[str, list[Any]]:
     from models.targeting_backtest import truth_from_manifest
 
     try:
-        campaigns = json.loads(path.read_text(encoding="utf-8"))["truth"]["campaigns"]
-    except (ValueError, KeyError, TypeError) as exc:
+        return truth_from_manifest(json.loads(path.read_text(encoding="utf-8"))["truth"]["campaigns"])
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise click.BadParameter(f"{path} is not a synthetic bank's manifest with truth.campaigns ({exc})",
                                  param_hint="--campaign-truth") from exc
-    return truth_from_manifest(campaigns)
 
 
 @cli.command()

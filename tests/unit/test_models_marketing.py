@@ -198,6 +198,11 @@ def test_crmwh_train_one_model_writes_it_and_the_marketing_card(trained: tuple[P
     assert f"`{version}`" in card and "最受欢迎产品" in card and "住房贷款 MORTGAGE" in card
     bad = CliRunner().invoke(cli, ["train", "--model", "uplift", "--warehouse", str(trained[0])])
     assert bad.exit_code == 2 and "uplift" in bad.output
+    not_a_manifest = tmp_path / "manifest.json"
+    not_a_manifest.write_text('{"truth": {}}', encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["train", "--model", "propensity", "--warehouse", str(trained[0]), "--models",
+                                   str(tmp_path / "m2"), "--campaign-truth", str(not_a_manifest)])
+    assert bad.exit_code == 2 and "truth.campaigns" in bad.output and not (tmp_path / "m2").exists()
 
 
 def test_a_build_scores_the_marketing_models_or_says_why_not(trained: tuple[Path, Path], tmp_path: Path) -> None:
