@@ -117,9 +117,10 @@ def render(propensity: PropensityReport | None, segments: SegmentReport | None,
         lines += [*render_backtest(backtest), ""]
     lines += ["## Limits", "",
               "- Personal customers only; families and labels count accounts and cards opened, not amounts.",
-              "- On the synthetic bank, wealth products and credit cards are opened only by customers in their first "
-              "months (the generator's rule), so their models rank almost perfectly on tenure; a real bank's openers "
-              "are less predictable.",
+              "- On the synthetic bank, credit cards are opened only by customers in their first months (the "
+              "generator's rule), so that model ranks almost perfectly on tenure; a real bank's openers are less "
+              "predictable. Wealth products are also taken in the bank's campaigns, which the labels count as "
+              "openings like any other.",
               "- The targeting backtest needs the campaigns' true effects, which only the synthetic bank knows (its "
               "manifest, `crmwh train --campaign-truth`); "
               + ("measured above." if backtest is not None else "not measured in this run."), ""]
