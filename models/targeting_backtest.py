@@ -224,6 +224,8 @@ def render_backtest(report: BacktestReport) -> list[str]:
                      f"{c.scored_month} | {c.train_months[0]}–{c.train_months[-1]} | {c.targets:,} ({c.unscored}) | "
                      f"{c.top_targets:,} | {c.random_conversion:.2%} / {c.top_conversion:.2%} | "
                      f"{c.random_value:,.0f} / {c.top_value:,.0f} | {ratio} |")
+    lines += ["", "A propensity ranks who buys, not who is moved to buy: compare the true take-up uplift of the top "
+              "decile with a random tenth's; where it is no higher, the top decile pays through larger amounts."]
     if report.not_backtested:
         lines += ["", "Not backtested: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.not_backtested.items()))
                   + "."]
