@@ -40,6 +40,10 @@ from models.propensity import train_propensity_model
 DECILES = 10
 
 
+class TooEarly(ModelError):
+    """A campaign with too little history before it for a point-in-time model: listed, not backtested."""
+
+
 @dataclass(frozen=True)
 class MemberTruth:
     """One list member's truth: group 'T' (target) or 'C' (control), take-up probabilities, expected amount (CNY)."""
@@ -133,13 +137,17 @@ def _deciles(members: pd.DataFrame) -> list[DecileCheck]:
 def backtest_campaign(con: duckdb.DuckDBPyConnection, campaign: Mapping[str, Any], truth: Sequence[MemberTruth],
                       progress: Callable[[str], None] = lambda _s: None) -> CampaignBacktest:
     """Backtest one campaign (a row of marts.dim_campaign with ``model_family_code``, the propensity family of its
-    product); ModelError when its month T has too little history."""
+    product); TooEarly when its month T has too little history, ModelError when the truth misses list members."""
     month = _month_before(campaign["starts_on"])
     if month not in complete_months(con):
-        raise ModelError(f"{month:%Y-%m}, the month before it starts, is not in the warehouse")
+        raise TooEarly(f"too little history before it: {month:%Y-%m}, the month before it starts, is not in the "
+                       "warehouse")
     family = str(campaign["model_family_code"])
     progress(f"training {family} on the months known by {month:%Y-%m}")
-    report = train_propensity_model(con, labels_known_by=month, only=[family])
+    try:
+        report = train_propensity_model(con, labels_known_by=month, only=[family])
+    except ModelError as exc:
+        raise TooEarly(f"too little history before it: {exc}") from exc
     frame = load_marketing_frame(con, read_families(con), labelled_only=False, month=month)
     scores = propensities(report.artifact, frame)
     scores = scores[scores["product_family_code"] == family].set_index("party_id")["propensity"]
@@ -196,8 +204,8 @@ def run_backtest(con: duckdb.DuckDBPyConnection, truth: Mapping[str, Sequence[Me
             continue
         try:
             done.append(backtest_campaign(con, c, truth[cid], progress))
-        except ModelError as exc:
-            skipped[cid] = f"too little history before it: {exc}"
+        except TooEarly as exc:
+            skipped[cid] = str(exc)
     return BacktestReport(done, skipped)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from crmwh.build import run_build, score_with_marketing_models
 from crmwh.publish import resolve_served
+from models.errors import ModelError
 from models.marketing_artifacts import latest_propensity, latest_segments
 from models.marketing_card import render
 from models.marketing_training import MarketingTrainReport, train_marketing_from_warehouse
@@ -144,3 +145,7 @@ def test_targeting_the_top_propensity_decile_pays(year_bank: Path) -> None:
         # trained only on months whose labels were known at the scoring month end
         assert pd.Timestamp(max(c.train_months)) + pd.DateOffset(months=HORIZON) <= pd.Timestamp(c.scored_month)
     assert "Targeting that pays" in render(None, None, report)
+    # a truth that misses list members (another bank's manifest) is an error, not a campaign left out
+    latest = report.campaigns[-1].campaign_id
+    with pytest.raises(ModelError, match="no record of"):
+        backtest_from_warehouse(year_bank, {latest: truth_from_manifest([campaigns[latest]])[latest][:-1]})
