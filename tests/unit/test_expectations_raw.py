@@ -137,6 +137,23 @@ def test_the_curve_history_may_come_with_the_first_delivery_only(clean_db: tuple
     assert name in {o.name for o in report.outcomes if not o.success}, report.summary()
 
 
+def test_a_planned_campaign_may_start_and_end_after_the_delivery(clean_db: tuple[Path, list[int]],
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "planned").mkdir()
+    planned = _copy(clean_db, tmp_path / "planned", "UPDATE raw.marketing__campaigns "
+                    "SET start_date = _business_date + 14, end_date = _business_date + 44")
+    report = run_validation(planned, stages=("raw",), batch_ids=clean_db[1], suites=["raw.marketing__campaigns"],
+                            record=False)
+    assert report.passed, report.summary()
+    # the allowance is the campaign extract's: an RM share agreement still cannot start after its delivery
+    (tmp_path / "share").mkdir()
+    share = _copy(clean_db, tmp_path / "share",
+                  "UPDATE raw.core__customer_rm_shares SET start_date = _business_date + 1")
+    report = run_validation(share, stages=("raw",), batch_ids=clean_db[1], suites=["raw.core__customer_rm_shares"],
+                            record=False)
+    assert "raw.core__customer_rm_shares.date.start_date" in {o.name for o in report.outcomes if not o.success}
+
+
 def test_a_failed_warning_is_reported_but_does_not_block(clean_db: tuple[Path, list[int]], tmp_path: Path) -> None:
     name = "raw.core__transactions.plausible.amount"
     db = _copy(clean_db, tmp_path, *breaking_sql(name, CONTRACTS, CONFIG))
