@@ -20,7 +20,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.artifacts import Artifact, code_hash, data_hash
-from models.data import CATEGORICAL, complete_months, feature_columns, load_frame, model_matrix, read_parameters
+from models.contributions import Contributions
+from models.data import (
+    CATEGORICAL,
+    complete_months,
+    feature_columns,
+    load_frame,
+    model_matrix,
+    numeric_matrix,
+    read_parameters,
+)
 from models.errors import ModelError
 from models.metrics import Evaluation, calibration_table, evaluate
 from models.reasons import top_drivers
@@ -149,8 +158,8 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
         evaluate("RFM 评分 RFM score", yv, rfm_risk(parts["validate"]), False),
         evaluate("最近交易规则 recency rule", yv, recency_risk(parts["validate"]), False),
     ]
-    contrib = booster.predict(x["validate"], pred_contrib=True)
-    drivers = top_drivers(np.asarray(contrib), features)
+    contrib = Contributions(booster).predict(numeric_matrix(x["validate"]))
+    drivers = top_drivers(contrib, features)
     counts: dict[str, int] = {}
     for row, is_leaver in zip(drivers, yv, strict=True):
         if is_leaver:
