@@ -72,20 +72,27 @@ def render(report: TrainReport) -> str:
     for d, n in sorted(report.driver_counts.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {d} | {DRIVER_TEXT[d]} | {n:,} |")
     backtest = a.meta.get("value_backtest")
-    if backtest:
+    if backtest and "origins" in backtest:
         lines += [
             "",
             "## Lifetime value backtest",
             "",
-            f"Forecast at {backtest['month']} of the economic profit of the following {backtest['months']} months "
-            "(undiscounted), against what the customers then realised:",
+            "Forecasts made at each validation month end of the economic profit of the following months "
+            "(undiscounted), against what the customers then realised, pooled over the origins. Bias: total "
+            "forecast less total realised, over the customers' total absolute realised profit; error: mean absolute "
+            "error per customer and origin.",
             "",
-            "| forecast | total forecast (CNY) | total realised (CNY) | mean absolute error per customer (CNY) |",
-            "|---|---:|---:|---:|",
+            "| forecast | total forecast (CNY) | total realised (CNY) | bias | mean absolute error (CNY) |",
+            "|---|---:|---:|---:|---:|",
         ]
         for row in backtest["rows"]:
             lines.append(f"| {row['name']} | {row['forecast']:,.2f} | {backtest['realised']:,.2f} | "
-                         f"{row['mae']:,.2f} |")
+                         f"{row['bias']:+.1%} | {row['mae']:,.2f} |")
+        lines += ["", "| origin | months | customers | realised (CNY) | model (CNY) | naive (CNY) |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for o in backtest["origins"]:
+            lines.append(f"| {o['month']} | {o['months']} | {o['customers']:,} | {o['realised']:,.2f} | "
+                         f"{o['model']:,.2f} | {o['naive']:,.2f} |")
     lines += ["", "## Limits", "",
               "- Personal customers only; corporate attrition needs its own definition.",
               "- Labels of the last months are unknown until their horizon completes; those months are scored, "

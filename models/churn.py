@@ -167,10 +167,9 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
                 counts[d] = counts.get(d, 0) + 1
 
     progress("lifetime value backtest")
-    first = parts["validate"]["month_start"] == split.validate[0]
-    monthly = parts["validate"]["economic_profit_monthly_12m"].astype(float).to_numpy()
-    value_backtest = backtest(con, split.validate[0], parts["validate"]["party_id"][first], monthly[first.to_numpy()],
-                              p_valid[first.to_numpy()], int(params["churn_horizon_months"]))
+    cohorts = parts["validate"][["month_start", "party_id", "economic_profit_monthly_12m"]].assign(
+        churn_probability=p_valid)
+    value_backtest = backtest(con, cohorts, int(params["churn_horizon_months"]))
 
     numeric = [f for f in features if f not in CATEGORICAL]
     sample = x["train"].sample(n=min(len(x["train"]), 5000), random_state=7)

@@ -18,7 +18,7 @@ from models.data import complete_months, load_frame, model_matrix, numeric_matri
 from models.errors import ModelError
 from models.metrics import psi
 from models.reasons import driver_groups, reason_columns, top_driver_codes
-from models.value import monthly_retention, value_factor
+from models.value import VALUE_BASIS_SQL, monthly_retention, value_factor
 
 # written here, created by dbt (macros/scoring_tables.sql), served by the marts views of marts/predictions
 SCORES = "scoring.churn_scores"
@@ -133,14 +133,16 @@ def _write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, value: pd.DataF
         con.execute(f"""insert into {VALUES}
             select v.month_start, v.party_id, ep.monthly, ?,
                 cast(v.expected_months as decimal(9, 4)),
-                cast(ep.monthly * cast(v.value_factor as decimal(18, 6)) as decimal(18, 2)),
+                cast(coalesce(basis.monthly_profit, 0) * cast(v.value_factor as decimal(18, 6)) as decimal(18, 2)),
                 cast(ep.monthly * cast(? as decimal(18, 6)) as decimal(18, 2)),
                 cast(v.churn_probability as decimal(9, 6)), ?, cast(? as timestamp)
             from _value as v
             inner join (select party_id, economic_profit_monthly_12m as monthly
                         from intermediate.int_churn_features_monthly where month_start = ?) as ep
-                on ep.party_id = v.party_id""",
-                    [horizon, round(naive_months, 6), artifact.version, artifact.trained_at[:19], month.date()])
+                on ep.party_id = v.party_id
+            left join ({VALUE_BASIS_SQL}) as basis on basis.party_id = v.party_id""",
+                    [horizon, round(naive_months, 6), artifact.version, artifact.trained_at[:19], month.date(),
+                     month.date(), month.date()])
         con.execute(f"""insert into {DRIFT} select ?, feature, cast(psi as decimal(9, 4)),
             cast(? as decimal(9, 4)), psi > ?, ? from _drift""",
                     [month.date(), threshold, threshold, artifact.version])

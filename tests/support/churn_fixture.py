@@ -87,7 +87,9 @@ def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, le
         from frame""")
     # what each customer then earned: the backtest of the value forecast reads it
     con.execute("""create schema marts; create table marts.fct_contribution_monthly as
-        select month_start, party_id, cast(economic_profit_monthly_12m as decimal(18, 2)) as economic_profit
+        select month_start, party_id, 'P' as customer_type_code,
+            cast(economic_profit_monthly_12m as decimal(18, 2)) as economic_profit,
+            cast(0 as decimal(18, 2)) as provision_charge
         from frame where not is_leaver""")
     con.execute("""insert into intermediate.int_churn_labels_monthly
         select month_start, party_id, is_leaver, case when is_leaver then 'closed' end, is_label_known from frame""")
