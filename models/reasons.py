@@ -18,7 +18,7 @@ DRIVER_OF = {
     "card_transactions": "card", "card_trend_3m": "card",
     "salary_credits": "salary", "is_salary_stopped": "salary",
     "reversed_transactions_3m": "service",
-    "is_rm_changed_3m": "rm_change", "is_rm_changed_1m": "rm_change",
+    "is_rm_changed_3m": "rm_change", "is_rm_changed_1m": "rm_change", "months_since_rm_change": "rm_change",
     "net_contribution": "contribution", "contribution_change_3m": "contribution",
     "economic_profit_monthly_12m": "contribution",
     "loan_adb_cny": "credit", "card_adb_cny": "credit", "worst_five_class_code": "credit",

@@ -242,7 +242,7 @@ class RmAssignment:
     change_rm: np.ndarray
 
 
-RETAIL_LEAVER_DAYS = 120  # at least one retail RM leaves in each such slice of the horizon (if the bank has one)
+RETAIL_LEAVER_DAYS = 80  # at least one retail RM leaves in each such slice of the horizon (if the bank has one)
 
 
 def build_managers(

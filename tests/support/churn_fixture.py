@@ -22,9 +22,10 @@ FEATURES_DDL = """create table intermediate.int_churn_features_monthly (
     counter_transactions integer, counter_trend_3m decimal(18, 6), card_transactions integer,
     card_trend_3m decimal(18, 6), salary_credits integer, is_salary_stopped boolean,
     reversed_transactions_3m integer, days_since_last_transaction integer, is_rm_changed_3m boolean,
-    is_rm_changed_1m boolean, net_contribution decimal(18, 2), contribution_change_3m decimal(18, 2),
-    economic_profit_monthly_12m decimal(18, 2), months_observed_12m integer, loan_adb_cny decimal(18, 2),
-    card_adb_cny decimal(18, 2), worst_five_class_code varchar, max_days_past_due integer, risk_rating_code varchar)"""
+    is_rm_changed_1m boolean, months_since_rm_change integer, net_contribution decimal(18, 2),
+    contribution_change_3m decimal(18, 2), economic_profit_monthly_12m decimal(18, 2), months_observed_12m integer,
+    loan_adb_cny decimal(18, 2), card_adb_cny decimal(18, 2), worst_five_class_code varchar,
+    max_days_past_due integer, risk_rating_code varchar)"""
 
 
 def scoring_tables_sql() -> str:
