@@ -250,7 +250,8 @@ def build_managers(
 ) -> tuple[Managers, RmAssignment]:
     """RMs at each branch (支行): one retail RM per ~250 affluent customers, one corporate RM per ~40 companies.
 
-    About a tenth leave during a year, and at least one retail RM in every RETAIL_LEAVER_DAYS of the horizon; each is
+    About a tenth leave during a year, and a retail RM in every RETAIL_LEAVER_DAYS of the horizon (up to a third of
+    them); each is
     replaced by a hire a few weeks before, who takes over the book.
     """
     branch_of = branches.branch_of()
@@ -274,14 +275,16 @@ def build_managers(
         # even a small bank shows one RM leaving, so that a book changes hands in the middle of a month
         leaves[rng.integers(n)] = True
     leave = np.where(leaves, rng.integers(20, max(cal.days, 21), n), NO_DAY)
-    # Even a small bank sees retail books change hands through the year: one retail RM leaving in each slice of
-    # RETAIL_LEAVER_DAYS (before the last 100 days), unless one already does, so the customers who follow their RM
-    # (rm_left, see choose_churners) appear both early and late in the horizon.
+    # Even a small bank sees retail books change hands through the year: a retail RM leaving in each slice of
+    # RETAIL_LEAVER_DAYS (before the last 100 days, the latest slice first) unless one already does, at most a third
+    # of the retail RMs, so the customers who follow their RM (rm_left, see choose_churners) appear early and late.
     retail = np.flatnonzero(np.array(book) > 0)
-    for k in range(max((cal.days - 100) // RETAIL_LEAVER_DAYS, 0)):
+    budget = max(2, len(retail) // 3)  # a third of the retail RMs at most (two in a small bank)
+    for k in reversed(range(max((cal.days - 100) // RETAIL_LEAVER_DAYS, 0))):  # the latest slice first
         lo, hi = 20 + k * RETAIL_LEAVER_DAYS, 20 + (k + 1) * RETAIL_LEAVER_DAYS
         staying = retail[~leaves[retail]]
-        if len(staying) and not (leaves[retail] & (leave[retail] >= lo) & (leave[retail] < hi)).any():
+        if budget and len(staying) and not (leaves[retail] & (leave[retail] >= lo) & (leave[retail] < hi)).any():
+            budget -= 1
             weight = np.array(book)[staying]
             who = int(rng.choice(staying, p=weight / weight.sum()))  # a book of average size, not an empty one
             leaves[who] = True
