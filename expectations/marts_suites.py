@@ -6,7 +6,8 @@
 - the profit bridge (利润还原) closes: its lines sum to the ledger's pre-provision profit every month, to the cent, and
   its customer lines are the contribution fact's net contribution;
 - tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
-  segments that need one an RM; balances of products that cannot go negative are not negative;
+  segments that need one an RM; balances of products that cannot go negative are not negative, and overdrawn
+  deposits (overdrafts) are counted as a warning;
 - month-over-month change of AUM, loans and net contribution stays within a band (warning only).
 
 A mart that does not exist fails its suite's ``exists`` check instead of erroring.
@@ -310,19 +311,30 @@ def _customer_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
     return checks
 
 
+def _negative_balances(lines: Sequence[str]) -> str:
+    listed = ", ".join(sql_literal(p) for p in lines) or "NULL"
+    return f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
+FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
+WHERE p.product_line_code IN ({listed}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)"""
+
+
 def _balances_suite(cfg: QualityConfig) -> list[Check]:
     t = "fct_account_balances_monthly"
-    lines = ", ".join(sql_literal(p) for p in cfg.marts.non_negative_balance_product_lines)
+    no_negative = cfg.marts.non_negative_balance_product_lines
+    overdraft = cfg.marts.overdraft_product_lines
     return [
         _columns_present(t, ["month_start", "account_id", "product_code", "average_daily_balance",
                              "month_end_balance"]),
         _unique(t, ("month_start", "account_id")),
         _unexpected(
             f"marts.{t}.non_negative_balance", CRITICAL,
-            f"balances of {', '.join(cfg.marts.non_negative_balance_product_lines)} products are not negative",
-            f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
-FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
-WHERE p.product_line_code IN ({lines}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)""",
+            f"balances of {', '.join(no_negative)} products are not negative", _negative_balances(no_negative),
+        ),
+        # an overdrawn deposit is an overdraft asset (FTP charge, overdraft interest): published, counted, reported
+        _unexpected(
+            f"marts.{t}.overdrafts", WARNING,
+            f"overdrawn {', '.join(overdraft)} accounts (a negative average or month-end balance): each account-month "
+            "counted as one unexpected row, published as an overdraft asset", _negative_balances(overdraft),
         ),
     ]
 

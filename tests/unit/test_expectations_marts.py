@@ -81,7 +81,7 @@ BREAKS = {
     "marts.dim_customer.has_rm": ["UPDATE marts.dim_customer SET rm_id = NULL WHERE segment_code = 'CORPORATE'"],
     "marts.dim_customer.rm_known": ["UPDATE marts.dim_customer SET rm_id = 'R404' WHERE party_id = 'C2'"],
     "marts.fct_account_balances_monthly.non_negative_balance": [
-        "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -0.01 WHERE account_id = 'A2'"],
+        "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -0.01 WHERE account_id = 'A1'"],
     "marts.rpt_customer_value.codes.value_tier_code": [
         "UPDATE marts.rpt_customer_value SET value_tier_code = 'PLATINUM' WHERE party_id = 'C1'"],
 }
@@ -104,6 +104,27 @@ def test_a_jump_in_a_key_total_only_warns(clean_marts: Path, tmp_path: Path) -> 
     report = run_validation(db, stages=("marts",), record=False)
     assert report.passed, report.summary()
     assert report.warnings == ["marts.monthly_totals.month_over_month.loans (1 unexpected rows)"]
+
+
+def test_an_overdrawn_deposit_only_warns_with_its_count(clean_marts: Path, tmp_path: Path) -> None:
+    # a negative deposit balance is an overdraft (an asset of the bank), not a broken warehouse: it publishes, and the
+    # warning counts the overdrawn account-months
+    db = _broken(clean_marts, tmp_path, "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -250.00, "
+                                        "average_daily_balance = -40.00 WHERE account_id = 'A2'")
+    months = _scalar(db, "SELECT count(*) FROM marts.fct_account_balances_monthly WHERE account_id = 'A2'")
+    report = run_validation(db, stages=("marts",), record=False)
+    assert report.passed, report.summary()
+    assert report.warnings == [f"marts.fct_account_balances_monthly.overdrafts ({months} unexpected rows)"]
+
+
+def _scalar(db: Path, sql: str) -> object:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(sql).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return row[0]
 
 
 def test_within_a_cent_the_identities_hold(clean_marts: Path, tmp_path: Path) -> None:

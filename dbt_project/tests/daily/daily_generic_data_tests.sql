@@ -13,6 +13,7 @@
 -- depends_on: {{ ref('fct_customer_value_forecast') }}
 -- depends_on: {{ ref('int_churn_features_monthly') }}
 -- depends_on: {{ ref('int_churn_labels_monthly') }}
+-- depends_on: {{ ref('rpt_balance_continuity_breaks') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
