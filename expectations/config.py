@@ -71,6 +71,7 @@ class MartsConfig:
     non_negative_balance_product_lines: tuple[str, ...]
     overdraft_product_lines: tuple[str, ...]
     operating_expense_prefixes: tuple[str, ...]
+    balance_continuity_severity: Severity = Severity.WARNING
     # every account of the seed: income and expense making up the ledger's pre-provision profit (the profit bridge)
     profit_prefixes: tuple[str, ...] = ()
 
@@ -288,6 +289,8 @@ def _parse_marts(raw: dict[str, Any], src: Path, contracts: ContractSet) -> Mart
         rm_required_segments=tuple(_require(raw, "rm_required_segments", w) or ()),
         non_negative_balance_product_lines=product_lines["non_negative_balance_product_lines"],
         overdraft_product_lines=product_lines["overdraft_product_lines"],
+        balance_continuity_severity=_severity(_require(raw, "balance_continuity_severity", w),
+                                              f"{w}.balance_continuity_severity"),
         operating_expense_prefixes=prefixes,
         profit_prefixes=_seed_column(_require(roles, "seed", f"{w}.gl_account_roles"), "account_prefix",
                                      f"{w}.gl_account_roles"),

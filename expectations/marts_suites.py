@@ -8,7 +8,8 @@
 - tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
   segments that need one an RM; balances of products that cannot go negative are not negative, and overdrawn
   deposits (overdrafts) are counted as a warning;
-- month-over-month change of AUM, loans and net contribution stays within a band (warning only).
+- month-over-month change of AUM, loans and net contribution stays within a band (warning only);
+- balances are continuous: the breaks of rpt_balance_continuity_breaks (warning by default, configurable).
 
 A mart that does not exist fails its suite's ``exists`` check instead of erroring.
 """
@@ -339,6 +340,25 @@ def _balances_suite(cfg: QualityConfig) -> list[Check]:
     ]
 
 
+CONTINUITY = "rpt_balance_continuity_breaks"
+
+
+def _continuity_suite(cfg: QualityConfig) -> list[Check]:
+    t = CONTINUITY
+    return [
+        _columns_present(t, ["account_id", "account_source", "balance_on", "expected_closing_balance",
+                             "closing_balance", "difference"]),
+        _unexpected(
+            f"marts.{t}.no_breaks", cfg.marts.balance_continuity_severity,
+            "every account-day's closing balance is the previous closing balance plus the day's postings (core "
+            "accounts daily, cards per statement; dbt parameter balance_continuity_tolerance): each row is a break, "
+            "named with its account, day, expected and delivered closing balance",
+            "SELECT account_id, account_source, balance_on, expected_closing_balance, closing_balance, difference "
+            "FROM {batch}",
+        ),
+    ]
+
+
 def _value_suite(cfg: QualityConfig) -> list[Check]:
     t = "rpt_customer_value"
     return [
@@ -420,6 +440,7 @@ def build_marts_suites(con: duckdb.DuckDBPyConnection, cfg: QualityConfig) -> li
         "dim_customer": lambda: _customer_suite(cfg, tables),
         "fct_account_balances_monthly": lambda: _balances_suite(cfg),
         "rpt_customer_value": lambda: _value_suite(cfg),
+        CONTINUITY: lambda: _continuity_suite(cfg),
     }
     suites = []
     for table, build in builders.items():

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from expectations import Severity, run_validation
+from expectations.config import CONFIG_FILE
 
 from support.quality_fixture import build_marts_fixture
 
@@ -42,7 +43,8 @@ def test_clean_marts_pass_without_warnings(clean_marts: Path) -> None:
     suites = {o.suite for o in report.outcomes}
     assert {f"marts.{t}" for t in ("fct_contribution_monthly", "fct_branch_costs_monthly", "dim_customer",
                                    "fct_profit_bridge_monthly",
-                                   "fct_account_balances_monthly", "rpt_customer_value", "monthly_totals")} == suites
+                                   "fct_account_balances_monthly", "rpt_customer_value", "monthly_totals",
+                                   "rpt_balance_continuity_breaks")} == suites
 
 
 BREAKS = {
@@ -115,6 +117,27 @@ def test_an_overdrawn_deposit_only_warns_with_its_count(clean_marts: Path, tmp_p
     report = run_validation(db, stages=("marts",), record=False)
     assert report.passed, report.summary()
     assert report.warnings == [f"marts.fct_account_balances_monthly.overdrafts ({months} unexpected rows)"]
+
+
+BREAK = ("INSERT INTO marts.rpt_balance_continuity_breaks VALUES (DATE '2025-02-01', 'A2', 'core', DATE '2025-02-11', "
+         "1000.00, -300.00, 700.00, 750.00, 50.00)")
+
+
+def test_a_balance_continuity_break_warns_with_its_count(clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, BREAK)
+    report = run_validation(db, stages=("marts",), record=False)
+    assert report.passed, report.summary()
+    assert report.warnings == ["marts.rpt_balance_continuity_breaks.no_breaks (1 unexpected rows)"]
+
+
+def test_a_balance_continuity_break_blocks_when_configured_critical(clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, BREAK)
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG_FILE.read_text(encoding="utf-8").replace(
+        "balance_continuity_severity: warning", "balance_continuity_severity: critical"), encoding="utf-8")
+    report = run_validation(db, stages=("marts",), record=False, config_path=config)
+    assert not report.passed
+    assert report.critical_failures == ["marts.rpt_balance_continuity_breaks.no_breaks (1 unexpected rows)"]
 
 
 def _scalar(db: Path, sql: str) -> object:
