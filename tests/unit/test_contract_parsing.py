@@ -17,8 +17,8 @@ from contracts.contract import CONTRACTS_DIR, ContractError, ContractSet, load_c
 
 def test_the_contract_set_loads(contracts: ContractSet) -> None:
     assert contracts.systems == ("ref", "core", "cards", "accounting")
-    assert len(contracts.contracts) == 18
-    assert len({c.raw_table for c in contracts.contracts}) == 18
+    assert len(contracts.contracts) == 19
+    assert len({c.raw_table for c in contracts.contracts}) == 19
     shares = contracts.get("core.customer_rm_shares")
     assert shares.primary_key == ("cif_no", "rm_id")
     assert shares.column("share_ratio").duckdb_type == "DECIMAL(9,6)"
