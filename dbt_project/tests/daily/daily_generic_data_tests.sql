@@ -3,6 +3,7 @@
 -- its number of failing rows, also in the log). Outside a daily build it returns nothing: the generic tests then run
 -- as their own nodes.
 -- It must run after every model, so it refs each leaf model of the DAG (checked on every run):
+-- depends_on: {{ ref('dim_account_party') }}
 -- depends_on: {{ ref('dim_date') }}
 -- depends_on: {{ ref('dim_relationship_manager') }}
 -- depends_on: {{ ref('fct_account_balances_monthly') }}
