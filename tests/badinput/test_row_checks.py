@@ -371,3 +371,17 @@ def test_gbk_text_that_happens_to_be_valid_utf8_loads(bank: Bank, before: Before
     assert bank.rejected_rows(batch) == []
     assert bank.scalar(f"SELECT counterparty_name FROM raw.core__transactions WHERE {WHERE_D2} "
                        "AND _line_number = 3") == "石雪一"
+
+
+def test_account_party_naming_an_unknown_account_is_rejected_with_its_reason(bank: Bank, before: Before) -> None:
+    # D2's account-party file holds the one account opened that day; naming an account the bank never delivered is an
+    # orphan foreign key: the row is kept with its reason, and as 1 of 1 rows it rejects the small core delivery
+    _, new = bank.edit_field("core.account_parties", D2, 1, "account_no", "A999999999999999")
+    report = bank.ingest()
+    o = outcome(report, "core", D2)
+    assert o.outcome == "REJECTED", o.line()
+    assert "ACCT_PARTY_20250131.dat: 1 of 1 records rejected" in (o.reason or ""), o.reason
+    assert ("ACCT_PARTY_20250131.dat", 1, "account_no", "ORPHAN_FOREIGN_KEY",
+            "foreign key (account_no) = (A999999999999999) not found in core.accounts "
+            "(neither in this delivery nor already loaded)", new) in bank.rejected_rows(o.batch_id)  # type: ignore[arg-type]
+    before.assert_unchanged()
