@@ -166,7 +166,7 @@ def test_unterminated_quote_swallows_the_next_line(bank: Bank, before: Before) -
     o = outcome(report, "core", D2)
     assert (o.outcome, o.reason) == (
         "REJECTED",
-        f"1 of 7 files failed: {TXN_FILE}: row accounting does not balance: 298 loaded + 1 rejected ≠ 300 records "
+        f"1 of 8 files failed: {TXN_FILE}: row accounting does not balance: 298 loaded + 1 rejected ≠ 300 records "
         "in the control file (a quoted field spanning lines?)")
     assert bank.count("core__transactions", WHERE_D2) == 0
     before.assert_unchanged()
@@ -179,7 +179,7 @@ def test_wrong_delimiter(bank: Bank, before: Before) -> None:
     o = outcome(report, "core", D2)
     assert o.outcome == "REJECTED"
     assert o.reason == (
-        f"1 of 7 files failed: {TXN_FILE}: 300 of 300 records rejected (100.00%), more than the contract allows "
+        f"1 of 8 files failed: {TXN_FILE}: 300 of 300 records rejected (100.00%), more than the contract allows "
         "(max_reject_ratio 1.00%: at most 3); most common: FIELD_COUNT (300)")
     rows = bank.rejected_rows(o.batch_id)  # type: ignore[arg-type]
     assert [r[1] for r in rows] == list(range(1, 301))
@@ -199,7 +199,7 @@ def test_reject_ratio_exceeded(bank: Bank, before: Before) -> None:
     o = outcome(report, "core", D2)
     assert (o.outcome, o.reason) == (
         "REJECTED",
-        f"1 of 7 files failed: {TXN_FILE}: 4 of 300 records rejected (1.33%), more than the contract allows "
+        f"1 of 8 files failed: {TXN_FILE}: 4 of 300 records rejected (1.33%), more than the contract allows "
         "(max_reject_ratio 1.00%: at most 3); most common: TYPE (4)")
     # the rejected rows of the failed delivery are kept
     assert [(r[1], r[2], r[3]) for r in bank.rejected_rows(o.batch_id)] == [  # type: ignore[arg-type]
