@@ -164,8 +164,9 @@ def test_an_overdrawn_current_account_is_an_overdraft_asset_and_publishes(built:
     # interest income at the overdraft rate, ACT/360 on the overdrawn balance-days, rounded to the cent once
     expected = (Decimal("28500.00") * _parameter("overdraft_interest_rate") / 360).quantize(Decimal("0.01"))
     assert expected > 0
-    assert _rows(built, f"""SELECT interest_income, overdraft_interest_income FROM marts.fct_contribution_monthly
-                            JOIN intermediate.int_interest_account_monthly USING (month_start, account_id)
+    assert _rows(built, f"""SELECT f.interest_income, i.overdraft_interest_income
+                            FROM marts.fct_contribution_monthly AS f
+                            JOIN intermediate.int_interest_account_monthly AS i USING (month_start, account_id)
                             WHERE account_id = '{account}' AND month_start = {feb}""") == [(expected, expected)]
     # funds used: an FTP charge, no credit, and no reserve cost or deposit insurance on an overdraft
     ((charge, credit, reserve, insurance),) = _rows(
