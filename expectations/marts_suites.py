@@ -6,8 +6,10 @@
 - the profit bridge (利润还原) closes: its lines sum to the ledger's pre-provision profit every month, to the cent, and
   its customer lines are the contribution fact's net contribution;
 - tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
-  segments that need one an RM; balances of products that cannot go negative are not negative;
-- month-over-month change of AUM, loans and net contribution stays within a band (warning only).
+  segments that need one an RM; balances of products that cannot go negative are not negative, and overdrawn
+  deposits (overdrafts) are counted as a warning;
+- month-over-month change of AUM, loans and net contribution stays within a band (warning only);
+- balances are continuous: the breaks of rpt_balance_continuity_breaks (warning by default, configurable).
 
 A mart that does not exist fails its suite's ``exists`` check instead of erroring.
 """
@@ -310,19 +312,49 @@ def _customer_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
     return checks
 
 
+def _negative_balances(lines: Sequence[str]) -> str:
+    listed = ", ".join(sql_literal(p) for p in lines) or "NULL"
+    return f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
+FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
+WHERE p.product_line_code IN ({listed}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)"""
+
+
 def _balances_suite(cfg: QualityConfig) -> list[Check]:
     t = "fct_account_balances_monthly"
-    lines = ", ".join(sql_literal(p) for p in cfg.marts.non_negative_balance_product_lines)
+    no_negative = cfg.marts.non_negative_balance_product_lines
+    overdraft = cfg.marts.overdraft_product_lines
     return [
         _columns_present(t, ["month_start", "account_id", "product_code", "average_daily_balance",
                              "month_end_balance"]),
         _unique(t, ("month_start", "account_id")),
         _unexpected(
             f"marts.{t}.non_negative_balance", CRITICAL,
-            f"balances of {', '.join(cfg.marts.non_negative_balance_product_lines)} products are not negative",
-            f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
-FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
-WHERE p.product_line_code IN ({lines}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)""",
+            f"balances of {', '.join(no_negative)} products are not negative", _negative_balances(no_negative),
+        ),
+        # an overdrawn deposit is an overdraft asset (FTP charge, overdraft interest): published, counted, reported
+        _unexpected(
+            f"marts.{t}.overdrafts", WARNING,
+            f"overdrawn {', '.join(overdraft)} accounts (a negative average or month-end balance): each account-month "
+            "counted as one unexpected row, published as an overdraft asset", _negative_balances(overdraft),
+        ),
+    ]
+
+
+CONTINUITY = "rpt_balance_continuity_breaks"
+
+
+def _continuity_suite(cfg: QualityConfig) -> list[Check]:
+    t = CONTINUITY
+    return [
+        _columns_present(t, ["account_id", "account_source", "balance_on", "expected_closing_balance",
+                             "closing_balance", "difference"]),
+        _unexpected(
+            f"marts.{t}.no_breaks", cfg.marts.balance_continuity_severity,
+            "every account-day's closing balance is the previous closing balance plus the day's postings (core "
+            "accounts daily, cards per statement; dbt parameter balance_continuity_tolerance): each row is a break, "
+            "named with its account, day, expected and delivered closing balance",
+            "SELECT account_id, account_source, balance_on, expected_closing_balance, closing_balance, difference "
+            "FROM {batch}",
         ),
     ]
 
@@ -408,6 +440,7 @@ def build_marts_suites(con: duckdb.DuckDBPyConnection, cfg: QualityConfig) -> li
         "dim_customer": lambda: _customer_suite(cfg, tables),
         "fct_account_balances_monthly": lambda: _balances_suite(cfg),
         "rpt_customer_value": lambda: _value_suite(cfg),
+        CONTINUITY: lambda: _continuity_suite(cfg),
     }
     suites = []
     for table, build in builders.items():
