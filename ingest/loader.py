@@ -275,9 +275,10 @@ class _Loader:
         missing = self.gap(system, day)
         if missing is not None:
             other, wanted = missing
-            why = (f"{system} is loaded up to {wanted - ONE_DAY:%Y-%m-%d} and deliveries of a system load without gaps"
+            loaded_to = self.history.latest_loaded_date(other)
+            why = (f"{system} is loaded up to {loaded_to:%Y-%m-%d} and deliveries of a system load without gaps"
                    if other == system else
-                   f"{system} refers to {other}, which is loaded up to {wanted - ONE_DAY:%Y-%m-%d}")
+                   f"{system} refers to {other}, which is loaded up to {loaded_to:%Y-%m-%d}")
             return self._refuse(delivery, fingerprint(delivery.path), audit.GAP, report.HELD,
                                 f"waiting for {other} {wanted:%Y-%m-%d}: {why} (see `crmwh status`)")
         if last is None:  # a first attempt: fingerprinted from what its checks read, when it is recorded
@@ -290,18 +291,23 @@ class _Loader:
     def gap(self, system: str, day: date) -> tuple[str, date] | None:
         """The first missing delivery ``system``'s delivery of ``day`` must wait for: (system, business date).
 
-        The bank's end-of-day batch runs every calendar day, so every date is a business date, and a system's first
-        delivery starts its sequence. A delivery waits for the day before it of its own system, and for its own day
-        of every system its foreign keys point at (``ref`` for all the others): loading over the hole would reject
-        the rows that refer to the missing day as orphans, and the missing day could never load after a later one.
+        A system delivers on the business days of its calendar (bank profile; the demo bank's is every day), and a
+        system's first delivery starts its sequence. A delivery waits for its own system's expected deliveries
+        before it, and for the expected deliveries up to its own day of every system its foreign keys point at
+        (``ref`` for all the others): loading over the hole would reject the rows that refer to the missing day as
+        orphans, and the missing day could never load after a later one. A day off, or a system whose extracts all
+        come only on change, is never waited for.
         """
         for other in (system, *self.refers_to[system]):
             latest = self.history.latest_loaded_date(other)
             if latest is None:
                 continue
-            wanted = day - ONE_DAY if other == system else day
-            if latest < wanted:
-                return other, latest + ONE_DAY
+            until = day - ONE_DAY if other == system else day
+            wanted = latest + ONE_DAY
+            while wanted <= until:
+                if self.contracts.expects_delivery(other, wanted):
+                    return other, wanted
+                wanted += ONE_DAY
         return None
 
     def _changes_since_withdrawal(self, marker: Attempt, delivery: Delivery, fp: str) -> list[str]:
