@@ -16,7 +16,7 @@
 {% endset %}
 
 {% set delivery_dates %}
-    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'core'
+    {{ extract_delivery_dates('core.customer_rm_shares', ref('base_core__customer_rm_shares')) }}
 {% endset %}
 
 with history as (

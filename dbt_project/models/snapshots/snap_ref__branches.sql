@@ -17,7 +17,7 @@
 {% endset %}
 
 {% set delivery_dates %}
-    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'ref'
+    {{ extract_delivery_dates('ref.branches', ref('base_ref__branches')) }}
 {% endset %}
 
 with history as (

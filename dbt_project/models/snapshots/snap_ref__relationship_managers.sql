@@ -16,7 +16,7 @@
 {% endset %}
 
 {% set delivery_dates %}
-    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'ref'
+    {{ extract_delivery_dates('ref.relationship_managers', ref('base_ref__relationship_managers')) }}
 {% endset %}
 
 with history as (
