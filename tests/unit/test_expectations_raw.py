@@ -91,7 +91,7 @@ def test_clean_fixture_passes_and_is_recorded(clean_db: tuple[Path, list[int]], 
     [
         "raw.core__accounts.row_count_matches_control",
         "raw.core__accounts.not_null.cif_no",
-        "raw.core__accounts.codes.currency",
+        "raw.core__accounts.fk.currency",  # the bank's currencies: those of its FX extract (bank profile)
         "raw.cards__cards.codes.id_type",
         "raw.core__customers.unique_key",
         "raw.core__accounts.fk.cif_no",
