@@ -67,18 +67,19 @@ def _amount(path: Path, txn_id: str) -> Any:
 def test_build_reload_replaces_a_corrected_past_delivery(bank: Bank, served: Path) -> None:
     old, new = bank.edit_field(TXN, D2, 5, "amount", "4321.00")  # the bank corrects one amount of 2025-01-31
     txn_id = new.split("|")[0]
-    md5_before = _md5(served)
     before = _loaded(served)
 
     refused = _build(bank)
     assert refused.exit_code == ExitCode.REJECTED, refused.output
     assert "use --reload to replace that batch" in refused.output
-    assert _loaded(publish.resolve_served(bank.warehouse)) == before  # nothing replaced
+    version = publish.resolve_served(bank.warehouse)
+    assert _loaded(version) == before  # nothing replaced
+    md5_before = _md5(version)
 
     result = _build(bank, "--reload", "2025-01-31", "--system", "core")
     assert result.exit_code == ExitCode.OK, result.output
     now = publish.resolve_served(bank.warehouse)
-    assert now != served and _md5(served) == md5_before  # a new version; the one served before is untouched
+    assert now != version and _md5(version) == md5_before  # a new version; the one served before is untouched
     after = _loaded(now)
     core_d2 = [r for r in after if r[:2] == ("core", D2)]
     old_batch = next(r[2] for r in before if r[:2] == ("core", D2))
