@@ -180,6 +180,24 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
         sys.exit(ExitCode.REJECTED)
 
 
+@cli.command("check-delivery")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path, file_okay=False))
+def check_delivery(directory: Path) -> None:
+    """Check a bank's sample delivery against the contracts and the bank profile, without loading it.
+
+    DIR is a delivery folder (<system>/<YYYYMMDD>/), a system folder or a landing area. Prints, per file: the
+    encoding and column count the contract and profile expect, whether the file passes its checks, the first bad lines
+    with their reasons and the code values not in the contract's lists. The loader's own checks run on a temporary
+    in-memory database; the warehouse is never opened. Exits 0 when everything passes, 1 when problems were found.
+    """
+    from ingest.check_delivery import check_delivery as run_check
+
+    report = run_check(directory)
+    click.echo(report.render())
+    if not report.ok:
+        sys.exit(ExitCode.REJECTED)
+
+
 @cli.command()
 @click.argument("system")
 @click.argument("day", metavar="DATE", callback=options.parse_date)
