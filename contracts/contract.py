@@ -41,6 +41,18 @@ class ContractError(CrmwhError, ValueError):
 
 
 @dataclass(frozen=True)
+class IfMissing:
+    """What the warehouse does when a bank cannot send an optional field (``if_missing`` in the contract, switched on
+    by the bank profile's ``optional_fields``): ``default`` is stored in its place at ingest (a code added to the
+    column's list with ``label``), or, without a default, the field may be empty; ``derivation`` says what the models
+    do then."""
+
+    derivation: str
+    default: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     type: str
@@ -57,6 +69,8 @@ class Column:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     pii: bool = False  # personal data: masked wherever it leaves raw and restricted_pii (rejected lines in audit)
+    if_missing: IfMissing | None = None  # the field may be missing from a bank's extract (see IfMissing)
+    fill: str | None = None  # set by the bank profile (optional_fields): the value an empty field is loaded as
 
     @property
     def duckdb_type(self) -> str:
@@ -283,6 +297,7 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
     pii = raw.get("pii", False)
     if not isinstance(pii, bool):
         raise ContractError(f"{where}: 'pii' must be true or false")
+    if_missing = _parse_if_missing(raw.get("if_missing"), where, col_type, raw.get("length"), codes)
     return Column(
         name=name,
         type=col_type,
@@ -297,7 +312,27 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
         minimum=bounds["min"],
         maximum=bounds["max"],
         pii=pii,
+        if_missing=if_missing,
     )
+
+
+def _parse_if_missing(raw: Any, where: str, col_type: str, length: Any, codes: dict[str, str]) -> IfMissing | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("derivation"), str) or \
+            set(raw) - {"default", "label", "derivation"}:
+        raise ContractError(f"{where}: if_missing is {{default, label, derivation}} with a derivation text")
+    default = raw.get("default")
+    if default is not None:
+        default = str(default)
+        if col_type != "string" or (isinstance(length, int) and len(default.encode("utf-8")) > length):
+            raise ContractError(f"{where}: if_missing.default must be a string that fits the column")
+        if codes and default in codes:
+            raise ContractError(f"{where}: if_missing.default {default!r} is already a code of the column")
+        if codes and not raw.get("label"):
+            raise ContractError(f"{where}: if_missing.default of a code column needs a label")
+    return IfMissing(derivation=raw["derivation"].strip(), default=default,
+                     label=None if raw.get("label") is None else str(raw["label"]))
 
 
 def parse_contract(path: Path) -> Contract:
@@ -415,6 +450,14 @@ def apply_profile(contracts: ContractSet, profile: BankProfile) -> ContractSet:
             if c.frequency != "daily" or (sp.extracts is not None and extract not in sp.extracts):
                 raise ProfileError(f"{where}: systems.{name}.on_change: {extract} must be a daily extract the "
                                    "bank delivers")
+    for field_key in profile.optional_fields:
+        system, extract, column = field_key.split(".")
+        c = keys.get(f"{system}.{extract}")
+        if c is None or column not in c.column_names:
+            raise ProfileError(f"{where}: optional_fields: {field_key}: no such contract column")
+        if c.column(column).if_missing is None:
+            raise ProfileError(f"{where}: optional_fields: {field_key}: the contract does not say what happens when "
+                               "it is missing (no if_missing): it is required")
     for code_set in profile.codes:
         system, extract, column = code_set.split(".")
         c = keys.get(f"{system}.{extract}")
@@ -427,10 +470,7 @@ def apply_profile(contracts: ContractSet, profile: BankProfile) -> ContractSet:
         sp = profile.system(c.system)
         encoding = profile.encoding_for(c.system, c.format.encoding)
         assert encoding in ENCODINGS
-        columns = tuple(
-            replace(col, codes={**col.codes, **profile.codes.get(f"{c.key}.{col.name}", {})})
-            if f"{c.key}.{col.name}" in profile.codes else col
-            for col in c.columns)
+        columns = tuple(_profiled_column(col, f"{c.key}.{col.name}", profile) for col in c.columns)
         out.append(replace(
             c,
             format=replace(c.format, encoding=encoding),
@@ -441,6 +481,20 @@ def apply_profile(contracts: ContractSet, profile: BankProfile) -> ContractSet:
         ))
     _check_foreign_keys_delivered(out, where)
     return replace(contracts, contracts=tuple(out), profile=profile)
+
+
+def _profiled_column(col: Column, key: str, profile: BankProfile) -> Column:
+    """The column as the bank has it: its code list extended, and filled or nullable when the bank cannot send it."""
+    if key in profile.codes:
+        col = replace(col, codes={**col.codes, **profile.codes[key]})
+    if key in profile.optional_fields and col.if_missing is not None:
+        rule = col.if_missing
+        if rule.default is None:
+            col = replace(col, nullable=True)
+        else:
+            codes = {**col.codes, rule.default: rule.label or rule.default} if col.codes else col.codes
+            col = replace(col, fill=rule.default, codes=codes)
+    return col
 
 
 def _check_foreign_keys_delivered(contracts: list[Contract], where: str) -> None:

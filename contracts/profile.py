@@ -15,7 +15,9 @@ which of them this bank delivers and how:
   read as GB18030, a superset of GBK, unless the profile says otherwise), its ``calendar``, the ``extracts`` it
   delivers (default: all of its contracts) and those sent only ``on_change`` (a day without the file means
   unchanged);
-- ``codes``: code values the bank adds to a contract's code list (``<system>.<extract>.<column>``: code → label).
+- ``codes``: code values the bank adds to a contract's code list (``<system>.<extract>.<column>``: code → label);
+- ``optional_fields``: fields the bank cannot send (``<system>.<extract>.<column>``); only fields whose contract says
+  what happens then (``if_missing``: a default loaded in their place, or empty, and the derivation downstream).
 
 ``load_profile()`` reads the profile of the contracts folder; ``CRMWH_BANK_PROFILE`` names another file.
 """
@@ -45,7 +47,7 @@ CHINESE_ENCODINGS = ("gbk", "gb18030")
 DEFAULT_CHINESE_ENCODING = "gb18030"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SYSTEM_KEYS = {"encoding", "calendar", "extracts", "on_change"}
-_TOP_KEYS = {"bank", "reporting_currency", "currency_names", "calendar", "systems", "codes"}
+_TOP_KEYS = {"bank", "reporting_currency", "currency_names", "calendar", "systems", "codes", "optional_fields"}
 
 
 class ProfileError(CrmwhError, ValueError):
@@ -69,6 +71,7 @@ class BankProfile:
     calendar: BusinessCalendar
     systems: dict[str, SystemProfile]
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    optional_fields: tuple[str, ...] = ()  # <system>.<extract>.<column> the bank cannot send (contract if_missing)
     source_path: Path | None = None
 
     def system(self, name: str) -> SystemProfile | None:
@@ -161,9 +164,12 @@ def parse_profile(path: Path, calendars_dir: Path = CALENDARS_DIR) -> BankProfil
             raise ProfileError(f"{where}: codes.{key}: codes are given as <system>.<extract>.<column>: "
                                "{code: label, ...}")
         codes[str(key)] = {str(k): str(v) for k, v in values.items()}
+    optional = raw.get("optional_fields") or []
+    if not isinstance(optional, list) or not all(isinstance(f, str) and f.count(".") == 2 for f in optional):
+        raise ProfileError(f"{where}: optional_fields lists <system>.<extract>.<column> names")
     return BankProfile(bank=str(raw.get("bank", "")), reporting_currency=currency,
                        currency_names={k: str(v) for k, v in names.items()}, calendar=calendar, systems=systems,
-                       codes=codes, source_path=path)
+                       codes=codes, optional_fields=tuple(optional), source_path=path)
 
 
 def load_profile(contracts_dir: Path | None = None) -> BankProfile:

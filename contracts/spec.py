@@ -33,6 +33,9 @@ Generated from `contracts/` by `crmwh contracts --write docs/extracts.md`; do no
 - Numbers carry a plausible range (`min … max` beside the type): a valid number outside it is a rejected row
   (`RANGE`), so that one absurd amount is named at ingest rather than overflowing a sum in the build.
 - Columns marked PII hold personal data: the rejected lines kept in `audit.rejected_rows` show them masked.
+- Columns marked *Optional* may be missing from a bank's extract when its profile lists them in `optional_fields`:
+  the empty field is loaded as the documented default (or left empty), and the description says what the warehouse
+  derives instead. Every other `null: no` column is required.
 """
 
 
@@ -56,6 +59,17 @@ def _codes_text(col: Column) -> str:
     if not col.codes:
         return ""
     return "; ".join(f"`{k}` {v}" for k, v in col.codes.items())
+
+
+def _missing_text(col: Column) -> str:
+    rule = col.if_missing
+    if rule is None:
+        return ""
+    how = (f"loaded as `{rule.default}`" + (f" ({rule.label})" if rule.label else "") if rule.default is not None
+           else "loaded empty")
+    state = " — **the bank does not send it** (bank profile)" if col.fill is not None or (
+        rule.default is None and col.nullable) else ""
+    return f". *Optional* (bank profile `optional_fields`): {how}. {rule.derivation}{state}"
 
 
 def _escape(text: str) -> str:
@@ -98,7 +112,7 @@ def _render_contract(c: Contract) -> list[str]:
         cells = [str(i), f"`{col.name}`", _type_text(col)]
         if fmt.kind == "fixed_width":
             cells.append(f"{col.start}–{(col.start or 0) + (col.width or 0) - 1}")
-        cells += [null, _escape(col.description), _escape(_codes_text(col))]
+        cells += [null, _escape(col.description + _missing_text(col)), _escape(_codes_text(col))]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines

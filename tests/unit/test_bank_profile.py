@@ -146,3 +146,16 @@ def test_profile_mistakes_are_named(tmp_path: Path, edit: dict, message: str) ->
         load_contracts(profile=parse_profile(path))
     assert message in str(err.value)
     assert str(path) in str(err.value)
+
+
+def test_optional_fields_need_an_if_missing_rule(tmp_path: Path) -> None:
+    path = _write_profile(tmp_path, {"optional_fields": ["core.transactions.amount"]})
+    with pytest.raises(ProfileError, match="no if_missing"):
+        load_contracts(profile=parse_profile(path))
+    path = _write_profile(tmp_path, {"optional_fields": ["core.transactions.channel", "core.loans.pd"]})
+    contracts = load_contracts(profile=parse_profile(path))
+    channel = contracts.get("core.transactions").column("channel")
+    assert (channel.fill, channel.nullable, channel.codes["UNK"]) == ("UNK", False, "未知 unknown")
+    pd = contracts.get("core.loans").column("pd")
+    assert (pd.fill, pd.nullable) == (None, True)
+    assert "UNK" not in load_contracts().get("core.transactions").column("channel").codes  # the demo bank sends it

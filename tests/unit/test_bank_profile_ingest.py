@@ -83,3 +83,27 @@ def test_an_on_change_file_without_its_control_file_is_still_rejected(bank: Bank
     found = _outcomes(bank.ingest())
     assert found[("ref", D2)][0] == "REJECTED"
     assert "control file BRANCH" in str(found[("ref", D2)][1])
+
+
+def test_optional_fields_load_their_documented_default(bank: Bank, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _profile(tmp_path, monkeypatch, optional_fields=["core.transactions.channel", "core.transactions.txn_time",
+                                                     "core.loans.pd"])
+    _, channel_line = bank.edit_field("core.transactions", D2, 42, "channel", "")
+    _, time_line = bank.edit_field("core.transactions", D2, 43, "txn_time", "")
+    bank.edit_field("core.loans", D2, 2, "pd", "")
+    report = bank.ingest()
+    assert _outcomes(report)[("core", D2)][0] == "LOADED", report.summary()
+    d2_core = [d for d in bank.deliveries("core") if d["business_date"] == D2][-1]
+    assert d2_core["rows_rejected"] == 0
+    no_channel, no_time = channel_line.split("|")[0], time_line.split("|")[0]
+    assert bank.scalar("SELECT channel FROM raw.core__transactions WHERE txn_id = ?", [no_channel]) == "UNK"
+    assert bank.scalar("SELECT txn_time FROM raw.core__transactions WHERE txn_id = ?", [no_time]) is None
+    assert bank.count("core__loans", f"_business_date = '{D2}' AND pd IS NULL") == 1
+
+
+def test_a_required_field_stays_required_without_the_profile(bank: Bank) -> None:
+    bank.edit_field("core.transactions", D2, 42, "channel", "")
+    report = bank.ingest()
+    batch = [o for o in report.outcomes if (o.system, o.business_date) == ("core", D2)][0].batch_id
+    assert [(r[1], r[2], r[3]) for r in bank.rejected_rows(batch)] == [(42, "channel", "NOT_NULL")]
