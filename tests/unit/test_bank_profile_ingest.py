@@ -105,5 +105,5 @@ def test_optional_fields_load_their_documented_default(bank: Bank, tmp_path: Pat
 def test_a_required_field_stays_required_without_the_profile(bank: Bank) -> None:
     bank.edit_field("core.transactions", D2, 42, "channel", "")
     report = bank.ingest()
-    batch = [o for o in report.outcomes if (o.system, o.business_date) == ("core", D2)][0].batch_id
+    batch = next(o for o in report.outcomes if (o.system, o.business_date) == ("core", D2)).batch_id
     assert [(r[1], r[2], r[3]) for r in bank.rejected_rows(batch)] == [(42, "channel", "NOT_NULL")]
