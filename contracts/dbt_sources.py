@@ -8,8 +8,7 @@ edited by hand:
 - ``seeds/reference/code_values.csv``: every code list of every contract column (code → English / Chinese label),
   which the staging models use to decode codes, and the bank profile's currency labels (code set
   ``ref.exchange_rates.currency``: the bank's currencies are those of its FX extract, not a code list);
-- ``seeds/reference/bank_profile.csv``: the bank profile's settings dbt needs (the reporting currency, the
-  extracts sent only on change).
+- ``seeds/reference/bank_profile.csv``: the bank profile's settings dbt needs (the reporting currency).
 
 ``crmwh contracts --sync-dbt`` rewrites them; ``make lint`` and the unit tests fail when they are out of step.
 """
@@ -143,9 +142,6 @@ def render_bank_profile(contracts: ContractSet) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["setting", "value"])
     writer.writerow(["reporting_currency", profile.reporting_currency if profile else "CNY"])
-    for c in contracts.contracts:
-        if c.on_change:
-            writer.writerow(["on_change", c.key])
     return out.getvalue()
 
 

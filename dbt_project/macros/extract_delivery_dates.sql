@@ -1,18 +1,16 @@
 {#-
-  The business dates a full-snapshot extract was delivered, for scd2_history's `delivery_dates`: every LOADED delivery
-  of its system — except for an extract the bank sends only on change (bank profile `on_change`, seed bank_profile):
-  a delivery without its file means "unchanged", so only the dates its rows came count, and the days between end no
-  version.
+  The business dates a full-snapshot extract was delivered, for scd2_history's `delivery_dates`: the LOADED deliveries
+  of its system that carried the extract's file. An extract the bank profile sends only on change is absent from the
+  deliveries of the days it did not change, and those days end no version; an extract sent every day is in every
+  delivery of its system.
 -#}
-{% macro extract_delivery_dates(extract_key, base_relation) -%}
+{% macro extract_delivery_dates(extract_key) -%}
+    {%- set system, extract = extract_key.split('.') -%}
     select d.business_date
     from {{ ref('stg_audit__deliveries') }} as d
-    where d.source_system = '{{ extract_key.split(".")[0] }}'
-      and (
-          not exists (
-              select 1 from {{ ref('bank_profile') }} as p
-              where p.setting = 'on_change' and p.value = '{{ extract_key }}'
-          )
-          or exists (select 1 from {{ base_relation }} as b where b._business_date = d.business_date)
+    where d.source_system = '{{ system }}'
+      and exists (
+          select 1 from {{ source('audit', 'delivery_files') }} as f
+          where f.batch_id = d.batch_id and f.extract = '{{ extract }}'
       )
 {%- endmacro %}

@@ -16,7 +16,7 @@
 {% endset %}
 
 {% set delivery_dates %}
-    {{ extract_delivery_dates('core.customer_rm_shares', ref('base_core__customer_rm_shares')) }}
+    {{ extract_delivery_dates('core.customer_rm_shares') }}
 {% endset %}
 
 with history as (

@@ -17,7 +17,7 @@
 {% endset %}
 
 {% set delivery_dates %}
-    {{ extract_delivery_dates('ref.branches', ref('base_ref__branches')) }}
+    {{ extract_delivery_dates('ref.branches') }}
 {% endset %}
 
 with history as (

@@ -16,7 +16,7 @@
 {% endset %}
 
 {% set delivery_dates %}
-    {{ extract_delivery_dates('ref.relationship_managers', ref('base_ref__relationship_managers')) }}
+    {{ extract_delivery_dates('ref.relationship_managers') }}
 {% endset %}
 
 with history as (
