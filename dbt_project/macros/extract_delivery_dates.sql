@@ -10,7 +10,7 @@
     from {{ ref('stg_audit__deliveries') }} as d
     where d.source_system = '{{ system }}'
       and exists (
-          select 1 from {{ source('audit', 'delivery_files') }} as f
-          where f.batch_id = d.batch_id and f.extract = '{{ extract }}'
+          select 1 from {{ ref('base_audit__delivery_files') }} as f
+          where f.batch_id = d.batch_id and f.extract_name = '{{ extract }}'
       )
 {%- endmacro %}
