@@ -12,10 +12,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from contracts.errors import CrmwhError
 from crmwh import dbt_runs, publish
 from crmwh.settings import REPO_ROOT
+
+if TYPE_CHECKING:
+    from ingest.loader import ReloadScope
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 ENV_DBT_DATABASE = "CRMWH_DBT_DATABASE"
@@ -141,24 +145,27 @@ def run_build(
     full_refresh: bool = False,
     progress: bool = True,
     models: Path | None = None,
+    reload: ReloadScope | None = None,
 ) -> BuildReport:
     """Build the warehouse into a working copy and publish it atomically over ``served``.
 
     Deliveries the loader rejects are reported (and make the command exit non-zero) but do not stop the build: the
     rest of the bank's data still publishes. A failed dbt build or a failed critical expectation stops it and the last
-    good warehouse keeps being served.
+    good warehouse keeps being served. ``reload``: a corrected delivery of a past date (and systems) replaces its
+    loaded batch — under the build's lock, in the working copy, like everything else the build does.
     """
     from ingest.loader import ingest_landing
 
     report = BuildReport()
-    with publish.build_lock(served, "build"):
+    lock = "build" if reload is None else f"build --reload {reload.day:%Y-%m-%d}"
+    with publish.build_lock(served, lock):
         work = publish.prepare_work_copy(served)
         try:
             if ingest:
                 ingested = _timed(
                     report,
                     "ingest",
-                    lambda: ingest_landing(landing=landing, warehouse=work, reload=False, systems=None,
+                    lambda: ingest_landing(landing=landing, warehouse=work, reload=reload or False, systems=None,
                                            progress=progress),
                 )
                 report.messages.append(ingested.summary())  # type: ignore[attr-defined]

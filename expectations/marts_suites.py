@@ -23,6 +23,7 @@ import duckdb
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from contracts.profile import load_profile
 from expectations import audit
 from expectations.config import QualityConfig
 from expectations.model import Check, Severity, Suite, check, quote_ident, sql_literal
@@ -125,12 +126,17 @@ def _opex_ledger_by_month(cfg: QualityConfig, prefixes_of: Sequence[str] | None 
     GROUP BY ALL"""
 
 
+def _currency() -> str:
+    """The reporting currency (bank profile): the unit of every converted amount and tolerance."""
+    return load_profile().reporting_currency
+
+
 def _reconciles_to_ledger(name: str, what: str, amount_sql: str, cfg: QualityConfig) -> Check:
     tol = cfg.marts.amount_tolerance
     return _unexpected(
         name,
         CRITICAL,
-        f"{what} equals the general ledger's operating expense of the month (within {tol} CNY)",
+        f"{what} equals the general ledger's operating expense of the month (within {tol} {_currency()})",
         f"""
 WITH mart AS (SELECT month_start, sum({amount_sql}) AS amount FROM {{batch}} GROUP BY month_start),
 ledger AS ({_opex_ledger_by_month(cfg)})
@@ -238,7 +244,7 @@ def _bridge_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
             f"marts.{t}.closes_to_gl",
             CRITICAL,
             "the bridge's lines sum to the general ledger's pre-provision profit of the month (income − expense on "
-            f"the interest, fee and operating-expense accounts; within {tol} CNY)",
+            f"the interest, fee and operating-expense accounts; within {tol} {_currency()})",
             f"""
 WITH bridge AS (SELECT month_start, sum(amount) AS amount FROM {{batch}} GROUP BY month_start),
 ledger AS ({_opex_ledger_by_month(cfg, cfg.marts.profit_prefixes, "gl_expense_less_income")})

@@ -53,6 +53,8 @@ class _Bank:
     def codes(self, contract: Contract, col: Column) -> list[str]:
         origin = self.cfg.raw.codes_from.get((contract.key, col.name))
         codes = self.contracts.get(origin[0]).column(origin[1]).codes if origin else col.codes
+        if not codes and (contract.key, col.name) == ("ref.exchange_rates", "currency") and self.contracts.profile:
+            codes = self.contracts.profile.currency_names  # the bank's currencies: no code list, the FX extract's
         return sorted(codes)
 
     def bounds(self, contract: Contract, col: Column) -> tuple[Decimal | None, Decimal | None]:
