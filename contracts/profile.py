@@ -10,6 +10,8 @@ which of them this bank delivers and how:
   FX extract delivers, and every currency column refers to it (a foreign key of the contracts);
 - ``calendar``: the bank's business-day calendar (``contracts/calendars/<NAME>.yaml``); deliveries are expected on
   business days only, month-end extracts on the last business day of the month;
+- ``office_calendar``: the calendar of the bank's offices, by which scheduled reports count business days (the
+  monthly pack on the third business day); default: ``calendar``;
 - ``systems``: the source systems the bank has (a system not listed delivers nothing, and nothing waits for it),
   and per system its file ``encoding`` (``utf-8``, ``gbk`` or ``gb18030``; files the contracts mark Chinese are
   read as GB18030, a superset of GBK, unless the profile says otherwise), its ``calendar``, the ``extracts`` it
@@ -47,7 +49,8 @@ CHINESE_ENCODINGS = ("gbk", "gb18030")
 DEFAULT_CHINESE_ENCODING = "gb18030"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SYSTEM_KEYS = {"encoding", "calendar", "extracts", "on_change"}
-_TOP_KEYS = {"bank", "reporting_currency", "currency_names", "calendar", "systems", "codes", "optional_fields"}
+_TOP_KEYS = {"bank", "reporting_currency", "currency_names", "calendar", "office_calendar", "systems", "codes",
+             "optional_fields"}
 
 
 class ProfileError(CrmwhError, ValueError):
@@ -73,6 +76,12 @@ class BankProfile:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     optional_fields: tuple[str, ...] = ()  # <system>.<extract>.<column> the bank cannot send (contract if_missing)
     source_path: Path | None = None
+    office_calendar: BusinessCalendar | None = None  # None: the bank's calendar
+
+    @property
+    def report_calendar(self) -> BusinessCalendar:
+        """The calendar scheduled reports count business days in (the offices', else the bank's)."""
+        return self.office_calendar or self.calendar
 
     def system(self, name: str) -> SystemProfile | None:
         """The system's profile; None when the bank does not have the system."""
@@ -169,7 +178,9 @@ def parse_profile(path: Path, calendars_dir: Path = CALENDARS_DIR) -> BankProfil
         raise ProfileError(f"{where}: optional_fields lists <system>.<extract>.<column> names")
     return BankProfile(bank=str(raw.get("bank", "")), reporting_currency=currency,
                        currency_names={k: str(v) for k, v in names.items()}, calendar=calendar, systems=systems,
-                       codes=codes, optional_fields=tuple(optional), source_path=path)
+                       codes=codes, optional_fields=tuple(optional), source_path=path,
+                       office_calendar=(_calendar(raw["office_calendar"], where, calendars_dir)
+                                        if "office_calendar" in raw else None))
 
 
 def load_profile(contracts_dir: Path | None = None) -> BankProfile:
