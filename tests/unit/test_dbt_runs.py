@@ -83,7 +83,7 @@ def test_first_build_is_full_then_incremental_then_full_after_a_change(project: 
             "ORDER BY build_id").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(1, "full"), (2, "incremental")]
     assert rows[0][2] == first.fingerprint
-    assert rows[0][3] == "build --full-refresh --exclude-resource-type unit_test"
+    assert rows[0][3] == "build --full-refresh --selector full"
     assert rows[0][4] == datetime(2026, 1, 2, 3, 4, 5)
     assert rows[0][5] == Decimal("12.346")
     assert rows[1][6] == 0
