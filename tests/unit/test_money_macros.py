@@ -57,3 +57,39 @@ def test_to_cny_beyond_its_bounds_stops_instead_of_rounding_wrong() -> None:
     with duckdb.connect() as con, pytest.raises(duckdb.Error):
         con.execute(f"SELECT {sql} FROM (SELECT 9999999999999999.99::DECIMAL(18, 2) AS amount, "
                     f"999999.999999::DECIMAL(12, 6) AS rate)").fetchall()
+
+
+def _exact_quotient(n: Decimal, d: Decimal, scale: int) -> Decimal | None:
+    return None if d == 0 else (n / d).quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize("scale", [2, 6])
+def test_divide_round_is_exact_on_both_of_its_ways(scale: int) -> None:
+    """Money over days or money (the 64-bit way), rates and products at 6 to 8 decimals and amounts too large for
+    64 bits (the 128-bit way) in one column: each row rounds half away from zero exactly as Decimal does."""
+    import decimal
+
+    decimal.getcontext().prec = 60
+    rng = random.Random(scale)
+    pairs: list[tuple[Decimal, Decimal]] = [
+        (Decimal("1"), Decimal("3")), (Decimal("-1"), Decimal("3")), (Decimal("5"), Decimal("2")),
+        (Decimal("-5"), Decimal("2")), (Decimal("0.05"), Decimal("10")), (Decimal("-0.05"), Decimal("10")),
+        (Decimal("7"), Decimal("0")), (Decimal("0"), Decimal("-7")), (Decimal("99999999999999.99"), Decimal("0.01")),
+        (Decimal("-99999999999999.99"), Decimal("3")), (Decimal("12345678901.12345678"), Decimal("3")),
+        (Decimal("0.00000001"), Decimal("0.000003")),
+        (Decimal("1.23456789"), Decimal("-0.5")), (Decimal("99999999999.99"), Decimal("999999999999.99")),
+    ]
+    for _ in range(1500):
+        n_scale, d_scale = rng.choice([0, 2, 6, 8]), rng.choice([0, 2, 6])
+        # the domain of the macro: |n| < 10^14 (scaled to 12 decimals it fits DECIMAL(38))
+        n = Decimal(rng.randint(-10**(13 + n_scale), 10**(13 + n_scale))).scaleb(-n_scale)
+        d = Decimal(rng.randint(-10**12, 10**12)).scaleb(-d_scale)
+        pairs.append((n, d))
+    sql = _macros().divide_round("n", "d", scale)
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (i INTEGER, n DECIMAL(38, 8), d DECIMAL(38, 6))")
+        con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, n, d) for i, (n, d) in enumerate(pairs)])
+        rows = con.execute(f"SELECT i, {sql}, typeof({sql}) FROM t ORDER BY i").fetchall()
+    for (i, got, kind), (n, d) in zip(rows, pairs, strict=True):
+        assert kind == f"DECIMAL(38,{scale})"
+        assert got == _exact_quotient(n, d, scale), (i, n, d)
