@@ -53,9 +53,10 @@ def export_project(ref: str, workdir: Path) -> tuple[Path, tuple[str, ...]]:
     return target / "dbt_project", full_refresh_args(runs)
 
 
-def build_once(project: Path, args: tuple[str, ...], warehouse: Path, copy: Path) -> tuple[Measured, dict[str, int]]:
+def build_once(project: Path, args: tuple[str, ...], warehouse: Path, copy: Path,
+               extra_env: dict[str, str] | None = None) -> tuple[Measured, dict[str, int]]:
     shutil.copyfile(warehouse, copy)
-    env = {"CRMWH_DBT_DATABASE": str(copy), "DO_NOT_TRACK": "1"}
+    env = {"CRMWH_DBT_DATABASE": str(copy), "DO_NOT_TRACK": "1", **(extra_env or {})}
     target = copy.with_suffix(".target")
     measured = run_measured([DBT, *args, "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
                              "--target-path", str(target)], env=env, cwd=project)
@@ -71,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench-dbt-phase")
     parser.add_argument("--label", default="", help="what the warehouse is (scale x days), for the record")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:VAR=VALUE,...",
+                        help="also build this checkout with these environment variables (repeatable), e.g. "
+                             "dbt1:CRMWH_DBT_THREADS=1")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     args.workdir = args.workdir.absolute()
@@ -78,17 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     variants: dict[str, tuple[Path, tuple[str, ...]]] = {}
+    envs: dict[str, dict[str, str]] = {}
     if args.ref:
         variants["ref"] = export_project(args.ref, args.workdir)
     here = (REPO / "crmwh" / "dbt_runs.py").read_text(encoding="utf-8")
     variants["branch"] = (REPO / "dbt_project", full_refresh_args(here))
+    for spec in args.variant:
+        name, _, assignments = spec.partition(":")
+        variants[name] = variants["branch"]
+        envs[name] = dict(a.split("=", 1) for a in assignments.split(",") if a)
 
     runs: dict[str, list[Measured]] = {name: [] for name in variants}
     nodes: dict[str, dict[str, int]] = {}
     for i in range(args.repeat):
         for name, (project, dbt_args) in variants.items():
             copy = args.workdir / f"{name}.duckdb"
-            measured, counted = build_once(project, dbt_args, args.warehouse, copy)
+            measured, counted = build_once(project, dbt_args, args.warehouse, copy, envs.get(name))
             runs[name].append(measured)
             nodes[name] = counted
             print(f"{name} run {i + 1}: {measured.seconds:.1f} s wall, {measured.cpu_seconds:.1f} s CPU, "
@@ -101,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "ref": args.ref,
         "dbt_args": {name: " ".join(v[1]) for name, v in variants.items()},
+        "env": envs,
         "nodes": nodes,
         "dbt_build": {name: summary(r) for name, r in runs.items()},
         "marts_tables": {name: len(p) for name, p in prints.items()},

@@ -68,7 +68,8 @@ def differences(before: dict[str, dict[str, object]], after: dict[str, dict[str,
         a, b = before[name], after[name]
         for key in ("columns", "rows", "md5"):
             if a[key] != b[key]:
-                out.append(f"{name}: {key} differ ({a[key]} / {b[key]})" if key != "md5" else f"{name}: contents differ")
+                what = "contents differ" if key == "md5" else f"{key} differ ({a[key]} / {b[key]})"
+                out.append(f"{name}: {what}")
                 break
     return out
 
