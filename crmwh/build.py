@@ -71,9 +71,9 @@ def run_child(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProce
 
 
 def dbt_threads_env(environ: Mapping[str, str], cores: int | None) -> dict[str, str]:
-    """dbt threads x DuckDB threads = the machine's cores (dbt_project/profiles.yml): one model at a time unless
+    """dbt threads x DuckDB threads = the machine's cores (dbt_project/profiles.yml): two models at a time unless
     CRMWH_DBT_THREADS says otherwise, DuckDB on the cores left per model unless CRMWH_DUCKDB_THREADS says otherwise."""
-    dbt_threads = max(1, int(environ.get(ENV_DBT_THREADS) or 1))
+    dbt_threads = max(1, int(environ.get(ENV_DBT_THREADS) or 2))
     duckdb_threads = environ.get(ENV_DUCKDB_THREADS) or str(max(1, (cores or 1) // dbt_threads))
     return {ENV_DBT_THREADS: str(dbt_threads), ENV_DUCKDB_THREADS: duckdb_threads}
 

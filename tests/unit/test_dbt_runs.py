@@ -134,7 +134,8 @@ def test_a_withdrawal_since_the_last_build_makes_the_next_one_full(project: Path
 def test_dbt_threads_times_duckdb_threads_is_the_cores_unless_set() -> None:
     from crmwh.build import dbt_threads_env
 
-    assert dbt_threads_env({}, 2) == {"CRMWH_DBT_THREADS": "1", "CRMWH_DUCKDB_THREADS": "2"}
+    assert dbt_threads_env({}, 2) == {"CRMWH_DBT_THREADS": "2", "CRMWH_DUCKDB_THREADS": "1"}
+    assert dbt_threads_env({}, 8) == {"CRMWH_DBT_THREADS": "2", "CRMWH_DUCKDB_THREADS": "4"}
     assert dbt_threads_env({"CRMWH_DBT_THREADS": "2"}, 8) == {"CRMWH_DBT_THREADS": "2", "CRMWH_DUCKDB_THREADS": "4"}
     assert dbt_threads_env({"CRMWH_DBT_THREADS": "4"}, 2)["CRMWH_DUCKDB_THREADS"] == "1"
     assert dbt_threads_env({"CRMWH_DUCKDB_THREADS": "3"}, None)["CRMWH_DUCKDB_THREADS"] == "3"
