@@ -1,8 +1,8 @@
 """The build's data tests. The generic tests run in one node (dbt_project/tests/daily/daily_generic_data_tests.sql):
 in the daily build they judge the rows written after the previous recorded build, in the full build every row of the
 models, seeds and sources; either names every failing test, and the node stays silent outside the two selectors (where
-the generic tests run as nodes of their own). The singular tests (reconciliations, integrity) judge the months the daily build rebuilt and the batches it
-loaded; outside it, every month and batch."""
+the generic tests run as nodes of their own). The singular tests (reconciliations, integrity) judge the months the
+daily build rebuilt and the batches it loaded; outside it, every month and batch."""
 
 from __future__ import annotations
 
