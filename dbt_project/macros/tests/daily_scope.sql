@@ -2,8 +2,8 @@
   The generic data tests of a `crmwh build`, in one dbt node.
 
   A plain `dbt build` runs every generic data test as its own node, and dbt's fixed cost of a node (~0.05-0.1 s to
-  compile, start and record it) dwarfs the work of most tests: ~670 of them took more time than the models of a full
-  build at scale 0.1. So both selectors `crmwh build` uses (dbt_project/selectors.yml) leave the generic tests out and
+  compile, start and record it) dwarfs the work of most tests: at scale 0.3 the ~670 test nodes of a full build took
+  64 s of dbt's node time, the same tests in one node 8 s (bench/README.md). So both selectors `crmwh build` uses (dbt_project/selectors.yml) leave the generic tests out and
   tests/daily/daily_generic_data_tests.sql runs all of them, with the same test macros, and reports every failing test
   by its name with its number of failing rows:
   - `full` (a full refresh): every generic test of the models, seeds and sources, over every row;
@@ -21,7 +21,7 @@
 
 {#-
   The SQL of tests/daily/daily_generic_data_tests.sql. Under the `full` or `daily` selector the checks run while this
-  test compiles, in chunks of a few tested models each (DuckDB plans one union of ~670 subqueries several times slower
+  test compiles, in chunks of a few tested models each (DuckDB plans one union of hundreds of subqueries several times slower
   than the same checks in chunks), and the test's SQL is the list of failing tests with their numbers of failing rows,
   each also logged; under any other selection (a plain `dbt build`, where the tests are nodes of their own) it returns
   nothing.
