@@ -1,6 +1,7 @@
 """The churn model's figures: ``crmwh train`` on a built warehouse, and scoring 100,000 customers (the features of the
-warehouse's latest month repeated under new party ids until there are that many), each as a child process with its
-wall time, CPU seconds (user + system) and peak memory. ``python -m bench.models --warehouse FILE``."""
+warehouse's latest month repeated under new party ids until there are that many, prepared before the clock starts),
+each as a child process with its wall time, CPU seconds (user + system) and peak memory.
+``python -m bench.models --warehouse FILE``."""
 
 from __future__ import annotations
 
@@ -18,11 +19,9 @@ import click
 from bench.run import PYTHON, REPO, run_measured, summary
 
 
-def _score_many(warehouse: Path, models: Path, customers: int) -> None:
-    """Child process: blow the latest month up to ``customers`` rows, then score it as `crmwh build` does."""
+def _grow(warehouse: Path, customers: int) -> None:
+    """Blow the latest month of ``warehouse`` up to ``customers`` rows (not measured: it only prepares the input)."""
     import duckdb
-
-    from models import latest_artifact, score_warehouse
 
     con = duckdb.connect(str(warehouse))
     month = con.execute("select max(month_start) from intermediate.int_churn_features_monthly").fetchall()[0][0]
@@ -39,6 +38,16 @@ def _score_many(warehouse: Path, models: Path, customers: int) -> None:
         select month_start, party_id, false, null, false from grown
         where party_id not in (select party_id from intermediate.int_churn_labels_monthly where month_start = ?)""",
                 [month])
+    con.close()
+
+
+def _score(warehouse: Path, models: Path) -> None:
+    """Child process: score the latest month as `crmwh build` does."""
+    import duckdb
+
+    from models import latest_artifact, score_warehouse
+
+    con = duckdb.connect(str(warehouse))
     artifact = latest_artifact(models)
     assert artifact is not None
     print(score_warehouse(con, artifact).summary())
@@ -57,7 +66,7 @@ def _score_many(warehouse: Path, models: Path, customers: int) -> None:
 def main(warehouse: Path, customers: int, repeat: int, out: Path, score_child: bool, models: Path | None) -> None:
     if score_child:
         assert models is not None
-        _score_many(warehouse, models, customers)
+        _score(warehouse, models)
         return
     work = Path(tempfile.mkdtemp(prefix="bench-models-"))
     try:
@@ -69,6 +78,7 @@ def main(warehouse: Path, customers: int, repeat: int, out: Path, score_child: b
                                         "--card", str(work / "card.md"), "--quiet"]))
             copy = work / "score.duckdb"
             shutil.copyfile(warehouse, copy)
+            _grow(copy, customers)
             scores.append(run_measured([PYTHON, "-m", "bench.models", "--score-child", "--warehouse", str(copy),
                                         "--models", str(models_dir), "--customers", str(customers)]))
         results = {

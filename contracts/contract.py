@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -19,7 +19,9 @@ from typing import Any
 
 import yaml
 
+from contracts.business_calendar import EVERY_DAY, BusinessCalendar
 from contracts.errors import CrmwhError
+from contracts.profile import ENCODINGS, BankProfile, ProfileError, load_profile
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 SYSTEMS_FILE = "_systems.yaml"
@@ -39,6 +41,18 @@ class ContractError(CrmwhError, ValueError):
 
 
 @dataclass(frozen=True)
+class IfMissing:
+    """What the warehouse does when a bank cannot send an optional field (``if_missing`` in the contract, switched on
+    by the bank profile's ``optional_fields``): ``default`` is stored in its place at ingest (a code added to the
+    column's list with ``label``), or, without a default, the field may be empty; ``derivation`` says what the models
+    do then."""
+
+    derivation: str
+    default: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     type: str
@@ -55,6 +69,8 @@ class Column:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     pii: bool = False  # personal data: masked wherever it leaves raw and restricted_pii (rejected lines in audit)
+    if_missing: IfMissing | None = None  # the field may be missing from a bank's extract (see IfMissing)
+    fill: str | None = None  # set by the bank profile (optional_fields): the value an empty field is loaded as
 
     @property
     def duckdb_type(self) -> str:
@@ -89,7 +105,12 @@ class Format:
 
     @property
     def python_encoding(self) -> str:
-        return {"utf-8": "utf-8", "gbk": "gbk"}[self.encoding]
+        return {"utf-8": "utf-8", "gbk": "gbk", "gb18030": "gb18030"}[self.encoding]
+
+    @property
+    def chinese(self) -> bool:
+        """A Chinese double-byte encoding (GBK or its superset GB18030)."""
+        return self.encoding in ("gbk", "gb18030")
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,11 @@ class Contract:
     # and continuity warnings (``volume_check`` in ``_systems.yaml``) leave them out
     volume_check: bool = True
     source_path: Path | None = None
+    # set by the bank profile (contracts/bank.yaml): the business days of the system, whether the bank delivers the
+    # extract at all, and whether it is sent only when it changes (absent on a day: unchanged)
+    calendar: BusinessCalendar = EVERY_DAY
+    delivered: bool = True
+    on_change: bool = False
 
     @property
     def key(self) -> str:
@@ -139,11 +165,22 @@ class Contract:
         return control_name_for(self.file_name(business_date))
 
     def delivered_on(self, business_date: date) -> bool:
-        """Whether the source system delivers this extract for ``business_date``."""
+        """Whether a delivery of ``business_date`` carries this extract: daily extracts in every delivery (a delivery
+        on a day off included), month-end extracts on the last business day of the month, nothing the bank does not
+        have. An ``on_change`` extract may still be absent (``ingest.landing.expected_contracts``)."""
+        if not self.delivered:
+            return False
         if self.frequency == "daily":
             return True
-        last_day = calendar.monthrange(business_date.year, business_date.month)[1]
-        return business_date.day == last_day
+        if self.calendar.every_day:
+            return business_date.day == calendar.monthrange(business_date.year, business_date.month)[1]
+        return self.calendar.is_last_business_day_of_month(business_date)
+
+    def expected_on(self, business_date: date) -> bool:
+        """Whether the extract must arrive for ``business_date``: a business day of the system (and not sent only
+        on change)."""
+        return (not self.on_change and self.calendar.is_business_day(business_date)
+                and self.delivered_on(business_date))
 
     @property
     def record_width(self) -> int:
@@ -172,6 +209,15 @@ class ContractSet:
     system_descriptions: dict[str, str]
     contracts: tuple[Contract, ...]
     volume: VolumeCheck = field(default_factory=VolumeCheck)
+    profile: BankProfile | None = None
+
+    def bank_has(self, system: str) -> bool:
+        """Whether the bank delivers anything of ``system`` (the profile lists it)."""
+        return any(c.delivered for c in self.for_system(system))
+
+    def expects_delivery(self, system: str, day: date) -> bool:
+        """Whether a delivery of ``system`` must arrive for ``day``: some extract of it is expected that day."""
+        return any(c.expected_on(day) for c in self.for_system(system))
 
     def for_system(self, system: str) -> list[Contract]:
         return [c for c in self.contracts if c.system == system]
@@ -254,6 +300,7 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
     pii = raw.get("pii", False)
     if not isinstance(pii, bool):
         raise ContractError(f"{where}: 'pii' must be true or false")
+    if_missing = _parse_if_missing(raw.get("if_missing"), where, col_type, raw.get("length"), codes)
     return Column(
         name=name,
         type=col_type,
@@ -268,7 +315,27 @@ def _parse_column(raw: dict[str, Any], where: str, fixed_width: bool) -> Column:
         minimum=bounds["min"],
         maximum=bounds["max"],
         pii=pii,
+        if_missing=if_missing,
     )
+
+
+def _parse_if_missing(raw: Any, where: str, col_type: str, length: Any, codes: dict[str, str]) -> IfMissing | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("derivation"), str) or \
+            set(raw) - {"default", "label", "derivation"}:
+        raise ContractError(f"{where}: if_missing is {{default, label, derivation}} with a derivation text")
+    default = raw.get("default")
+    if default is not None:
+        default = str(default)
+        if col_type != "string" or (isinstance(length, int) and len(default.encode("utf-8")) > length):
+            raise ContractError(f"{where}: if_missing.default must be a string that fits the column")
+        if codes and default in codes:
+            raise ContractError(f"{where}: if_missing.default {default!r} is already a code of the column")
+        if codes and not raw.get("label"):
+            raise ContractError(f"{where}: if_missing.default of a code column needs a label")
+    return IfMissing(derivation=raw["derivation"].strip(), default=default,
+                     label=None if raw.get("label") is None else str(raw["label"]))
 
 
 def parse_contract(path: Path) -> Contract:
@@ -286,6 +353,7 @@ def parse_contract(path: Path) -> Contract:
     encoding = _require(fmt_raw, "encoding", where + ": format")
     if encoding not in {"utf-8", "gbk"}:
         raise ContractError(f"{where}: format.encoding must be 'utf-8' or 'gbk'")
+    # (a contract says utf-8 or gbk — Chinese; the bank profile decides the encoding the bank's files are read in)
     fmt = Format(
         kind=kind,
         encoding=encoding,
@@ -365,7 +433,87 @@ def parse_contract(path: Path) -> Contract:
     return contract
 
 
-def load_contracts(directory: Path = CONTRACTS_DIR) -> ContractSet:
+def load_contracts(directory: Path = CONTRACTS_DIR, profile: BankProfile | None = None) -> ContractSet:
+    """The contracts of ``directory`` as the bank profile has them (default: ``load_profile(directory)``)."""
+    raw = _load_contracts(directory)
+    return apply_profile(raw, profile if profile is not None else load_profile(directory))
+
+
+def apply_profile(contracts: ContractSet, profile: BankProfile) -> ContractSet:
+    """The contracts as ``profile``'s bank delivers them: encodings, calendars, the extracts it has, on-change
+    extracts and its extra code values. A profile naming a system, extract or column no contract has is an error."""
+    where = str(profile.source_path or "bank profile")
+    for name in profile.systems:
+        if name not in contracts.systems:
+            raise ProfileError(f"{where}: systems.{name}: no such source system (contracts/{SYSTEMS_FILE} has "
+                               f"{', '.join(contracts.systems)})")
+    keys = {c.key: c for c in contracts.contracts}
+    for name, sp in profile.systems.items():
+        for extract in (*(sp.extracts or ()), *sp.on_change):
+            if f"{name}.{extract}" not in keys:
+                raise ProfileError(f"{where}: systems.{name}: no extract {extract!r} in contracts/{name}/")
+        for extract in sp.on_change:
+            c = keys[f"{name}.{extract}"]
+            if c.frequency != "daily" or (sp.extracts is not None and extract not in sp.extracts):
+                raise ProfileError(f"{where}: systems.{name}.on_change: {extract} must be a daily extract the "
+                                   "bank delivers")
+    for field_key in profile.optional_fields:
+        system, extract, column = field_key.split(".")
+        c = keys.get(f"{system}.{extract}")
+        if c is None or column not in c.column_names:
+            raise ProfileError(f"{where}: optional_fields: {field_key}: no such contract column")
+        if c.column(column).if_missing is None:
+            raise ProfileError(f"{where}: optional_fields: {field_key}: the contract does not say what happens when "
+                               "it is missing (no if_missing): it is required")
+    for code_set in profile.codes:
+        system, extract, column = code_set.split(".")
+        c = keys.get(f"{system}.{extract}")
+        if c is None or column not in c.column_names:
+            raise ProfileError(f"{where}: codes.{code_set}: no such contract column")
+        if not c.column(column).codes:
+            raise ProfileError(f"{where}: codes.{code_set}: the column has no code list to extend")
+    out = []
+    for c in contracts.contracts:
+        sp = profile.system(c.system)
+        encoding = profile.encoding_for(c.system, c.format.encoding)
+        assert encoding in ENCODINGS
+        columns = tuple(_profiled_column(col, f"{c.key}.{col.name}", profile) for col in c.columns)
+        out.append(replace(
+            c,
+            format=replace(c.format, encoding=encoding),
+            columns=columns,
+            calendar=sp.calendar if sp is not None else profile.calendar,
+            delivered=sp is not None and (sp.extracts is None or c.extract in sp.extracts),
+            on_change=sp is not None and c.extract in sp.on_change,
+        ))
+    _check_foreign_keys_delivered(out, where)
+    return replace(contracts, contracts=tuple(out), profile=profile)
+
+
+def _profiled_column(col: Column, key: str, profile: BankProfile) -> Column:
+    """The column as the bank has it: its code list extended, and filled or nullable when the bank cannot send it."""
+    if key in profile.codes:
+        col = replace(col, codes={**col.codes, **profile.codes[key]})
+    if key in profile.optional_fields and col.if_missing is not None:
+        rule = col.if_missing
+        if rule.default is None:
+            col = replace(col, nullable=True)
+        else:
+            codes = {**col.codes, rule.default: rule.label or rule.default} if col.codes else col.codes
+            col = replace(col, fill=rule.default, codes=codes)
+    return col
+
+
+def _check_foreign_keys_delivered(contracts: list[Contract], where: str) -> None:
+    by_key = {c.key: c for c in contracts}
+    for c in contracts:
+        for fk in c.foreign_keys:
+            if c.delivered and not by_key[fk.ref_key].delivered:
+                raise ProfileError(f"{where}: {c.key} is delivered but refers to {fk.ref_key}, which is not: "
+                                   "deliver both or neither")
+
+
+def _load_contracts(directory: Path) -> ContractSet:
     systems_path = directory / SYSTEMS_FILE
     if not systems_path.exists():
         raise ContractError(f"{systems_path}: missing (it lists the source systems and their load order)")

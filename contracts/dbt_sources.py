@@ -6,7 +6,9 @@ edited by hand:
 - ``models/base/<system>/_<system>__sources.yml``: the raw tables as dbt sources, every column with its contract
   type and description, freshness on the loader's ``_loaded_at``;
 - ``seeds/reference/code_values.csv``: every code list of every contract column (code → English / Chinese label),
-  which the staging models use to decode codes.
+  which the staging models use to decode codes, and the bank profile's currency labels (code set
+  ``ref.exchange_rates.currency``: the bank's currencies are those of its FX extract, not a code list);
+- ``seeds/reference/bank_profile.csv``: the bank profile's settings dbt needs (the reporting currency).
 
 ``crmwh contracts --sync-dbt`` rewrites them; ``make lint`` and the unit tests fail when they are out of step.
 """
@@ -126,7 +128,20 @@ def render_code_values(contracts: ContractSet) -> str:
                 english = english or (code if code.isascii() else chinese)
                 chinese = chinese or (code if not code.isascii() else english)
                 rows.append([f"{c.system}.{c.extract}.{col.name}", code, english, chinese])
+    profile = contracts.profile
+    for code, label in (profile.currency_names if profile else {}).items():
+        rows.append(["ref.exchange_rates.currency", code, code, label])
     writer.writerows(sorted(rows))
+    return out.getvalue()
+
+
+def render_bank_profile(contracts: ContractSet) -> str:
+    """The profile settings the dbt models and tests read (``ref('bank_profile')``), one row per setting."""
+    profile = contracts.profile
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["setting", "value"])
+    writer.writerow(["reporting_currency", profile.reporting_currency if profile else "CNY"])
     return out.getvalue()
 
 
@@ -136,6 +151,7 @@ def expected_files(contracts: ContractSet) -> dict[Path, str]:
         for s in contracts.systems
     }
     files[DBT_DIR / "seeds" / "reference" / "code_values.csv"] = render_code_values(contracts)
+    files[DBT_DIR / "seeds" / "reference" / "bank_profile.csv"] = render_bank_profile(contracts)
     return files
 
 

@@ -16,7 +16,13 @@ Generated from `contracts/` by `crmwh contracts --write docs/extracts.md`; do no
 - Every data file comes with a control file (标志文件) of the same name ending in `.flg`, one ASCII line:
   `<data file name>|<business date YYYYMMDD>|<record count>|<byte size>|<md5 hex>`. The record count excludes a header.
   A data file without its control file, or not matching it, is not loaded — and neither is the rest of its delivery.
-- `daily` extracts come every business date; `month_end` extracts on the last calendar day of each month.
+- The bank profile (`contracts/bank.yaml`, [docs/onboarding.md](onboarding.md)) says which systems and extracts the
+  bank delivers, each system's file encoding and business-day calendar, and which extracts come only on change.
+  `daily` extracts come every business day of the system's calendar; `month_end` extracts on the last business day
+  of each month. An extract sent `on change` may be absent from a delivery: absent means unchanged.
+- Currencies are not a code list: the bank's currencies are those its FX extract (`ref.exchange_rates`) delivers,
+  and every currency column is a foreign key to it. Amounts converted to the reporting currency (the profile's
+  `reporting_currency`) are in columns ending `_cny`, whatever that currency is.
 - `full` extracts are a complete snapshot each time; `incremental` ones carry what was new or changed that date
   (the first delivery of an incremental extract carries everything).
 - Amounts are exact decimals with a point (`1234.50`, `-12.00`); fixed-width amounts are signed and zero-padded
@@ -27,6 +33,9 @@ Generated from `contracts/` by `crmwh contracts --write docs/extracts.md`; do no
 - Numbers carry a plausible range (`min … max` beside the type): a valid number outside it is a rejected row
   (`RANGE`), so that one absurd amount is named at ingest rather than overflowing a sum in the build.
 - Columns marked PII hold personal data: the rejected lines kept in `audit.rejected_rows` show them masked.
+- Columns marked *Optional* may be missing from a bank's extract when its profile lists them in `optional_fields`:
+  the empty field is loaded as the documented default (or left empty), and the description says what the warehouse
+  derives instead. Every other `null: no` column is required.
 """
 
 
@@ -52,6 +61,17 @@ def _codes_text(col: Column) -> str:
     return "; ".join(f"`{k}` {v}" for k, v in col.codes.items())
 
 
+def _missing_text(col: Column) -> str:
+    rule = col.if_missing
+    if rule is None:
+        return ""
+    how = (f"loaded as `{rule.default}`" + (f" ({rule.label})" if rule.label else "") if rule.default is not None
+           else "loaded empty")
+    state = " — **the bank does not send it** (bank profile)" if col.fill is not None or (
+        rule.default is None and col.nullable) else ""
+    return f". *Optional* (bank profile `optional_fields`): {how}. {rule.derivation}{state}"
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -68,7 +88,9 @@ def _render_contract(c: Contract) -> list[str]:
         _escape(c.description),
         "",
         f"- Encoding **{fmt.encoding.upper()}**, {layout}; dates `{fmt.date_format}`.",
-        f"- Frequency `{c.frequency}`, load type `{c.load_type}`; raw table `raw.{c.raw_table}`.",
+        f"- Frequency `{c.frequency}`{' (sent only on change)' if c.on_change else ''}, load type `{c.load_type}`; "
+        f"raw table `raw.{c.raw_table}`; calendar `{c.calendar.name}`"
+        f"{'' if c.delivered else '; **not delivered by this bank** (bank profile)'}.",
         f"- Primary key: {', '.join(f'`{k}`' for k in c.primary_key)}.",
     ]
     for fk in c.foreign_keys:
@@ -92,7 +114,7 @@ def _render_contract(c: Contract) -> list[str]:
         cells = [str(i), f"`{col.name}`", _type_text(col)]
         if fmt.kind == "fixed_width":
             cells.append(f"{col.start}–{(col.start or 0) + (col.width or 0) - 1}")
-        cells += [null, _escape(col.description), _escape(_codes_text(col))]
+        cells += [null, _escape(col.description + _missing_text(col)), _escape(_codes_text(col))]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines
@@ -101,6 +123,9 @@ def _render_contract(c: Contract) -> list[str]:
 def render_spec(contracts: ContractSet | None = None) -> str:
     cs = contracts or load_contracts(CONTRACTS_DIR)
     out = [_HEADER]
+    if cs.profile is not None:
+        out.append(f"Bank profile: {_escape(cs.profile.bank)}; reporting currency **{cs.profile.reporting_currency}**; "
+                   f"calendar `{cs.profile.calendar.name}`.\n")
     out.append("## Systems\n")
     out.append("| system | delivers | extracts |")
     out.append("|---|---|---|")

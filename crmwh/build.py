@@ -5,20 +5,27 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from contracts.errors import CrmwhError
 from crmwh import dbt_runs, publish
 from crmwh.settings import REPO_ROOT
 
+if TYPE_CHECKING:
+    from ingest.loader import ReloadScope
+
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 ENV_DBT_DATABASE = "CRMWH_DBT_DATABASE"
+ENV_DBT_THREADS = "CRMWH_DBT_THREADS"
+ENV_DUCKDB_THREADS = "CRMWH_DUCKDB_THREADS"
 
 
 class BuildError(CrmwhError):
@@ -67,11 +74,24 @@ def run_child(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProce
     return subprocess.run(list(cmd), text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
+def dbt_threads_env(environ: Mapping[str, str], cores: int | None) -> dict[str, str]:
+    """dbt threads x DuckDB threads = the machine's cores (dbt_project/profiles.yml): two models at a time unless
+    CRMWH_DBT_THREADS says otherwise, DuckDB on the cores left per model unless CRMWH_DUCKDB_THREADS says otherwise."""
+    dbt_threads = max(1, int(environ.get(ENV_DBT_THREADS) or 2))
+    duckdb_threads = environ.get(ENV_DUCKDB_THREADS) or str(max(1, (cores or 1) // dbt_threads))
+    return {ENV_DBT_THREADS: str(dbt_threads), ENV_DUCKDB_THREADS: duckdb_threads}
+
+
 def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
     """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
-    env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1"}
+    env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1",
+           **dbt_threads_env(os.environ, os.cpu_count())}
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    result = run_child(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet)
+    try:
+        result = run_child(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet)
+    finally:
+        # where DuckDB spilled beyond its memory limit (dbt_project/profiles.yml): nothing in it outlives the run
+        shutil.rmtree(publish.spill_path(database), ignore_errors=True)
     if result.returncode != 0:
         tail = (result.stdout or "")[-4000:] if quiet else ""
         raise BuildError(f"`dbt {' '.join(args)}` failed with exit code {result.returncode}\n{tail}".rstrip())
@@ -141,24 +161,27 @@ def run_build(
     full_refresh: bool = False,
     progress: bool = True,
     models: Path | None = None,
+    reload: ReloadScope | None = None,
 ) -> BuildReport:
     """Build the warehouse into a working copy and publish it atomically over ``served``.
 
     Deliveries the loader rejects are reported (and make the command exit non-zero) but do not stop the build: the
     rest of the bank's data still publishes. A failed dbt build or a failed critical expectation stops it and the last
-    good warehouse keeps being served.
+    good warehouse keeps being served. ``reload``: a corrected delivery of a past date (and systems) replaces its
+    loaded batch — under the build's lock, in the working copy, like everything else the build does.
     """
     from ingest.loader import ingest_landing
 
     report = BuildReport()
-    with publish.build_lock(served, "build"):
+    lock = "build" if reload is None else f"build --reload {reload.day:%Y-%m-%d}"
+    with publish.build_lock(served, lock):
         work = publish.prepare_work_copy(served)
         try:
             if ingest:
                 ingested = _timed(
                     report,
                     "ingest",
-                    lambda: ingest_landing(landing=landing, warehouse=work, reload=False, systems=None,
+                    lambda: ingest_landing(landing=landing, warehouse=work, reload=reload or False, systems=None,
                                            progress=progress),
                 )
                 report.messages.append(ingested.summary())  # type: ignore[attr-defined]

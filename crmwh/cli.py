@@ -143,16 +143,27 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
 @click.option("--full-refresh", is_flag=True,
               help="Recompute everything from raw (automatic on the first build and after the dbt project code "
                    "or parameters changed).")
+@click.option("--reload", "reload_day", callback=options.parse_date, metavar="DATE",
+              help="Replace the loaded deliveries of this business date whose files changed (a correction of a past "
+                   "delivery), instead of refusing them; with --system, only those systems'.")
+@click.option("--system", "systems", multiple=True, help="With --reload: only these source systems (repeatable).")
 @options.models_dir
 @options.quiet
 def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_validate: bool, full_refresh: bool,
-          models: Path | None, quiet: bool) -> None:
+          reload_day: date | None, systems: tuple[str, ...], models: Path | None, quiet: bool) -> None:
     """Ingest new deliveries, run `dbt build`, validate, and publish the warehouse atomically.
 
     Everything happens on a working copy; the served file is replaced only when dbt and the critical expectations pass.
+    A corrected past delivery is reloaded the same way: `crmwh build --reload 2025-01-31 --system core`.
     Exits 1 when a delivery was rejected (the rest is still published), 2 when nothing was published.
     """
     from crmwh.build import run_build
+    from ingest.loader import ReloadScope
+
+    if systems and reload_day is None:
+        raise click.UsageError("--system goes with --reload DATE")
+    if reload_day is not None and no_ingest:
+        raise click.UsageError("--reload needs the ingest step (drop --no-ingest)")
 
     report = run_build(
         settings.landing_dir(landing),
@@ -162,9 +173,28 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
         full_refresh=full_refresh,
         progress=not quiet,
         models=settings.models_dir(models),
+        reload=None if reload_day is None else ReloadScope(reload_day, systems),
     )
     click.echo(report.summary())
     if report.rejected_deliveries:
+        sys.exit(ExitCode.REJECTED)
+
+
+@cli.command("check-delivery")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path, file_okay=False))
+def check_delivery(directory: Path) -> None:
+    """Check a bank's sample delivery against the contracts and the bank profile, without loading it.
+
+    DIR is a delivery folder (<system>/<YYYYMMDD>/), a system folder or a landing area. Prints, per file: the
+    encoding and column count the contract and profile expect, whether the file passes its checks, the first bad lines
+    with their reasons and the code values not in the contract's lists. The loader's own checks run on a temporary
+    in-memory database; the warehouse is never opened. Exits 0 when everything passes, 1 when problems were found.
+    """
+    from ingest.check_delivery import check_delivery as run_check
+
+    report = run_check(directory)
+    click.echo(report.render())
+    if not report.ok:
         sys.exit(ExitCode.REJECTED)
 
 

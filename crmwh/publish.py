@@ -132,6 +132,7 @@ def prepare_work_copy(served: Path) -> Path:
     work = work_path(served)
     for leftover in (work, wal_path(work)):
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(spill_path(work), ignore_errors=True)
     if served.exists():
         for wal in dict.fromkeys((wal_path(served), wal_path(resolve_served(served)))):
             if wal.exists():
@@ -283,6 +284,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(dir_fd)
 
 
+def spill_path(database: Path) -> Path:
+    """The folder DuckDB spills to beyond its memory limit while dbt builds ``database`` (dbt_project/profiles.yml)."""
+    return database.with_name(database.name + ".tmp")
+
+
 def discard(work: Path) -> None:
     for path in (work, wal_path(work)):
         path.unlink(missing_ok=True)
+    shutil.rmtree(spill_path(work), ignore_errors=True)

@@ -188,7 +188,11 @@ def _days(rows: list[tuple], in_landing: set[tuple[str, date]], systems: Sequenc
             days[(system, day)] = Day(system, day, _STATE_OF_CODE.get(code or "", REJECTED), reason or "", batch_id)
     for system, day in sorted(in_landing - set(days)):
         days[(system, day)] = Day(system, day, PENDING, "in the landing area, not ingested yet")
-    # a gap: no delivery at all for a date between a system's first one and the newest date of any system
+    # a gap: no delivery at all for a business day (bank profile calendar) between a system's first one and the newest
+    # date of any system; days off and systems whose extracts come only on change are never missing
+    from contracts.contract import load_contracts
+
+    contracts = load_contracts()
     horizon = max((d for _, d in days), default=None)
     firsts: dict[str, date] = {}
     for system, day in days:
@@ -196,7 +200,8 @@ def _days(rows: list[tuple], in_landing: set[tuple[str, date]], systems: Sequenc
     for system, first in firsts.items():
         day = first
         while horizon is not None and day <= horizon:
-            if (system, day) not in days:
+            if (system, day) not in days and (system not in contracts.systems
+                                              or contracts.expects_delivery(system, day)):
                 days[(system, day)] = Day(system, day, MISSING, "no delivery: later dates of the system wait for it")
             day += timedelta(days=1)
     return list(days.values())

@@ -14,7 +14,10 @@ One file per schedule. Keys (``kind`` report or alert):
   and applies that user's row-level security to the attachment: each RM's alert runs as the RM and so holds only the
   RM's customers, while the condition, plain SQL that row-level security does not reach, is narrowed by ``{rm_id}``;
 * alerts: ``condition.sql`` on the warehouse (one number), ``condition.operator`` and ``condition.threshold``;
-  ``grace_hours``: after firing, quiet for that long.
+  ``grace_hours``: after firing, quiet for that long. ``{nth_business_days:N}`` in a condition stands for the dates of
+  the N-th business day of every month of last year, this year and next year in the bank's office calendar (the
+  profile's ``office_calendar``: public holidays off, 调休 make-up working days on), written as date literals when the
+  schedules are applied (every Superset start), since cron cannot count business days.
 
 Every schedule made from these files is owned also by the data-engineering user, so Superset mails a failed run
 (the error is in the execution log too) to data engineering. Applying the files twice changes nothing; editing a
@@ -29,15 +32,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from contracts.business_calendar import BusinessCalendar
 from contracts.errors import CrmwhError
+from contracts.profile import load_profile
 from dashboards import settings
 
 KINDS = {"report": "Report", "alert": "Alert"}
@@ -45,6 +50,7 @@ FORMATS = ("PDF", "PNG", "CSV")
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
 FOR_EACH = ("branch_manager", "relationship_manager")
 RM_PLACEHOLDER = "{rm_id}"
+BUSINESS_DAYS_PLACEHOLDER = re.compile(r"\{nth_business_days:(\d+)\}")
 DATA_ENGINEERING_USER = "data_engineering"
 ENV_MANAGEMENT_EMAIL = "CRMWH_MANAGEMENT_EMAIL"
 DEFAULT_MANAGEMENT_EMAIL = "management@localhost"
@@ -227,21 +233,21 @@ def _data_engineering_user() -> Any:
     return user
 
 
-def nth_business_day(year: int, month: int, n: int, is_business_day: Callable[[date], bool] | None = None) -> date:
-    """The ``n``-th business day of the month (1 = the first). ``is_business_day`` decides what a business day is:
-    Monday to Friday when not given. The seam for the bank's calendar (statutory holidays off, 调休 make-up
-    working days on): pass its predicate, e.g. when rendering the monthly pack's calendar condition."""
-    if n < 1:
-        raise ScheduleError(f"the business day of a month counts from 1, not {n}")
-    business = is_business_day or (lambda d: d.isoweekday() < 6)
-    day, seen = date(year, month, 1), 0
-    while day.month == month:
-        if business(day):
-            seen += 1
-            if seen == n:
-                return day
-        day += timedelta(days=1)
-    raise ScheduleError(f"{year}-{month:02d} has fewer than {n} business days")
+def render_condition(sql: str, today: date, calendar: BusinessCalendar | None = None) -> str:
+    """The condition with each ``{nth_business_days:N}`` replaced by the N-th business day of every month from the
+    January of last year to the December of next year (of ``today``), in ``calendar`` (default: the bank profile's
+    office calendar), as DuckDB date literals."""
+    office = calendar or load_profile().report_calendar
+
+    def days(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n < 1:
+            raise ScheduleError(f"the business day of a month counts from 1, not {n}")
+        dates = [office.nth_business_day(year, month, n)
+                 for year in (today.year - 1, today.year, today.year + 1) for month in range(1, 13)]
+        return ", ".join(f"DATE '{d.isoformat()}'" for d in dates)
+
+    return BUSINESS_DAYS_PLACEHOLDER.sub(days, sql)
 
 
 def _targets(spec: ScheduleSpec) -> list[tuple[str, Any, list[str], str | None]]:
@@ -250,7 +256,7 @@ def _targets(spec: ScheduleSpec) -> list[tuple[str, Any, list[str], str | None]]
 
     from dashboards import security
 
-    sql = spec.condition.sql if spec.condition is not None else None
+    sql = render_condition(spec.condition.sql, date.today()) if spec.condition is not None else None
     if spec.for_each is not None:
         prefix = security.SCOPE_PREFIX if spec.for_each == "branch_manager" else security.RM_SCOPE_PREFIX
         model = security_manager.user_model

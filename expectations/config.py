@@ -69,7 +69,9 @@ class MartsConfig:
     code_lists: dict[tuple[str, str], tuple[str, ...]]  # (table, column) -> allowed codes
     rm_required_segments: tuple[str, ...]
     non_negative_balance_product_lines: tuple[str, ...]
+    overdraft_product_lines: tuple[str, ...]
     operating_expense_prefixes: tuple[str, ...]
+    balance_continuity_severity: Severity = Severity.WARNING
     # every account of the seed: income and expense making up the ledger's pre-provision profit (the profit bridge)
     profit_prefixes: tuple[str, ...] = ()
 
@@ -260,12 +262,20 @@ def _parse_marts(raw: dict[str, Any], src: Path, contracts: ContractSet) -> Mart
         else:
             code_lists[(table, column)] = _seed_column(_require(spec, "seed", where), _require(spec, "column", where),
                                                        where)
-    lines = tuple(_require(raw, "non_negative_balance_product_lines", w))
     known_lines = contracts.get("ref.products").column("product_line").codes
-    if set(lines) - set(known_lines):
+    product_lines: dict[str, tuple[str, ...]] = {}
+    for key in ("non_negative_balance_product_lines", "overdraft_product_lines"):
+        product_lines[key] = tuple(_require(raw, key, w) or ())
+        if set(product_lines[key]) - set(known_lines):
+            raise QualityConfigError(
+                f"{w}.{key}: {sorted(set(product_lines[key]) - set(known_lines))} are not product "
+                f"lines of ref.products ({sorted(known_lines)})"
+            )
+    both = set(product_lines["non_negative_balance_product_lines"]) & set(product_lines["overdraft_product_lines"])
+    if both:
         raise QualityConfigError(
-            f"{w}.non_negative_balance_product_lines: {sorted(set(lines) - set(known_lines))} are not product "
-            f"lines of ref.products ({sorted(known_lines)})"
+            f"{w}: {sorted(both)} are both in non_negative_balance_product_lines and overdraft_product_lines: a line's "
+            "negative balance is either impossible (critical) or an overdraft (warning)"
         )
     roles = _require(raw, "gl_account_roles", w)
     prefixes = _seed_column(
@@ -277,7 +287,10 @@ def _parse_marts(raw: dict[str, Any], src: Path, contracts: ContractSet) -> Mart
         month_over_month_bands=bands,
         code_lists=code_lists,
         rm_required_segments=tuple(_require(raw, "rm_required_segments", w) or ()),
-        non_negative_balance_product_lines=lines,
+        non_negative_balance_product_lines=product_lines["non_negative_balance_product_lines"],
+        overdraft_product_lines=product_lines["overdraft_product_lines"],
+        balance_continuity_severity=_severity(_require(raw, "balance_continuity_severity", w),
+                                              f"{w}.balance_continuity_severity"),
         operating_expense_prefixes=prefixes,
         profit_prefixes=_seed_column(_require(roles, "seed", f"{w}.gl_account_roles"), "account_prefix",
                                      f"{w}.gl_account_roles"),

@@ -6,8 +6,10 @@
 - the profit bridge (利润还原) closes: its lines sum to the ledger's pre-provision profit every month, to the cent, and
   its customer lines are the contribution fact's net contribution;
 - tiers and segments stay within their lists (dbt seeds / config), every current customer has a home branch, and the
-  segments that need one an RM; balances of products that cannot go negative are not negative;
+  segments that need one an RM; balances of products that cannot go negative are not negative, and overdrawn
+  deposits (overdrafts) are counted as a warning;
 - month-over-month change of AUM, loans and net contribution stays within a band (warning only);
+- balances are continuous: the breaks of rpt_balance_continuity_breaks (warning by default, configurable);
 - campaign measurement (when the marketing marts exist): one row per campaign and listed customer, a contacted
   control customer never in the uplift, rates within [0, 1], and uplift NULL exactly when it is not measurable.
 
@@ -23,6 +25,7 @@ import duckdb
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from contracts.profile import load_profile
 from expectations import audit
 from expectations.config import QualityConfig
 from expectations.model import Check, Severity, Suite, check, quote_ident, sql_literal
@@ -125,12 +128,17 @@ def _opex_ledger_by_month(cfg: QualityConfig, prefixes_of: Sequence[str] | None 
     GROUP BY ALL"""
 
 
+def _currency() -> str:
+    """The reporting currency (bank profile): the unit of every converted amount and tolerance."""
+    return load_profile().reporting_currency
+
+
 def _reconciles_to_ledger(name: str, what: str, amount_sql: str, cfg: QualityConfig) -> Check:
     tol = cfg.marts.amount_tolerance
     return _unexpected(
         name,
         CRITICAL,
-        f"{what} equals the general ledger's operating expense of the month (within {tol} CNY)",
+        f"{what} equals the general ledger's operating expense of the month (within {tol} {_currency()})",
         f"""
 WITH mart AS (SELECT month_start, sum({amount_sql}) AS amount FROM {{batch}} GROUP BY month_start),
 ledger AS ({_opex_ledger_by_month(cfg)})
@@ -238,7 +246,7 @@ def _bridge_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
             f"marts.{t}.closes_to_gl",
             CRITICAL,
             "the bridge's lines sum to the general ledger's pre-provision profit of the month (income − expense on "
-            f"the interest, fee and operating-expense accounts; within {tol} CNY)",
+            f"the interest, fee and operating-expense accounts; within {tol} {_currency()})",
             f"""
 WITH bridge AS (SELECT month_start, sum(amount) AS amount FROM {{batch}} GROUP BY month_start),
 ledger AS ({_opex_ledger_by_month(cfg, cfg.marts.profit_prefixes, "gl_expense_less_income")})
@@ -312,19 +320,49 @@ def _customer_suite(cfg: QualityConfig, tables: set[str]) -> list[Check]:
     return checks
 
 
+def _negative_balances(lines: Sequence[str]) -> str:
+    listed = ", ".join(sql_literal(p) for p in lines) or "NULL"
+    return f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
+FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
+WHERE p.product_line_code IN ({listed}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)"""
+
+
 def _balances_suite(cfg: QualityConfig) -> list[Check]:
     t = "fct_account_balances_monthly"
-    lines = ", ".join(sql_literal(p) for p in cfg.marts.non_negative_balance_product_lines)
+    no_negative = cfg.marts.non_negative_balance_product_lines
+    overdraft = cfg.marts.overdraft_product_lines
     return [
         _columns_present(t, ["month_start", "account_id", "product_code", "average_daily_balance",
                              "month_end_balance"]),
         _unique(t, ("month_start", "account_id")),
         _unexpected(
             f"marts.{t}.non_negative_balance", CRITICAL,
-            f"balances of {', '.join(cfg.marts.non_negative_balance_product_lines)} products are not negative",
-            f"""SELECT b.month_start, b.account_id, b.product_code, b.average_daily_balance, b.month_end_balance
-FROM {{batch}} AS b JOIN marts.dim_product AS p ON p.product_code = b.product_code
-WHERE p.product_line_code IN ({lines}) AND (b.average_daily_balance < 0 OR b.month_end_balance < 0)""",
+            f"balances of {', '.join(no_negative)} products are not negative", _negative_balances(no_negative),
+        ),
+        # an overdrawn deposit is an overdraft asset (FTP charge, overdraft interest): published, counted, reported
+        _unexpected(
+            f"marts.{t}.overdrafts", WARNING,
+            f"overdrawn {', '.join(overdraft)} accounts (a negative average or month-end balance): each account-month "
+            "counted as one unexpected row, published as an overdraft asset", _negative_balances(overdraft),
+        ),
+    ]
+
+
+CONTINUITY = "rpt_balance_continuity_breaks"
+
+
+def _continuity_suite(cfg: QualityConfig) -> list[Check]:
+    t = CONTINUITY
+    return [
+        _columns_present(t, ["account_id", "account_source", "balance_on", "expected_closing_balance",
+                             "closing_balance", "difference"]),
+        _unexpected(
+            f"marts.{t}.no_breaks", cfg.marts.balance_continuity_severity,
+            "every account-day's closing balance is the previous closing balance plus the day's postings (core "
+            "accounts daily, cards per statement; dbt parameter balance_continuity_tolerance): each row is a break, "
+            "named with its account, day, expected and delivered closing balance",
+            "SELECT account_id, account_source, balance_on, expected_closing_balance, closing_balance, difference "
+            "FROM {batch}",
         ),
     ]
 
@@ -458,6 +496,7 @@ def build_marts_suites(con: duckdb.DuckDBPyConnection, cfg: QualityConfig) -> li
         "dim_customer": lambda: _customer_suite(cfg, tables),
         "fct_account_balances_monthly": lambda: _balances_suite(cfg),
         "rpt_customer_value": lambda: _value_suite(cfg),
+        CONTINUITY: lambda: _continuity_suite(cfg),
     }
     suites = []
     for table, build in builders.items():

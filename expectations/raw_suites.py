@@ -50,7 +50,7 @@ def _unexpected(name: str, severity: Severity, description: str, query: str) -> 
 def _row_count_check(contract: Contract, batch_ids: Sequence[int]) -> Check:
     prefix, suffix = contract.file.split(DATE_TOKEN)
     file_expr = f"{sql_literal(prefix)} || strftime(b.business_date, '%Y%m%d') || {sql_literal(suffix)}"
-    delivered = "" if contract.frequency == "daily" else " AND business_date = last_day(business_date)"
+    delivered = "" if contract.frequency == "daily" else f" AND {_month_end_condition(contract)}"
     f = audit.FILES_COLUMNS
     query = f"""
 WITH batches AS (
@@ -68,7 +68,7 @@ WITH batches AS (
 )
 SELECT files.*, coalesce(landed.rows_in_raw, 0) AS rows_in_raw
 FROM files LEFT JOIN landed ON landed.batch_id = files.batch_id
-WHERE files.file_name IS NULL
+WHERE {"false" if contract.on_change else "files.file_name IS NULL"}
    OR files.control_count IS DISTINCT FROM files.rows_read
    OR files.rows_read IS DISTINCT FROM files.rows_loaded + files.rows_rejected
    OR coalesce(landed.rows_in_raw, 0) IS DISTINCT FROM files.rows_loaded
@@ -76,10 +76,21 @@ WHERE files.file_name IS NULL
     return _unexpected(
         f"{suite_name(contract)}.row_count_matches_control",
         Severity.CRITICAL,
-        f"every delivery has its {contract.file} recorded; the control file's record count = rows read = rows "
-        "loaded + rows rejected; the raw table holds exactly the rows loaded",
+        f"every delivery has its {contract.file} recorded"
+        f"{' (when sent: it comes only on change)' if contract.on_change else ''}; "
+        "the control file's record count = rows read = rows loaded + rows rejected; the raw table holds exactly the "
+        "rows loaded",
         query,
     )
+
+
+def _month_end_condition(contract: Contract) -> str:
+    """SQL: ``business_date`` is the last business day of its month in the contract's calendar."""
+    cal = contract.calendar
+    if cal.every_day:
+        return "business_date = last_day(business_date)"
+    days = ", ".join(f"DATE '{cal.last_business_day(y, m)}'" for y in range(2000, 2061) for m in range(1, 13))
+    return f"business_date IN ({days})"
 
 
 def _not_null_checks(contract: Contract) -> list[Check]:

@@ -4,7 +4,8 @@ The pass hashes the file, checks that it decodes in the contract's encoding (nam
 counts its records, compares the header, and writes what DuckDB will read:
 
 - UTF-8 delimited files are read in place;
-- GBK delimited files are transcoded to a temporary UTF-8 file (DuckDB cannot read GBK);
+- GBK and GB18030 delimited files (the encoding the bank profile gives the system) are transcoded to a temporary
+  UTF-8 file (DuckDB cannot read them);
 - fixed-width files (GBK) are sliced by **byte** positions and written as a temporary UTF-8 file with one
   unit-separator (0x1F) between fields. Slicing is vectorised with numpy; records of the wrong length are set aside as
   rejected rows here, since no reader downstream could split them.
@@ -182,7 +183,8 @@ class _Decoder:
         self.failed: str | None = None
         # GBK check: text that decodes as UTF-8 too (with non-ASCII in it) was almost surely written as UTF-8.
         self.utf8_non_ascii = False
-        self.utf8_invalid = self.encoding != "gbk"
+        self.chinese = sf.contract.format.chinese
+        self.utf8_invalid = not self.chinese
         self.utf8_lines: dict[int, str] = {}  # of the last block decoded
 
     def decode(self, block: bytes, first_line: int) -> str | None:
@@ -191,11 +193,11 @@ class _Decoder:
         try:
             text = block.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            if self.encoding == "gbk":
+            if self.chinese:
                 return self._decode_by_line(block, first_line)
             self._fail(block, exc.start, first_line)
             return None
-        if self.encoding == "gbk" and not block.isascii():
+        if self.chinese and not block.isascii():
             self.utf8_lines = {}
             for i, line in enumerate(block.decode("utf-8", errors="replace").split("\n")):
                 if "\ufffd" in line:
@@ -206,7 +208,7 @@ class _Decoder:
 
     def _classify(self, i: int, as_utf8: str) -> None:
         """A non-ASCII line of a GBK file that is valid UTF-8 as well: UTF-8 Chinese, or GBK by chance."""
-        if _written_as_utf8(as_utf8):
+        if _written_as_utf8(as_utf8, self.encoding):
             self.utf8_non_ascii = True
             self.utf8_lines[i] = as_utf8.rstrip("\r")
         else:
@@ -259,7 +261,7 @@ _NOT_CHINESE = re.compile("[^\x00-\x7f\u00b7\u2010-\u206f\u3000-\u303f\u3400-\u4
                           "\uff00-\uffef]")
 
 
-def _written_as_utf8(line: str) -> bool:
+def _written_as_utf8(line: str, encoding: str = "gbk") -> bool:
     """Whether a line whose bytes are valid both as GBK and as UTF-8 was written as UTF-8.
 
     Short GBK text is often valid UTF-8 by chance (石雪一, CA AF D1 A9 D2 BB, reads as 'ʯѩһ'), but then its UTF-8
@@ -269,7 +271,7 @@ def _written_as_utf8(line: str) -> bool:
     if _NOT_CHINESE.search(line):
         return False
     try:
-        line.encode("utf-8").decode("gbk").encode("gb2312")
+        line.encode("utf-8").decode(encoding).encode("gb2312")
     except UnicodeError:
         return True
     return False

@@ -54,6 +54,10 @@ def discover(landing: Path, contracts: ContractSet, systems: Sequence[str] | Non
         system_dir = landing / system
         if not system_dir.is_dir():
             continue
+        if not contracts.bank_has(system):
+            warnings.append(f"{shown(system_dir)}: the bank profile has no system {system} "
+                            "(contracts/bank.yaml `systems`), not loaded")
+            continue
         for entry in sorted(system_dir.iterdir()):
             if entry.name.startswith("."):
                 continue
@@ -81,7 +85,12 @@ def parse_day(text: str) -> date | None:
 
 
 def expected_contracts(contracts: ContractSet, delivery: Delivery) -> list[Contract]:
-    return [c for c in contracts.load_order(delivery.system) if c.delivered_on(delivery.business_date)]
+    """The extracts the delivery carries, in load order: those delivered on its date, less the ones sent only on
+    change whose data file and control file are both absent (unchanged that day)."""
+    day = delivery.business_date
+    return [c for c in contracts.load_order(delivery.system) if c.delivered_on(day)
+            and not (c.on_change and not (delivery.path / c.file_name(day)).exists()
+                     and not (delivery.path / c.control_file_name(day)).exists())]
 
 
 def entries(path: Path) -> list[Path]:

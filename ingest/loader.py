@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -55,15 +56,36 @@ from ingest.landing import (
 from ingest.report import DeliveryOutcome, IngestReport
 from ingest.rowsql import sql_str
 
-__all__ = ["BATCH", "ONE_AT_A_TIME", "Delivery", "IngestError", "discover", "fingerprint", "ingest_deliveries",
-           "ingest_landing"]
+__all__ = ["BATCH", "ONE_AT_A_TIME", "Delivery", "IngestError", "ReloadScope", "discover", "fingerprint",
+           "ingest_deliveries", "ingest_landing"]
 
 BATCH = "batch"
 ONE_DAY = timedelta(days=1)
 ONE_AT_A_TIME = "one_at_a_time"
 
 
-def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems: Sequence[str] | None = None,
+@dataclass(frozen=True)
+class ReloadScope:
+    """Which loaded deliveries a run may replace when their files changed: those of ``day``, of ``systems`` (all
+    when empty) — `crmwh build --reload DATE [--system S]`. ``reload=True`` replaces any changed delivery."""
+
+    day: date
+    systems: tuple[str, ...] = ()
+
+    def covers(self, system: str, day: date) -> bool:
+        return day == self.day and (not self.systems or system in self.systems)
+
+    def check(self, contracts: ContractSet) -> None:
+        unknown = [s for s in self.systems if s not in contracts.systems]
+        if unknown:
+            raise IngestError(f"unknown system(s) {', '.join(unknown)}; the contracts define "
+                              f"{', '.join(contracts.systems)}")
+
+
+Reload = bool | ReloadScope
+
+
+def ingest_landing(landing: Path, warehouse: Path, reload: Reload = False, systems: Sequence[str] | None = None,
                    progress: bool = True, workers: int | None = None, method: str = "batch") -> IngestReport:
     """Load every new delivery in ``landing`` into the DuckDB file ``warehouse`` (created if missing)."""
     warehouse = Path(warehouse)
@@ -78,7 +100,7 @@ def ingest_landing(landing: Path, warehouse: Path, reload: bool = False, systems
         con.close()
 
 
-def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: bool = False,
+def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: Reload = False,
                       systems: Sequence[str] | None = None, progress: bool = False,
                       contracts: ContractSet | None = None, work_dir: Path | None = None,
                       workers: int | None = None, method: str = BATCH) -> IngestReport:
@@ -95,6 +117,8 @@ def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: 
         raise ValueError(f"method must be {BATCH!r} or {ONE_AT_A_TIME!r}, not {method!r}")
     started = time.perf_counter()
     contracts = contracts or load_contracts()
+    if isinstance(reload, ReloadScope):
+        reload.check(contracts)
     deliveries, warnings = discover(landing, contracts, systems)
     audit.ensure_schema(con, contracts.contracts)
     n_workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
@@ -125,7 +149,7 @@ def ingest_deliveries(con: duckdb.DuckDBPyConnection, landing: Path, *, reload: 
 
 
 def _one_at_a_time(con: duckdb.DuckDBPyConnection, deliveries: list[Delivery], contracts: ContractSet,
-                   history: DeliveryHistory, reload: bool, work_dir: Path | None, n_workers: int,
+                   history: DeliveryHistory, reload: Reload, work_dir: Path | None, n_workers: int,
                    bar: tqdm) -> list[DeliveryOutcome]:
     loader = _Loader(con, contracts, history, reload=reload)
     pool = [DeliveryAttempt(con if i == 0 else con.cursor(), contracts, history, work_dir) for i in range(n_workers)]
@@ -228,7 +252,7 @@ class _Loader:
     """Decides, in load order, what to do with each delivery; records refusals. Runs on the calling thread."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, contracts: ContractSet, history: DeliveryHistory,
-                 reload: bool, record: bool = True) -> None:
+                 reload: Reload, record: bool = True) -> None:
         self.con = con
         self.contracts = contracts
         self.history = history
@@ -247,7 +271,7 @@ class _Loader:
                 return DeliveryOutcome(system, day, report.ALREADY_LOADED, f"already loaded as batch {loaded.batch_id}",
                                        batch_id=loaded.batch_id, recorded=False)
             fp = fingerprint(delivery.path)
-            if not self.reload:
+            if not self._reloads(delivery):
                 return self._refuse(delivery, fp, audit.CHANGED_REDELIVERY, report.REFUSED,
                                     f"already loaded as batch {loaded.batch_id}, and the files differ now "
                                     f"({'; '.join(changes)}); use --reload to replace that batch")
@@ -275,9 +299,10 @@ class _Loader:
         missing = self.gap(system, day)
         if missing is not None:
             other, wanted = missing
-            why = (f"{system} is loaded up to {wanted - ONE_DAY:%Y-%m-%d} and deliveries of a system load without gaps"
+            loaded_to = self.history.latest_loaded_date(other)
+            why = (f"{system} is loaded up to {loaded_to:%Y-%m-%d} and deliveries of a system load without gaps"
                    if other == system else
-                   f"{system} refers to {other}, which is loaded up to {wanted - ONE_DAY:%Y-%m-%d}")
+                   f"{system} refers to {other}, which is loaded up to {loaded_to:%Y-%m-%d}")
             return self._refuse(delivery, fingerprint(delivery.path), audit.GAP, report.HELD,
                                 f"waiting for {other} {wanted:%Y-%m-%d}: {why} (see `crmwh status`)")
         if last is None:  # a first attempt: fingerprinted from what its checks read, when it is recorded
@@ -287,21 +312,32 @@ class _Loader:
             return self._still_rejected(delivery, last)  # type: ignore[arg-type]
         return Job(delivery, fp, None, self.history.take_batch_id())
 
+    def _reloads(self, delivery: Delivery) -> bool:
+        """Whether this run may replace the delivery's loaded batch (its files changed)."""
+        if isinstance(self.reload, ReloadScope):
+            return self.reload.covers(delivery.system, delivery.business_date)
+        return bool(self.reload)
+
     def gap(self, system: str, day: date) -> tuple[str, date] | None:
         """The first missing delivery ``system``'s delivery of ``day`` must wait for: (system, business date).
 
-        The bank's end-of-day batch runs every calendar day, so every date is a business date, and a system's first
-        delivery starts its sequence. A delivery waits for the day before it of its own system, and for its own day
-        of every system its foreign keys point at (``ref`` for all the others): loading over the hole would reject
-        the rows that refer to the missing day as orphans, and the missing day could never load after a later one.
+        A system delivers on the business days of its calendar (bank profile; the demo bank's is every day), and a
+        system's first delivery starts its sequence. A delivery waits for its own system's expected deliveries
+        before it, and for the expected deliveries up to its own day of every system its foreign keys point at
+        (``ref`` for all the others): loading over the hole would reject the rows that refer to the missing day as
+        orphans, and the missing day could never load after a later one. A day off, or a system whose extracts all
+        come only on change, is never waited for.
         """
         for other in (system, *self.refers_to[system]):
             latest = self.history.latest_loaded_date(other)
             if latest is None:
                 continue
-            wanted = day - ONE_DAY if other == system else day
-            if latest < wanted:
-                return other, latest + ONE_DAY
+            until = day - ONE_DAY if other == system else day
+            wanted = latest + ONE_DAY
+            while wanted <= until:
+                if self.contracts.expects_delivery(other, wanted):
+                    return other, wanted
+                wanted += ONE_DAY
         return None
 
     def _changes_since_withdrawal(self, marker: Attempt, delivery: Delivery, fp: str) -> list[str]:
@@ -341,8 +377,9 @@ class _Loader:
                 return True
             return (is_control or deep) and content_md5(path) != md5
 
-        found = {name for name in both if changed(name, self.reload)}
-        if (found or changes) and not self.reload:  # changed anyway: name every file that differs
+        deep = self._reloads(delivery)
+        found = {name for name in both if changed(name, deep)}
+        if (found or changes) and not deep:  # changed anyway: name every file that differs
             found |= {name for name in both if name not in found and changed(name, True)}
         return changes + [f"{name} changed" for name in both if name in found]
 
@@ -362,7 +399,8 @@ class _Loader:
         row: dict[str, object] = {
             "batch_id": batch_id, "system": system, "business_date": day, "status": audit.REJECTED,
             "reason_code": code, "reason": reason, "started_at": at, "finished_at": at,
-            "duration_seconds": 0.0, "reload": self.reload, "fingerprint": fp, "delivery_path": str(delivery.path),
+            "duration_seconds": 0.0, "reload": self._reloads(delivery), "fingerprint": fp,
+            "delivery_path": str(delivery.path),
         }
         if self.record:
             self.con.execute("BEGIN TRANSACTION")

@@ -92,6 +92,8 @@ def column_sql(column: Column, contract: Contract) -> ColumnSql:
         text = f"NULLIF(rtrim({ident}), '')" if column.type == "string" else f"NULLIF(trim({ident}), '')"
     else:
         text = ident
+    if column.fill is not None:  # a field the bank cannot send (bank profile optional_fields): its documented default
+        text = f"coalesce({text}, {sql_str(column.fill)})"
 
     def reason(what: str) -> str:
         return f"concat({sql_str(column.name + ': ')}, '''', left({text}, 60), ''' ', {sql_str(what)})"

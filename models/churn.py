@@ -20,7 +20,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.artifacts import Artifact, code_hash, data_hash
-from models.data import CATEGORICAL, complete_months, feature_columns, load_frame, model_matrix, read_parameters
+from models.contributions import Contributions
+from models.data import (
+    CATEGORICAL,
+    complete_months,
+    feature_columns,
+    load_frame,
+    model_matrix,
+    numeric_matrix,
+    read_parameters,
+)
 from models.errors import ModelError
 from models.metrics import Evaluation, calibration_table, evaluate
 from models.reasons import top_drivers
@@ -149,8 +158,8 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
         evaluate("RFM 评分 RFM score", yv, rfm_risk(parts["validate"]), False),
         evaluate("最近交易规则 recency rule", yv, recency_risk(parts["validate"]), False),
     ]
-    contrib = booster.predict(x["validate"], pred_contrib=True)
-    drivers = top_drivers(np.asarray(contrib), features)
+    contrib = Contributions(booster).predict(numeric_matrix(x["validate"]))
+    drivers = top_drivers(contrib, features)
     counts: dict[str, int] = {}
     for row, is_leaver in zip(drivers, yv, strict=True):
         if is_leaver:
@@ -158,10 +167,9 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, progress: Callable[[str], 
                 counts[d] = counts.get(d, 0) + 1
 
     progress("lifetime value backtest")
-    first = parts["validate"]["month_start"] == split.validate[0]
-    monthly = parts["validate"]["economic_profit_monthly_12m"].astype(float).to_numpy()
-    value_backtest = backtest(con, split.validate[0], parts["validate"]["party_id"][first], monthly[first.to_numpy()],
-                              p_valid[first.to_numpy()], int(params["churn_horizon_months"]))
+    cohorts = parts["validate"][["month_start", "party_id", "economic_profit_monthly_12m"]].assign(
+        churn_probability=p_valid)
+    value_backtest = backtest(con, cohorts, int(params["churn_horizon_months"]))
 
     numeric = [f for f in features if f not in CATEGORICAL]
     sample = x["train"].sample(n=min(len(x["train"]), 5000), random_state=7)

@@ -85,3 +85,17 @@ def model_matrix(frame: pd.DataFrame, features: list[str], categories: dict[str,
             x[name] = pd.to_numeric(col.astype("float64") if col.dtype == bool else col, errors="coerce").astype(
                 np.float64)
     return x
+
+
+def numeric_matrix(x: pd.DataFrame) -> np.ndarray:
+    """The model's input (:func:`model_matrix`) as one float array, categorical features as their category codes
+    (NaN for a category the model has not seen), the way LightGBM reads a data frame."""
+    columns = []
+    for name in x.columns:
+        col = x[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            columns.append(np.where(codes < 0, np.nan, codes.astype(np.float64)))
+        else:
+            columns.append(col.to_numpy(dtype=np.float64))
+    return np.column_stack(columns) if columns else np.empty((len(x), 0))

@@ -18,7 +18,7 @@ DRIVER_OF = {
     "card_transactions": "card", "card_trend_3m": "card",
     "salary_credits": "salary", "is_salary_stopped": "salary",
     "reversed_transactions_3m": "service",
-    "is_rm_changed_3m": "rm_change", "is_rm_changed_1m": "rm_change",
+    "is_rm_changed_3m": "rm_change", "is_rm_changed_1m": "rm_change", "months_since_rm_change": "rm_change",
     "net_contribution": "contribution", "contribution_change_3m": "contribution",
     "economic_profit_monthly_12m": "contribution",
     "loan_adb_cny": "credit", "card_adb_cny": "credit", "worst_five_class_code": "credit",
@@ -42,22 +42,47 @@ DRIVER_TEXT = {
 }
 
 
-def top_drivers(contributions: np.ndarray, features: list[str], k: int = 3) -> list[list[str]]:
-    """Per row, the ``k`` driver groups with the largest positive summed contribution (none below zero).
+def driver_groups(features: list[str]) -> list[str]:
+    """The driver groups of these features, in a fixed (alphabetical) order."""
+    return sorted(set(DRIVER_OF[f] for f in features))
 
-    ``contributions`` is LightGBM's ``pred_contrib`` output: one column per feature and the bias last.
+
+def top_driver_codes(contributions: np.ndarray, features: list[str], k: int = 3) -> np.ndarray:
+    """Rows x ``k``: the index (into :func:`driver_groups`) of each row's ``k`` driver groups with the largest
+    positive summed contribution, largest first; -1 where fewer than ``k`` groups push the score up.
+
+    ``contributions`` is LightGBM's ``pred_contrib`` layout: one column per feature and the bias last.
     """
-    groups = sorted(set(DRIVER_OF[f] for f in features))
+    groups = driver_groups(features)
     index = {g: i for i, g in enumerate(groups)}
     summed = np.zeros((contributions.shape[0], len(groups)))
     for j, f in enumerate(features):
         summed[:, index[DRIVER_OF[f]]] += contributions[:, j]
     order = np.argsort(-summed, axis=1, kind="stable")[:, :k]
-    out = []
-    for row, cols in zip(summed, order, strict=True):
-        out.append([groups[c] for c in cols if row[c] > 0])
-    return out
+    positive = np.take_along_axis(summed, order, axis=1) > 0
+    return np.where(positive, order, -1)
+
+
+def top_drivers(contributions: np.ndarray, features: list[str], k: int = 3) -> list[list[str]]:
+    """Per row, the ``k`` driver groups with the largest positive summed contribution (none below zero)."""
+    groups = driver_groups(features)
+    return [[groups[c] for c in row if c >= 0] for row in top_driver_codes(contributions, features, k).tolist()]
 
 
 def reason_text(drivers: list[str]) -> str:
     return "；".join(DRIVER_TEXT[d] for d in drivers)
+
+
+def reason_columns(codes: np.ndarray, features: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    """The Chinese reason of each of the ``k`` columns of :func:`top_driver_codes` (None where there is none) and
+    the joined reasons text, by look-up: a text per driver group and per distinct combination, not per row."""
+    groups = driver_groups(features)
+    texts = np.array([DRIVER_TEXT[g] for g in groups] + [None], dtype=object)  # code -1 reads the last: None
+    columns = [texts[codes[:, i]] for i in range(codes.shape[1])]
+    base = len(groups) + 1
+    combined = np.zeros(codes.shape[0], dtype=np.int64)
+    for i in range(codes.shape[1]):
+        combined = combined * base + (codes[:, i] + 1)
+    distinct, first, rows = np.unique(combined, return_index=True, return_inverse=True)
+    joined = np.array([reason_text([groups[c] for c in codes[r] if c >= 0]) for r in first], dtype=object)
+    return columns, joined[rows] if len(distinct) else np.array([], dtype=object)

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from models.artifacts import Artifact
-from models.data import complete_months, load_frame, model_matrix, read_parameters
+from models.contributions import Contributions
+from models.data import complete_months, load_frame, model_matrix, numeric_matrix, read_parameters
 from models.errors import ModelError
 from models.metrics import psi
-from models.reasons import DRIVER_TEXT, reason_text, top_drivers
-from models.value import monthly_retention, value_factor
+from models.reasons import driver_groups, reason_columns, top_driver_codes
+from models.value import VALUE_BASIS_SQL, monthly_retention, value_factor
 
 # written here, created by dbt (macros/scoring_tables.sql), served by the marts views of marts/predictions
 SCORES = "scoring.churn_scores"
@@ -42,14 +43,22 @@ class ScoreReport:
 class Scored:
     frame: pd.DataFrame  # the features rows scored
     probability: np.ndarray
-    drivers: list[list[str]]
+    driver_codes: np.ndarray  # rows x 3: index into groups, -1 for none (models.reasons.top_driver_codes)
+    groups: list[str]
+
+    @property
+    def drivers(self) -> list[list[str]]:
+        return [[self.groups[c] for c in row if c >= 0] for row in self.driver_codes.tolist()]
 
 
 def score_frame(artifact: Artifact, frame: pd.DataFrame) -> Scored:
+    """Calibrated probabilities (LightGBM's prediction) and the top three drivers of each row (the model's TreeSHAP
+    contributions, computed by :mod:`models.contributions`: the same values as ``pred_contrib``, far cheaper)."""
     x = model_matrix(frame, artifact.features, artifact.categories)
     raw = artifact.booster.predict(x)
-    contrib = np.asarray(artifact.booster.predict(x, pred_contrib=True))
-    return Scored(frame, artifact.probability(raw), top_drivers(contrib, artifact.features))
+    contrib = Contributions(artifact.booster).predict(numeric_matrix(x))
+    return Scored(frame, artifact.probability(raw), top_driver_codes(contrib, artifact.features),
+                  driver_groups(artifact.features))
 
 
 def deciles(probability: np.ndarray) -> np.ndarray:
@@ -79,15 +88,12 @@ def score_warehouse(con: duckdb.DuckDBPyConnection, artifact: Artifact,
     for f, ref in artifact.reference.items():
         value = psi(np.asarray(ref, dtype=float), model_matrix(frame, [f], {})[f].to_numpy(dtype=float))
         drift_rows.append((f, value))
-    reasons = [[*d, None, None, None][:3] for d in scored.drivers]
+    (reason_1, reason_2, reason_3), joined = reason_columns(scored.driver_codes, artifact.features)
     out = pd.DataFrame({
         "month_start": frame["month_start"].dt.date, "party_id": frame["party_id"],
         "churn_probability": np.round(scored.probability, 6),
         "risk_decile": deciles(scored.probability),
-        "reason_1": [DRIVER_TEXT[r[0]] if r[0] else None for r in reasons],
-        "reason_2": [DRIVER_TEXT[r[1]] if r[1] else None for r in reasons],
-        "reason_3": [DRIVER_TEXT[r[2]] if r[2] else None for r in reasons],
-        "reasons": [reason_text(d) for d in scored.drivers],
+        "reason_1": reason_1, "reason_2": reason_2, "reason_3": reason_3, "reasons": joined,
     })
     horizon = int(params["ltv_horizon_months"])
     label_horizon = int(artifact.meta["label_horizon_months"])
@@ -127,14 +133,16 @@ def _write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, value: pd.DataF
         con.execute(f"""insert into {VALUES}
             select v.month_start, v.party_id, ep.monthly, ?,
                 cast(v.expected_months as decimal(9, 4)),
-                cast(ep.monthly * cast(v.value_factor as decimal(18, 6)) as decimal(18, 2)),
+                cast(coalesce(basis.monthly_profit, 0) * cast(v.value_factor as decimal(18, 6)) as decimal(18, 2)),
                 cast(ep.monthly * cast(? as decimal(18, 6)) as decimal(18, 2)),
                 cast(v.churn_probability as decimal(9, 6)), ?, cast(? as timestamp)
             from _value as v
             inner join (select party_id, economic_profit_monthly_12m as monthly
                         from intermediate.int_churn_features_monthly where month_start = ?) as ep
-                on ep.party_id = v.party_id""",
-                    [horizon, round(naive_months, 6), artifact.version, artifact.trained_at[:19], month.date()])
+                on ep.party_id = v.party_id
+            left join ({VALUE_BASIS_SQL}) as basis on basis.party_id = v.party_id""",
+                    [horizon, round(naive_months, 6), artifact.version, artifact.trained_at[:19], month.date(),
+                     month.date(), month.date()])
         con.execute(f"""insert into {DRIFT} select ?, feature, cast(psi as decimal(9, 4)),
             cast(? as decimal(9, 4)), psi > ?, ? from _drift""",
                     [month.date(), threshold, threshold, artifact.version])

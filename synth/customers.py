@@ -242,23 +242,30 @@ class RmAssignment:
     change_rm: np.ndarray
 
 
+RETAIL_LEAVER_DAYS = 80  # at least one retail RM leaves in each such slice of the horizon (if the bank has one)
+
+
 def build_managers(
     rng: np.random.Generator, cal: Calendar, branches: Branches, customers: Customers
 ) -> tuple[Managers, RmAssignment]:
     """RMs at each branch (支行): one retail RM per ~250 affluent customers, one corporate RM per ~40 companies.
 
-    About a tenth leave during a year; each is replaced by a hire a few weeks before, who takes over the book.
+    About a tenth leave during a year, and a retail RM in every RETAIL_LEAVER_DAYS of the horizon (up to a third of
+    them); each is
+    replaced by a hire a few weeks before, who takes over the book.
     """
     branch_of = branches.branch_of()
     cust_branch = branch_of[customers.home_branch]
     managed = customers.corporate | (customers.wealth >= AFFLUENT_AUM)
     rows: list[tuple[int, bool]] = []
+    book: list[float] = []  # affluent customers per retail RM of the branch (0 for corporate RMs)
     for b in branches.of_level(LEVEL_BRANCH):
         here = cust_branch == b
         n_corp = int((here & customers.corporate).sum())
         n_aff = int((here & managed & ~customers.corporate).sum())
-        rows += [(b, False)] * max(1, round(n_aff / 250))
-        rows += [(b, True)] * max(1, round(n_corp / 40))
+        k_aff = max(1, round(n_aff / 250))
+        rows += [(b, False)] * k_aff + [(b, True)] * max(1, round(n_corp / 40))
+        book += [n_aff / k_aff] * k_aff + [0.0] * max(1, round(n_corp / 40))
     n = len(rows)
     branch = np.array([r[0] for r in rows])
     corporate = np.array([r[1] for r in rows])
@@ -268,6 +275,20 @@ def build_managers(
         # even a small bank shows one RM leaving, so that a book changes hands in the middle of a month
         leaves[rng.integers(n)] = True
     leave = np.where(leaves, rng.integers(20, max(cal.days, 21), n), NO_DAY)
+    # Even a small bank sees retail books change hands through the year: a retail RM leaving in each slice of
+    # RETAIL_LEAVER_DAYS (before the last 100 days, the latest slice first) unless one already does, at most a third
+    # of the retail RMs, so the customers who follow their RM (rm_left, see choose_churners) appear early and late.
+    retail = np.flatnonzero(np.array(book) > 0)
+    budget = max(2, len(retail) // 3)  # a third of the retail RMs at most (two in a small bank)
+    for k in reversed(range(max((cal.days - 100) // RETAIL_LEAVER_DAYS, 0))):  # the latest slice first
+        lo, hi = 20 + k * RETAIL_LEAVER_DAYS, 20 + (k + 1) * RETAIL_LEAVER_DAYS
+        staying = retail[~leaves[retail]]
+        if budget and len(staying) and not (leaves[retail] & (leave[retail] >= lo) & (leave[retail] < hi)).any():
+            budget -= 1
+            weight = np.array(book)[staying]
+            who = int(rng.choice(staying, p=weight / weight.sum()))  # a book of average size, not an empty one
+            leaves[who] = True
+            leave[who] = int(rng.integers(lo, hi))
     # Successors: hired 5–40 days before the leaver goes, same branch and line.
     k = int(leaves.sum())
     succ_rows = np.flatnonzero(leaves)

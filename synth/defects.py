@@ -272,7 +272,7 @@ def _encoding_error(contract: Contract, path: Path, control: Path, day: date) ->
         raise GenerateError(f"{path.name}: has no rows to corrupt")
     row = _middle_row(len(lines))
     column = next(c.name for c in contract.columns if c.type == "string")
-    bad = b"\xff\xfe" if contract.format.encoding == "gbk" else b"\xff"
+    bad = b"\xff\xfe" if contract.format.chinese else b"\xff"
     if contract.format.kind == "fixed_width":
         col = contract.column(column)
         start = (col.start or 1) - 1

@@ -20,7 +20,9 @@ from synth.reference import (
     CARD_PRODUCT_BY_TIER,
     CURRENCIES,
     FTP_DAY_COUNT,
+    K_DEMAND,
     K_LOAN,
+    K_TIME,
     LEVEL_CODES,
     PRODUCT_INDEX,
     PRODUCTS,
@@ -144,6 +146,7 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, world: World) -> None:
         "repricing_months": np.where(a.repricing_months > 0, a.repricing_months, -1),
         "status": np.where(c.dormant[a.cust], "1", "0").astype(STR), "first_update_day": a.first_update_day,
     })
+    _register_account_parties(con, world)
     ch = a.changes.arrays()
     register(con, "acct_chg_t", ch)
     # rates in force: the initial rate, then each change
@@ -152,6 +155,53 @@ def _register_accounts(con: duckdb.DuckDBPyConnection, world: World) -> None:
         "acct": np.concatenate([np.arange(len(a)), ch["acct"][rate_rows]]),
         "day": np.concatenate([np.full(len(a), -(10**6)), ch["day"][rate_rows]]),
         "rate": np.concatenate([a.rate, ch["rate"][rate_rows]]),
+    })
+
+
+# Account parties besides the primary holder (the account's own customer): the share of accounts of each kind given
+# one more party, and its role. Joint holders and authorised users are personal customers of the bank (a member of the
+# holder's household where there is one), guarantors any customer; each existed before the horizon, so the first
+# delivery already holds them.
+PARTY_ROLES = ("01", "02", "03", "04")  # primary holder, joint holder, authorised user, guarantor
+JOINT_SHARE = 0.04  # personal demand and time deposits with a joint holder (联名户)
+AUTHORISED_SHARE = {"corporate": 0.10, "personal": 0.01}  # demand deposits with an authorised user (授权使用人)
+GUARANTOR_SHARE = 0.05  # loans with a guarantor (担保人)
+
+
+def _register_account_parties(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    a, c = world.accounts, world.customers
+    rng = world.rng("account_parties")
+    n = len(a)
+    owner_corp = c.corporate[a.cust]
+    deposit = np.isin(a.kind, [K_DEMAND, K_TIME])
+    draw = rng.random(n)
+    role = np.full(n, -1)
+    role[deposit & ~owner_corp & (draw < JOINT_SHARE)] = 1
+    demand = a.kind == K_DEMAND
+    authorised = demand & (draw >= JOINT_SHARE) & (
+        draw < JOINT_SHARE + np.where(owner_corp, AUTHORISED_SHARE["corporate"], AUTHORISED_SHARE["personal"]))
+    role[authorised] = 2
+    role[(a.kind == K_LOAN) & (draw < GUARANTOR_SHARE)] = 3
+    extra = np.flatnonzero(role >= 0)
+    personal_pool = np.flatnonzero(~c.corporate & (c.open_day < 0))
+    any_pool = np.flatnonzero(c.open_day < 0)
+    party = np.where(role[extra] == 3, any_pool[rng.integers(0, len(any_pool), len(extra))],
+                     personal_pool[rng.integers(0, len(personal_pool), len(extra))]) if len(extra) else extra
+    # a joint holder is another member of the holder's household where the household has one
+    members: dict[str, list[int]] = {}
+    for i in personal_pool:
+        if c.household_code[i]:
+            members.setdefault(str(c.household_code[i]), []).append(int(i))
+    for k, acct in enumerate(extra):
+        if role[acct] == 1:
+            others = [m for m in members.get(str(c.household_code[a.cust[acct]]), []) if m != a.cust[acct]]
+            if others:
+                party[k] = others[int(rng.integers(0, len(others)))]
+    keep = party != a.cust[extra]
+    extra, party = extra[keep], party[keep]
+    register(con, "acct_party_t", {
+        "acct": np.concatenate([np.arange(n), extra]), "cust": np.concatenate([a.cust, party]),
+        "role": np.concatenate([np.zeros(n, dtype=np.int64), role[extra]]),
     })
 
 
@@ -565,6 +615,25 @@ def _accounts_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     """)
 
 
+def _account_parties_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    # delivered with the account's first delivery, and again with its valid_to on the day the account closes
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {source_table('core', 'account_parties')} AS
+        WITH v AS (
+            SELECT p.acct, p.cust, p.role, greatest(a.open_day, 0) AS day
+            FROM acct_party_t p JOIN acct_t a ON a.idx = p.acct WHERE a.open_day < {days}
+            UNION ALL
+            SELECT p.acct, p.cust, p.role, a.close_day
+            FROM acct_party_t p JOIN acct_t a ON a.idx = p.acct
+            WHERE a.close_day > greatest(a.open_day, 0) AND a.close_day < {days}
+        )
+        SELECT a.account_no, c.cif_no, {_sql_list(list(PARTY_ROLES))}[v.role + 1] AS party_role,
+               d(a.open_day) AS valid_from, CASE WHEN a.close_day <= v.day THEN d(a.close_day) END AS valid_to,
+               d(v.day) AS biz_date, v.acct * 4 + v.role AS _ord
+        FROM v JOIN acct_t a ON a.idx = v.acct JOIN cust_t c ON c.idx = v.cust
+    """)
+
+
 def _accruals_sql(con: duckdb.DuckDBPyConnection, days: int) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE {source_table('core', 'interest_accruals')} AS
@@ -621,7 +690,7 @@ SOURCE_BUILDERS: dict[str, Builder] = {
     "ref.relationship_managers": _ref_relationship_managers, "ref.ftp_curve": _ref_ftp_curve,
     "ref.exchange_rates": _ref_exchange_rates, "ref.business_plan": _ref_business_plan,
     "core.customers": _customers_sql, "core.accounts": _accounts_sql,
-    "core.customer_rm_shares": _customer_rm_shares,
+    "core.customer_rm_shares": _customer_rm_shares, "core.account_parties": _account_parties_sql,
     "core.balances": _core_balances, "core.transactions": _core_transactions, "core.loans": _core_loans,
     "core.interest_accruals": _accruals_sql, "cards.cards": _cards_cards,
     "cards.card_transactions": _cards_transactions, "cards.card_statements": _cards_statements,

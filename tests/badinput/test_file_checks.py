@@ -41,7 +41,7 @@ def test_truncated_file(bank: Bank, before: Before) -> None:
     bank.write_bytes(TXN, D2, data[:-100], fix_control=False)
     _assert_core_d2_rejected(
         bank, before,
-        f"1 of 7 files failed: {TXN_FILE}: byte size {len(data) - 100} differs from the control file's {len(data)} "
+        f"1 of 8 files failed: {TXN_FILE}: byte size {len(data) - 100} differs from the control file's {len(data)} "
         "(truncated or altered in transit)")
 
 
@@ -54,7 +54,7 @@ def test_checksum_mismatch(bank: Bank, before: Before) -> None:
     bank.write_bytes(TXN, D2, bytes(data), fix_control=False)
     changed = hashlib.md5(data).hexdigest()
     _assert_core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: MD5 {changed} differs from the control file's {original}")
+        bank, before, f"1 of 8 files failed: {TXN_FILE}: MD5 {changed} differs from the control file's {original}")
 
 
 def test_size_mismatch_in_control_file(bank: Bank, before: Before) -> None:
@@ -63,25 +63,25 @@ def test_size_mismatch_in_control_file(bank: Bank, before: Before) -> None:
     control.write_text(f"{name}|{day}|{count}|{int(size) + 7}|{md5}\n", encoding="ascii")
     _assert_core_d2_rejected(
         bank, before,
-        f"1 of 7 files failed: {TXN_FILE}: byte size {size} differs from the control file's {int(size) + 7} "
+        f"1 of 8 files failed: {TXN_FILE}: byte size {size} differs from the control file's {int(size) + 7} "
         "(truncated or altered in transit)")
 
 
 def test_record_count_mismatch(bank: Bank, before: Before) -> None:
     bank.write_bytes(TXN, D2, bank.data_path(TXN, D2).read_bytes(), record_count=301)
     _assert_core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: 300 records in the file, the control file says 301")
+        bank, before, f"1 of 8 files failed: {TXN_FILE}: 300 records in the file, the control file says 301")
 
 
 def test_missing_control_file(bank: Bank, before: Before) -> None:
     bank.control_path("core.customers", D2).unlink()
     _assert_core_d2_rejected(
-        bank, before, "1 of 7 files failed: CUST_INFO_20250131.dat: control file CUST_INFO_20250131.flg missing")
+        bank, before, "1 of 8 files failed: CUST_INFO_20250131.dat: control file CUST_INFO_20250131.flg missing")
 
 
 def test_missing_data_file(bank: Bank, before: Before) -> None:
     bank.data_path("core.interest_accruals", D2).unlink()
-    _assert_core_d2_rejected(bank, before, "1 of 7 files failed: INT_ACCR_20250131.dat: data file missing")
+    _assert_core_d2_rejected(bank, before, "1 of 8 files failed: INT_ACCR_20250131.dat: data file missing")
 
 
 def test_missing_data_and_control_file(bank: Bank, before: Before) -> None:
@@ -89,14 +89,14 @@ def test_missing_data_and_control_file(bank: Bank, before: Before) -> None:
     bank.control_path("core.loans", D2).unlink()
     _assert_core_d2_rejected(
         bank, before,
-        "1 of 7 files failed: LOAN_INFO_20250131.dat: data file missing (and its control file LOAN_INFO_20250131.flg)")
+        "1 of 8 files failed: LOAN_INFO_20250131.dat: data file missing (and its control file LOAN_INFO_20250131.flg)")
 
 
 def test_malformed_control_file(bank: Bank, before: Before) -> None:
     bank.control_path(TXN, D2).write_text("TXN_DTL_20250131.dat|20250131|300\n", encoding="ascii")
     _assert_core_d2_rejected(
         bank, before,
-        f"1 of 7 files failed: {TXN_FILE}: control file unusable: TXN_DTL_20250131.flg: expected 5 '|'-separated "
+        f"1 of 8 files failed: {TXN_FILE}: control file unusable: TXN_DTL_20250131.flg: expected 5 '|'-separated "
         "fields (file_name|business_date|record_count|byte_size|md5), found 3")
 
 
@@ -105,7 +105,7 @@ def test_control_file_for_another_date(bank: Bank, before: Before) -> None:
     control.write_text(control.read_text(encoding="ascii").replace("|20250131|", "|20250130|"), encoding="ascii")
     _assert_core_d2_rejected(
         bank, before,
-        f"1 of 7 files failed: {TXN_FILE}: control file TXN_DTL_20250131.flg is for business date 20250130, "
+        f"1 of 8 files failed: {TXN_FILE}: control file TXN_DTL_20250131.flg is for business date 20250130, "
         "the delivery is 20250131")
 
 
@@ -114,7 +114,7 @@ def test_wrong_encoding_utf8_instead_of_gbk(bank: Bank, before: Before) -> None:
     bank.write_bytes(TXN, D2, text.encode("utf-8"))
     # every non-ASCII line is UTF-8, whether or not its bytes happen to be valid GBK too: the whole file is UTF-8
     _assert_core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: the file is UTF-8 encoded but the contract says GBK")
+        bank, before, f"1 of 8 files failed: {TXN_FILE}: the file is UTF-8 encoded but the contract says GBK")
 
 
 def test_bytes_valid_in_neither_encoding_reject_the_file(bank: Bank, before: Before) -> None:
@@ -123,7 +123,7 @@ def test_bytes_valid_in_neither_encoding_reject_the_file(bank: Bank, before: Bef
         b"".join(line.encode("gbk") + b"\n" for line in lines[5:])
     bank.write_bytes(TXN, D2, data)
     _assert_core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: not valid GBK at line 5, byte 3 (bytes ff fe 7c 78)")
+        bank, before, f"1 of 8 files failed: {TXN_FILE}: not valid GBK at line 5, byte 3 (bytes ff fe 7c 78)")
 
 
 def test_wrong_encoding_gbk_instead_of_utf8(bank: Bank, before: Before) -> None:
@@ -199,7 +199,7 @@ def test_unexpected_extra_file(bank: Bank, before: Before) -> None:
     (bank.delivery_dir("core", D2) / "TXN_DTL_20250131.dat.bak").write_bytes(b"old copy\n")
     _assert_core_d2_rejected(
         bank, before,
-        "1 of 8 files failed: TXN_DTL_20250131.dat.bak: unexpected file (no contract of core describes it)")
+        "1 of 9 files failed: TXN_DTL_20250131.dat.bak: unexpected file (no contract of core describes it)")
     row = bank.query("SELECT extract, status, reason, byte_size FROM audit.delivery_files "
                      "WHERE file_name = 'TXN_DTL_20250131.dat.bak'")
     assert row == [(None, "REJECTED", "unexpected file in the delivery", 9)]
@@ -214,7 +214,7 @@ def test_month_end_extract_on_an_ordinary_day(bank: Bank, before: Before) -> Non
     o = outcome(report, "core", D3)
     assert (o.outcome, o.reason) == (
         "REJECTED",
-        "1 of 7 files failed: INT_ACCR_20250201.dat: unexpected file: core delivers interest_accruals only at "
+        "1 of 8 files failed: INT_ACCR_20250201.dat: unexpected file: core delivers interest_accruals only at "
         "month end")
     assert outcome(report, "core", D2).outcome == "LOADED"
     before.assert_unchanged()
@@ -225,7 +225,7 @@ def test_file_named_for_another_date(bank: Bank, before: Before) -> None:
     (src.parent / "TXN_DTL_20250130.dat").write_bytes(src.read_bytes())
     _assert_core_d2_rejected(
         bank, before,
-        "1 of 8 files failed: TXN_DTL_20250130.dat: unexpected file: it is for business date 20250130, "
+        "1 of 9 files failed: TXN_DTL_20250130.dat: unexpected file: it is for business date 20250130, "
         "the delivery for 20250131")
 
 
@@ -235,7 +235,7 @@ def test_several_files_failing_are_all_named(bank: Bank, before: Before) -> None
     bank.write_bytes(TXN, D2, data[:-1], fix_control=False)
     _assert_core_d2_rejected(
         bank, before,
-        "2 of 7 files failed: CUST_INFO_20250131.dat: control file CUST_INFO_20250131.flg missing; "
+        "2 of 8 files failed: CUST_INFO_20250131.dat: control file CUST_INFO_20250131.flg missing; "
         f"{TXN_FILE}: byte size {len(data) - 1} differs from the control file's {len(data)} "
         "(truncated or altered in transit)")
     assert D3  # the next day is not part of this case
@@ -250,5 +250,5 @@ def test_last_line_without_its_line_end(bank: Bank, before: Before) -> None:
     assert bank.control_path(TXN, D2).read_text(encoding="ascii").split("|")[2] == "300"
     _assert_core_d2_rejected(
         bank, before,
-        f"1 of 7 files failed: {TXN_FILE}: the last line (300) has no line end: the file was cut short "
+        f"1 of 8 files failed: {TXN_FILE}: the last line (300) has no line end: the file was cut short "
         "(every record ends with a line break)")

@@ -37,7 +37,7 @@ def test_file_named_in_gbk(bank: Bank, before: Before) -> None:
     (bank.delivery_dir("core", D2) / name).write_bytes(b"readme\n")
     shown = "\u02f5\\xc3\\xf7.txt"  # cb b5 happens to be valid UTF-8 (˵); c3 f7 is not
     batch = _core_d2_rejected(
-        bank, before, f"1 of 8 files failed: {shown}: the file name is not valid UTF-8 (bytes shown as \\x..): "
+        bank, before, f"1 of 9 files failed: {shown}: the file name is not valid UTF-8 (bytes shown as \\x..): "
                       "rename it")
     assert bank.query("SELECT file_name, byte_size, status FROM audit.delivery_files WHERE batch_id = ? AND "
                       "extract IS NULL", [batch]) == [(shown, 7, "REJECTED")]
@@ -46,7 +46,7 @@ def test_file_named_in_gbk(bank: Bank, before: Before) -> None:
 def test_dangling_symlink(bank: Bank, before: Before) -> None:
     (bank.delivery_dir("core", D2) / "README").symlink_to("/nonexistent/readme")
     batch = _core_d2_rejected(
-        bank, before, f"1 of 8 files failed: README: a symbolic link (to /nonexistent/readme): {LINK_RULE}")
+        bank, before, f"1 of 9 files failed: README: a symbolic link (to /nonexistent/readme): {LINK_RULE}")
     assert bank.query("SELECT file_name, byte_size, md5, reason FROM audit.delivery_files WHERE batch_id = ? AND "
                       "extract IS NULL", [batch]) == [
         ("README", None, None, f"a symbolic link (to /nonexistent/readme): {LINK_RULE}")]
@@ -57,7 +57,7 @@ def test_symlink_loop(bank: Bank, before: Before) -> None:
     (folder / "a").symlink_to(folder / "b")
     (folder / "b").symlink_to(folder / "a")
     _core_d2_rejected(
-        bank, before, f"2 of 9 files failed: a: a symbolic link (to {folder / 'b'}): {LINK_RULE}; "
+        bank, before, f"2 of 10 files failed: a: a symbolic link (to {folder / 'b'}): {LINK_RULE}; "
                       f"b: a symbolic link (to {folder / 'a'}): {LINK_RULE}")
 
 
@@ -67,7 +67,7 @@ def test_data_file_that_is_a_symlink_is_not_followed(bank: Bank, before: Before,
     os.replace(path, target)
     path.symlink_to(target)
     batch = _core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: {TXN_FILE} is a symbolic link (to {target}): {LINK_RULE}")
+        bank, before, f"1 of 8 files failed: {TXN_FILE}: {TXN_FILE} is a symbolic link (to {target}): {LINK_RULE}")
     # the audit does not record the target's size or MD5
     assert bank.query("SELECT byte_size, md5, status FROM audit.delivery_files WHERE batch_id = ? AND file_name = ?",
                       [batch, TXN_FILE]) == [(None, None, "REJECTED")]
@@ -79,7 +79,7 @@ def test_control_file_that_is_a_symlink_is_not_followed(bank: Bank, before: Befo
     os.replace(path, target)
     path.symlink_to(target)
     _core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: {path.name} is a symbolic link (to {target}): {LINK_RULE}")
+        bank, before, f"1 of 8 files failed: {TXN_FILE}: {path.name} is a symbolic link (to {target}): {LINK_RULE}")
 
 
 def test_delivery_folder_that_is_a_symlink_is_not_loaded(bank: Bank, before: Before, tmp_path: os.PathLike) -> None:

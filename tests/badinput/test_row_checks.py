@@ -36,7 +36,7 @@ def test_non_numeric_amount(bank: Bank, before: Before) -> None:
     txn_id = old.split("|")[0]
     assert bank.count("core__transactions", f"txn_id = '{txn_id}'") == 0
     d = bank.deliveries("core")[-1]
-    assert (d["rows_loaded"], d["rows_rejected"], d["control_records"]) == (299 + 3 + 1 + 156 + 5 + 151 + 4, 1, 620)
+    assert (d["rows_loaded"], d["rows_rejected"], d["control_records"]) == (299 + 3 + 1 + 1 + 156 + 5 + 151 + 4, 1, 621)
     assert bank.query("SELECT rows_read, rows_loaded, rows_rejected, status FROM audit.delivery_files "
                       "WHERE file_name = ?", [TXN_FILE]) == [(300, 299, 1, "LOADED")]
 
@@ -166,7 +166,7 @@ def test_unterminated_quote_swallows_the_next_line(bank: Bank, before: Before) -
     o = outcome(report, "core", D2)
     assert (o.outcome, o.reason) == (
         "REJECTED",
-        f"1 of 7 files failed: {TXN_FILE}: row accounting does not balance: 298 loaded + 1 rejected ≠ 300 records "
+        f"1 of 8 files failed: {TXN_FILE}: row accounting does not balance: 298 loaded + 1 rejected ≠ 300 records "
         "in the control file (a quoted field spanning lines?)")
     assert bank.count("core__transactions", WHERE_D2) == 0
     before.assert_unchanged()
@@ -179,7 +179,7 @@ def test_wrong_delimiter(bank: Bank, before: Before) -> None:
     o = outcome(report, "core", D2)
     assert o.outcome == "REJECTED"
     assert o.reason == (
-        f"1 of 7 files failed: {TXN_FILE}: 300 of 300 records rejected (100.00%), more than the contract allows "
+        f"1 of 8 files failed: {TXN_FILE}: 300 of 300 records rejected (100.00%), more than the contract allows "
         "(max_reject_ratio 1.00%: at most 3); most common: FIELD_COUNT (300)")
     rows = bank.rejected_rows(o.batch_id)  # type: ignore[arg-type]
     assert [r[1] for r in rows] == list(range(1, 301))
@@ -199,7 +199,7 @@ def test_reject_ratio_exceeded(bank: Bank, before: Before) -> None:
     o = outcome(report, "core", D2)
     assert (o.outcome, o.reason) == (
         "REJECTED",
-        f"1 of 7 files failed: {TXN_FILE}: 4 of 300 records rejected (1.33%), more than the contract allows "
+        f"1 of 8 files failed: {TXN_FILE}: 4 of 300 records rejected (1.33%), more than the contract allows "
         "(max_reject_ratio 1.00%: at most 3); most common: TYPE (4)")
     # the rejected rows of the failed delivery are kept
     assert [(r[1], r[2], r[3]) for r in bank.rejected_rows(o.batch_id)] == [  # type: ignore[arg-type]
@@ -387,3 +387,17 @@ def test_response_to_a_contact_that_does_not_exist(bank: Bank, before: Before) -
     response_id = old.split(",")[0]
     assert bank.count("marketing__responses", f"response_id = '{response_id}'") == 0
     assert bank.count("marketing__responses", WHERE_D2) == 103
+
+
+def test_account_party_naming_an_unknown_account_is_rejected_with_its_reason(bank: Bank, before: Before) -> None:
+    # D2's account-party file holds the one account opened that day; naming an account the bank never delivered is an
+    # orphan foreign key: the row is kept with its reason, and as 1 of 1 rows it rejects the small core delivery
+    _, new = bank.edit_field("core.account_parties", D2, 1, "account_no", "A999999999999999")
+    report = bank.ingest()
+    o = outcome(report, "core", D2)
+    assert o.outcome == "REJECTED", o.line()
+    assert "ACCT_PARTY_20250131.dat: 1 of 1 records rejected" in (o.reason or ""), o.reason
+    assert ("ACCT_PARTY_20250131.dat", 1, "account_no", "ORPHAN_FOREIGN_KEY",
+            "foreign key (account_no) = (A999999999999999) not found in core.accounts "
+            "(neither in this delivery nor already loaded)", new) in bank.rejected_rows(o.batch_id)  # type: ignore[arg-type]
+    before.assert_unchanged()

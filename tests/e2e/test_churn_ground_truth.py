@@ -28,6 +28,7 @@ SEED = 977  # development used 20260101
 # the driver group a generator cause shows up in, if the model sees it
 CAUSE_DRIVER = {"rate_seeking": "deposit_maturing", "service_failure": "service", "rm_left": "rm_change",
                 "competitor_salary": "salary"}
+BIAS_TOLERANCE = 0.10  # of the gross realised profit (models.value.backtest); development banks: -7 % to +1 %
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,8 @@ def test_the_model_beats_every_baseline_on_an_unseen_seed(bank: dict[str, Any]) 
         assert model.pr_auc > baseline.pr_auc, (model, baseline)
 
 
-def test_reasons_for_leavers_name_the_generators_causes_more_often_than_chance(bank: dict[str, Any]) -> None:
+def _leavers_with_drivers(bank: dict[str, Any]) -> pd.DataFrame:
+    """The validation months' leavers with the drivers the model names and the generator's cause."""
     artifact = latest_artifact(bank["models"])
     assert artifact is not None
     causes = pd.DataFrame(bank["manifest"]["truth"]["churned"])[["cif_no", "cause"]]
@@ -65,16 +67,65 @@ def test_reasons_for_leavers_name_the_generators_causes_more_often_than_chance(b
     months = frame[frame["month_start"].isin(validate)].reset_index(drop=True)
     scored = score_frame(artifact, months)
     leavers = months.assign(drivers=scored.drivers).merge(cifs, on="party_id").merge(causes, on="cif_no")
-    leavers = leavers[leavers["is_leaver"]]
+    return leavers[leavers["is_leaver"]].reset_index(drop=True)
+
+
+def _match(causes: np.ndarray, drivers: list[list[str]]) -> np.ndarray:
+    return np.array([CAUSE_DRIVER[c] in d for c, d in zip(causes, drivers, strict=True)])
+
+
+def test_reasons_for_leavers_name_the_generators_causes_more_often_than_chance(bank: dict[str, Any]) -> None:
+    leavers = _leavers_with_drivers(bank)
     assert len(leavers) >= 30
     drivers, true_causes = list(leavers["drivers"]), leavers["cause"].to_numpy()
-
-    def match(assigned: np.ndarray) -> float:
-        return float(np.mean([CAUSE_DRIVER[c] in d for c, d in zip(assigned, drivers, strict=True)]))
-
     rng = np.random.default_rng(0)
-    chance = [match(rng.permutation(true_causes)) for _ in range(200)]
-    assert match(true_causes) > np.quantile(chance, 0.99), (match(true_causes), np.mean(chance))
+    chance = [_match(rng.permutation(true_causes), drivers).mean() for _ in range(200)]
+    assert _match(true_causes, drivers).mean() > np.quantile(chance, 0.99), (
+        _match(true_causes, drivers).mean(), np.mean(chance))
+
+
+MIN_CAUSE_LEAVERS = 8  # a cause with fewer validation-month leavers than this is not tested on its own
+SALARY_ON_HELD_OUT = pytest.mark.xfail(strict=True, reason=(
+    "held-out seed 977, first run 2026-12-06: competitor_salary leavers are given 代发工资停发 less often (23.5 %, "
+    "34 leavers) than leavers at large (34.4 %). On the development-seed banks it passes (scale 0.1: 55 % against "
+    "18 % for the others). Not tuned on the held-out seed: a fix is developed on development seeds and this seed "
+    "replaced by a fresh one."))
+
+
+@pytest.mark.parametrize("cause", [
+    "rate_seeking", "service_failure", "rm_left", pytest.param("competitor_salary", marks=SALARY_ON_HELD_OUT)])
+def test_each_cause_is_named_for_its_own_leavers_more_often_than_chance(bank: dict[str, Any], cause: str) -> None:
+    """The share of the cause's leavers whose reasons name its driver beats the same share under the causes shuffled
+    among the leavers (95th percentile of 400 shuffles); every cause has enough leavers in this bank."""
+    leavers = _leavers_with_drivers(bank)
+    drivers, true_causes = list(leavers["drivers"]), leavers["cause"].to_numpy()
+    mine = true_causes == cause
+    assert mine.sum() >= MIN_CAUSE_LEAVERS, leavers["cause"].value_counts().to_dict()
+    observed = np.mean([CAUSE_DRIVER[cause] in d for d, m in zip(drivers, mine, strict=True) if m])
+    rng = np.random.default_rng(1)
+    chance = []
+    for _ in range(400):
+        shuffled = rng.permutation(true_causes)
+        chance.append(np.mean([CAUSE_DRIVER[cause] in d for d, c in zip(drivers, shuffled, strict=True) if c == cause]))
+    assert observed > np.quantile(chance, 0.95), (observed, float(np.mean(chance)), int(mine.sum()))
+
+
+def test_the_lifetime_value_forecast_beats_the_naive_forecast(bank: dict[str, Any]) -> None:
+    backtest = bank["report"].artifact.meta["value_backtest"]
+    model, naive = backtest["rows"]
+    assert len(backtest["origins"]) == 2 and backtest["customers"] > 1000
+    assert model["mae"] < naive["mae"], backtest
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "held-out seed 977, first run 2026-12-06: bias +34 % of the gross realised profit (naive +38 %). The bank's "
+    "history holds one stage-3 provision release of 1.08 million CNY (March) that raises both forecasts; "
+    "development-seed banks measured -7 % to +1 %. Not tuned on the held-out seed: see docs/models.md, limits."))
+def test_the_lifetime_value_backtest_is_unbiased_within_tolerance(bank: dict[str, Any]) -> None:
+    backtest = bank["report"].artifact.meta["value_backtest"]
+    model = backtest["rows"][0]
+    # total forecast less total realised within 10 % of the customers' gross realised profit, pooled over the origins
+    assert abs(model["bias"]) <= BIAS_TOLERANCE, backtest
 
 
 def test_the_build_writes_scores_and_value_for_the_latest_month(bank: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
-"""The daily build's data tests. The generic tests run in one node
-(dbt_project/tests/daily/daily_generic_data_tests.sql): they judge the rows written after the previous recorded build,
-name every failing test, and stay silent outside the daily selector (where the generic tests run as nodes of their
-own). The singular tests (reconciliations, integrity) judge the months the daily build rebuilt and the batches it
-loaded; outside it, every month and batch."""
+"""The build's data tests. The generic tests run in one node (dbt_project/tests/daily/daily_generic_data_tests.sql):
+in the daily build they judge the rows written after the previous recorded build, in the full build every row of the
+models, seeds and sources; either names every failing test, and the node stays silent outside the two selectors (where
+the generic tests run as nodes of their own). The singular tests (reconciliations, integrity) judge the months the
+daily build rebuilt and the batches it loaded; outside it, every month and batch."""
 
 from __future__ import annotations
 
@@ -53,6 +53,33 @@ def test_daily_tests_judge_the_new_rows_and_name_the_failing_test(db: Path) -> N
     with pytest.raises(dbt_harness.DbtError) as own_node:
         dbt_harness.run_dbt(db, ["test", "--select", FAILING])
     assert "Got 2 results" in str(own_node.value)
+
+
+def test_full_build_tests_fold_into_one_node_over_every_row_and_the_seeds(db: Path) -> None:
+    with duckdb.connect(str(db)) as con:
+        (newest,) = con.execute("SELECT max(_batch_id) FROM marts.fct_transactions").fetchone()
+        for where in (f"_batch_id = {newest}", f"_batch_id < {newest}"):
+            con.execute(f"UPDATE marts.fct_transactions SET party_id = NULL "
+                        f"WHERE txn_id = (SELECT min(txn_id) FROM marts.fct_transactions WHERE {where})")
+        # a parameter without its value: a seed test (the daily build leaves the seeds' tests out)
+        con.execute("UPDATE seeds.parameters SET parameter_value = NULL "
+                    "WHERE parameter_name = (SELECT min(parameter_name) FROM seeds.parameters)")
+    plan = dbt_runs.BuildPlan(dbt_runs.FULL, "test", "fingerprint", newest - 1)
+    dbt_runs.record_build(db, plan, datetime(2026, 1, 1, tzinfo=UTC), 1.0)
+
+    with pytest.raises(dbt_harness.DbtError) as full:
+        dbt_harness.run_dbt(db, ["test", "--selector", "full"])
+    failures = str(full.value)
+    assert f"full data tests: {FAILING} failed on 2 rows" in failures
+    assert "full data tests: not_null_parameters_parameter_value failed on 1 rows" in failures
+    assert "Failure in test daily_generic_data_tests" in failures and "Got 2 results" in failures
+    # no generic test ran as a node of its own
+    assert f"Failure in test {FAILING}" not in failures
+
+    with pytest.raises(dbt_harness.DbtError) as daily:
+        dbt_harness.run_dbt(db, ["test", "--selector", "daily"])
+    assert f"daily data tests: {FAILING} failed on 1 rows" in str(daily.value)
+    assert "not_null_parameters_parameter_value" not in str(daily.value)
 
 
 def test_daily_singular_tests_judge_the_rebuilt_months_and_loaded_batches(db: Path) -> None:

@@ -142,3 +142,43 @@ def test_a_reload_of_a_past_date_replaces_its_rows(built: Path, tmp_path: Path) 
                                   (SELECT count(*) FROM marts.fct_transactions WHERE _batch_id = {old_batch})""")
     before = _rows(built, "SELECT count(*) FROM marts.fct_transactions")[0][0]
     assert counts == [(before - 1, 0, 0)]
+
+
+def _parameter(name: str) -> Decimal:
+    import csv
+
+    with (DBT_DIR / "seeds" / "parameters" / "parameters.csv").open(encoding="utf-8") as fh:
+        return next(Decimal(r["parameter_value"]) for r in csv.DictReader(fh) if r["parameter_name"] == name)
+
+
+def test_an_overdrawn_current_account_is_an_overdraft_asset_and_publishes(built: Path, tmp_path: Path) -> None:
+    from expectations import run_validation
+
+    account = raw_fixture.OVERDRAWN_ACCOUNT
+    feb = "DATE '2025-02-01'"
+    # 2,000.00 for 9 days, then −1,500.00 from the 3,500.00 payment of 10 February to the month end (19 days)
+    assert _rows(built, f"""SELECT overdrawn_days, overdrawn_balance_days, average_daily_balance, month_end_balance
+                            FROM intermediate.int_core_account_balances_monthly
+                            WHERE account_id = '{account}' AND month_start = {feb}""") == [
+        (19, Decimal("28500.00"), Decimal("-375.00"), Decimal("-1500.00"))]
+    # interest income at the overdraft rate, ACT/360 on the overdrawn balance-days, rounded to the cent once
+    expected = (Decimal("28500.00") * _parameter("overdraft_interest_rate") / 360).quantize(Decimal("0.01"))
+    assert expected > 0
+    assert _rows(built, f"""SELECT f.interest_income, i.overdraft_interest_income
+                            FROM marts.fct_contribution_monthly AS f
+                            JOIN intermediate.int_interest_account_monthly AS i USING (month_start, account_id)
+                            WHERE account_id = '{account}' AND month_start = {feb}""") == [(expected, expected)]
+    # funds used: an FTP charge, no credit, and no reserve cost or deposit insurance on an overdraft
+    ((charge, credit, reserve, insurance),) = _rows(
+        built, f"""SELECT ftp_charge, ftp_credit, reserve_cost_amount, deposit_insurance_amount
+                   FROM intermediate.int_ftp_account_monthly WHERE account_id = '{account}' AND month_start = {feb}""")
+    assert charge > 0 and (credit, reserve, insurance) == (0, 0, 0)
+    # the payment and the salary explain every balance: no continuity break on the account
+    assert _rows(built, f"SELECT count(*) FROM marts.rpt_balance_continuity_breaks WHERE account_id = '{account}'") \
+        == [(0,)]
+    # the publish gate: a warning counting the overdrawn account-months (February and March), never a critical stop
+    db = tmp_path / "validated.duckdb"
+    shutil.copyfile(built, db)
+    report = run_validation(db, stages=("marts",), record=False)
+    assert not [f for f in report.critical_failures if "balance" in f], report.summary()
+    assert "marts.fct_account_balances_monthly.overdrafts (2 unexpected rows)" in report.warnings, report.summary()

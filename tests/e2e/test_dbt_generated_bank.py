@@ -346,6 +346,44 @@ def test_rm_credit_is_shared_and_pro_rated_and_adds_up(bank: tuple[Path, dict[st
     assert scores[0] > 0 and scores[1] == scores[0]
 
 
+def test_the_generated_balances_are_continuous(bank: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = bank
+    checked = dict(_rows(db, "SELECT account_source, count(*) FROM intermediate.int_balance_continuity_daily "
+                             "GROUP BY 1"))
+    assert checked.get("core", 0) > 1000 and checked.get("cards", 0) > 100, checked
+    assert _rows(db, "SELECT count(*) FROM marts.rpt_balance_continuity_breaks") == [(0,)]
+
+
+def test_every_account_has_its_primary_holder_and_the_extract_adds_the_other_parties(
+    bank: tuple[Path, dict[str, Any]],
+) -> None:
+    db, manifest = bank
+    assert manifest["extracts"]["core.account_parties"]["rows"] > 0
+    # one primary holder per account: its owner
+    assert _rows(db, """SELECT count(*) FROM intermediate.int_accounts AS a
+                        LEFT JOIN marts.dim_account_party AS p
+                            ON p.account_id = a.account_id AND p.party_role_code = '01'
+                        WHERE p.party_id IS DISTINCT FROM a.party_id""") == [(0,)]
+    # the extract's primary-holder rows name the account's own CIF
+    assert _rows(db, """SELECT count(*) FROM staging.stg_core__account_parties AS p
+                        JOIN staging.stg_core__accounts AS a USING (account_no)
+                        WHERE p.party_role_code = '01' AND p.cif_no <> a.cif_no""") == [(0,)]
+    # every joint holder, authorised user and guarantor delivered is a relationship of the customer view
+    delivered = dict(_rows(db, """SELECT party_role, count(DISTINCT (account_no, cif_no)) FROM raw.core__account_parties
+                                  WHERE party_role <> '01' GROUP BY 1"""))
+    modelled = dict(_rows(db, """SELECT party_role_code, count(*) FROM marts.dim_account_party
+                                 WHERE party_role_code <> '01' GROUP BY 1"""))
+    assert set(delivered) == {"02", "03", "04"} and modelled == delivered
+    # the single customer view counts them, and every personal customer related to an account has an AUM tier
+    assert _rows(db, """SELECT sum(joint_holder_accounts) + sum(authorised_user_accounts) + sum(guaranteed_accounts)
+                        FROM marts.dim_customer WHERE is_current""") == _rows(
+        db, "SELECT count(*) FROM marts.dim_account_party WHERE party_role_code <> '01' AND is_current")
+    assert _rows(db, """SELECT count(*) FROM intermediate.int_customer_aum_monthly AS m
+                        JOIN (SELECT DISTINCT party_id FROM marts.dim_account_party WHERE party_role_code <> '01')
+                            USING (party_id)
+                        WHERE m.customer_type_code = 'P' AND m.aum_tier_code IS NULL""") == [(0,)]
+
+
 def test_every_mart_column_is_documented(bank: tuple[Path, dict[str, Any]]) -> None:
     db, _ = bank
     documented: dict[str, set[str]] = {}

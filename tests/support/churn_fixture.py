@@ -22,9 +22,10 @@ FEATURES_DDL = """create table intermediate.int_churn_features_monthly (
     counter_transactions integer, counter_trend_3m decimal(18, 6), card_transactions integer,
     card_trend_3m decimal(18, 6), salary_credits integer, is_salary_stopped boolean,
     reversed_transactions_3m integer, days_since_last_transaction integer, is_rm_changed_3m boolean,
-    is_rm_changed_1m boolean, net_contribution decimal(18, 2), contribution_change_3m decimal(18, 2),
-    economic_profit_monthly_12m decimal(18, 2), months_observed_12m integer, loan_adb_cny decimal(18, 2),
-    card_adb_cny decimal(18, 2), worst_five_class_code varchar, max_days_past_due integer, risk_rating_code varchar)"""
+    is_rm_changed_1m boolean, months_since_rm_change integer, net_contribution decimal(18, 2),
+    contribution_change_3m decimal(18, 2), economic_profit_monthly_12m decimal(18, 2), months_observed_12m integer,
+    loan_adb_cny decimal(18, 2), card_adb_cny decimal(18, 2), worst_five_class_code varchar,
+    max_days_past_due integer, risk_rating_code varchar)"""
 
 
 def scoring_tables_sql() -> str:
@@ -87,7 +88,9 @@ def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, le
         from frame""")
     # what each customer then earned: the backtest of the value forecast reads it
     con.execute("""create schema marts; create table marts.fct_contribution_monthly as
-        select month_start, party_id, cast(economic_profit_monthly_12m as decimal(18, 2)) as economic_profit
+        select month_start, party_id, 'P' as customer_type_code,
+            cast(economic_profit_monthly_12m as decimal(18, 2)) as economic_profit,
+            cast(0 as decimal(18, 2)) as provision_charge
         from frame where not is_leaver""")
     con.execute("""insert into intermediate.int_churn_labels_monthly
         select month_start, party_id, is_leaver, case when is_leaver then 'closed' end, is_label_known from frame""")

@@ -53,6 +53,8 @@ class _Bank:
     def codes(self, contract: Contract, col: Column) -> list[str]:
         origin = self.cfg.raw.codes_from.get((contract.key, col.name))
         codes = self.contracts.get(origin[0]).column(origin[1]).codes if origin else col.codes
+        if not codes and (contract.key, col.name) == ("ref.exchange_rates", "currency") and self.contracts.profile:
+            codes = self.contracts.profile.currency_names  # the bank's currencies: no code list, the FX extract's
         return sorted(codes)
 
     def bounds(self, contract: Contract, col: Column) -> tuple[Decimal | None, Decimal | None]:
@@ -328,6 +330,11 @@ CREATE TABLE marts.rpt_customer_value AS
            CASE WHEN party_id = 'C1' THEN 'VIP' ELSE 'MASS' END AS aum_tier_code,
            CASE WHEN sum(net_contribution) > 0 THEN 'CORE' ELSE 'LOSS' END AS value_tier_code
     FROM marts.fct_contribution_monthly GROUP BY ALL;
+-- continuous balances: no breaks (a row is a break, named)
+CREATE TABLE marts.rpt_balance_continuity_breaks (
+    month_start DATE, account_id VARCHAR, account_source VARCHAR, balance_on DATE,
+    previous_closing_balance DECIMAL(18, 2), posted_amount DECIMAL(18, 2), expected_closing_balance DECIMAL(18, 2),
+    closing_balance DECIMAL(18, 2), difference DECIMAL(18, 2));
 CREATE TABLE marts.fct_branch_costs_monthly AS
     SELECT m.month_start, c.cost_centre_code, c.branch_code,
            CAST(c.gl AS DECIMAL(18, 2)) AS gl_operating_expense, CAST(c.allocated AS DECIMAL(18, 2)) AS allocated_amount

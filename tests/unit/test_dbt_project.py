@@ -146,6 +146,16 @@ def test_the_daily_selector_leaves_the_generic_tests_to_one_node() -> None:
     assert {"method": "test_type", "value": "singular"} in union
 
 
+def test_the_full_selector_leaves_the_generic_tests_to_one_node_and_the_unit_tests_out() -> None:
+    selectors = yaml.safe_load((DBT_DIR / "selectors.yml").read_text(encoding="utf-8"))["selectors"]
+    (full,) = [s for s in selectors if s["name"] == "full"]
+    union = full["definition"]["union"]
+    excluded = [m for part in union if "exclude" in part for m in part["exclude"]]
+    assert {"method": "test_type", "value": "generic"} in excluded
+    assert {"method": "resource_type", "value": "unit_test"} in excluded
+    assert {"method": "fqn", "value": "*"} in union
+
+
 def test_models_use_no_wall_clock_or_random_values() -> None:
     forbidden = re.compile(r"current_(timestamp|date)|\bnow\(\)|\brandom\(|\buuid\(|\btoday\(|get_current_time",
                            re.IGNORECASE)

@@ -83,7 +83,7 @@ def test_first_build_is_full_then_incremental_then_full_after_a_change(project: 
             "ORDER BY build_id").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(1, "full"), (2, "incremental")]
     assert rows[0][2] == first.fingerprint
-    assert rows[0][3] == "build --full-refresh --exclude-resource-type unit_test"
+    assert rows[0][3] == "build --full-refresh --selector full"
     assert rows[0][4] == datetime(2026, 1, 2, 3, 4, 5)
     assert rows[0][5] == Decimal("12.346")
     assert rows[1][6] == 0
@@ -129,3 +129,13 @@ def test_a_withdrawal_since_the_last_build_makes_the_next_one_full(project: Path
     assert (plan.mode, plan.reason) == (dbt_runs.FULL, "deliveries were withdrawn since the last build")
     dbt_runs.record_build(db, plan, datetime.now(UTC), 1.0)
     assert dbt_runs.plan_build(db, project).mode == dbt_runs.INCREMENTAL
+
+
+def test_dbt_threads_times_duckdb_threads_is_the_cores_unless_set() -> None:
+    from crmwh.build import dbt_threads_env
+
+    assert dbt_threads_env({}, 2) == {"CRMWH_DBT_THREADS": "2", "CRMWH_DUCKDB_THREADS": "1"}
+    assert dbt_threads_env({}, 8) == {"CRMWH_DBT_THREADS": "2", "CRMWH_DUCKDB_THREADS": "4"}
+    assert dbt_threads_env({"CRMWH_DBT_THREADS": "2"}, 8) == {"CRMWH_DBT_THREADS": "2", "CRMWH_DUCKDB_THREADS": "4"}
+    assert dbt_threads_env({"CRMWH_DBT_THREADS": "4"}, 2)["CRMWH_DUCKDB_THREADS"] == "1"
+    assert dbt_threads_env({"CRMWH_DUCKDB_THREADS": "3"}, None)["CRMWH_DUCKDB_THREADS"] == "3"

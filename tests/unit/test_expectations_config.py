@@ -53,8 +53,10 @@ def test_amounts_are_exact_decimals() -> None:
          "quoted decimal string"),
         ("    core.balances: [balance_date]", "    core.balance: [balance_date]", "no extract contract 'core.balance'"),
         ("  date_order_severity: warning", "  date_order_severity: fatal", "severity 'fatal'"),
-        ("  non_negative_balance_product_lines: [DEPOSIT, LOAN, WEALTH]",
-         "  non_negative_balance_product_lines: [DEPOSIT, MORTGAGE]", "not product lines"),
+        ("  non_negative_balance_product_lines: [LOAN, WEALTH]",
+         "  non_negative_balance_product_lines: [LOAN, MORTGAGE]", "not product lines"),
+        ("  non_negative_balance_product_lines: [LOAN, WEALTH]",
+         "  non_negative_balance_product_lines: [DEPOSIT, LOAN, WEALTH]", "either impossible"),
         ("column: value_tier_code}", "column: tier}", "has no column 'tier'"),
     ],
 )

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from expectations import Severity, run_validation
+from expectations.config import CONFIG_FILE
 
 from support.quality_fixture import build_marts_fixture
 
@@ -42,7 +43,8 @@ def test_clean_marts_pass_without_warnings(clean_marts: Path) -> None:
     suites = {o.suite for o in report.outcomes}
     assert {f"marts.{t}" for t in ("fct_contribution_monthly", "fct_branch_costs_monthly", "dim_customer",
                                    "fct_profit_bridge_monthly",
-                                   "fct_account_balances_monthly", "rpt_customer_value", "monthly_totals")} == suites
+                                   "fct_account_balances_monthly", "rpt_customer_value", "monthly_totals",
+                                   "rpt_balance_continuity_breaks")} == suites
 
 
 BREAKS = {
@@ -81,7 +83,7 @@ BREAKS = {
     "marts.dim_customer.has_rm": ["UPDATE marts.dim_customer SET rm_id = NULL WHERE segment_code = 'CORPORATE'"],
     "marts.dim_customer.rm_known": ["UPDATE marts.dim_customer SET rm_id = 'R404' WHERE party_id = 'C2'"],
     "marts.fct_account_balances_monthly.non_negative_balance": [
-        "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -0.01 WHERE account_id = 'A2'"],
+        "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -0.01 WHERE account_id = 'A1'"],
     "marts.rpt_customer_value.codes.value_tier_code": [
         "UPDATE marts.rpt_customer_value SET value_tier_code = 'PLATINUM' WHERE party_id = 'C1'"],
 }
@@ -104,6 +106,48 @@ def test_a_jump_in_a_key_total_only_warns(clean_marts: Path, tmp_path: Path) -> 
     report = run_validation(db, stages=("marts",), record=False)
     assert report.passed, report.summary()
     assert report.warnings == ["marts.monthly_totals.month_over_month.loans (1 unexpected rows)"]
+
+
+def test_an_overdrawn_deposit_only_warns_with_its_count(clean_marts: Path, tmp_path: Path) -> None:
+    # a negative deposit balance is an overdraft (an asset of the bank), not a broken warehouse: it publishes, and the
+    # warning counts the overdrawn account-months
+    db = _broken(clean_marts, tmp_path, "UPDATE marts.fct_account_balances_monthly SET month_end_balance = -250.00, "
+                                        "average_daily_balance = -40.00 WHERE account_id = 'A2'")
+    months = _scalar(db, "SELECT count(*) FROM marts.fct_account_balances_monthly WHERE account_id = 'A2'")
+    report = run_validation(db, stages=("marts",), record=False)
+    assert report.passed, report.summary()
+    assert report.warnings == [f"marts.fct_account_balances_monthly.overdrafts ({months} unexpected rows)"]
+
+
+BREAK = ("INSERT INTO marts.rpt_balance_continuity_breaks VALUES (DATE '2025-02-01', 'A2', 'core', DATE '2025-02-11', "
+         "1000.00, -300.00, 700.00, 750.00, 50.00)")
+
+
+def test_a_balance_continuity_break_warns_with_its_count(clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, BREAK)
+    report = run_validation(db, stages=("marts",), record=False)
+    assert report.passed, report.summary()
+    assert report.warnings == ["marts.rpt_balance_continuity_breaks.no_breaks (1 unexpected rows)"]
+
+
+def test_a_balance_continuity_break_blocks_when_configured_critical(clean_marts: Path, tmp_path: Path) -> None:
+    db = _broken(clean_marts, tmp_path, BREAK)
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG_FILE.read_text(encoding="utf-8").replace(
+        "balance_continuity_severity: warning", "balance_continuity_severity: critical"), encoding="utf-8")
+    report = run_validation(db, stages=("marts",), record=False, config_path=config)
+    assert not report.passed
+    assert report.critical_failures == ["marts.rpt_balance_continuity_breaks.no_breaks (1 unexpected rows)"]
+
+
+def _scalar(db: Path, sql: str) -> object:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(sql).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return row[0]
 
 
 def test_within_a_cent_the_identities_hold(clean_marts: Path, tmp_path: Path) -> None:

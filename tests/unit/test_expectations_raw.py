@@ -91,7 +91,7 @@ def test_clean_fixture_passes_and_is_recorded(clean_db: tuple[Path, list[int]], 
     [
         "raw.core__accounts.row_count_matches_control",
         "raw.core__accounts.not_null.cif_no",
-        "raw.core__accounts.codes.currency",
+        "raw.core__accounts.fk.currency",  # the bank's currencies: those of its FX extract (bank profile)
         "raw.cards__cards.codes.id_type",
         "raw.core__customers.unique_key",
         "raw.core__accounts.fk.cif_no",
@@ -243,3 +243,18 @@ def test_results_can_go_to_another_file(clean_db: tuple[Path, list[int]], tmp_pa
         assert "quality" not in schemas
     finally:
         con.close()
+
+
+def test_month_end_row_count_check_follows_the_calendar() -> None:
+    """Month-end extracts come on the last business day of the bank's calendar: the row-count check asks for them
+    there, not on the last calendar day."""
+    from dataclasses import replace
+
+    from contracts.business_calendar import load_calendar
+    from expectations.raw_suites import _month_end_condition
+
+    accruals = CONTRACTS.get("core.interest_accruals")
+    assert _month_end_condition(accruals) == "business_date = last_day(business_date)"
+    weekdays = replace(accruals, calendar=load_calendar("WEEKDAYS"))
+    condition = _month_end_condition(weekdays)
+    assert "DATE '2025-05-30'" in condition and "DATE '2025-05-31'" not in condition  # the 31st is a Saturday

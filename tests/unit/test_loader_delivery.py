@@ -112,7 +112,7 @@ def test_audit_records_each_delivery_and_file(loaded: tuple[Bank, IngestReport, 
     fresh, _, before = loaded
     deliveries = fresh.deliveries("core")
     assert [(d["business_date"], d["status"], d["files"], d["rows_loaded"], d["rows_rejected"]) for d in deliveries] \
-        == [(D1, "LOADED", 6, 769, 0), (D2, "LOADED", 7, 620, 0), (D3, "LOADED", 6, 339, 0)]
+        == [(D1, "LOADED", 7, 925, 0), (D2, "LOADED", 8, 621, 0), (D3, "LOADED", 7, 340, 0)]
     d1 = deliveries[0]
     assert d1["control_records"] == d1["rows_read"] == d1["rows_loaded"]
     assert d1["started_at"] >= before.replace(microsecond=0) and d1["finished_at"] >= d1["started_at"]
@@ -125,7 +125,8 @@ def test_audit_records_each_delivery_and_file(loaded: tuple[Bank, IngestReport, 
     md5 = hashlib.md5(path.read_bytes()).hexdigest()
     assert ("transactions", path.name, path.stat().st_size, md5, 300, path.stat().st_size, md5, 300, 300, 0,
             "LOADED") in files
-    by_file_name = ["balances", "accounts", "customers", "customer_rm_shares", "loans", "transactions"]
+    by_file_name = ["balances", "accounts", "account_parties", "customers", "customer_rm_shares", "loans",
+                    "transactions"]
     assert [f[0] for f in files] == by_file_name
 
 

@@ -178,3 +178,25 @@ def test_a_build_without_a_complete_month_publishes_and_says_why_it_scored_nothi
     assert message is not None and message.startswith("scores not written") and "complete month" in message
     assert score_with_latest_model(warehouse, tmp_path / "no-models") == (
         f"no churn model under {tmp_path / 'no-models'}: scores not written (run `crmwh train`)")
+
+
+def test_value_basis_pools_the_lumpy_default_losses_at_the_portfolio_rate(tmp_path: Path) -> None:
+    """A customer's own stage-3 provision charge (a default) is replaced by the portfolio's average per customer-month:
+    B's 1,200.00 default loss in one month is not projected every month, and A, who had none, carries its share."""
+    from models.value import VALUE_BASIS_SQL
+
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        con.execute("""create schema marts; create table marts.fct_contribution_monthly (month_start date,
+            party_id varchar, customer_type_code varchar, economic_profit decimal(18, 2),
+            provision_charge decimal(18, 2))""")
+        rows = [(f"2025-{m:02d}-01", p, "P", Decimal("100.00"), Decimal("0.00")) for m in range(1, 13) for p in "AB"]
+        rows[-1] = ("2025-12-01", "B", "P", Decimal("-1100.00"), Decimal("1200.00"))  # B defaults in December
+        rows.append(("2025-12-01", "C", "C", Decimal("-5000.00"), Decimal("5000.00")))  # a company: not pooled
+        rows.append(("2024-12-01", "A", "P", Decimal("-9000.00"), Decimal("9000.00")))  # before the 12 months
+        con.executemany("insert into marts.fct_contribution_monthly values (?, ?, ?, ?, ?)", rows)
+        basis = dict(con.execute(VALUE_BASIS_SQL, ["2025-12-01", "2025-12-01"]).fetchall())
+    finally:
+        con.close()
+    # 1,200.00 over 24 customer-months is 50.00 a month; both earned 100.00 a month before provisions
+    assert basis == {"A": Decimal("50.00"), "B": Decimal("50.00")}

@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.business_calendar import BusinessCalendar, load_calendar
+from contracts.profile import load_profile
 from dashboards import mailsink, schedules, settings
 from dashboards.boards import dashboards
 from dashboards.cubes import load_cubes
@@ -33,31 +35,41 @@ def test_every_report_file_parses_and_names_a_bundle_asset() -> None:
     assert weekly.for_each == "branch_manager" and weekly.crontab == "0 8 * * 1"
 
 
-def _third_weekdays(year: int, month: int) -> list[date]:
-    day, seen = date(year, month, 1), 0
-    while True:
-        if day.isoweekday() < 6:
-            seen += 1
-            if seen == 3:
-                return [day]
-        day += timedelta(days=1)
-
-
-@pytest.mark.parametrize(("year", "month"), [(2025, 1), (2025, 2), (2025, 3), (2026, 11), (2026, 12)])
-def test_monthly_pack_condition_is_true_on_the_third_business_day_only(year: int, month: int) -> None:
-    sql = next(s for s in schedules.load() if s.name == "经营分析月报").condition.sql
+def _days_the_pack_condition_is_true(year: int, month: int, calendar: BusinessCalendar | None = None) -> list[date]:
+    spec = next(s for s in schedules.load() if s.name == "经营分析月报")
     con = duckdb.connect()
     try:
-        true_on = []
-        day = date(year, month, 1)
+        true_on, day = [], date(year, month, 1)
         while day.month == month:
-            count = con.execute(sql.replace("current_date", f"DATE '{day.isoformat()}'")).fetchone()[0]
-            if count > 0:
+            sql = schedules.render_condition(spec.condition.sql, day, calendar)
+            if con.execute(sql.replace("current_date", f"DATE '{day.isoformat()}'")).fetchone()[0] > 0:
                 true_on.append(day)
             day += timedelta(days=1)
     finally:
         con.close()
-    assert true_on == _third_weekdays(year, month)
+    return true_on
+
+
+@pytest.mark.parametrize(("year", "month"), [(2025, 3), (2025, 7), (2026, 6), (2026, 11), (2026, 12)])
+def test_monthly_pack_condition_is_true_on_the_third_business_day_only(year: int, month: int) -> None:
+    # months without holidays in their first days: the third Monday-to-Friday day
+    third_weekday = [d for d in (date(year, month, i) for i in range(1, 8)) if d.isoweekday() < 6][2]
+    assert _days_the_pack_condition_is_true(year, month) == [third_weekday]
+
+
+def test_monthly_pack_counts_business_days_in_the_office_calendar() -> None:
+    # the demo bank's offices keep mainland China's calendar (contracts/bank.yaml office_calendar: CN): October 2025
+    # is off from the 1st to the 8th (国庆节, 中秋节) and Saturday the 11th is a make-up working day (调休); February
+    # 2025 is off to the 4th (春节) and Saturday the 8th is worked; May 2026 is off to the 5th (劳动节)
+    assert load_profile().report_calendar.name == "CN"
+    assert _days_the_pack_condition_is_true(2025, 10) == [date(2025, 10, 11)]
+    assert _days_the_pack_condition_is_true(2025, 2) == [date(2025, 2, 7)]
+    assert _days_the_pack_condition_is_true(2025, 1) == [date(2025, 1, 6)]  # 1 January off
+    assert _days_the_pack_condition_is_true(2026, 5) == [date(2026, 5, 8)]
+    # the same file for a bank whose offices work Monday to Friday
+    assert _days_the_pack_condition_is_true(2025, 10, load_calendar("WEEKDAYS")) == [date(2025, 10, 3)]
+    # the schedule wakes every day, so a make-up Saturday is reached
+    assert next(s for s in schedules.load() if s.name == "经营分析月报").crontab == "0 8 * * *"
 
 
 @pytest.mark.parametrize(
@@ -109,21 +121,6 @@ def test_the_rm_alert_goes_to_each_rm_about_their_own_customers() -> None:
     assert schedules.RM_PLACEHOLDER in alert.condition.sql and alert.recipients == ()
 
 
-@pytest.mark.parametrize(("year", "month"), [(2025, 1), (2025, 2), (2025, 3), (2026, 11), (2026, 12)])
-def test_the_nth_business_day_counts_weekdays_by_default(year: int, month: int) -> None:
-    assert [schedules.nth_business_day(year, month, 3)] == _third_weekdays(year, month)
-
-
-def test_the_nth_business_day_follows_the_calendar_it_is_given() -> None:
-    # October 2025: 1-8 October off (国庆节 and 中秋节), Saturday 11 October a make-up working day (调休)
-    holidays = {date(2025, 10, d) for d in range(1, 9)}
-    make_up = {date(2025, 10, 11)}
-
-    def is_business_day(day: date) -> bool:
-        return day in make_up or (day.isoweekday() < 6 and day not in holidays)
-
-    assert schedules.nth_business_day(2025, 10, 1, is_business_day) == date(2025, 10, 9)
-    assert schedules.nth_business_day(2025, 10, 3, is_business_day) == date(2025, 10, 11)
-    assert schedules.nth_business_day(2025, 10, 3) == date(2025, 10, 3)
-    with pytest.raises(schedules.ScheduleError, match="fewer than 40"):
-        schedules.nth_business_day(2025, 10, 40)
+def test_a_business_day_counted_from_zero_is_refused() -> None:
+    with pytest.raises(schedules.ScheduleError, match="counts from 1"):
+        schedules.render_condition("SELECT {nth_business_days:0}", date(2025, 10, 1), load_calendar("CN"))

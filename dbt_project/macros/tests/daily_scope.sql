@@ -1,13 +1,16 @@
 {#-
-  The generic data tests of a daily build, in one dbt node.
+  The generic data tests of a `crmwh build`, in one dbt node.
 
-  A full build runs every generic data test as its own node. A daily build (`crmwh build` when the project code is
-  unchanged: `dbt build --selector daily`) folds in one day of deliveries, and dbt's fixed cost of a node (~0.1 s to
-  compile, start and record it) would dwarf the work of ~450 tests that each read a few thousand new rows. So the
-  `daily` selector leaves the generic tests out and tests/daily/daily_generic_data_tests.sql runs all of them, with the
-  same test macros, and reports every failing test with its number of failing rows.
+  A plain `dbt build` runs every generic data test as its own node, and dbt's fixed cost of a node (~0.05-0.1 s to
+  compile, start and record it) dwarfs the work of most tests: at scale 0.3 the ~670 test nodes of a full build took
+  64 s of dbt's node time, the same tests in one node 8 s (bench/README.md). So both selectors `crmwh build` uses (dbt_project/selectors.yml) leave the generic tests out and
+  tests/daily/daily_generic_data_tests.sql runs all of them, with the same test macros, and reports every failing test
+  by its name with its number of failing rows:
+  - `full` (a full refresh): every generic test of the models, seeds and sources, over every row;
+  - `daily` (the project code is unchanged): the tests of the models and sources (the seeds change only with the
+    project code, which makes the build a full one), over the rows this build wrote.
 
-  What a test reads in that query: on an incremental model, only the rows this build wrote — rows of batches newer
+  What a daily test reads: on an incremental model, only the rows this build wrote — rows of batches newer
   than the newest the previous build had seen (`replace_loaded` models, `_batch_id`) or months whose watermark moved
   past it (`replace_months` models, `_max_batch_id`). Older rows were tested by the build that wrote them and no later
   build changed them; both strategies replace whole keys or months, so a key cannot repeat between old and new rows.
@@ -17,10 +20,11 @@
 -#}
 
 {#-
-  The SQL of tests/daily/daily_generic_data_tests.sql. In a daily build the checks run while this test compiles, in
-  chunks of a few tested models each (DuckDB plans one union of ~450 subqueries several times slower than the same
-  checks in chunks), and the test's SQL is the list of failing tests with their numbers of failing rows, each also
-  logged; outside a daily build it returns nothing.
+  The SQL of tests/daily/daily_generic_data_tests.sql. Under the `full` or `daily` selector the checks run while this
+  test compiles, in chunks of a few tested models each (DuckDB plans one union of hundreds of subqueries several times slower
+  than the same checks in chunks), and the test's SQL is the list of failing tests with their numbers of failing rows,
+  each also logged; under any other selection (a plain `dbt build`, where the tests are nodes of their own) it returns
+  nothing.
 -#}
 {% macro daily_generic_data_tests(chunk_size=25) -%}
     {%- set nothing = 'select null as test_name, null as failures where false' -%}
@@ -28,10 +32,11 @@
         {{- return(nothing) -}}
     {%- endif -%}
     {%- do assert_runs_after_every_model() -%}
-    {%- if invocation_args_dict.get('selector') != 'daily' -%}
+    {%- set selector = invocation_args_dict.get('selector') -%}
+    {%- if selector not in ('daily', 'full') -%}
         {{- return(nothing) -}}
     {%- endif -%}
-    {%- set after = daily_tests_after_batch() -%}
+    {%- set after = daily_tests_after_batch() if selector == 'daily' else none -%}
     {%- set selected = {} -%}
     {%- for unique_id in selected_resources -%}
         {%- do selected.update({unique_id: true}) -%}
@@ -41,7 +46,7 @@
     {%- set order = [] -%}
     {%- for test in graph.nodes.values() | sort(attribute='unique_id')
             if test.resource_type == 'test' and test.test_metadata and test.unique_id not in selected -%}
-        {%- set tested = tested_by(test) -%}
+        {%- set tested = tested_by(test, include_seeds=(selector == 'full')) -%}
         {%- if tested is not none -%}
             {%- do assert_default_test_config(test) -%}
             {%- if tested.unique_id not in groups -%}
@@ -78,7 +83,7 @@
                                        ~ chunk.checks | join('\nunion all\n') ~ '\n) as checks where failures <> 0') -%}
             {%- for row in result.rows -%}
                 {%- do failed.append((row[0], row[1] | int)) -%}
-                {%- do log('daily data tests: ' ~ row[0] ~ ' failed on ' ~ row[1] ~ ' rows', info=true) -%}
+                {%- do log(selector ~ ' data tests: ' ~ row[0] ~ ' failed on ' ~ row[1] ~ ' rows', info=true) -%}
             {%- endfor -%}
             {%- do chunk.update({'ctes': [], 'checks': []}) -%}
         {%- endif -%}
@@ -94,18 +99,19 @@
 {%- endmacro %}
 
 {#-
-  The node a generic test is about (a model or a source), or none when the daily build leaves its tests out: tests on
-  seeds and tests whose every input is a seed (parameters change only with the project code, which makes the build a
-  full refresh).
+  The node a generic test is about (a model, a source, or with include_seeds a seed), or none when the build leaves its
+  tests out: the daily build leaves out the tests on seeds (parameters change only with the project code, which makes
+  the build a full refresh).
 -#}
-{% macro tested_by(test) -%}
+{% macro tested_by(test, include_seeds=false) -%}
+    {%- set kinds = ('model', 'seed') if include_seeds else ('model',) -%}
     {%- if test.attached_node -%}
         {%- set tested = graph.nodes.get(test.attached_node) -%}
-        {{- return(tested if tested is not none and tested.resource_type == 'model' else none) -}}
+        {{- return(tested if tested is not none and tested.resource_type in kinds else none) -}}
     {%- endif -%}
     {%- set sources = test.depends_on.nodes | select('in', graph.sources) | list -%}
     {%- if sources | length != 1 or test.depends_on.nodes | length != 1 -%}
-        {{- exceptions.raise_compiler_error("daily data tests: cannot tell which node test " ~ test.name
+        {{- exceptions.raise_compiler_error("generic data tests: cannot tell which node test " ~ test.name
             ~ " is about; teach tested_by() about it") -}}
     {%- endif -%}
     {{- return(graph.sources[sources[0]]) -}}
@@ -117,7 +123,7 @@
     {%- set c = test.config -%}
     {%- if (c.severity | upper) != 'ERROR' or c.fail_calc != 'count(*)' or c.warn_if != '!= 0'
             or c.error_if != '!= 0' or c.limit is not none -%}
-        {{- exceptions.raise_compiler_error("daily data tests: test " ~ test.name ~ " has a non-default severity, "
+        {{- exceptions.raise_compiler_error("generic data tests: test " ~ test.name ~ " has a non-default severity, "
             ~ "fail_calc, warn_if, error_if or limit; teach daily_generic_data_tests() to judge it") -}}
     {%- endif -%}
 {%- endmacro %}
@@ -131,7 +137,7 @@
     {%- elif namespace in (none, 'dbt') and macro_name in dbt -%}
         {%- set test_macro = dbt[macro_name] -%}
     {%- else -%}
-        {{- exceptions.raise_compiler_error("daily data tests: no macro " ~ macro_name ~ " for test " ~ test.name) -}}
+        {{- exceptions.raise_compiler_error("generic data tests: no macro " ~ macro_name ~ " for test " ~ test.name) -}}
     {%- endif -%}
     {%- set kwargs = {} -%}
     {%- for key, value in test.test_metadata.kwargs.items() if key != 'model' -%}
@@ -154,7 +160,7 @@
         {%- set parent = none -%}
     {%- endif -%}
     {%- if parent is none or ("'" ~ parent.name ~ "'") not in to -%}
-        {{- exceptions.raise_compiler_error("daily data tests: cannot resolve `to: " ~ to ~ "` of test " ~ test.name) -}}
+        {{- exceptions.raise_compiler_error("generic data tests: cannot resolve `to: " ~ to ~ "` of test " ~ test.name) -}}
     {%- endif -%}
     {{- return(parent.relation_name) -}}
 {%- endmacro %}

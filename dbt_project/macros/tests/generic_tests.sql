@@ -36,3 +36,24 @@ from {{ model }}
 where cast({{ column_name }} as varchar) = {{ unknown_key() }} and {{ label_column }} = {{ unknown_label() }}
 having count(*) <> 1
 {% endtest %}
+
+{#- The column holds a code of the contract's code list (as the bank profile extends it): the code_values seed,
+    generated from contracts/ and contracts/bank.yaml, so a bank's own codes are accepted without editing dbt. -#}
+{% test in_code_list(model, column_name, code_set) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} is not null
+      and cast({{ column_name }} as varchar) not in (
+          select code from {{ ref('code_values') }} where code_set = '{{ code_set }}'
+      )
+{% endtest %}
+
+{#- The column holds the bank's reporting currency (bank profile, seed bank_profile): e.g. the general ledger. -#}
+{% test is_reporting_currency(model, column_name) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} is not null
+      and {{ column_name }} not in (
+          select value from {{ ref('bank_profile') }} where setting = 'reporting_currency'
+      )
+{% endtest %}

@@ -15,8 +15,10 @@
     qualify row_number() over (partition by cif_no, rm_id, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 
+-- depends_on: {{ ref('stg_audit__deliveries') }}
+-- depends_on: {{ ref('base_audit__delivery_files') }}
 {% set delivery_dates %}
-    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'core'
+    {{ extract_delivery_dates('core.customer_rm_shares') }}
 {% endset %}
 
 with history as (

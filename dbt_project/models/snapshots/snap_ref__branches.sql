@@ -16,8 +16,10 @@
     qualify row_number() over (partition by branch_code, _business_date order by _batch_id desc, _line_number desc) = 1
 {% endset %}
 
+-- depends_on: {{ ref('stg_audit__deliveries') }}
+-- depends_on: {{ ref('base_audit__delivery_files') }}
 {% set delivery_dates %}
-    select business_date from {{ ref('stg_audit__deliveries') }} where source_system = 'ref'
+    {{ extract_delivery_dates('ref.branches') }}
 {% endset %}
 
 with history as (

@@ -3,6 +3,7 @@
 -- its number of failing rows, also in the log). Outside a daily build it returns nothing: the generic tests then run
 -- as their own nodes.
 -- It must run after every model, so it refs each leaf model of the DAG (checked on every run):
+-- depends_on: {{ ref('dim_account_party') }}
 -- depends_on: {{ ref('dim_date') }}
 -- depends_on: {{ ref('dim_relationship_manager') }}
 -- depends_on: {{ ref('fct_account_balances_monthly') }}
@@ -19,6 +20,7 @@
 -- depends_on: {{ ref('fct_next_best_product_monthly') }}
 -- depends_on: {{ ref('fct_segment_stability_monthly') }}
 -- depends_on: {{ ref('int_nbp_labels_monthly') }}
+-- depends_on: {{ ref('rpt_balance_continuity_breaks') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
 -- depends_on: {{ ref('rpt_campaign_performance') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
@@ -36,4 +38,7 @@
 -- depends_on: {{ ref('rpt_rm_scorecard') }}
 -- depends_on: {{ ref('rpt_transaction_channel_mix') }}
 -- depends_on: {{ ref('stg_core__customer_rm_shares') }}
+-- the seeds the generic tests in_code_list and is_reporting_currency read (macros/tests/generic_tests.sql):
+-- depends_on: {{ ref('code_values') }}
+-- depends_on: {{ ref('bank_profile') }}
 {{ daily_generic_data_tests() }}

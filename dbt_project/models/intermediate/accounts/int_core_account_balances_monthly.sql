@@ -3,7 +3,9 @@
 -- first core delivery to the earlier of the month end and the latest core delivery (a month in progress is averaged
 -- over the days delivered so far). ADB = Σ(balance × days it held) / observed days, rounded to the cent once.
 -- The carried-in balance comes from the previous month, whose month end holds a row for every open account.
--- Amounts are converted to CNY at the rate of the last observed day.
+-- Amounts are converted to CNY at the rate of the last observed day. The overdrawn days and balance-days (Σ of the
+-- negative balances as owed amounts × days held) are what overdraft interest is charged on
+-- (int_interest_account_monthly).
 with core_dates as (
     select min(business_date) as first_on, max(business_date) as last_on
     from {{ ref('stg_audit__deliveries') }}
@@ -66,7 +68,16 @@ per_account as (
                 else 0
             end
         ) as balance_days,
-        arg_max(balance, balance_on) as month_end_balance
+        arg_max(balance, balance_on) as month_end_balance,
+        -- the overdrawn part (a negative balance, an overdraft asset): the days and the balance-days it was owed
+        cast(sum(case when held_until > held_from and balance < 0 then cast(held_until - held_from as integer)
+                 else 0 end) as integer) as overdrawn_days,
+        sum(
+            case when held_until > held_from and balance < 0
+                then cast(-balance as decimal(38, 2)) * cast(held_until - held_from as integer)
+                else 0
+            end
+        ) as overdrawn_balance_days
     from segments
     group by month_start, account_no
 ),
@@ -92,6 +103,8 @@ final as (
         {{ to_cny(divide_round('p.balance_days', 'p.observed_days', 2), 'fx.cny_per_unit') }}
             as average_daily_balance_cny,
         {{ to_cny('p.month_end_balance', 'fx.cny_per_unit') }} as month_end_balance_cny,
+        p.overdrawn_days,
+        cast(p.overdrawn_balance_days as decimal(38, 2)) as overdrawn_balance_days,
         p._max_batch_id
     from per_account as p
     inner join accounts as a on a.month_start = p.month_start and a.account_id = p.account_no

@@ -111,6 +111,16 @@ windows as (
         last12 as (partition by party_id order by month_no rows between 11 preceding and current row)
 ),
 
+rm_changes as (
+    -- the month number of the latest RM change (another RM than the month before) within the last twelve months
+    select
+        *,
+        max(case when previous_rm_id is not null and previous_rm_id <> rm_id then month_no end) over last12
+            as last_rm_change_month_no
+    from windows
+    window last12 as (partition by party_id order by month_no rows between 11 preceding and current row)
+),
+
 final as (
     select
         month_start,
@@ -142,6 +152,7 @@ final as (
         rms_last3 > 1 as is_rm_changed_3m,
         coalesce(previous_rm_id is distinct from rm_id and month_no > 1 and previous_rm_id is not null, false)
             as is_rm_changed_1m,
+        cast(month_no - last_rm_change_month_no as integer) as months_since_rm_change,
         cast(net_contribution as decimal(18, 2)) as net_contribution,
         cast(net_contribution - contribution_prev3 as decimal(18, 2)) as contribution_change_3m,
         cast(economic_profit_avg_12m as decimal(18, 2)) as economic_profit_monthly_12m,
@@ -151,7 +162,7 @@ final as (
         coalesce(worst_five_class_code, '无') as worst_five_class_code,
         cast(max_days_past_due as integer) as max_days_past_due,
         risk_rating_code
-    from windows
+    from rm_changes
 )
 
 select * from final

@@ -101,7 +101,9 @@ priced as (
         splits.core_term_months,
         splits.volatile_term_months,
         coalesce(adj.adjustment_rate, 0) as adjustment_rate,
-        a.product_line_code = 'DEPOSIT' and a.balance_side_code = 'L' as is_deposit,
+        -- an overdrawn deposit (negative average balance) is an overdraft asset: no reserves held, nothing insured
+        a.product_line_code = 'DEPOSIT' and a.balance_side_code = 'L' and b.average_daily_balance_cny > 0
+            as is_deposit,
         dc.day_count_basis
     from balances as b
     inner join accounts as a on a.month_start = b.month_start and a.account_id = b.account_id

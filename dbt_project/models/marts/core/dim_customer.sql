@@ -133,6 +133,31 @@ final as (
     left join masked as m on m.party_id = v.party_id
 ),
 
+-- relationships with accounts in force today (int_account_parties), counted per role: the same on every version
+-- (type 1 attributes)
+relationships as (
+    select
+        party_id,
+        cast(count(*) filter (where party_role_code = '01') as integer) as primary_holder_accounts,
+        cast(count(*) filter (where party_role_code = '02') as integer) as joint_holder_accounts,
+        cast(count(*) filter (where party_role_code = '03') as integer) as authorised_user_accounts,
+        cast(count(*) filter (where party_role_code = '04') as integer) as guaranteed_accounts
+    from {{ ref('int_account_parties') }}
+    where is_current
+    group by party_id
+),
+
+with_relationships as (
+    select
+        f.*,
+        coalesce(r.primary_holder_accounts, 0) as primary_holder_accounts,
+        coalesce(r.joint_holder_accounts, 0) as joint_holder_accounts,
+        coalesce(r.authorised_user_accounts, 0) as authorised_user_accounts,
+        coalesce(r.guaranteed_accounts, 0) as guaranteed_accounts
+    from final as f
+    left join relationships as r on r.party_id = f.party_id
+),
+
 -- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
 unknown_member as (
     select
@@ -154,6 +179,6 @@ unknown_member as (
         {{ unknown_label() }} as customer_name_masked
 )
 
-select * from final
+select * from with_relationships
 union all by name
 select * from unknown_member

@@ -13,7 +13,9 @@
 --                          and the rest, its spread and the mismatch of the book's terms and repricing it carries;
 --   unallocated cost       the operating expense on residual lines (no driver in scope), negative;
 --   non-customer items     interest and fees booked in the ledger beyond what the accounts carry, and the fee
---                          expense (手续费及佣金支出), which no account is charged.
+--                          expense (手续费及佣金支出), which no account is charged;
+--   imputed overdraft      the overdraft interest the warehouse imputes on overdrawn deposits
+--     interest             (int_interest_account_monthly): in the contribution, never booked in the ledger, deducted.
 -- Income tax and the capital charge are below this line (the ledger extract has neither).
 with months as (
     {{ months_to_build(['observed_days', 'is_complete']) }}
@@ -78,6 +80,14 @@ ledger as (
     group by e.month_start
 ),
 
+-- overdraft interest the warehouse imputes on overdrawn deposits: in the customers' contribution, not in the ledger
+imputed_interest as (
+    select i.month_start, sum(i.overdraft_interest_income) as amount
+    from {{ ref('int_interest_account_monthly') }} as i
+    inner join months on months.month_start = i.month_start
+    group by i.month_start
+),
+
 customer_totals as (
     select month_start, sum(net_interest) as net_interest, sum(fee_income) as fee_income
     from contribution
@@ -124,10 +134,16 @@ lines as (
     from months as m left join residual_cost as r on r.month_start = m.month_start
     union all
     select m.month_start, 12, 'NON_CUSTOMER_INTEREST', '非客户项目', '未归属客户的利息收支',
-           coalesce(l.net_interest, 0) - coalesce(t.net_interest, 0)
+           coalesce(l.net_interest, 0) - coalesce(t.net_interest, 0) + coalesce(o.amount, 0)
     from months as m
     left join ledger as l on l.month_start = m.month_start
     left join customer_totals as t on t.month_start = m.month_start
+    left join imputed_interest as o on o.month_start = m.month_start
+    union all
+    select m.month_start, 14, 'DEDUCT_IMPUTED_OVERDRAFT_INTEREST', '加回', '扣回：透支利息（管理口径，账务未记）',
+           -o.amount
+    from months as m inner join imputed_interest as o on o.month_start = m.month_start
+    where o.amount <> 0  -- a line only in the months with overdraft interest
     union all
     select m.month_start, 13, 'NON_CUSTOMER_FEES', '非客户项目', '未归属客户的手续费收支（含手续费支出）',
            coalesce(l.fee_income, 0) - coalesce(l.fee_expense, 0) - coalesce(t.fee_income, 0)
