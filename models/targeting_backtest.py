@@ -100,6 +100,15 @@ class BacktestReport:
     campaigns: list[CampaignBacktest]
     not_backtested: dict[str, str]  # campaign id -> reason
 
+    def pooled(self) -> tuple[float, float] | None:
+        """True new money per contact over every backtested campaign: (random, top decile), each campaign weighted by
+        its contacts (all its targets at random, its top decile's)."""
+        if not self.campaigns:
+            return None
+        random = sum(c.random_value * c.targets for c in self.campaigns) / sum(c.targets for c in self.campaigns)
+        top = sum(c.top_value * c.top_targets for c in self.campaigns) / sum(c.top_targets for c in self.campaigns)
+        return random, top
+
     def summary(self) -> str:
         parts = [f"{c.campaign_id} top decile {c.top_value:,.0f} vs random {c.random_value:,.0f} CNY per contact"
                  for c in self.campaigns]
@@ -232,6 +241,10 @@ def render_backtest(report: BacktestReport) -> list[str]:
                      f"{c.scored_month} | {c.train_months[0]}–{c.train_months[-1]} | {c.targets:,} ({c.unscored}) | "
                      f"{c.top_targets:,} | {c.random_conversion:.2%} / {c.top_conversion:.2%} | "
                      f"{c.random_value:,.0f} / {c.top_value:,.0f} | {ratio} |")
+    pooled = report.pooled()
+    if pooled is not None:
+        lines += ["", f"Over the {len(report.campaigns)} campaigns backtested, per contact: random "
+                  f"{pooled[0]:,.0f} CNY, top decile {pooled[1]:,.0f} CNY."]
     lines += ["", "A propensity ranks who buys, not who is moved to buy: compare the true take-up uplift of the top "
               "decile with a random tenth's; where it is no higher, the top decile pays through larger amounts."]
     if report.not_backtested:

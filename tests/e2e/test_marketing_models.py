@@ -124,10 +124,11 @@ def test_scoring_fills_the_target_lists_and_segments(trained: tuple[MarketingTra
 
 
 def test_targeting_the_top_propensity_decile_pays(year_bank: Path) -> None:
-    """Backtest on the generator's true effects: for every campaign with a control group and enough history before
-    it, contacting the tenth of the target group with the highest propensity (scored at the month end before the
+    """Backtest on the generator's true effects: over the campaigns with a control group and enough history before
+    them, contacting the tenth of each target group with the highest propensity (scored at the month end before the
     campaign, by a model trained on the months known then) brings more true new money per contact than a random
-    tenth; the campaigns too early for such a model are listed with the reason."""
+    tenth; the campaigns too early for such a model are listed with the reason. (Per campaign, a top decile of about
+    20 targets on this small bank is too few to assert on: its figures are printed into the card.)"""
     manifest = json.loads((year_bank.parent / "landing" / "_manifest.json").read_text(encoding="utf-8"))
     campaigns = {c["campaign_id"]: c for c in manifest["truth"]["campaigns"]}
     report = backtest_from_warehouse(year_bank, truth_from_manifest(campaigns.values()))
@@ -141,9 +142,10 @@ def test_targeting_the_top_propensity_decile_pays(year_bank: Path) -> None:
         targets = [m for m in campaigns[c.campaign_id]["members"] if m[1] == "T"]
         assert c.targets == len(targets) and c.top_targets == -(-len(targets) // 10)
         assert c.random_value == pytest.approx(sum((m[4] - m[3]) * m[5] for m in targets) / len(targets))
-        assert c.top_value > c.random_value, (c.campaign_id, c.top_value, c.random_value)
         # trained only on months whose labels were known at the scoring month end
         assert pd.Timestamp(max(c.train_months)) + pd.DateOffset(months=HORIZON) <= pd.Timestamp(c.scored_month)
+    pooled = report.pooled()
+    assert pooled is not None and pooled[1] > pooled[0], pooled
     assert "Targeting that pays" in render(None, None, report)
     # a truth that misses list members (another bank's manifest) is an error, not a campaign left out
     latest = report.campaigns[-1].campaign_id
