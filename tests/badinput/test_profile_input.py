@@ -10,13 +10,14 @@ import yaml
 from badinput.conftest import Before, assert_only_failed, outcome
 
 from contracts.business_calendar import ENV_PROFILE
-from contracts.contract import CONTRACTS_DIR
+from contracts.contract import CONTRACTS_DIR, load_contracts
 
 from support.deliveries import Bank
 from support.minibank import D2
 
 TXN = "core.transactions"
 TXN_FILE = "TXN_DTL_20250131.dat"
+CORE = sum(1 for c in load_contracts().contracts if c.system == "core")  # data files of a core delivery
 
 
 def _profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **systems: dict) -> None:
@@ -48,7 +49,7 @@ def test_utf8_file_where_the_profile_says_gb18030(bank: Bank, before: Before, tm
     text = bank.data_path(TXN, D2).read_bytes().decode("gbk")
     bank.write_bytes(TXN, D2, text.encode("utf-8"))
     _assert_core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: the file is UTF-8 encoded but the contract says GB18030")
+        bank, before, f"1 of {CORE} files failed: {TXN_FILE}: the file is UTF-8 encoded but the contract says GB18030")
 
 
 def test_gbk_file_where_the_profile_says_utf8(bank: Bank, before: Before, tmp_path: Path,
@@ -63,7 +64,7 @@ def test_gbk_file_where_the_profile_says_utf8(bank: Bank, before: Before, tmp_pa
     raw = lines[line_no - 1].encode("gbk")
     col = next(i for i, b in enumerate(raw) if b >= 0x80) + 1
     _assert_core_d2_rejected(
-        bank, before, f"1 of 7 files failed: {TXN_FILE}: not valid UTF-8 at line {line_no}, byte {col} "
+        bank, before, f"1 of {CORE} files failed: {TXN_FILE}: not valid UTF-8 at line {line_no}, byte {col} "
                       f"(bytes {raw[col - 1: col + 3].hex(' ')})")
 
 
