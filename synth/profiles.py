@@ -1,0 +1,125 @@
+"""Generator profiles: which bank ``crmwh generate --profile NAME`` writes (docs/synthetic-bank.md).
+
+- ``default``: the Chinese demo bank of ``contracts/bank.yaml`` (CNY, every calendar day, GBK files, cards);
+- ``euro_retail``: a Czech retail bank (``synth/profiles/euro_retail.yaml``): CZK reporting currency (the FX extract
+  quotes CZK at 1), no card system, weekends and Czech holidays off, Latin-script names with diacritics in UTF-8
+  files, joint accounts and authorised users.
+
+The same world is simulated for every profile (every calendar day); a profile then reshapes what is delivered:
+
+- **business days**: a row the world dates on a day off goes to the next business day's delivery (a bank closed at
+  the weekend posts Saturday's card payment on Monday), or, after the month's last business day, back to that day
+  (the month's books close on it: the month-end balance snapshot and the interest accruals are delivered there). Date
+  columns equal to the row's original delivery date move with it; of several versions of one record landing in the
+  same delivery (a Friday, Saturday and Sunday balance), the latest is kept;
+- **currencies**: relabelled (CNY → CZK, HKD → GBP) with the FX rates restated in CZK;
+- **names**: ``synth.latin``.
+
+A non-default profile writes its bank profile as ``<landing>/bank.yaml``: ``CRMWH_BANK_PROFILE`` must name it for
+``crmwh build`` (and every other command) to read the deliveries as that bank's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from contracts.contract import Contract
+from contracts.profile import BankProfile, parse_profile
+from synth import GenerateError
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+DEFAULT = "default"
+PROFILE_FILE_IN_LANDING = "bank.yaml"
+
+
+@dataclass(frozen=True)
+class GeneratorProfile:
+    name: str
+    description: str
+    bank_file: Path | None = None  # None: contracts/bank.yaml (the default bank)
+    latin_names: bool = False
+    # old currency code -> (new code, the new reporting currency per old unit, as a decimal string)
+    currencies: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def bank_profile(self) -> BankProfile | None:
+        return parse_profile(self.bank_file) if self.bank_file is not None else None
+
+
+PROFILES: dict[str, GeneratorProfile] = {
+    DEFAULT: GeneratorProfile(DEFAULT, "the Chinese demo bank (contracts/bank.yaml): CNY, every day, GBK, cards"),
+    "euro_retail": GeneratorProfile(
+        "euro_retail",
+        "a Czech retail bank: CZK, no cards, weekends and holidays off, UTF-8 Latin names with diacritics",
+        bank_file=PROFILES_DIR / "euro_retail.yaml", latin_names=True,
+        # CZK per CNY about 3.2; a Hong Kong dollar becomes a pound (about 31.5 of the CNY-based rate)
+        currencies={"CNY": ("CZK", "3.2"), "USD": ("USD", "3.2"), "HKD": ("GBP", "31.5"), "EUR": ("EUR", "3.2")},
+    ),
+}
+
+
+def get_profile(name: str) -> GeneratorProfile:
+    if name not in PROFILES:
+        raise GenerateError(f"no generator profile {name!r}; known: {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def delivery_day_map(contract: Contract, dates: list[date]) -> dict[date, date | None]:
+    """Where each world date's rows of ``contract`` are delivered (None: after the horizon's last business day)."""
+    cal = contract.calendar
+    business = [d for d in dates if cal.is_business_day(d)]
+    out: dict[date, date | None] = {}
+    for d in dates:
+        if cal.is_business_day(d):
+            out[d] = d
+            continue
+        month_days = [b for b in business if (b.year, b.month) == (d.year, d.month)]
+        later_in_month = [b for b in month_days if b > d]
+        if later_in_month:
+            out[d] = later_in_month[0]
+        elif month_days and cal.last_business_day(d.year, d.month) == month_days[-1]:
+            out[d] = month_days[-1]  # after the month's last business day: the month closes on it
+        else:
+            out[d] = None
+    return out
+
+
+def reshape(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, dates: list[date],
+            profile: GeneratorProfile) -> None:
+    """Reshape the source table of ``contract`` for the profile's bank (see the module doc)."""
+    if profile.currencies:
+        for col in contract.columns:
+            if col.name == "currency":
+                cases = " ".join(f"WHEN '{old}' THEN '{new}'" for old, (new, _) in profile.currencies.items())
+                con.execute(f'UPDATE {table} SET currency = CASE currency {cases} ELSE currency END')
+        if contract.key == "ref.exchange_rates":
+            new_of = {new: factor for new, factor in profile.currencies.values()}
+            cases = " ".join(f"WHEN '{new}' THEN CAST({factor} AS DECIMAL(12, 6))" for new, factor in new_of.items())
+            base = profile.currencies["CNY"][0]
+            con.execute(f"""UPDATE {table} SET cny_per_unit = CASE WHEN currency = '{base}' THEN 1
+                            ELSE CAST(cny_per_unit * CASE currency {cases} END AS DECIMAL(12, 6)) END""")
+    if contract.calendar.every_day:
+        return
+    mapping = delivery_day_map(contract, dates)
+    if contract.frequency == "month_end":
+        mapping = {d: contract.calendar.last_business_day(d.year, d.month) for d in dates}
+    con.execute("CREATE OR REPLACE TEMP TABLE _day_map (day DATE, to_day DATE)")
+    con.executemany("INSERT INTO _day_map VALUES (?, ?)", [(d, t) for d, t in mapping.items()])
+    dates_moved = ", ".join(
+        f'CASE WHEN s."{c.name}" = s.biz_date THEN m.to_day ELSE s."{c.name}" END AS "{c.name}"'
+        for c in contract.columns if c.type == "date")
+    replace = f"REPLACE ({dates_moved}, m.to_day AS biz_date)" if dates_moved else "REPLACE (m.to_day AS biz_date)"
+    keep = ""
+    if contract.primary_key:
+        key = ", ".join(f'"{k}"' for k in contract.primary_key)
+        keep = f"QUALIFY row_number() OVER (PARTITION BY {key}, biz_date ORDER BY _orig_day DESC) = 1"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {table} AS
+        SELECT * EXCLUDE (_orig_day) FROM (
+            SELECT s.* {replace}, s.biz_date AS _orig_day
+            FROM {table} s JOIN _day_map m ON m.day = s.biz_date WHERE m.to_day IS NOT NULL
+        ) {keep}
+    """)
