@@ -71,9 +71,16 @@ def run_child(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProce
     return subprocess.run(list(cmd), text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
+ENV_REPORTING_CURRENCY = "CRMWH_REPORTING_CURRENCY"
+
+
 def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
     """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
-    env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1"}
+    from contracts.profile import load_profile
+
+    # the profile in force (CRMWH_BANK_PROFILE or contracts/bank.yaml): dbt's macro reporting_currency reads it
+    env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1",
+           ENV_REPORTING_CURRENCY: load_profile().reporting_currency}
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     result = run_child(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet)
     if result.returncode != 0:

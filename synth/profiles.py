@@ -10,9 +10,10 @@ The same world is simulated for every profile (every calendar day); a profile th
 - **business days**: a row the world dates on a day off goes to the next business day's delivery (a bank closed at
   the weekend posts Saturday's card payment on Monday), or, after the month's last business day, back to that day
   (the month's books close on it: the month-end balance snapshot and the interest accruals are delivered there). Date
-  columns equal to the row's original delivery date move with it; of several versions of one record landing in the
+  columns equal to the row's original delivery date (other than months such as ``plan_month``) move with it; of several versions of one record landing in the
   same delivery (a Friday, Saturday and Sunday balance), the latest is kept;
-- **currencies**: relabelled (CNY → CZK, HKD → GBP) with the FX rates restated in CZK;
+- **currencies**: relabelled (CNY → CZK, HKD → GBP); the FX extract quotes CZK at 1 and keeps the simulated rates
+  (the ledger is booked at them), so they are not market levels;
 - **names**: ``synth.latin``.
 
 A non-default profile writes its bank profile as ``<landing>/bank.yaml``: ``CRMWH_BANK_PROFILE`` must name it for
@@ -42,8 +43,9 @@ class GeneratorProfile:
     description: str
     bank_file: Path | None = None  # None: contracts/bank.yaml (the default bank)
     latin_names: bool = False
-    # old currency code -> (new code, the new reporting currency per old unit, as a decimal string)
-    currencies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # old currency code -> new code (the first one the reporting currency). The FX rates keep their values: the
+    # general ledger is booked at them, so restating them would break the ledger's reconciliation
+    currencies: dict[str, str] = field(default_factory=dict)
 
     def bank_profile(self) -> BankProfile | None:
         return parse_profile(self.bank_file) if self.bank_file is not None else None
@@ -55,8 +57,7 @@ PROFILES: dict[str, GeneratorProfile] = {
         "euro_retail",
         "a Czech retail bank: CZK, no cards, weekends and holidays off, UTF-8 Latin names with diacritics",
         bank_file=PROFILES_DIR / "euro_retail.yaml", latin_names=True,
-        # CZK per CNY about 3.2; a Hong Kong dollar becomes a pound (about 31.5 of the CNY-based rate)
-        currencies={"CNY": ("CZK", "3.2"), "USD": ("USD", "3.2"), "HKD": ("GBP", "31.5"), "EUR": ("EUR", "3.2")},
+        currencies={"CNY": "CZK", "USD": "USD", "HKD": "GBP", "EUR": "EUR"},
     ),
 }
 
@@ -93,14 +94,8 @@ def reshape(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, date
     if profile.currencies:
         for col in contract.columns:
             if col.name == "currency":
-                cases = " ".join(f"WHEN '{old}' THEN '{new}'" for old, (new, _) in profile.currencies.items())
+                cases = " ".join(f"WHEN '{old}' THEN '{new}'" for old, new in profile.currencies.items())
                 con.execute(f'UPDATE {table} SET currency = CASE currency {cases} ELSE currency END')
-        if contract.key == "ref.exchange_rates":
-            new_of = {new: factor for new, factor in profile.currencies.values()}
-            cases = " ".join(f"WHEN '{new}' THEN CAST({factor} AS DECIMAL(12, 6))" for new, factor in new_of.items())
-            base = profile.currencies["CNY"][0]
-            con.execute(f"""UPDATE {table} SET cny_per_unit = CASE WHEN currency = '{base}' THEN 1
-                            ELSE CAST(cny_per_unit * CASE currency {cases} END AS DECIMAL(12, 6)) END""")
     if contract.calendar.every_day:
         return
     mapping = delivery_day_map(contract, dates)
@@ -110,7 +105,7 @@ def reshape(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, date
     con.executemany("INSERT INTO _day_map VALUES (?, ?)", [(d, t) for d, t in mapping.items()])
     dates_moved = ", ".join(
         f'CASE WHEN s."{c.name}" = s.biz_date THEN m.to_day ELSE s."{c.name}" END AS "{c.name}"'
-        for c in contract.columns if c.type == "date")
+        for c in contract.columns if c.type == "date" and not c.name.endswith("_month"))
     replace = f"REPLACE ({dates_moved}, m.to_day AS biz_date)" if dates_moved else "REPLACE (m.to_day AS biz_date)"
     keep = ""
     if contract.primary_key:
