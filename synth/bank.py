@@ -78,6 +78,8 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
             prog.stage("shaping extracts")
             register_world(con, world)
             register_marketing(con, world)
+            if bank_profile is not None and bank_profile.system("cards") is None:
+                con.execute("DELETE FROM ctxn_t")  # a bank without a card system books no card income
             prepare_ledger(con, world)
             world.drop_activity()
             timings["shape"] = time.perf_counter() - t0 - timings["simulate"]
