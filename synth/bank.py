@@ -35,7 +35,7 @@ from synth.loans import EV_WRITE_OFF
 from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from synth.latin import latinize
 from synth.marketing_extracts import MARKETING_BUILDERS, register_marketing
-from synth.profiles import DEFAULT, PROFILE_FILE_IN_LANDING, get_profile, reshape
+from synth.profiles import DEFAULT, PROFILE_FILE_IN_LANDING, drop_card_centre, get_profile, reshape
 from synth.world import World, build_world, check_size
 
 GENERATOR_VERSION = 1
@@ -69,6 +69,8 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
     with tqdm(total=n_files, unit="file", disable=not progress, desc="generate", leave=False) as bar:
         prog = _Progress(bar)
         world = build_world(scale, start, days, seed, step=prog.stage)
+        if bank_profile is not None and bank_profile.system("cards") is None:
+            drop_card_centre(world)
         if gen_profile.latin_names:
             latinize(world, world.rng("latin"))
         timings["simulate"] = time.perf_counter() - t0

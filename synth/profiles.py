@@ -31,6 +31,8 @@ import duckdb
 from contracts.contract import Contract
 from contracts.profile import BankProfile, parse_profile
 from synth import GenerateError
+from synth.reference import CostCentres
+from synth.world import World
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 DEFAULT = "default"
@@ -66,6 +68,13 @@ def get_profile(name: str) -> GeneratorProfile:
     if name not in PROFILES:
         raise GenerateError(f"no generator profile {name!r}; known: {', '.join(PROFILES)}")
     return PROFILES[name]
+
+
+def drop_card_centre(world: World) -> None:
+    """A bank without a card system has no card centre: no costs booked where no card could carry them."""
+    cc = world.cost_centres
+    keep = cc.department != "CARD"
+    world.cost_centres = CostCentres(**{f: getattr(cc, f)[keep] for f in CostCentres.__dataclass_fields__})
 
 
 def delivery_day_map(contract: Contract, dates: list[date]) -> dict[date, date | None]:
