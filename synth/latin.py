@@ -33,8 +33,8 @@ GIVEN_MALE = ["Jiří", "Jan", "Petr", "Josef", "Pavel", "Martin", "Tomáš", "J
 GIVEN_FEMALE = ["Jana", "Marie", "Eva", "Hana", "Anna", "Lenka", "Kateřina", "Lucie", "Věra", "Alena", "Petra",
                 "Veronika", "Jaroslava", "Tereza", "Martina", "Michaela", "Zuzana", "Šárka", "Markéta", "Radka"]
 # one town per city of the Chinese vocabulary (synth.vocab.CITIES, same order), with its postcode prefix
-TOWNS = [("Praha", "110"), ("Brno", "602"), ("Ostrava", "702"), ("Plzeň", "301"), ("Liberec", "460"),
-         ("Olomouc", "779"), ("České Budějovice", "370"), ("Hradec Králové", "500"), ("Ústí nad Labem", "400"),
+TOWNS = [("Praha", "110"), ("České Budějovice", "370"), ("Brno", "602"), ("Ostrava", "702"), ("Plzeň", "301"),
+         ("Liberec", "460"), ("Olomouc", "779"), ("Hradec Králové", "500"), ("Ústí nad Labem", "400"),
          ("Pardubice", "530"), ("Zlín", "760"), ("Havířov", "736"), ("Kladno", "272"), ("Most", "434"),
          ("Opava", "746"), ("Jihlava", "586")]
 STREETS = ["Národní", "Masarykova", "Husova", "Palackého", "Komenského", "Nádražní", "Žižkova", "Smetanova",
