@@ -1,0 +1,92 @@
+"""The generator's second profile (``--profile euro_retail``): a Czech retail bank reporting in CZK, without a card
+system, closed at weekends and on Czech holidays, with Latin names in UTF-8 files. Its deliveries build and publish
+through `crmwh build` with the bank profile the generator wrote beside them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from contracts.business_calendar import ENV_PROFILE, load_calendar
+from crmwh.build import BuildReport, run_build
+from synth.bank import generate_bank
+
+pytestmark = pytest.mark.slow
+
+START = date(2025, 5, 1)  # 1 May and 8 May are Czech holidays; 31 May is a Saturday
+DAYS = 61
+
+
+@pytest.fixture(scope="module")
+def euro_bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildReport]:
+    root = tmp_path_factory.mktemp("euro-retail")
+    landing, warehouse = root / "landing", root / "warehouse" / "crmwh.duckdb"
+    warehouse.parent.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        generate_bank(scale=0.01, start=START, days=DAYS, seed=7, out=landing, progress=False,
+                      profile="euro_retail")
+        mp.setenv(ENV_PROFILE, str(landing / "bank.yaml"))
+        report = run_build(landing, warehouse, progress=False, models=root / "models")
+    return landing, warehouse, report
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_it_publishes_with_no_critical_failure(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    _landing, _db, report = euro_bank
+    assert report.published, report.summary()
+    assert report.rejected_deliveries == 0
+    assert any("0 critical failures" in m for m in report.messages), report.messages
+
+
+def test_deliveries_come_on_business_days_only(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    landing, _db, _report = euro_bank
+    cz = load_calendar("CZ")
+    horizon = [START + timedelta(days=i) for i in range(DAYS)]
+    business = {d for d in horizon if cz.is_business_day(d)}
+    for system in ("ref", "core", "accounting"):
+        delivered = {date.fromisoformat(f"{p.name[:4]}-{p.name[4:6]}-{p.name[6:]}") for p in (landing / system).iterdir()}
+        assert delivered == business, system
+    assert date(2025, 5, 1) not in business and date(2025, 5, 8) not in business
+    # month-end extracts on the last business day: Friday 30 May (31 May is a Saturday), Monday 30 June
+    accruals = sorted(p.parent.name for p in landing.glob("core/*/INT_ACCR_*.dat"))
+    assert accruals == ["20250530", "20250630"]
+
+
+def test_the_bank_has_no_cards(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    landing, db, _report = euro_bank
+    assert not (landing / "cards").exists()
+    for table in ("cards__cards", "cards__card_transactions", "cards__card_statements"):
+        assert _rows(db, f"SELECT count(*) FROM raw.{table}") == [(0,)], table
+
+
+def test_names_with_diacritics_round_trip(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    landing, db, _report = euro_bank
+    first = sorted(landing.glob("core/*/CUST_INFO_*.dat"))[0]
+    sent = {line.split("|")[2] for line in first.read_text(encoding="utf-8").splitlines()}
+    with_diacritics = {n for n in sent if not n.isascii()}
+    assert with_diacritics, "the generator wrote no name with diacritics"
+    loaded = {r[0] for r in _rows(db, "SELECT customer_name FROM restricted_pii.pii_core__customers")}
+    assert with_diacritics <= loaded
+    assert ("České Budějovice",) in _rows(db, "SELECT DISTINCT city FROM marts.dim_branch")
+
+
+def test_the_reporting_currency_is_czk(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    _landing, db, _report = euro_bank
+    quoted = _rows(db, "SELECT DISTINCT currency_code, cny_per_unit FROM staging.stg_ref__exchange_rates "
+                       "WHERE currency_code = 'CZK'")
+    assert [(c, str(r)) for c, r in quoted] == [("CZK", "1.000000")]
+    assert _rows(db, "SELECT count(*) FROM staging.stg_ref__exchange_rates WHERE currency_code = 'CNY'") == [(0,)]
+
+
+def test_joint_holders_and_authorised_users_are_delivered(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    _landing, db, _report = euro_bank
+    roles = {r[0] for r in _rows(db, "SELECT DISTINCT party_role FROM raw.core__account_parties")}
+    assert {"01", "02", "03"} <= roles
