@@ -30,10 +30,10 @@ from synth.customers import CHURN_CAUSES
 from synth.defects import Defect, apply_defect, choose_target
 from synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from synth.frame import NO_DAY
+from synth.latin import latinize
 from synth.ledger import LEDGER_BUILDERS, prepare_ledger
 from synth.loans import EV_WRITE_OFF
 from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
-from synth.latin import latinize
 from synth.marketing_extracts import MARKETING_BUILDERS, register_marketing
 from synth.profiles import DEFAULT, PROFILE_FILE_IN_LANDING, drop_card_centre, get_profile, reshape
 from synth.world import World, build_world, check_size

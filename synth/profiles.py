@@ -10,8 +10,9 @@ The same world is simulated for every profile (every calendar day); a profile th
 - **business days**: a row the world dates on a day off goes to the next business day's delivery (a bank closed at
   the weekend posts Saturday's card payment on Monday), or, after the month's last business day, back to that day
   (the month's books close on it: the month-end balance snapshot and the interest accruals are delivered there). Date
-  columns equal to the row's original delivery date (other than months such as ``plan_month``) move with it; of several versions of one record landing in the
-  same delivery (a Friday, Saturday and Sunday balance), the latest is kept;
+  columns equal to the row's original delivery date (other than months such as ``plan_month``) move with it; of
+  several versions of one record landing in the same delivery (a Friday, Saturday and Sunday balance), the latest is
+  kept;
 - **currencies**: relabelled (CNY → CZK, HKD → GBP); the FX extract quotes CZK at 1 and keeps the simulated rates
   (the ledger is booked at them), so they are not market levels;
 - **names**: ``synth.latin``.

@@ -52,7 +52,7 @@ def test_deliveries_come_on_business_days_only(euro_bank: tuple[Path, Path, Buil
     horizon = [START + timedelta(days=i) for i in range(DAYS)]
     business = {d for d in horizon if cz.is_business_day(d)}
     for system in ("ref", "core", "accounting"):
-        delivered = {date.fromisoformat(f"{p.name[:4]}-{p.name[4:6]}-{p.name[6:]}") for p in (landing / system).iterdir()}
+        delivered = {date(int(p.name[:4]), int(p.name[4:6]), int(p.name[6:])) for p in (landing / system).iterdir()}
         assert delivered == business, system
     assert date(2025, 5, 1) not in business and date(2025, 5, 8) not in business
     # month-end extracts on the last business day: Friday 30 May (31 May is a Saturday), Monday 30 June

@@ -16,7 +16,7 @@ from synth.profiles import PROFILES, delivery_day_map, get_profile
 
 
 def test_the_cli_offers_every_generator_profile() -> None:
-    assert GENERATOR_PROFILES == tuple(PROFILES)
+    assert tuple(PROFILES) == GENERATOR_PROFILES
 
 
 def test_an_unknown_profile_is_a_clear_error() -> None:
