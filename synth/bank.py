@@ -35,7 +35,14 @@ from synth.ledger import LEDGER_BUILDERS, prepare_ledger
 from synth.loans import EV_WRITE_OFF
 from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from synth.marketing_extracts import MARKETING_BUILDERS, register_marketing
-from synth.profiles import DEFAULT, PROFILE_FILE_IN_LANDING, drop_card_centre, get_profile, reshape
+from synth.profiles import (
+    DEFAULT,
+    PROFILE_FILE_IN_LANDING,
+    drop_card_centre,
+    get_profile,
+    keep_changes_only,
+    reshape,
+)
 from synth.world import World, build_world, check_size
 
 GENERATOR_VERSION = 1
@@ -101,6 +108,8 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
                     builders[contract.key](con, days)
                     if profile != DEFAULT:
                         reshape(con, source_table(contract.system, contract.extract), contract, dates, gen_profile)
+                    if contract.on_change:
+                        keep_changes_only(con, source_table(contract.system, contract.extract), contract)
                     _write(con, contract, dates, out, manifest, prog, made_dirs)
             timings["write"] = time.perf_counter() - t1
             manifest.truth = _truth(con, world)
@@ -164,6 +173,9 @@ def _write(con: duckdb.DuckDBPyConnection, contract: Contract, dates: list[date]
            prog: _Progress, made_dirs: set[str]) -> None:
     src = source_table(contract.system, contract.extract)
     delivered = [d for d in dates if contract.delivered_on(d) and contract.calendar.is_business_day(d)]
+    if contract.on_change:  # sent only on the days it changed (keep_changes_only left their rows)
+        sent = {r[0] for r in con.execute(f"SELECT DISTINCT biz_date FROM {src}").fetchall()}
+        delivered = [d for d in delivered if d in sent]
     written = write_extract_days(con, contract, src, "biz_date", delivered, out / contract.system, order_by="_ord",
                                  on_file=prog.file, made_dirs=made_dirs)
     decimals = [c for c in contract.columns if c.type == "decimal"]

@@ -128,3 +128,21 @@ def reshape(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, date
             FROM {table} s JOIN _day_map m ON m.day = s.biz_date WHERE m.to_day IS NOT NULL
         ) {keep}
     """)
+
+
+def keep_changes_only(con: duckdb.DuckDBPyConnection, table: str, contract: Contract) -> None:
+    """An extract the bank sends only on change (``on_change`` in its profile): keep the first delivery and the
+    deliveries whose content differs from the one before (every row, in full); drop the others (unchanged)."""
+    cols = ", ".join(f'"{c.name}"' for c in contract.columns)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _changed AS
+        WITH digest AS (
+            SELECT biz_date, sum(hash({cols}) % 1000000007) AS h, count(*) AS n FROM {table} GROUP BY biz_date
+        )
+        SELECT biz_date FROM (
+            SELECT biz_date, h, n, lag(h) OVER (ORDER BY biz_date) AS h0, lag(n) OVER (ORDER BY biz_date) AS n0
+            FROM digest
+        ) WHERE h0 IS NULL OR h <> h0 OR n <> n0
+    """)
+    con.execute(f"DELETE FROM {table} WHERE biz_date NOT IN (SELECT biz_date FROM _changed)")
+
