@@ -90,3 +90,20 @@ def test_joint_holders_and_authorised_users_are_delivered(euro_bank: tuple[Path,
     _landing, db, _report = euro_bank
     roles = {r[0] for r in _rows(db, "SELECT DISTINCT party_role FROM raw.core__account_parties")}
     assert {"01", "02", "03"} <= roles
+
+
+def test_reference_data_comes_only_on_change_and_keeps_its_history(
+    euro_bank: tuple[Path, Path, BuildReport],
+) -> None:
+    landing, db, _report = euro_bank
+    first = "20250502"  # the first business day: the initial delivery holds every reference extract
+    for pattern in ("ref/*/BRANCH_*", "ref/*/PRODUCT_*", "accounting/*/GL_COA_*"):
+        sent = sorted({p.parent.name for p in landing.glob(pattern) if p.suffix != ".flg"})
+        assert sent[0] == first and len(sent) < 5, (pattern, sent)
+    rm_days = sorted({p.parent.name for p in landing.glob("ref/*/RM_*") if p.suffix != ".flg"})
+    (rms,) = _rows(db, "SELECT count(DISTINCT rm_id) FROM raw.ref__relationship_managers")[0]
+    # every RM is still there (a day without the file changed nothing), one version more per change
+    (current, versions) = _rows(
+        db, "SELECT count(DISTINCT rm_id), count(*) FROM snapshots.snap_ref__relationship_managers")[0]
+    assert current == rms
+    assert versions >= rms + len(rm_days) - 1
