@@ -5,6 +5,7 @@ through `crmwh build` with the bank profile the generator wrote beside them."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +101,9 @@ def test_reference_data_comes_only_on_change_and_keeps_its_history(
     for pattern in ("ref/*/BRANCH_*", "ref/*/PRODUCT_*", "accounting/*/GL_COA_*"):
         sent = sorted({p.parent.name for p in landing.glob(pattern) if p.suffix != ".flg"})
         assert sent[0] == first and len(sent) < 5, (pattern, sent)
-    rm_days = sorted({p.parent.name for p in landing.glob("ref/*/RM_*") if p.suffix != ".flg"})
+    rm_files = sorted((p for p in landing.glob("ref/*/RM_*") if p.suffix != ".flg"), key=lambda p: p.parent.name)
+    contents = [p.read_bytes().split(b"\n", 1)[1] for p in rm_files]  # without the header
+    assert all(before != after for before, after in pairwise(contents)), "an RM file that did not change"
+    # every RM is still there on the days without the file (nothing was closed for its absence)
     (rms,) = _rows(db, "SELECT count(DISTINCT rm_id) FROM raw.ref__relationship_managers")[0]
-    # every RM is still there (a day without the file changed nothing), one version more per change
-    (current, versions) = _rows(
-        db, "SELECT count(DISTINCT rm_id), count(*) FROM snapshots.snap_ref__relationship_managers")[0]
-    assert current == rms
-    assert versions >= rms + len(rm_days) - 1
+    assert _rows(db, "SELECT count(*) FROM snapshots.snap_ref__relationship_managers WHERE is_current") == [(rms,)]
