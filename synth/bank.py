@@ -38,6 +38,7 @@ from synth.marketing_extracts import MARKETING_BUILDERS, register_marketing
 from synth.profiles import (
     DEFAULT,
     PROFILE_FILE_IN_LANDING,
+    add_overdrafts,
     drop_card_centre,
     get_profile,
     keep_changes_only,
@@ -87,6 +88,7 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
             prog.stage("shaping extracts")
             register_world(con, world)
             register_marketing(con, world)
+            add_overdrafts(con, world, gen_profile.overdrafts)
             if bank_profile is not None and bank_profile.system("cards") is None:
                 con.execute("DELETE FROM ctxn_t")  # a bank without a card system books no card income
             prepare_ledger(con, world)

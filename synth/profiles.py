@@ -28,11 +28,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from contracts.contract import Contract
 from contracts.profile import BankProfile, parse_profile
 from synth import GenerateError
-from synth.reference import CostCentres
+from synth.flows import WDL
+from synth.reference import K_DEMAND, CostCentres
 from synth.world import World
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -46,6 +48,7 @@ class GeneratorProfile:
     description: str
     bank_file: Path | None = None  # None: contracts/bank.yaml (the default bank)
     latin_names: bool = False
+    overdrafts: int = 0  # personal current accounts overdrawn once during the horizon (add_overdrafts)
     # old currency code -> new code (the first one the reporting currency). The FX rates keep their values: the
     # general ledger is booked at them, so restating them would break the ledger's reconciliation
     currencies: dict[str, str] = field(default_factory=dict)
@@ -59,7 +62,7 @@ PROFILES: dict[str, GeneratorProfile] = {
     "euro_retail": GeneratorProfile(
         "euro_retail",
         "a Czech retail bank: CZK, no cards, weekends and holidays off, UTF-8 Latin names with diacritics",
-        bank_file=PROFILES_DIR / "euro_retail.yaml", latin_names=True,
+        bank_file=PROFILES_DIR / "euro_retail.yaml", latin_names=True, overdrafts=15,
         currencies={"CNY": "CZK", "USD": "USD", "HKD": "GBP", "EUR": "EUR"},
     ),
 }
@@ -145,4 +148,53 @@ def keep_changes_only(con: duckdb.DuckDBPyConnection, table: str, contract: Cont
         ) WHERE h0 IS NULL OR h <> h0 OR n <> n0
     """)
     con.execute(f"DELETE FROM {table} WHERE biz_date NOT IN (SELECT biz_date FROM _changed)")
+
+
+OVERDRAFT_CENTS = (50_00, 2_000_00)  # how far below zero an overdrawn account goes
+
+
+def add_overdrafts(con: duckdb.DuckDBPyConnection, world: World, count: int) -> None:
+    """Overdraw ``count`` personal current accounts (open through the horizon, of customers who stay): one late
+    withdrawal on a day in the middle third takes the account below zero by 50 to 2,000, and every later balance
+    moves with it, so that previous closing + postings = closing still holds (tables ``txn_t``, ``bal_rows_t``)."""
+    a, c, cal = world.accounts, world.customers, world.cal
+    rng = world.rng("overdrafts")
+    pool = np.flatnonzero((a.kind == K_DEMAND) & ~c.corporate[a.cust] & (a.open_day < 0) & (a.close_day >= cal.days)
+                          & (world.churn_day[a.cust] >= cal.days))
+    if count <= 0 or len(pool) == 0 or cal.days < 3:
+        return
+    chosen = np.sort(rng.choice(pool, size=min(count, len(pool)), replace=False))
+    days = rng.integers(cal.days // 3, max(2 * cal.days // 3, cal.days // 3 + 1), len(chosen))
+    below = rng.integers(*OVERDRAFT_CENTS, len(chosen))
+    con.execute("CREATE OR REPLACE TEMP TABLE _od (acct INTEGER, day INTEGER, below BIGINT)")
+    con.executemany("INSERT INTO _od VALUES (?, ?, ?)",
+                    [(int(x), int(d), int(b)) for x, d, b in zip(chosen, days, below, strict=True)])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _od_amt AS
+        SELECT o.acct, o.day, (SELECT b.bal FROM bal_rows_t b WHERE b.acct = o.acct AND b.day <= o.day
+                               ORDER BY b.day DESC LIMIT 1) + o.below AS amount
+        FROM _od o
+    """)
+    con.execute("DELETE FROM _od_amt WHERE amount IS NULL OR amount <= 0")
+    con.execute(f"""
+        INSERT INTO txn_t BY NAME
+        SELECT o.acct::INTEGER AS acct, o.day::INTEGER AS day, (23 * 3600 + 30 * 60)::INTEGER AS sec,
+               (SELECT max(t.txn_id) FROM txn_t t WHERE t.day = o.day) + row_number() OVER (ORDER BY o.acct)
+                   AS txn_id,
+               -1 AS original_id, {WDL}::TINYINT AS txn_type,
+               1::TINYINT AS channel, false AS credit, o.amount, 0 AS fee, -1::INTEGER AS counterparty,
+               false AS reversal
+        FROM _od_amt o
+    """)
+    con.execute("""
+        INSERT INTO bal_rows_t BY NAME
+        SELECT o.acct::INTEGER AS acct, o.day::INTEGER AS day,
+               (SELECT b.bal FROM bal_rows_t b WHERE b.acct = o.acct AND b.day < o.day ORDER BY b.day DESC LIMIT 1)
+                   AS bal
+        FROM _od_amt o WHERE NOT EXISTS (SELECT 1 FROM bal_rows_t b WHERE b.acct = o.acct AND b.day = o.day)
+    """)
+    con.execute("""
+        UPDATE bal_rows_t SET bal = bal_rows_t.bal - o.amount FROM _od_amt o
+        WHERE bal_rows_t.acct = o.acct AND bal_rows_t.day >= o.day
+    """)
 

@@ -107,3 +107,12 @@ def test_reference_data_comes_only_on_change_and_keeps_its_history(
     # every RM is still there on the days without the file (nothing was closed for its absence)
     (rms,) = _rows(db, "SELECT count(DISTINCT rm_id) FROM raw.ref__relationship_managers")[0]
     assert _rows(db, "SELECT count(*) FROM snapshots.snap_ref__relationship_managers WHERE is_current") == [(rms,)]
+
+
+def test_overdrafts_are_a_warning_and_balances_stay_continuous(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    _landing, db, report = euro_bank
+    (overdrawn,) = _rows(db, "SELECT count(DISTINCT account_no) FROM raw.core__balances WHERE balance < 0")[0]
+    assert overdrawn > 0
+    text = "\n".join(report.messages)
+    assert "overdrafts" in text and "continuity" not in text, text
+
