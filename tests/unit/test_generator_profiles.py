@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from contracts.business_calendar import load_calendar
 from contracts.contract import load_contracts
+from crmwh.cli import cli
 from crmwh.options import GENERATOR_PROFILES
 from synth import GenerateError
 from synth.profiles import PROFILES, delivery_day_map, get_profile
@@ -40,3 +43,18 @@ def test_days_off_go_to_the_next_business_day_or_back_to_the_months_last() -> No
     assert where[date(2025, 5, 31)] == date(2025, 5, 30)  # Saturday after the month's last business day
     assert where[date(2025, 6, 7)] is None  # a Saturday after the horizon's last business day
     assert where[date(2025, 6, 6)] == date(2025, 6, 6)
+
+
+def test_generate_euro_retail_writes_its_bank_profile_and_no_cards(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    result = CliRunner().invoke(cli, ["generate", "--profile", "euro_retail", "--scale", "0.005", "--start",
+                                      "2025-05-01", "--days", "5", "--landing", str(landing), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "CRMWH_BANK_PROFILE=" in result.output
+    assert (landing / "bank.yaml").read_bytes() == get_profile("euro_retail").bank_file.read_bytes()  # type: ignore
+    assert sorted(p.name for p in landing.iterdir() if p.is_dir()) == ["accounting", "core", "ref"]
+    # 1 May is a holiday, 3-4 May the weekend: deliveries on 2 and 5 May
+    assert sorted(p.name for p in (landing / "core").iterdir()) == ["20250502", "20250505"]
+    customers = (landing / "core" / "20250502" / "CUST_INFO_20250502.dat").read_text(encoding="utf-8")
+    assert not customers.isascii()
+
