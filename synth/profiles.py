@@ -15,7 +15,8 @@ The same world is simulated for every profile (every calendar day); a profile th
   kept;
 - **currencies**: relabelled (CNY → CZK, HKD → GBP); the FX extract quotes CZK at 1 and keeps the simulated rates
   (the ledger is booked at them), so they are not market levels;
-- **names**: ``synth.latin``.
+- **names**: ``synth.latin``;
+- **optional fields** the bank profile lists (``optional_fields``): left empty in every row.
 
 A non-default profile writes its bank profile as ``<landing>/bank.yaml``: ``CRMWH_BANK_PROFILE`` must name it for
 ``crmwh build`` (and every other command) to read the deliveries as that bank's.
@@ -104,6 +105,10 @@ def delivery_day_map(contract: Contract, dates: list[date]) -> dict[date, date |
 def reshape(con: duckdb.DuckDBPyConnection, table: str, contract: Contract, dates: list[date],
             profile: GeneratorProfile) -> None:
     """Reshape the source table of ``contract`` for the profile's bank (see the module doc)."""
+    bank = profile.bank_profile()
+    for col in contract.columns:  # fields the bank cannot send: left empty (the contract's if_missing applies)
+        if bank is not None and f"{contract.key}.{col.name}" in bank.optional_fields:
+            con.execute(f'UPDATE {table} SET "{col.name}" = NULL')
     if profile.currencies:
         for col in contract.columns:
             if col.name == "currency":

@@ -116,3 +116,10 @@ def test_overdrafts_are_a_warning_and_balances_stay_continuous(euro_bank: tuple[
     assert any("overdrafts" in m for m in report.messages), report.messages
     assert _rows(db, "SELECT count(*) FROM marts.rpt_balance_continuity_breaks") == [(0,)]
 
+
+def test_fields_the_bank_cannot_send_load_empty(euro_bank: tuple[Path, Path, BuildReport]) -> None:
+    _landing, db, _report = euro_bank
+    assert _rows(db, "SELECT count(*), count(txn_time) FROM raw.core__transactions")[0][1] == 0
+    (loans, with_pd, with_lgd) = _rows(db, "SELECT count(*), count(pd), count(lgd) FROM raw.core__loans")[0]
+    assert loans > 0 and with_pd == with_lgd == 0
+
