@@ -74,6 +74,9 @@ def run_child(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProce
     return subprocess.run(list(cmd), text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
+ENV_REPORTING_CURRENCY = "CRMWH_REPORTING_CURRENCY"
+
+
 def dbt_threads_env(environ: Mapping[str, str], cores: int | None) -> dict[str, str]:
     """dbt threads x DuckDB threads = the machine's cores (dbt_project/profiles.yml): two models at a time unless
     CRMWH_DBT_THREADS says otherwise, DuckDB on the cores left per model unless CRMWH_DUCKDB_THREADS says otherwise."""
@@ -84,8 +87,11 @@ def dbt_threads_env(environ: Mapping[str, str], cores: int | None) -> dict[str, 
 
 def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
     """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
+    from contracts.profile import load_profile
+
+    # the profile in force (CRMWH_BANK_PROFILE or contracts/bank.yaml): dbt's macro reporting_currency reads it
     env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1",
-           **dbt_threads_env(os.environ, os.cpu_count())}
+           ENV_REPORTING_CURRENCY: load_profile().reporting_currency, **dbt_threads_env(os.environ, os.cpu_count())}
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     try:
         result = run_child(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet)

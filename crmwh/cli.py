@@ -93,9 +93,10 @@ def cli() -> None:
 @options.landing
 @click.option("--defect", "defects", multiple=True, metavar="KIND[:SYSTEM[:YYYYMMDD]]",
               help="Inject a defect for testing (repeatable); `--defect list` shows the kinds.")
+@options.generator_profile
 @options.quiet
 def generate(scale: float, start: date, days: int, seed: int, landing: Path | None, defects: tuple[str, ...],
-             quiet: bool) -> None:
+             profile: str, quiet: bool) -> None:
     """Write a synthetic bank's deliveries, exactly per the extract contracts, plus a manifest of true totals."""
     from synth import defects as defect_mod
     from synth.bank import generate_bank
@@ -107,8 +108,11 @@ def generate(scale: float, start: date, days: int, seed: int, landing: Path | No
     target = settings.landing_dir(landing)
     parsed = [defect_mod.parse_defect(d) for d in defects]
     manifest = generate_bank(scale=scale, start=start, days=days, seed=seed, out=target, defects=parsed,
-                             progress=not quiet)
+                             progress=not quiet, profile=profile)
     click.echo(f"wrote {manifest.summary()} into {target}")
+    if profile != "default":
+        click.echo(f"the bank profile is {target / 'bank.yaml'}: export CRMWH_BANK_PROFILE={target / 'bank.yaml'} "
+                   "before `crmwh build`")
 
 
 @cli.command()

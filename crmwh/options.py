@@ -42,6 +42,14 @@ model_kind = click.option(
     help="Which model to train: churn (and lifetime value), propensity (next best product), segments "
          "(behavioural segmentation), or all of them.",
 )
+# the banks `crmwh generate --profile` can write (synth/profiles.py; a unit test keeps the two lists equal)
+GENERATOR_PROFILES = ("default", "euro_retail")
+generator_profile = click.option(
+    "--profile", "profile", type=click.Choice(GENERATOR_PROFILES), default="default", show_default=True,
+    help="Which bank to generate: default (the Chinese demo bank of contracts/bank.yaml) or euro_retail (a Czech "
+         "retail bank: CZK, no cards, weekends and holidays off, UTF-8 Latin names; writes <landing>/bank.yaml, "
+         "which CRMWH_BANK_PROFILE must name for the other commands).",
+)
 branch_managers = click.option(
     "--managers", type=click.Path(path_type=Path, dir_okay=False), envvar=ENV_BRANCH_MANAGERS, show_envvar=True,
     default=None, help="CSV with the header 'username,branch_code': branch managers who are not on the RM roster.",

@@ -71,7 +71,7 @@ FROM files LEFT JOIN landed ON landed.batch_id = files.batch_id
 WHERE {"false" if contract.on_change else "files.file_name IS NULL"}
    OR files.control_count IS DISTINCT FROM files.rows_read
    OR files.rows_read IS DISTINCT FROM files.rows_loaded + files.rows_rejected
-   OR coalesce(landed.rows_in_raw, 0) IS DISTINCT FROM files.rows_loaded
+   OR coalesce(landed.rows_in_raw, 0) IS DISTINCT FROM coalesce(files.rows_loaded, 0)
 """
     return _unexpected(
         f"{suite_name(contract)}.row_count_matches_control",

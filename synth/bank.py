@@ -1,10 +1,12 @@
 """``crmwh generate``: the synthetic bank, written as daily deliveries exactly per the extract contracts.
 
-    generate_bank(scale, start, days, seed, out, defects, progress) -> Manifest
+    generate_bank(scale, start, days, seed, out, defects, progress, profile) -> Manifest
 
 Layout: ``<out>/<system>/<YYYYMMDD>/<file>`` plus a control file per data file, and ``<out>/_manifest.json`` with the
 true totals (rows and decimal sums per file, who churned, which loans defaulted, the card-to-core customer mapping,
 the general ledger per month, the defects injected). Same seed, same bytes.
+``profile`` names a generator profile (``synth.profiles``): another bank than the default, whose bank profile is
+written as ``<out>/bank.yaml``.
 """
 
 from __future__ import annotations
@@ -28,10 +30,20 @@ from synth.customers import CHURN_CAUSES
 from synth.defects import Defect, apply_defect, choose_target
 from synth.extracts import SOURCE_BUILDERS, register_world, source_table
 from synth.frame import NO_DAY
+from synth.latin import latinize
 from synth.ledger import LEDGER_BUILDERS, prepare_ledger
 from synth.loans import EV_WRITE_OFF
 from synth.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from synth.marketing_extracts import MARKETING_BUILDERS, register_marketing
+from synth.profiles import (
+    DEFAULT,
+    PROFILE_FILE_IN_LANDING,
+    add_overdrafts,
+    drop_card_centre,
+    get_profile,
+    keep_changes_only,
+    reshape,
+)
 from synth.world import World, build_world, check_size
 
 GENERATOR_VERSION = 1
@@ -49,9 +61,11 @@ class _Progress:
 
 
 def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, defects: list[Defect] | None = None,
-                  progress: bool = True) -> Manifest:
+                  progress: bool = True, profile: str = DEFAULT) -> Manifest:
     check_size(scale, days)  # before any work, like a defect aimed outside the horizon
-    contracts = load_contracts()
+    gen_profile = get_profile(profile)
+    bank_profile = gen_profile.bank_profile()
+    contracts = load_contracts(profile=bank_profile) if bank_profile is not None else load_contracts()
     dates = [date.fromordinal(start.toordinal() + i) for i in range(days)]
     for defect in defects or []:
         choose_target(defect, contracts, dates)  # a defect aimed outside the horizon fails before any work
@@ -63,6 +77,10 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
     with tqdm(total=n_files, unit="file", disable=not progress, desc="generate", leave=False) as bar:
         prog = _Progress(bar)
         world = build_world(scale, start, days, seed, step=prog.stage)
+        if bank_profile is not None and bank_profile.system("cards") is None:
+            drop_card_centre(world)
+        if gen_profile.latin_names:
+            latinize(world, world.rng("latin"))
         timings["simulate"] = time.perf_counter() - t0
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
@@ -70,24 +88,38 @@ def generate_bank(scale: float, start: date, days: int, seed: int, out: Path, de
             prog.stage("shaping extracts")
             register_world(con, world)
             register_marketing(con, world)
+            add_overdrafts(con, world, gen_profile.overdrafts)
+            if bank_profile is not None and bank_profile.system("cards") is None:
+                con.execute("DELETE FROM ctxn_t")  # a bank without a card system books no card income
             prepare_ledger(con, world)
             world.drop_activity()
             timings["shape"] = time.perf_counter() - t0 - timings["simulate"]
-            manifest = Manifest(parameters={"scale": scale, "seed": seed, "start": start.isoformat(), "days": days,
-                                            "end": dates[-1].isoformat(), "generator_version": GENERATOR_VERSION})
+            parameters: dict[str, Any] = {"scale": scale, "seed": seed, "start": start.isoformat(), "days": days,
+                                          "end": dates[-1].isoformat(), "generator_version": GENERATOR_VERSION}
+            if profile != DEFAULT:
+                parameters["profile"] = profile
+            manifest = Manifest(parameters=parameters)
             t1 = time.perf_counter()
             made_dirs: set[str] = set()
             builders = {**SOURCE_BUILDERS, **LEDGER_BUILDERS, **MARKETING_BUILDERS}
             for system in contracts.systems:
                 for contract in contracts.load_order(system):
                     prog.stage(f"writing {contract.key}")
+                    if profile != DEFAULT and not contract.delivered:
+                        continue  # a system or extract the bank does not have: nothing to shape or write
                     builders[contract.key](con, days)
+                    if profile != DEFAULT:
+                        reshape(con, source_table(contract.system, contract.extract), contract, dates, gen_profile)
+                    if contract.on_change:
+                        keep_changes_only(con, source_table(contract.system, contract.extract), contract)
                     _write(con, contract, dates, out, manifest, prog, made_dirs)
             timings["write"] = time.perf_counter() - t1
             manifest.truth = _truth(con, world)
         finally:
             con.close()
     _remove_stale(out, previous, manifest)
+    if gen_profile.bank_file is not None:
+        (out / PROFILE_FILE_IN_LANDING).write_bytes(gen_profile.bank_file.read_bytes())
     try:
         for defect in defects or []:
             manifest.defects.append(apply_defect(defect, out, contracts, dates))
@@ -142,7 +174,10 @@ def _remove_stale(out: Path, previous: set[str], manifest: Manifest) -> None:
 def _write(con: duckdb.DuckDBPyConnection, contract: Contract, dates: list[date], out: Path, manifest: Manifest,
            prog: _Progress, made_dirs: set[str]) -> None:
     src = source_table(contract.system, contract.extract)
-    delivered = [d for d in dates if contract.delivered_on(d)]
+    delivered = [d for d in dates if contract.delivered_on(d) and contract.calendar.is_business_day(d)]
+    if contract.on_change:  # sent only on the days it changed (keep_changes_only left their rows)
+        sent = {r[0] for r in con.execute(f"SELECT DISTINCT biz_date FROM {src}").fetchall()}
+        delivered = [d for d in delivered if d in sent]
     written = write_extract_days(con, contract, src, "biz_date", delivered, out / contract.system, order_by="_ord",
                                  on_file=prog.file, made_dirs=made_dirs)
     decimals = [c for c in contract.columns if c.type == "decimal"]

@@ -85,7 +85,8 @@ def _posting_days(rng: np.random.Generator, cal: Calendar, when: str, month: int
 def prepare_ledger(con: duckdb.DuckDBPyConnection, world: World) -> None:
     """The postings of the horizon (gl_income_t, gl_opex_t, gl_postings_t), from which the ledger extract and the
     manifest's GL truth are drawn."""
-    card_centre = int(np.flatnonzero(world.cost_centres.department == "CARD")[0])
+    card_centres = np.flatnonzero(world.cost_centres.department == "CARD")
+    card_centre = int(card_centres[0]) if len(card_centres) else -1  # a bank without cards has none (no card rows)
     # income postings: (day, kind, account, cost centre, CNY cents, debit account)
     con.execute(f"""
         CREATE OR REPLACE TABLE gl_income_t AS

@@ -41,7 +41,8 @@ from synth.reference import (
 # Independent random streams per stage: changing one stage leaves the others' draws alone.
 STREAMS = {"branches": 1, "rates": 2, "customers": 3, "managers": 4, "accounts": 5, "loans": 6, "churn": 7,
            "lifecycle": 8, "parties": 9, "flows": 10, "cards": 11, "events": 12, "ledger": 13, "shares": 14,
-           "marketing": 15, "account_parties": 16}
+           "marketing": 15, "account_parties": 16, "latin": 17,
+           "overdrafts": 18}
 
 
 @dataclass

@@ -48,12 +48,10 @@ having count(*) <> 1
       )
 {% endtest %}
 
-{#- The column holds the bank's reporting currency (bank profile, seed bank_profile): e.g. the general ledger. -#}
+{#- The column holds the bank's reporting currency (bank profile, macro reporting_currency): e.g. the general ledger. -#}
 {% test is_reporting_currency(model, column_name) %}
     select {{ column_name }}
     from {{ model }}
     where {{ column_name }} is not null
-      and {{ column_name }} not in (
-          select value from {{ ref('bank_profile') }} where setting = 'reporting_currency'
-      )
+      and {{ column_name }} not in ({{ reporting_currency() }})
 {% endtest %}

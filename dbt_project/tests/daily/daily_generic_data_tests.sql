@@ -38,7 +38,6 @@
 -- depends_on: {{ ref('rpt_rm_scorecard') }}
 -- depends_on: {{ ref('rpt_transaction_channel_mix') }}
 -- depends_on: {{ ref('stg_core__customer_rm_shares') }}
--- the seeds the generic tests in_code_list and is_reporting_currency read (macros/tests/generic_tests.sql):
+-- the seed the generic test in_code_list reads (macros/tests/generic_tests.sql):
 -- depends_on: {{ ref('code_values') }}
--- depends_on: {{ ref('bank_profile') }}
 {{ daily_generic_data_tests() }}

@@ -1,8 +1,8 @@
--- The FX extract quotes every currency in the bank's reporting currency (bank profile, seed bank_profile): on every
+-- The FX extract quotes every currency in the bank's reporting currency (bank profile, macro reporting_currency): on every
 -- delivered rate date the reporting currency itself is there, at exactly 1. Every *_cny figure is converted with these
 -- rates, so a feed quoting another base would silently mis-state every converted amount.
 with reporting as (
-    select value as currency_code from {{ ref('bank_profile') }} where setting = 'reporting_currency'
+    select {{ reporting_currency() }} as currency_code
 ),
 
 rate_days as (

@@ -11,7 +11,7 @@
 --                     shares and terms from seed ftp_behavioural_splits, liquidity premium blended the same way;
 --   none              off-balance products (wealth, debit cards): no FTP.
 -- Curves: each currency is priced on its own curve; the curve of a pricing date is the latest delivered on or before
--- it. Two fallbacks are flagged, never silent: an account in a currency without any curve is priced on the CNY curve
+-- it. Two fallbacks are flagged, never silent: an account in a currency without any curve is priced on the reporting currency's curve
 -- (is_curve_currency_fallback), and a pricing date before the currency's first curve takes that first curve
 -- (is_curve_date_fallback; the curve history comes with the first delivery of the curve extract).
 -- Rate components (each rounded to 6 decimals; ftp_rate = base + liquidity premium + adjustment − reserve cost −
@@ -95,7 +95,7 @@ priced as (
                 then a.repricing_months
             else a.term_months
         end as matched_term_months,
-        coalesce(cc.currency_code, 'CNY') as curve_currency_code,
+        coalesce(cc.currency_code, {{ reporting_currency() }}) as curve_currency_code,
         cc.currency_code is null as is_curve_currency_fallback,
         splits.core_share,
         splits.core_term_months,
@@ -262,7 +262,7 @@ final_rates as (
         lp.liquidity_premium,
         p.ftp_method in ('matched_maturity', 'behavioural') as is_priced,
         case when p.is_deposit then cast(round(
-            case when p.currency_code = 'CNY'
+            case when p.currency_code = {{ reporting_currency() }}
                 then {{ param('reserve_requirement_ratio_cny') }}
                      * (r.base_rate + lp.liquidity_premium - {{ param('reserve_remuneration_rate') }})
                 else {{ param('reserve_requirement_ratio_fx') }} * (r.base_rate + lp.liquidity_premium)

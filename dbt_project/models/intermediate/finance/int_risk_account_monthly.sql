@@ -60,7 +60,7 @@ loan_days as (
     left join accounts on accounts.month_start = months.month_start and accounts.account_id = l.loan_account_no
     left join facilities on facilities.product_code = accounts.product_code
     left join {{ ref('int_fx_rates_daily') }} as fx
-        on fx.currency_code = coalesce(accounts.currency_code, 'CNY') and fx.rate_on = months.rate_on
+        on fx.currency_code = coalesce(accounts.currency_code, {{ reporting_currency() }}) and fx.rate_on = months.rate_on
     left join classes on classes.five_class = l.five_class_code
 ),
 
