@@ -61,6 +61,11 @@ class RawConfig:
     foreign_key_severity: dict[str, Severity]
     references: tuple[Reference, ...]
 
+    def allows_future_date(self, contract_key: str, column: str) -> bool:
+        """Whether a date column may lie after its delivery's business date (``future_dates_allowed`` names a column
+        of every extract, or ``<system>.<extract>.<column>`` of one)."""
+        return column in self.future_dates_allowed or f"{contract_key}.{column}" in self.future_dates_allowed
+
 
 @dataclass(frozen=True)
 class MartsConfig:

@@ -178,7 +178,7 @@ def _date_checks(contract: Contract, cfg: QualityConfig) -> list[Check]:
             text = "equals the delivery's business date (in the first delivery: on or before it, the history)"
         elif col.name in month_start:
             rule, text = f"{ident} <> date_trunc('month', _business_date)", "is the first day of the business month"
-        elif col.name in raw.future_dates_allowed or f"{contract.key}.{col.name}" in raw.future_dates_allowed:
+        elif raw.allows_future_date(contract.key, col.name):
             rule, text = f"{ident} < {earliest}", f"is not before {raw.earliest_date}"
         else:
             rule = f"{ident} > _business_date OR {ident} < {earliest}"

@@ -93,7 +93,7 @@ class _Bank:
             return day
         if col.name in raw.dates_month_start.get(contract.key, ()):
             return day.replace(day=1)
-        if col.name in raw.future_dates_allowed:
+        if raw.allows_future_date(contract.key, col.name):
             return day + timedelta(days=365 + i)
         return day - timedelta(days=30 + i)
 
@@ -216,7 +216,7 @@ def breaking_sql(check_name: str, contracts: ContractSet, cfg: QualityConfig, sl
             value = "_business_date - 1"
         elif detail in cfg.raw.dates_month_start.get(contract.key, ()):
             value = "date_trunc('month', _business_date) + INTERVAL 1 DAY"
-        elif detail in cfg.raw.future_dates_allowed:
+        elif cfg.raw.allows_future_date(contract.key, detail):
             value = "DATE '1800-01-01'"
         else:
             value = "_business_date + 1"
