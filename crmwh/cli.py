@@ -64,12 +64,16 @@ def cli() -> None:
       serve         Apache Superset over the published warehouse on 127.0.0.1:8088
                     (--profile production: scheduled reports and alerts by e-mail)
       mailsink      a local SMTP server writing delivered mail to var/outbox/ (for the demo)
+    Models (docs/models.md, docs/models-marketing.md):
+      train         churn and lifetime value, next best product, segments; `build` scores with them
     Operations (docs/operations.md):
+      check-delivery  a bank's sample delivery checked against the contracts and profile, loading nothing
       status        per system and business date: loaded, held, refused, rejected, missing; last publish
       withdraw      take a wrongly dated or wrong delivery out, with what depends on it
       restore       serve the previous published version again
     Serving:
-      users sync    give each branch manager (支行行长) exactly their branch subtree in Superset (also on serve)
+      users sync    give each branch manager (支行行长) their branch subtree and each RM (客户经理) their own
+                    customers in Superset (also on serve)
     Documentation and assets:
       contracts     the extract specification; the dbt sources derived from the contracts
       assets        the Superset bundle (datasets, charts, dashboards) generated from the dbt yml
