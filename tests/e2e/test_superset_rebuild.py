@@ -123,7 +123,7 @@ class Answer:
 
 
 def _chart_ids(api: harness.SupersetClient) -> dict[str, int]:
-    listed = api.get("/api/v1/chart/", q="(columns:!(id,uuid),page_size:100)")["result"]
+    listed = api.list_all("/api/v1/chart/", "columns:!(id,uuid)")
     by_uuid = {row["uuid"]: int(row["id"]) for row in listed}
     return {key: by_uuid[asset_uuid("chart", key)] for key in CHARTS}
 

@@ -161,7 +161,7 @@ def test_schedules_loaded_from_code(admin: harness.SupersetClient) -> None:
     weekly = [name for name in loaded if name.startswith(f"{WEEKLY}（")]
     assert weekly == [f"{WEEKLY}（{security.DEMO_USER}）"]
     pack = admin.get(f"/api/v1/report/{loaded[PACK]['id']}")["result"]
-    assert pack["timezone"] == "Asia/Shanghai" and pack["crontab"] == "0 8 * * 1-5"
+    assert pack["timezone"] == "Asia/Shanghai" and pack["crontab"] == "0 8 * * *"
     assert pack["report_format"] == "PDF" and pack["type"] == "Alert"
 
 

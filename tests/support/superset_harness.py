@@ -271,6 +271,18 @@ class SupersetClient:
         answer = self.session.get(f"{self.base_url}{path}", params=params or None, timeout=self.timeout)
         return self._check(answer, f"GET {path}").json(parse_float=Decimal)
 
+    def list_all(self, path: str, rison_args: str = "") -> list[dict[str, Any]]:
+        """Every row of a list endpoint (``/api/v1/chart/``), page by page: one page holds at most 100."""
+        rows: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            args = ",".join(a for a in (rison_args, f"page:{page}", "page_size:100") if a)
+            found = self.get(path, q=f"({args})")["result"]
+            rows.extend(found)
+            if len(found) < 100:
+                return rows
+            page += 1
+
     def _fresh_post(self, path: str, payload: dict[str, Any]) -> requests.Response:
         # A write cannot be sent again, so it never rides on a pooled connection that gunicorn may be closing: the
         # idle ones are dropped first (on a loaded machine two requests are easily 2 s apart).
