@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.reasons import rank_groups
+
 # feature -> driver group (holdings per family are grouped by :func:`driver_of`)
 DRIVER_OF = {
     "tenure_months": "tenure", "age": "life_stage",
@@ -60,16 +62,8 @@ def top_drivers(contributions: np.ndarray, features: list[str], family: str, k: 
 
     ``contributions`` is LightGBM's ``pred_contrib`` output: one column per feature and the bias last.
     """
-    names = [driver_of(f, family) for f in features]
-    groups = sorted(set(names))
-    member = np.zeros((len(features), len(groups)))
-    for j, name in enumerate(names):
-        member[j, groups.index(name)] = 1.0
-    summed = contributions[:, : len(features)] @ member
-    order = np.argsort(-summed, axis=1, kind="stable")[:, :k]
-    picked = np.take_along_axis(summed, order, axis=1)
-    return [[groups[c] for c, v in zip(cols, vals, strict=True) if v > 0] for cols, vals in zip(order, picked,
-                                                                                             strict=True)]
+    groups, codes = rank_groups(contributions, [driver_of(f, family) for f in features], k)
+    return [[groups[c] for c in row if c >= 0] for row in codes.tolist()]
 
 
 def reason_text(drivers: list[str]) -> str:

@@ -47,20 +47,26 @@ def driver_groups(features: list[str]) -> list[str]:
     return sorted(set(DRIVER_OF[f] for f in features))
 
 
-def top_driver_codes(contributions: np.ndarray, features: list[str], k: int = 3) -> np.ndarray:
-    """Rows x ``k``: the index (into :func:`driver_groups`) of each row's ``k`` driver groups with the largest
-    positive summed contribution, largest first; -1 where fewer than ``k`` groups push the score up.
+def rank_groups(contributions: np.ndarray, group_of_feature: list[str], k: int = 3) -> tuple[list[str], np.ndarray]:
+    """The driver groups (alphabetical) and, rows x ``k``, the index into them of each row's ``k`` groups with the
+    largest positive summed contribution, largest first; -1 where fewer than ``k`` groups push the score up.
 
-    ``contributions`` is LightGBM's ``pred_contrib`` layout: one column per feature and the bias last.
+    ``contributions`` is LightGBM's ``pred_contrib`` layout: one column per feature and the bias last;
+    ``group_of_feature`` names the group of each feature column. Shared by every model that gives reasons.
     """
-    groups = driver_groups(features)
+    groups = sorted(set(group_of_feature))
     index = {g: i for i, g in enumerate(groups)}
     summed = np.zeros((contributions.shape[0], len(groups)))
-    for j, f in enumerate(features):
-        summed[:, index[DRIVER_OF[f]]] += contributions[:, j]
+    for j, group in enumerate(group_of_feature):
+        summed[:, index[group]] += contributions[:, j]
     order = np.argsort(-summed, axis=1, kind="stable")[:, :k]
     positive = np.take_along_axis(summed, order, axis=1) > 0
-    return np.where(positive, order, -1)
+    return groups, np.where(positive, order, -1)
+
+
+def top_driver_codes(contributions: np.ndarray, features: list[str], k: int = 3) -> np.ndarray:
+    """:func:`rank_groups` of the churn model's driver groups (indexes into :func:`driver_groups`)."""
+    return rank_groups(contributions, [DRIVER_OF[f] for f in features], k)[1]
 
 
 def top_drivers(contributions: np.ndarray, features: list[str], k: int = 3) -> list[list[str]]:
