@@ -5,6 +5,10 @@
 Starts Superset through the harness (same entry point as ``make serve``, assets imported), logs in as the admin,
 requests ``/api/v1/chart/<id>/data/?force=true`` for each dashboard chart ``rounds`` times and prints p50/p95
 (nearest rank) in milliseconds. Exit 1 when a chart fails or returns no rows.
+
+The wall clock of a request on a shared machine says as much about the machine's load as about the chart, so each
+chart's SQL (what Superset sends, ``?type=query``) is also run ``rounds`` times straight on the warehouse, read-only,
+with the CPU seconds of the process beside the wall time (``database``): the CPU a chart costs, whatever the load.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from tests.support import superset_harness as harness
 
@@ -59,6 +66,57 @@ def measure(api: harness.SupersetClient, rounds: int = 1) -> dict[str, Any]:
     }
 
 
+def _nearest_rank(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def chart_queries(api: harness.SupersetClient) -> dict[str, str]:
+    """Each dashboard chart's SQL as Superset sends it to the database (admin: no row-level filter)."""
+    queries: dict[str, str] = {}
+    for board in api.get("/api/v1/dashboard/", q="(page_size:100)")["result"]:
+        for chart in api.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]:
+            answer = api.session.get(
+                f"{api.base_url}/api/v1/chart/{chart['id']}/data/", params={"type": "query"}, timeout=api.timeout
+            )
+            if answer.status_code == 200:
+                for i, result in enumerate(answer.json().get("result", [])):
+                    if result.get("query"):
+                        queries[f"{board['dashboard_title']}/{chart['slice_name']}#{i}"] = result["query"]
+    return queries
+
+
+def database_times(warehouse: Path, queries: dict[str, str], rounds: int) -> dict[str, Any]:
+    """Wall and CPU seconds of each query on the warehouse opened read-only, as Superset opens it (every core)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for name, sql in queries.items():
+            cpu_started, started = time.process_time(), time.perf_counter()
+            con.execute(sql).fetchall()
+            wall.setdefault(name, []).append(time.perf_counter() - started)
+            cpu.setdefault(name, []).append(time.process_time() - cpu_started)
+    con.close()
+    all_wall = [s for times in wall.values() for s in times]
+    all_cpu = [s for times in cpu.values() for s in times]
+    slowest = sorted(cpu, key=lambda name: -statistics.median(cpu[name]))[:8]
+    return {
+        "queries": len(queries),
+        "wall_p50_ms": round(statistics.median(all_wall) * 1000, 1) if all_wall else None,
+        "wall_p95_ms": round(_nearest_rank(all_wall, 0.95) * 1000, 1) if all_wall else None,
+        "cpu_p50_ms": round(statistics.median(all_cpu) * 1000, 1) if all_cpu else None,
+        "cpu_p95_ms": round(_nearest_rank(all_cpu, 0.95) * 1000, 1) if all_cpu else None,
+        "slowest_cpu_ms": {
+            name: {
+                "cpu": round(statistics.median(cpu[name]) * 1000, 1),
+                "wall": round(statistics.median(wall[name]) * 1000, 1),
+            }
+            for name in slowest
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.charts", description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True)
@@ -71,10 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="crmwh-superset-bench-") as work:
         server = harness.start_superset(Path(work), args.warehouse.absolute())
         try:
-            figures = measure(server.client(), args.rounds)
+            client = server.client()
+            figures = measure(client, args.rounds)
+            queries = chart_queries(client)
         finally:
             server.stop()
     figures["startup_s"] = round(server.startup_s, 1)
+    figures["load_avg"] = [round(x, 2) for x in os.getloadavg()]
+    figures["database"] = database_times(args.warehouse.absolute(), queries, args.rounds)
     text = json.dumps(figures, ensure_ascii=False, indent=2)
     print(text)
     if args.json:

@@ -271,7 +271,7 @@ def pivot(key: str, zh: str, en: str, cube: Cube, rows: list[str], columns: list
 
 
 def waterfall(key: str, zh: str, en: str, cube: Cube) -> Chart:
-    """The contribution waterfall over a cube of steps (``contribution_steps``: one row per step and account)."""
+    """The contribution waterfall over a cube of steps (``contribution_steps``: one row per step and summary row)."""
     cube.column("step_name")
     cube.metric("amount")
     params = {

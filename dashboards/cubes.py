@@ -360,20 +360,29 @@ def _metric(spec: dict[str, Any], where: str) -> Metric:
     )
 
 
-def contribution_steps(contribution: Cube) -> Cube:
-    """The waterfall in long form: one row per account, month and step, costs negative (derived from contribution)."""
+def contribution_steps(summary: Cube) -> Cube:
+    """The waterfall in long form: one row per summary row and step, costs negative.
+
+    It unrolls the contribution summary (``rpt_contribution_summary_monthly``: the fact summed to the grain the
+    dashboards slice by), not the account-level fact: the same chart over every month of the fact took seconds at
+    scale 1 (bench/README.md)."""
     slicers = {
-        contribution.time_column,
-        "party_id",
+        summary.time_column,
         "customer_type_code",
+        "customer_type_name",
+        "segment_code",
+        "segment_name",
+        "aum_tier_code",
+        "aum_tier_name_zh",
         "product_code",
         "product_line_code",
         "balance_side_code",
         "branch_code",
         "rm_id",
         "account_source",
+        "is_month_complete",
     }
-    keep = [c for c in contribution.columns if c.name in slicers or not c.expression.startswith("f.")]
+    keep = [c for c in summary.columns if c.name in slicers or not c.expression.startswith("f.")]
     dims = ",\n    ".join(f"cube.{c.name}" for c in keep)
     steps = (
         ("1 净利息贡献 NIC", "net_interest_contribution", ""),
@@ -387,7 +396,7 @@ def contribution_steps(contribution: Cube) -> Cube:
     )
     values = ", ".join(f"('{label}', {sign}cube.{col})" for label, col, sign in steps)
     sql = (
-        f"SELECT\n    {dims},\n    step.step_name,\n    step.amount\nFROM ({contribution.sql}) AS cube\n"
+        f"SELECT\n    {dims},\n    step.step_name,\n    step.amount\nFROM ({summary.sql}) AS cube\n"
         f"CROSS JOIN LATERAL (VALUES {values}) AS step(step_name, amount)"
     )
     columns = (
@@ -397,17 +406,17 @@ def contribution_steps(contribution: Cube) -> Cube:
     )
     return Cube(
         name="contribution_steps",
-        model=contribution.model,
+        model=summary.model,
         zh="贡献瀑布",
         en="Contribution waterfall steps",
         description="贡献瀑布 — contribution waterfall in long form: net interest contribution, fees, minus VAT and "
         "its surcharges, cost, credit cost, income tax and capital charge; the steps add up to economic profit.",
-        time_column=contribution.time_column,
+        time_column=summary.time_column,
         sql=sql,
         columns=columns,
         metrics=(Metric("amount", "金额", "Amount", "SUM(amount)", "wan"),),
         branch_filtered=True,
-        source=contribution.source,
+        source=summary.source,
     )
 
 
@@ -475,8 +484,8 @@ def load_cubes(marts_dir: Path = MARTS_DIR) -> dict[str, Cube]:
             if cube.name in cubes:
                 raise CubeError(f"{where}: cube {cube.name!r} is already declared by {cubes[cube.name].source}")
             cubes[cube.name] = cube
-    if "contribution" in cubes:
-        cubes["contribution_steps"] = contribution_steps(cubes["contribution"])
+    if "contribution_summary" in cubes:
+        cubes["contribution_steps"] = contribution_steps(cubes["contribution_summary"])
     cubes["data_quality"] = data_quality()
     for cube in cubes.values():
         for column in cube.columns:

@@ -23,6 +23,7 @@
 -- depends_on: {{ ref('rpt_balance_continuity_breaks') }}
 -- depends_on: {{ ref('rpt_branch_league_table') }}
 -- depends_on: {{ ref('rpt_campaign_performance') }}
+-- depends_on: {{ ref('rpt_contribution_summary_monthly') }}
 -- depends_on: {{ ref('rpt_corporate_customers') }}
 -- depends_on: {{ ref('rpt_credit_classification_migration') }}
 -- depends_on: {{ ref('rpt_customer_lifetime_value') }}
