@@ -35,7 +35,7 @@ balance_rows as (
         b.balance
     from months
     inner join {{ ref('stg_core__balances') }} as b
-        on b.balance_on >= cast(months.month_start - interval 1 month as date)
+        on b.balance_on >= {{ add_months('months.month_start', -1) }}
        and b.balance_on <= months.observed_to
 ),
 
@@ -68,7 +68,7 @@ per_account as (
                 else 0
             end
         ) as balance_days,
-        arg_max(balance, balance_on) as month_end_balance,
+        max_by(balance, balance_on) as month_end_balance,
         -- the overdrawn part (a negative balance, an overdraft asset): the days and the balance-days it was owed
         cast(sum(case when held_until > held_from and balance < 0 then cast(held_until - held_from as integer)
                  else 0 end) as integer) as overdrawn_days,

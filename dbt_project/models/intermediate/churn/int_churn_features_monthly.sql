@@ -33,7 +33,7 @@ maturing as (
         on b.month_start = a.month_start and b.account_id = a.account_id
     where a.is_term_product and a.product_line_code = 'DEPOSIT'
       and (a.closed_on is null or a.closed_on > m.month_end)
-      and a.matures_on > m.month_end and a.matures_on <= m.month_end + interval 3 month
+      and a.matures_on > m.month_end and a.matures_on <= {{ add_months('m.month_end', 3) }}
     group by a.month_start, a.party_id
 ),
 
@@ -127,7 +127,7 @@ final as (
         party_id,
         rm_id,
         home_branch_code,
-        cast(date_diff('month', first_opened_on, month_end) as integer) as tenure_months,
+        cast({{ month_diff('first_opened_on', 'month_end') }} as integer) as tenure_months,
         cast(products_held as integer) as products_held,
         cast(product_lines_held / (select lines from product_lines) as decimal(9, 6)) as cross_sell_ratio,
         cast(products_held - coalesce(products_3m_ago, products_held) as integer) as products_change_3m,
