@@ -59,22 +59,6 @@
 {%- endmacro %}
 
 {#-
-  The calendar days from `first_day` to `last_day` (dates, both included) as a query with one column `column`.
--#}
-{% macro day_series(first_day, last_day, column='day_on') -%}
-    {{ return(adapter.dispatch('day_series', 'crmwh')(first_day, last_day, column)) }}
-{%- endmacro %}
-
-{% macro default__day_series(first_day, last_day, column) -%}
-    select cast(generate_series as date) as {{ column }}
-    from generate_series(cast({{ first_day }} as date), cast({{ last_day }} as date), interval 1 day)
-{%- endmacro %}
-
-{% macro spark__day_series(first_day, last_day, column) -%}
-    select explode(sequence(cast({{ first_day }} as date), cast({{ last_day }} as date), interval 1 day)) as {{ column }}
-{%- endmacro %}
-
-{#-
   The latest repricing date on or before `as_of` of an account opened on `opened_on` that reprices every
   `period_months` months (opened_on + k × period, k >= 0); the opening date itself when it lies after `as_of`.
 -#}

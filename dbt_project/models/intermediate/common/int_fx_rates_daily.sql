@@ -17,7 +17,8 @@ rate_spans as (
 ),
 
 calendar as (
-    {{ day_series('(select min(rate_on) from rates)', '(select max(rate_on) from rates)', 'rate_on') }}
+    select rate_on
+    from {{ day_series('(select min(rate_on) from rates)', '(select max(rate_on) from rates)', 'rate_on') }} as days
 ),
 
 currencies as (

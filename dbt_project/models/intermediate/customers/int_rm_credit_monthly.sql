@@ -23,9 +23,8 @@ days as (
         observed._max_batch_id,
         calendar.day_on
     from observed
-    inner join (
-        {{ day_series('(select min(observed_from) from observed)', '(select max(as_of_on) from observed)') }}
-    ) as calendar
+    inner join {{ day_series('(select min(observed_from) from observed)', '(select max(as_of_on) from observed)',
+                             'day_on') }} as calendar
         on calendar.day_on >= observed.observed_from and calendar.day_on <= observed.as_of_on
 ),
 
