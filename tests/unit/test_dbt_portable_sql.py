@@ -29,6 +29,7 @@ DUCKDB_ONLY = {
     r"//": "cast(floor(a / b) as integer)",
     r"'\\N'": "null_marker() (macros/keys.sql): Spark reads '\\N' as 'N'",
     r"::": "cast(... as ...)",
+    r"\bignore\s+nulls\b": "last_non_null() (macros/windows.sql)",
     r"\binterval\s+'?\d+'?\s+(day|month|year)s?\b": "add_months() or date + integer",
 }
 

@@ -69,7 +69,7 @@ account_days as (
 chained as (
     select
         *,
-        last_value(balance ignore nulls) over (
+        {{ last_non_null('balance') }} over (
             partition by account_id order by balance_on rows between unbounded preceding and 1 preceding
         ) as carried_balance,
         max(case when balance is not null then balance_on end) over (
