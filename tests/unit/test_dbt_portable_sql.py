@@ -30,6 +30,7 @@ DUCKDB_ONLY = {
     r"'\\N'": "null_marker() (macros/keys.sql): Spark reads '\\N' as 'N'",
     r"::": "cast(... as ...)",
     r"\bignore\s+nulls\b": "last_non_null() (macros/windows.sql)",
+    r"\(\s*distinct\b[^()]*\)\s*over\b": "no distinct window aggregate on Spark (min <> max for 'more than one')",
     r"\binterval\s+'?\d+'?\s+(day|month|year)s?\b": "add_months() or date + integer",
 }
 

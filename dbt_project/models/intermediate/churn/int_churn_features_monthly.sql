@@ -99,7 +99,9 @@ windows as (
         avg(net_contribution) over prev3 as contribution_prev3,
         avg(economic_profit) over last12 as economic_profit_avg_12m,
         count(*) over last12 as months_observed_12m,
-        count(distinct rm_id) over last3 as rms_last3,
+        -- more than one RM over the three months: their smallest and largest differ (Spark has no distinct window)
+        min(rm_id) over last3 as min_rm_last3,
+        max(rm_id) over last3 as max_rm_last3,
         lag(rm_id) over by_month as previous_rm_id,
         lag(products_held, 3) over by_month as products_3m_ago
     from panel
@@ -149,7 +151,7 @@ final as (
         coalesce(salary_prev3 > 0 and salary_credits = 0, false) as is_salary_stopped,
         cast(reversed_3m as integer) as reversed_transactions_3m,
         cast(days_since_last_transaction as integer) as days_since_last_transaction,
-        rms_last3 > 1 as is_rm_changed_3m,
+        coalesce(min_rm_last3 <> max_rm_last3, false) as is_rm_changed_3m,
         coalesce(previous_rm_id is distinct from rm_id and month_no > 1 and previous_rm_id is not null, false)
             as is_rm_changed_1m,
         cast(month_no - last_rm_change_month_no as integer) as months_since_rm_change,
