@@ -96,8 +96,10 @@ windows as (
         avg(card_transactions) over prev3 as card_prev3,
         sum(salary_credits) over prev3 as salary_prev3,
         sum(reversed_transactions) over last3 as reversed_3m,
-        avg(net_contribution) over prev3 as contribution_prev3,
-        avg(economic_profit) over last12 as economic_profit_avg_12m,
+        -- money averages as exact sums and counts (divided by divide_round below), never through a DOUBLE average
+        sum(net_contribution) over prev3 as contribution_sum_prev3,
+        count(net_contribution) over prev3 as contribution_months_prev3,
+        sum(economic_profit) over last12 as economic_profit_sum_12m,
         count(*) over last12 as months_observed_12m,
         -- more than one RM over the three months: their smallest and largest differ (Spark has no distinct window)
         min(rm_id) over last3 as min_rm_last3,
@@ -156,8 +158,11 @@ final as (
             as is_rm_changed_1m,
         cast(month_no - last_rm_change_month_no as integer) as months_since_rm_change,
         cast(net_contribution as decimal(18, 2)) as net_contribution,
-        cast(net_contribution - contribution_prev3 as decimal(18, 2)) as contribution_change_3m,
-        cast(economic_profit_avg_12m as decimal(18, 2)) as economic_profit_monthly_12m,
+        -- the month's contribution less the average of the three before: (net x n - sum) / n, rounded once
+        cast({{ divide_round('net_contribution * contribution_months_prev3 - contribution_sum_prev3',
+                             'contribution_months_prev3', 2) }} as decimal(18, 2)) as contribution_change_3m,
+        cast({{ divide_round('economic_profit_sum_12m', 'months_observed_12m', 2) }} as decimal(18, 2))
+            as economic_profit_monthly_12m,
         cast(months_observed_12m as integer) as months_observed_12m,
         cast(loan_adb_cny as decimal(18, 2)) as loan_adb_cny,
         cast(card_adb_cny as decimal(18, 2)) as card_adb_cny,
