@@ -21,15 +21,53 @@
 {%- endmacro %}
 
 {#-
+  Whole months from the month of `start` to the month of `end` (month boundaries crossed, as DuckDB's
+  date_diff('month', ...)): 2025-01-31 to 2025-02-01 is 1. Written out rather than dbt.datediff, whose Spark version
+  counts 2025-01-31 to 2025-02-28 as 2.
+-#}
+{% macro month_diff(start, end) -%}
+    ((year({{ end }}) - year({{ start }})) * 12 + month({{ end }}) - month({{ start }}))
+{%- endmacro %}
+
+{#-
+  The date `months` (an SQL integer) calendar months after `date_expression` (before, when negative), the day clamped
+  to the end of a shorter month (2025-01-31 + 1 month = 2025-02-28), as a date on every engine.
+-#}
+{% macro add_months(date_expression, months) -%}
+    {{ return(adapter.dispatch('add_months', 'crmwh')(date_expression, months)) }}
+{%- endmacro %}
+
+{% macro default__add_months(date_expression, months) -%}
+    cast({{ date_expression }} + to_months(cast({{ months }} as integer)) as date)
+{%- endmacro %}
+
+{% macro spark__add_months(date_expression, months) -%}
+    add_months({{ date_expression }}, cast({{ months }} as integer))
+{%- endmacro %}
+
+{#- Days from `start` to `end` (dates): end - start. -#}
+{% macro days_between(start, end) -%}
+    {{ return(adapter.dispatch('days_between', 'crmwh')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start, end) -%}
+    ({{ end }} - {{ start }})
+{%- endmacro %}
+
+{% macro spark__days_between(start, end) -%}
+    datediff({{ end }}, {{ start }})
+{%- endmacro %}
+
+{#-
   The latest repricing date on or before `as_of` of an account opened on `opened_on` that reprices every
   `period_months` months (opened_on + k × period, k >= 0); the opening date itself when it lies after `as_of`.
 -#}
 {% macro last_repricing_on(opened_on, period_months, as_of) -%}
-    {%- set k = 'greatest(0, date_diff(\'month\', ' ~ opened_on ~ ', ' ~ as_of ~ ') // ' ~ period_months ~ ')' -%}
-    {%- set candidate = 'cast(' ~ opened_on ~ ' + to_months(cast(' ~ k ~ ' * ' ~ period_months ~ ' as integer)) as date)' -%}
+    {%- set k = 'cast(floor(greatest(0, ' ~ month_diff(opened_on, as_of) ~ ') / ' ~ period_months ~ ') as integer)' -%}
+    {%- set candidate = add_months(opened_on, k ~ ' * ' ~ period_months) -%}
     case
         when {{ candidate }} <= {{ as_of }} then {{ candidate }}
-        else cast({{ opened_on }} + to_months(cast(greatest({{ k }} - 1, 0) * {{ period_months }} as integer)) as date)
+        else {{ add_months(opened_on, 'greatest(' ~ k ~ ' - 1, 0) * ' ~ period_months) }}
     end
 {%- endmacro %}
 

@@ -38,9 +38,9 @@ unioned as (
         a.term_months as contract_term_months,
         a.repricing_months,
         a.account_status_code as status_code,
-        cast(null as varchar) as card_type_code,
+        cast(null as string) as card_type_code,
         cast(null as decimal(18, 2)) as credit_limit,
-        cast(null as varchar) as linked_account_no
+        cast(null as string) as linked_account_no
     from core_accounts as a
     union all
     select

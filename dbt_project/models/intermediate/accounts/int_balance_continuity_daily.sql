@@ -37,7 +37,7 @@ balance_rows as (
     select b.account_no, b.balance_on, b.balance
     from {{ ref('stg_core__balances') }} as b
     {% if is_incremental() -%}
-    where b.balance_on >= cast((select min(month_start) from months) - interval 1 month as date)
+    where b.balance_on >= {{ add_months('(select min(month_start) from months)', -1) }}
     {%- endif %}
 ),
 
@@ -69,7 +69,7 @@ account_days as (
 chained as (
     select
         *,
-        last_value(balance ignore nulls) over (
+        {{ last_non_null('balance') }} over (
             partition by account_id order by balance_on rows between unbounded preceding and 1 preceding
         ) as carried_balance,
         max(case when balance is not null then balance_on end) over (
@@ -108,7 +108,7 @@ card_statements as (
         lag(c.statement_on) over (partition by c.account_id order by c.statement_on) as previous_statement_on
     from {{ ref('int_card_balances_monthly') }} as c
     {% if is_incremental() -%}
-    where c.month_start >= cast((select min(month_start) from months) - interval 1 month as date)
+    where c.month_start >= {{ add_months('(select min(month_start) from months)', -1) }}
     {%- endif %}
 ),
 

@@ -35,7 +35,7 @@ balance_rows as (
         b.balance
     from months
     inner join {{ ref('stg_core__balances') }} as b
-        on b.balance_on >= cast(months.month_start - interval 1 month as date)
+        on b.balance_on >= {{ add_months('months.month_start', -1) }}
        and b.balance_on <= months.observed_to
 ),
 
@@ -61,20 +61,20 @@ per_account as (
         any_value(_max_batch_id) as _max_batch_id,
         any_value(observed_from) as observed_from,
         any_value(observed_to) as observed_to,
-        cast(any_value(observed_to) - any_value(observed_from) + 1 as integer) as observed_days,
+        cast({{ days_between('any_value(observed_from)', 'any_value(observed_to)') }} + 1 as integer) as observed_days,
         sum(
             case when held_until > held_from
-                then cast(balance as decimal(38, 2)) * cast(held_until - held_from as integer)
+                then cast(balance as decimal(38, 2)) * cast({{ days_between('held_from', 'held_until') }} as integer)
                 else 0
             end
         ) as balance_days,
-        arg_max(balance, balance_on) as month_end_balance,
+        max_by(balance, balance_on) as month_end_balance,
         -- the overdrawn part (a negative balance, an overdraft asset): the days and the balance-days it was owed
-        cast(sum(case when held_until > held_from and balance < 0 then cast(held_until - held_from as integer)
+        cast(sum(case when held_until > held_from and balance < 0 then cast({{ days_between('held_from', 'held_until') }} as integer)
                  else 0 end) as integer) as overdrawn_days,
         sum(
             case when held_until > held_from and balance < 0
-                then cast(-balance as decimal(38, 2)) * cast(held_until - held_from as integer)
+                then cast(-balance as decimal(38, 2)) * cast({{ days_between('held_from', 'held_until') }} as integer)
                 else 0
             end
         ) as overdrawn_balance_days

@@ -117,7 +117,8 @@ final as (
     select
         e.party_id,
         min(e.month_start) as churn_month,
-        arg_min(e.churn_rule, strftime(e.month_start, '%Y-%m') || e.rule_order) as churn_rule
+        -- the earliest month, then the first rule of that month
+        min_by(e.churn_rule, (year(e.month_start) * 100 + month(e.month_start)) * 10 + e.rule_order) as churn_rule
     from events as e
     inner join months as m on m.month_start = e.month_start
     group by e.party_id

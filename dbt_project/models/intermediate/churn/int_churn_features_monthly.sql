@@ -33,7 +33,7 @@ maturing as (
         on b.month_start = a.month_start and b.account_id = a.account_id
     where a.is_term_product and a.product_line_code = 'DEPOSIT'
       and (a.closed_on is null or a.closed_on > m.month_end)
-      and a.matures_on > m.month_end and a.matures_on <= m.month_end + interval 3 month
+      and a.matures_on > m.month_end and a.matures_on <= {{ add_months('m.month_end', 3) }}
     group by a.month_start, a.party_id
 ),
 
@@ -96,10 +96,14 @@ windows as (
         avg(card_transactions) over prev3 as card_prev3,
         sum(salary_credits) over prev3 as salary_prev3,
         sum(reversed_transactions) over last3 as reversed_3m,
-        avg(net_contribution) over prev3 as contribution_prev3,
-        avg(economic_profit) over last12 as economic_profit_avg_12m,
+        -- money averages as exact sums and counts (divided by divide_round below), never through a DOUBLE average
+        sum(net_contribution) over prev3 as contribution_sum_prev3,
+        count(net_contribution) over prev3 as contribution_months_prev3,
+        sum(economic_profit) over last12 as economic_profit_sum_12m,
         count(*) over last12 as months_observed_12m,
-        count(distinct rm_id) over last3 as rms_last3,
+        -- more than one RM over the three months: their smallest and largest differ (Spark has no distinct window)
+        min(rm_id) over last3 as min_rm_last3,
+        max(rm_id) over last3 as max_rm_last3,
         lag(rm_id) over by_month as previous_rm_id,
         lag(products_held, 3) over by_month as products_3m_ago
     from panel
@@ -127,7 +131,7 @@ final as (
         party_id,
         rm_id,
         home_branch_code,
-        cast(date_diff('month', first_opened_on, month_end) as integer) as tenure_months,
+        cast({{ month_diff('first_opened_on', 'month_end') }} as integer) as tenure_months,
         cast(products_held as integer) as products_held,
         cast(product_lines_held / (select lines from product_lines) as decimal(9, 6)) as cross_sell_ratio,
         cast(products_held - coalesce(products_3m_ago, products_held) as integer) as products_change_3m,
@@ -149,13 +153,16 @@ final as (
         coalesce(salary_prev3 > 0 and salary_credits = 0, false) as is_salary_stopped,
         cast(reversed_3m as integer) as reversed_transactions_3m,
         cast(days_since_last_transaction as integer) as days_since_last_transaction,
-        rms_last3 > 1 as is_rm_changed_3m,
+        coalesce(min_rm_last3 <> max_rm_last3, false) as is_rm_changed_3m,
         coalesce(previous_rm_id is distinct from rm_id and month_no > 1 and previous_rm_id is not null, false)
             as is_rm_changed_1m,
         cast(month_no - last_rm_change_month_no as integer) as months_since_rm_change,
         cast(net_contribution as decimal(18, 2)) as net_contribution,
-        cast(net_contribution - contribution_prev3 as decimal(18, 2)) as contribution_change_3m,
-        cast(economic_profit_avg_12m as decimal(18, 2)) as economic_profit_monthly_12m,
+        -- the month's contribution less the average of the three before: (net x n - sum) / n, rounded once
+        cast({{ divide_round('net_contribution * contribution_months_prev3 - contribution_sum_prev3',
+                             'contribution_months_prev3', 2) }} as decimal(18, 2)) as contribution_change_3m,
+        cast({{ divide_round('economic_profit_sum_12m', 'months_observed_12m', 2) }} as decimal(18, 2))
+            as economic_profit_monthly_12m,
         cast(months_observed_12m as integer) as months_observed_12m,
         cast(loan_adb_cny as decimal(18, 2)) as loan_adb_cny,
         cast(card_adb_cny as decimal(18, 2)) as card_adb_cny,

@@ -24,10 +24,10 @@ final as (
         p.month_start,
         p.party_id,
         coalesce(ev.churn_month > p.month_start
-                 and ev.churn_month <= p.month_start + to_months({{ param_int('churn_horizon_months') }}), false)
+                 and ev.churn_month <= {{ add_months('p.month_start', param_int('churn_horizon_months')) }}, false)
             as is_leaver,
         case when ev.churn_month > p.month_start
-                  and ev.churn_month <= p.month_start + to_months({{ param_int('churn_horizon_months') }})
+                  and ev.churn_month <= {{ add_months('p.month_start', param_int('churn_horizon_months')) }}
              then ev.churn_rule end as churn_rule,
         m.month_no + {{ param_int('churn_horizon_months') }} <= (select month_no from last_month) as is_label_known
     from population as p

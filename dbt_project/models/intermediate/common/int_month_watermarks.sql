@@ -30,8 +30,8 @@ final as (
         -- the days of the month the warehouse has data for: monthly flows of a month in progress (or of the first
         -- month, when deliveries start after its first day) cover these days only
         cast(
-            least({{ month_end('months.month_start') }}, bounds.last_on)
-            - greatest(months.month_start, bounds.first_on) + 1
+            {{ days_between('greatest(months.month_start, bounds.first_on)',
+                            'least(' ~ month_end('months.month_start') ~ ', bounds.last_on)') }} + 1
             as integer
         ) as observed_days
     from months

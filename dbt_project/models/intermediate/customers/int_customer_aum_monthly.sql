@@ -95,6 +95,15 @@ tiers as (
     select * from {{ ref('aum_tiers') }}
 ),
 
+-- each tier spans from its minimum up to the next tier's minimum (the highest tier has no ceiling)
+tier_spans as (
+    select
+        aum_tier_code,
+        min_aum_cny,
+        lead(min_aum_cny) over (order by min_aum_cny) as next_min_aum_cny
+    from tiers
+),
+
 parties as (
     select party_id, customer_type_code from {{ ref('int_parties') }}
 ),
@@ -118,7 +127,9 @@ final as (
     from per_party as p
     inner join months on months.month_start = p.month_start
     left join parties on parties.party_id = p.party_id
-    asof left join tiers as t on p.deposit_adb_cny + p.wealth_adb_cny >= t.min_aum_cny
+    left join tier_spans as t
+        on p.deposit_adb_cny + p.wealth_adb_cny >= t.min_aum_cny
+       and (t.next_min_aum_cny is null or p.deposit_adb_cny + p.wealth_adb_cny < t.next_min_aum_cny)
 )
 
 select * from final

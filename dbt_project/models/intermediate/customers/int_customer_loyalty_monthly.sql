@@ -27,10 +27,10 @@ final as (
         p.customer_type_code,
         pa.customer_status_code,
         p.first_opened_on,
-        cast(date_diff('month', p.first_opened_on, months.as_of_on) as integer) as tenure_months,
+        cast({{ month_diff('p.first_opened_on', 'months.as_of_on') }} as integer) as tenure_months,
         e.last_transaction_to_date as last_transaction_on,
-        cast(months.as_of_on - e.last_transaction_to_date as integer) as days_since_last_transaction,
-        coalesce(months.as_of_on - e.last_transaction_to_date <= {{ param('active_customer_window_days') }}, false)
+        cast({{ days_between('e.last_transaction_to_date', 'months.as_of_on') }} as integer) as days_since_last_transaction,
+        coalesce({{ days_between('e.last_transaction_to_date', 'months.as_of_on') }} <= {{ param('active_customer_window_days') }}, false)
             as is_active,
         coalesce(ev.attrited_on between e.month_start and months.as_of_on, false) as is_attrited_in_month,
         case when ev.attrited_on between e.month_start and months.as_of_on then ev.attrition_outcome end

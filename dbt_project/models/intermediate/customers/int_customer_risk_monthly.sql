@@ -25,7 +25,7 @@ per_party as (
         count(*) as credit_exposures,
         count(*) filter (where risk.exposure_source = 'loan') as loans,
         count(*) filter (where risk.exposure_source = 'card') as credit_cards,
-        arg_max(risk.five_class_code, classes.sort_order) as worst_five_class_code,
+        max_by(risk.five_class_code, classes.sort_order) as worst_five_class_code,
         bool_or(coalesce(risk.is_non_performing, false)) as is_non_performing,
         max(risk.days_past_due) as max_days_past_due,
         -- the stock at the month end; EAD, expected loss and capital are the month's (average exposure)

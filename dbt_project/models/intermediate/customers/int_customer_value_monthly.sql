@@ -32,14 +32,13 @@ windowed as (
         sum(pm.net_contribution) as window_net_contribution,
         sum(case when pm.month_start = months.month_start then pm.net_contribution else 0 end) as net_contribution,
         sum(case when pm.month_start = months.month_start then pm.economic_profit else 0 end) as economic_profit,
-        sum(case when pm.month_start = cast(months.month_start - interval 1 month as date)
+        sum(case when pm.month_start = {{ add_months('months.month_start', -1) }}
                  then pm.net_contribution end) as previous_net_contribution,
         count(distinct pm.month_start) as window_months
     from months
     inner join party_months as pm
         on pm.month_start <= months.month_start
-       and pm.month_start > cast(
-           months.month_start - to_months(cast({{ param('value_tier_window_months') }} as integer)) as date)
+       and pm.month_start > {{ add_months('months.month_start', '-cast(' ~ param('value_tier_window_months') ~ ' as integer)') }}
     group by months.month_start, pm.party_id
 ),
 
@@ -90,7 +89,7 @@ pareto_bands as (
     select
         p.*,
         -- ceiling(100 × rank / customers) in integer arithmetic: band 1 holds the top 1 % of customers
-        cast((100 * p.contribution_rank + p.month_customers - 1) // p.month_customers as integer)
+        cast(floor((100 * p.contribution_rank + p.month_customers - 1) / p.month_customers) as integer)
             as customer_rank_percentile
     from pareto_ranks as p
 ),
@@ -118,7 +117,7 @@ positive_tiers as (
     select
         s.month_start,
         s.party_id,
-        arg_min(t.value_tier_code, t.sort_order) as value_tier_code
+        min_by(t.value_tier_code, t.sort_order) as value_tier_code
     from shares as s
     inner join tiers as t
         on t.max_cumulative_share is not null

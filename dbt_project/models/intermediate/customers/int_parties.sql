@@ -19,7 +19,7 @@ card_customers as (
         min(opened_on) as first_opened_on,
         bool_or(card_status_code <> 'C') as has_live_card,
         max(closed_on) as last_closed_on,
-        arg_min(branch_code, opened_on) as first_card_branch_code
+        min_by(branch_code, opened_on) as first_card_branch_code
     from cards
     group by card_customer_no
 ),

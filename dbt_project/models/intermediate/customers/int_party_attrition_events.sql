@@ -28,7 +28,7 @@ core_events as (
 ),
 
 first_core_events as (
-    select party_id, min(attrited_on) as attrited_on, arg_min(attrition_outcome, attrited_on) as attrition_outcome
+    select party_id, min(attrited_on) as attrited_on, min_by(attrition_outcome, attrited_on) as attrition_outcome
     from core_events
     group by party_id
 ),

@@ -12,16 +12,20 @@ with months as (
     {{ months_to_build(['as_of_on', 'observed_days']) }}
 ),
 
+observed as (
+    select month_start, _max_batch_id, as_of_on, as_of_on - observed_days + 1 as observed_from
+    from months
+),
+
 days as (
     select
-        months.month_start,
-        months._max_batch_id,
-        cast(d.day as date) as day_on
-    from months
-    cross join lateral generate_series(
-        cast(months.as_of_on - months.observed_days + 1 as timestamp), cast(months.as_of_on as timestamp),
-        interval 1 day
-    ) as d(day)
+        observed.month_start,
+        observed._max_batch_id,
+        calendar.day_on
+    from observed
+    inner join {{ day_series('(select min(observed_from) from observed)', '(select max(as_of_on) from observed)',
+                             'day_on') }} as calendar
+        on calendar.day_on >= observed.observed_from and calendar.day_on <= observed.as_of_on
 ),
 
 managed_days as (

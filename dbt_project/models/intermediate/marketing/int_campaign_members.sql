@@ -80,7 +80,7 @@ final as (
     left join xref as x on x.cif_no = m.cif_no
     left join parties as p on p.party_id = x.party_id
     left join aum as before
-        on before.party_id = x.party_id and before.month_start = cast({{ month_start('c.starts_on') }} - interval 1 month as date)
+        on before.party_id = x.party_id and before.month_start = {{ add_months(month_start('c.starts_on'), -1) }}
     left join aum as during on during.party_id = x.party_id and during.month_start = {{ month_start('c.starts_on') }}
     left join contacts as k on k.campaign_id = m.campaign_id and k.cif_no = m.cif_no
     left join responses as r on r.campaign_id = m.campaign_id and r.cif_no = m.cif_no

@@ -55,7 +55,20 @@ judged as (
 
 final as (
     select
-        * exclude (rule_counts_as_response, rule_counts_as_conversion, rule_counts_amount),
+        -- the columns of judged but its rule flags, named (column exclusion is not portable SQL)
+        response_id,
+        contact_id,
+        campaign_id,
+        cif_no,
+        list_group_code,
+        responded_on,
+        response_type_code,
+        response_type_name,
+        product_code,
+        account_no,
+        amount,
+        window_ends_on,
+        attribution_code,
         attribution_code = 'ATTRIBUTED' as is_attributed,
         attribution_code = 'ATTRIBUTED' and rule_counts_as_response as counts_as_response,
         attribution_code = 'ATTRIBUTED' and rule_counts_as_conversion as counts_as_conversion,

@@ -35,7 +35,7 @@ opened as (
     inner join {{ ref('int_product_family_openings') }} as o
         on o.party_id = p.party_id and o.product_family_code = p.product_family_code
        and o.opened_month > p.month_start
-       and o.opened_month <= p.month_start + to_months({{ param_int('nbp_horizon_months') }})
+       and o.opened_month <= {{ add_months('p.month_start', param_int('nbp_horizon_months')) }}
     group by p.month_start, p.party_id, p.product_family_code
 ),
 

@@ -17,7 +17,7 @@ final as (
         a.party_id,
         f.product_family_code,
         cast(count(*) as integer) as accounts_held,
-        cast(date_diff('month', max(a.opened_on), m.month_end) as integer) as months_since_last_opened
+        cast({{ month_diff('max(a.opened_on)', 'm.month_end') }} as integer) as months_since_last_opened
     from months as m
     inner join {{ ref('int_account_attributes_monthly') }} as a on a.month_start = m.month_start
     inner join families as f on f.category_code = a.category_code
