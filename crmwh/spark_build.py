@@ -1,0 +1,175 @@
+"""The Spark engine of ``crmwh build --engine spark``: lake, dbt on Spark, marts written back to DuckDB.
+
+``crmwh build`` (crmwh/build.py) does everything else as on DuckDB: it ingests into its working copy, scores, validates
+and publishes that copy with the same atomic swap. Only the dbt step differs:
+
+1. the lake (ingest/lake.py) is made equal to the working copy's raw and audit tables;
+2. dbt runs on Spark (crmwh/spark_dbt.py, a child process: ``--target spark``, always a full rebuild), which defines
+   the lake's tables at its start (macros/spark_engine.sql) and exports every table it built as parquet;
+3. those tables replace their namesakes in the working copy (staging, snapshots, intermediate, marts, restricted_pii:
+   what Superset, the reports, the models and the expectations read), and dbt on DuckDB then loads the seeds and
+   (re)creates the views (the staging views, the predictions views over the scoring tables), which are DuckDB SQL.
+
+The Spark catalog and Spark's own tables live in a folder beside the working copy that is deleted afterwards. Cluster
+settings come from the bank profile's ``spark:`` section (docs/scale-out.md, "Running on a cluster").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from contracts.errors import CrmwhError
+from contracts.profile import SparkProfile
+
+# what dbt runs on DuckDB after the write-back: the seeds and the views, never a table Spark built
+DUCKDB_AFTER_SPARK_ARGS = ("build", "--full-refresh", "--resource-type", "seed", "--resource-type", "model",
+                           "--select", "resource_type:seed", "config.materialized:view")
+LAKE_SCHEMAS = ("raw", "audit")
+ENV_LAKE_TABLES = "CRMWH_SPARK_LAKE_TABLES"
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+_SPARK_TYPES = {
+    "VARCHAR": "string", "BIGINT": "bigint", "INTEGER": "int", "SMALLINT": "smallint", "TINYINT": "tinyint",
+    "DATE": "date", "TIMESTAMP": "timestamp_ntz", "TIMESTAMP WITH TIME ZONE": "timestamp", "BOOLEAN": "boolean",
+    "DOUBLE": "double", "FLOAT": "float", "HUGEINT": "decimal(38, 0)",
+}
+
+
+class SparkError(CrmwhError):
+    """The Spark engine is not installed or failed; the served warehouse was not replaced."""
+
+
+def spark_type(duckdb_type: str) -> str:
+    """The Spark SQL type a DuckDB column of the lake is read as."""
+    kind = duckdb_type.upper()
+    if kind in _SPARK_TYPES:
+        return _SPARK_TYPES[kind]
+    match = _DECIMAL.match(kind)
+    if match:
+        return f"decimal({match.group(1)}, {match.group(2)})"
+    raise SparkError(f"the lake has a column of DuckDB type {duckdb_type}, which the Spark engine does not map")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def lake_table_statements(lake: Path) -> list[str]:
+    """The Spark statements defining every table of the lake (its _tables.json) as a parquet table over its folder.
+
+    ``recursiveFileLookup`` reads the per-batch files under the business_date folders without turning the folder
+    names into a column: the table has exactly the columns DuckDB's has."""
+    from ingest.lake import read_manifest
+
+    manifest = read_manifest(lake)
+    if not manifest:
+        raise SparkError(f"the lake {lake} holds no tables: nothing was ingested yet")
+    statements = [f"create schema if not exists {schema}" for schema in LAKE_SCHEMAS]
+    for qualified, spec in sorted(manifest.items()):
+        schema, table = qualified.split(".", 1)
+        columns = ", ".join(f"`{name}` {spark_type(kind)}" for name, kind in spec["columns"])  # type: ignore[attr-defined]
+        statements.append(f"drop table if exists {schema}.`{table}`")
+        statements.append(f"create table {schema}.`{table}` ({columns}) using parquet "
+                          f"options (path {_literal(str(spec['location']))}, recursiveFileLookup 'true')")
+    return statements
+
+
+def spark_env(spark: SparkProfile, spark_home: Path, lake: Path) -> dict[str, str]:
+    """The CRMWH_SPARK_* variables dbt_project/profiles.yml reads, from the bank profile's ``spark:`` section."""
+    return {
+        "CRMWH_SPARK_HOME": str(spark_home),
+        "CRMWH_SPARK_MASTER": spark.master,
+        "CRMWH_SPARK_DRIVER_MEMORY": spark.driver_memory,
+        "CRMWH_SPARK_EXECUTOR_MEMORY": spark.executor_memory,
+        "CRMWH_SPARK_EXECUTOR_INSTANCES": str(spark.executor_instances),
+        "CRMWH_SPARK_EXECUTOR_CORES": str(spark.executor_cores),
+        "CRMWH_SPARK_SHUFFLE_PARTITIONS": str(spark.shuffle_partitions),
+        ENV_LAKE_TABLES: json.dumps(lake_table_statements(lake)),
+    }
+
+
+def spark_home_for(work: Path) -> Path:
+    return work.with_name(work.stem + ".spark")
+
+
+def check_installed() -> None:
+    """Fail with the one command that installs the engine, before anything is written."""
+    try:
+        import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise SparkError("the Spark engine is not installed in this virtualenv: run `make setup-spark` "
+                         "(Java 17, pyspark, dbt-spark)") from None
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise SparkError("Spark needs Java 17: `sudo apt-get install openjdk-17-jre-headless` or set JAVA_HOME")
+
+
+def refresh_lake(work: Path, lake: Path, progress: bool) -> str:
+    """Make the lake equal to the working copy's raw and audit tables; the sync's one-line summary."""
+    from ingest.lake import sync_lake
+
+    con = duckdb.connect(str(work), read_only=True)
+    try:
+        return sync_lake(con, lake, progress=progress).summary()
+    finally:
+        con.close()
+
+
+def run_dbt_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tuple[str, ...], quiet: bool,
+                     project_dir: Path, env: dict[str, str]) -> list[dict[str, str]]:
+    """Run dbt on Spark over the lake (crmwh/spark_dbt.py) and return the tables it exported (under the spark home)."""
+    from crmwh.build import run_child
+
+    spark_home = spark_home_for(work)
+    shutil.rmtree(spark_home, ignore_errors=True)
+    export_dir = spark_home / "export"
+    spark_home.mkdir(parents=True)
+    child_env = {**env, **spark_env(spark, spark_home, lake),
+                 # its own target folder: switching adapters in one folder would throw away dbt's partial parse
+                 "DBT_TARGET_PATH": str(project_dir / "target" / "spark")}
+    cmd = [sys.executable, "-m", "crmwh.spark_dbt", "--export", str(export_dir), "--", *dbt_args,
+           "--target", "spark", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    result = run_child(cmd, env=child_env, cwd=spark_home, capture_output=quiet)
+    if result.returncode != 0:
+        tail = ((result.stdout or "") + (result.stderr or ""))[-6000:] if quiet else ""
+        raise SparkError(f"`dbt {' '.join(dbt_args)}` on Spark failed with exit code {result.returncode}\n"
+                         f"{tail}".rstrip())
+    exported = json.loads((export_dir / "exported.json").read_text(encoding="utf-8"))
+    return exported  # type: ignore[no-any-return]
+
+
+def write_back(work: Path, exported: list[dict[str, str]]) -> int:
+    """Replace the working copy's tables by the ones Spark built (one transaction); the number of tables."""
+    con = duckdb.connect(str(work))
+    try:
+        con.execute("BEGIN")
+        for table in exported:
+            schema, name = table["schema"], table["name"]
+            files = str(Path(table["path"]) / "*.parquet").replace("'", "''")
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            con.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"')
+            con.execute(f'CREATE OR REPLACE TABLE "{schema}"."{name}" AS SELECT * FROM read_parquet(\'{files}\')')
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return len(exported)
+
+
+def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tuple[str, ...], quiet: bool) -> str:
+    """Steps 2 and 3 of the module docstring on the working copy ``work``; a one-line summary."""
+    from crmwh.build import DBT_PROJECT_DIR, dbt_env, run_dbt
+
+    try:
+        exported = run_dbt_on_spark(work, lake, spark, dbt_args, quiet, DBT_PROJECT_DIR, dbt_env(work))
+        tables = write_back(work, exported)
+    finally:
+        shutil.rmtree(spark_home_for(work), ignore_errors=True)
+    run_dbt(work, DUCKDB_AFTER_SPARK_ARGS, quiet=quiet)
+    return f"spark ({spark.master}): {tables} tables written back to DuckDB; seeds and views built on DuckDB"
