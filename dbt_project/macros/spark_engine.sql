@@ -39,12 +39,11 @@
 
 {% macro spark__assert_money_safe_engine() -%}
     {%- if execute -%}
-        {%- set value = run_query("select cast(current_setting('spark.sql.ansi.enabled') as string)") -%}
-        {%- if (value.columns[0].values()[0] | string | lower) != 'true' -%}
+        {%- set value = run_query("set spark.sql.ansi.enabled").columns[1].values()[0] | string -%}
+        {%- if value | lower != 'true' -%}
             {{ exceptions.raise_compiler_error(
-                "spark.sql.ansi.enabled is " ~ value.columns[0].values()[0] ~ " on this Spark session: a DECIMAL "
-                ~ "overflow would become NULL. Run dbt through `crmwh build --engine spark` (crmwh/spark_dbt.py) or "
-                ~ "set it on the Thrift server.") }}
+                "spark.sql.ansi.enabled is " ~ value ~ " on this Spark session: a DECIMAL overflow would become NULL. "
+                ~ "Run dbt through `crmwh build --engine spark` (crmwh/spark_dbt.py) or set it on the Thrift server.") }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -73,16 +72,45 @@
 {#-
   Seeds on Spark. dbt-spark's session mode pastes each value between quotes without escaping (an apostrophe breaks the
   statement, a backslash is read as an escape: '\N' becomes 'N'), turns empty cells into the text 'None' and numbers
-  into floats (a long DECIMAL loses digits). This renders every value as an escaped string literal cast to the seed's
-  column type, and an empty cell as NULL, so a seed loads exactly as its CSV says.
+  into floats (a long DECIMAL loses digits). These render every value as an escaped string literal cast to the seed's
+  column type, and an empty cell as NULL, so a seed loads exactly as its CSV says. A column type written for DuckDB as
+  an unsized `varchar` (Spark wants a length) is a `string`, which is what it means.
 -#}
-{% macro spark__load_csv_rows(model, agate_table) %}
-    {%- set batch_size = get_batch_size() -%}
+{% macro spark_seed_column_types(model, agate_table) -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set types = [] -%}
     {%- for col_name in agate_table.column_names -%}
-        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
+        {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) | string -%}
+        {%- do types.append('string' if type | trim | lower in ('varchar', 'text') else type) -%}
     {%- endfor -%}
+    {{ return(types) }}
+{%- endmacro %}
+
+{% macro spark__create_csv_table(model, agate_table) %}
+    {%- set quote_seed_column = model['config'].get('quote_columns', None) -%}
+    {%- set types = spark_seed_column_types(model, agate_table) -%}
+    {%- set sql -%}
+        create table {{ this.render() }} (
+            {%- for col_name in agate_table.column_names -%}
+                {{ adapter.quote_seed_column(col_name | string, quote_seed_column) }} {{ types[loop.index0] }}
+                {%- if not loop.last %}, {% endif -%}
+            {%- endfor -%}
+        )
+        {{ file_format_clause() }}
+        {{ partition_cols(label="partitioned by") }}
+        {{ clustered_cols(label="clustered by") }}
+        {{ location_clause() }}
+        {{ comment_clause() }}
+    {%- endset -%}
+    {%- call statement('_') -%}
+        {{ sql }}
+    {%- endcall -%}
+    {{ return(sql) }}
+{% endmacro %}
+
+{% macro spark__load_csv_rows(model, agate_table) %}
+    {%- set batch_size = get_batch_size() -%}
+    {%- set types = spark_seed_column_types(model, agate_table) -%}
     {%- set statements = [] -%}
     {%- for chunk in agate_table.rows | batch(batch_size) -%}
         {%- set sql -%}
