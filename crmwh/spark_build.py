@@ -6,8 +6,8 @@ and publishes that copy with the same atomic swap. Only the dbt step differs:
 1. the lake (ingest/lake.py) is made equal to the working copy's raw and audit tables;
 2. dbt runs on Spark (crmwh/spark_dbt.py, a child process: ``--target spark``, always a full rebuild), which defines
    the lake's tables at its start (macros/spark_engine.sql) and exports every table it built as parquet;
-3. those tables replace their namesakes in the working copy (staging, snapshots, intermediate, marts, restricted_pii:
-   what Superset, the reports, the models and the expectations read), and dbt on DuckDB then loads the seeds and
+3. those tables and the seeds replace their namesakes in the working copy (staging, snapshots, intermediate, marts,
+   restricted_pii, seeds: what Superset, the reports, the models and the expectations read), and dbt on DuckDB then
    (re)creates the views (the staging views, the predictions views over the scoring tables), which are DuckDB SQL.
 
 The Spark catalog and Spark's own tables live in a folder beside the working copy that is deleted afterwards. Cluster
@@ -28,9 +28,8 @@ import duckdb
 from contracts.errors import CrmwhError
 from contracts.profile import SparkProfile
 
-# what dbt runs on DuckDB after the write-back: the seeds and the views, never a table Spark built
-DUCKDB_AFTER_SPARK_ARGS = ("build", "--full-refresh", "--resource-type", "seed", "--resource-type", "model",
-                           "--select", "resource_type:seed", "config.materialized:view")
+# what dbt runs on DuckDB after the write-back: the views (DuckDB SQL over the tables Spark built), never a table
+DUCKDB_AFTER_SPARK_ARGS = ("run", "--select", "config.materialized:view")
 LAKE_SCHEMAS = ("raw", "audit")
 ENV_LAKE_TABLES = "CRMWH_SPARK_LAKE_TABLES"
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
@@ -130,18 +129,40 @@ def run_dbt_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tupl
     shutil.rmtree(spark_home, ignore_errors=True)
     export_dir = spark_home / "export"
     spark_home.mkdir(parents=True)
-    child_env = {**env, **spark_env(spark, spark_home, lake),
-                 # its own target folder: switching adapters in one folder would throw away dbt's partial parse
-                 "DBT_TARGET_PATH": str(project_dir / "target" / "spark")}
+    target = spark_target_path(project_dir, env)
+    child_env = {**env, **spark_env(spark, spark_home, lake), "DBT_TARGET_PATH": str(target)}
     cmd = [sys.executable, "-m", "crmwh.spark_dbt", "--export", str(export_dir), "--", *dbt_args,
            "--target", "spark", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     result = run_child(cmd, env=child_env, cwd=spark_home, capture_output=quiet)
     if result.returncode != 0:
-        tail = ((result.stdout or "") + (result.stderr or ""))[-6000:] if quiet else ""
-        raise SparkError(f"`dbt {' '.join(dbt_args)}` on Spark failed with exit code {result.returncode}\n"
-                         f"{tail}".rstrip())
+        failed = failed_nodes(target / "run_results.json")
+        listing = "".join(f"\n  {node}: {message}" for node, message in failed)
+        tail = ((result.stdout or "") + (result.stderr or ""))[-3000:] if quiet and not failed else ""
+        raise SparkError(f"`dbt {' '.join(dbt_args)}` on Spark failed with exit code {result.returncode}"
+                         + (f"; {len(failed)} node(s) failed:{listing}" if failed else "") + f"\n{tail}".rstrip())
     exported = json.loads((export_dir / "exported.json").read_text(encoding="utf-8"))
     return exported  # type: ignore[no-any-return]
+
+
+def spark_target_path(project_dir: Path, env: dict[str, str]) -> Path:
+    """dbt's target folder for Spark runs: its own, since switching adapters in one folder would throw away dbt's
+    partial parse (under the one the environment names, when it names one: each pytest worker has its own)."""
+    return Path(env.get("DBT_TARGET_PATH") or project_dir / "target") / "spark"
+
+
+def failed_nodes(run_results: Path) -> list[tuple[str, str]]:
+    """The nodes of a dbt run that failed or errored, with the first line of their message (run_results.json)."""
+    if not run_results.is_file():
+        return []
+    results = json.loads(run_results.read_text(encoding="utf-8")).get("results", [])
+    out = []
+    for result in results:
+        if result.get("status") in ("error", "fail"):
+            lines = [line.strip() for line in (result.get("message") or "").splitlines() if line.strip()]
+            detail = next((line for line in lines if not line.startswith(("Runtime Error", "Database Error",
+                                                                            "Compilation Error"))), "")
+            out.append((result["unique_id"], detail[:300]))
+    return out
 
 
 def write_back(work: Path, exported: list[dict[str, str]]) -> int:
@@ -172,4 +193,4 @@ def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tuple[
     finally:
         shutil.rmtree(spark_home_for(work), ignore_errors=True)
     run_dbt(work, DUCKDB_AFTER_SPARK_ARGS, quiet=quiet)
-    return f"spark ({spark.master}): {tables} tables written back to DuckDB; seeds and views built on DuckDB"
+    return f"spark ({spark.master}): {tables} tables and seeds written back to DuckDB; views built on DuckDB"

@@ -8,7 +8,7 @@ inside the dbt process, so this is where the Spark session lives; it does three 
   the on-run-start check (macros/spark_engine.sql) fails the run if ANSI is not in force all the same;
 - refuses a run that is not a full refresh: Spark builds are full rebuilds from the lake (dbt_project.yml, per
   engine), and an incremental run of a row-level model with the placeholder strategy would append;
-- exports every table the run built (models materialized as tables, incremental or not) as parquet under
+- exports every table the run built (models materialized as tables, incremental or not, and seeds) as parquet under
   ``DIR/<schema>/<table>/``, with ``DIR/exported.json`` listing them, for the write-back into DuckDB. Timestamps are
   written without a time zone (the session's is UTC), as DuckDB's TIMESTAMP columns are.
 """
@@ -53,8 +53,9 @@ def export_tables(results: Any, export_dir: Path) -> list[dict[str, str]]:
     exported = []
     for result in results:
         node = result.node
-        if (getattr(node, "resource_type", None) != "model" or str(result.status) != "success"
-                or node.config.materialized not in _TABLE_MATERIALIZATIONS):
+        kind = str(getattr(node, "resource_type", ""))
+        if str(result.status) != "success" or not (
+                kind == "seed" or (kind == "model" and node.config.materialized in _TABLE_MATERIALIZATIONS)):
             continue
         schema, name = node.schema, node.alias
         frame = spark.table(f"`{schema}`.`{name}`")
