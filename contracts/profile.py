@@ -22,8 +22,8 @@ which of them this bank delivers and how:
   what happens then (``if_missing``: a default loaded in their place, or empty, and the derivation downstream);
 - ``engine``: ``duckdb`` (the default) or ``spark``, what ``crmwh build`` runs the dbt models on; ``spark``: the Spark
   settings (``master``, ``driver_memory``, ``executor_memory``, ``executor_instances``, ``executor_cores``,
-  ``shuffle_partitions``, ``lake``: where the parquet copy of the raw layer lives; docs/scale-out.md, "Running on a
-  cluster").
+  ``shuffle_partitions``, ``lake``: where the parquet copy of the raw layer lives, ``scratch``: where Spark writes
+  during a build; docs/scale-out.md, "Running on a cluster").
 
 ``load_profile()`` reads the profile of the contracts folder; ``CRMWH_BANK_PROFILE`` names another file.
 """
@@ -57,7 +57,7 @@ _TOP_KEYS = {"bank", "reporting_currency", "currency_names", "calendar", "office
              "optional_fields", "engine", "spark"}
 ENGINES = ("duckdb", "spark")
 _SPARK_KEYS = {"master", "driver_memory", "executor_memory", "executor_instances", "executor_cores",
-               "shuffle_partitions", "lake"}
+               "shuffle_partitions", "lake", "scratch"}
 
 
 class ProfileError(CrmwhError, ValueError):
@@ -85,6 +85,9 @@ class SparkProfile:
     executor_cores: int = 1
     shuffle_partitions: int = 4
     lake: str | None = None  # None: var/lake (crmwh/settings.py)
+    # where Spark writes its tables and their export during a build (deleted after); None: beside the working copy.
+    # On a cluster both this and the lake are on a filesystem the driver and every executor mount at the same path.
+    scratch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def _spark(raw: Any, where: str) -> SparkProfile:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         kind = type(getattr(SparkProfile(), key))
-        if key == "lake":
+        if key in ("lake", "scratch"):
             kind = str
         if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             raise ProfileError(f"{where}: spark.{key} is a positive whole number, not {value!r}")

@@ -93,7 +93,11 @@ def spark_env(spark: SparkProfile, spark_home: Path, lake: Path) -> dict[str, st
     }
 
 
-def spark_home_for(work: Path) -> Path:
+def spark_home_for(work: Path, spark: SparkProfile | None = None) -> Path:
+    """Where Spark writes its tables and their export during a build: the profile's ``spark.scratch`` (a shared
+    filesystem on a cluster), else beside the working copy."""
+    if spark is not None and spark.scratch:
+        return Path(spark.scratch).absolute() / (work.stem + ".spark")
     return work.with_name(work.stem + ".spark")
 
 
@@ -125,10 +129,10 @@ def run_dbt_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tupl
     """Run dbt on Spark over the lake (crmwh/spark_dbt.py) and return the tables it exported (under the spark home)."""
     from crmwh.build import run_child
 
-    spark_home = spark_home_for(work)
+    spark_home = spark_home_for(work, spark)
     shutil.rmtree(spark_home, ignore_errors=True)
     export_dir = spark_home / "export"
-    spark_home.mkdir(parents=True)
+    spark_home.mkdir(parents=True, mode=0o750)
     target = spark_target_path(project_dir, env)
     child_env = {**env, **spark_env(spark, spark_home, lake), "DBT_TARGET_PATH": str(target)}
     cmd = [sys.executable, "-m", "crmwh.spark_dbt", "--export", str(export_dir), "--", *dbt_args,
@@ -191,6 +195,6 @@ def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tuple[
         exported = run_dbt_on_spark(work, lake, spark, dbt_args, quiet, DBT_PROJECT_DIR, dbt_env(work))
         tables = write_back(work, exported)
     finally:
-        shutil.rmtree(spark_home_for(work), ignore_errors=True)
+        shutil.rmtree(spark_home_for(work, spark), ignore_errors=True)
     run_dbt(work, DUCKDB_AFTER_SPARK_ARGS, quiet=quiet)
     return f"spark ({spark.master}): {tables} tables and seeds written back to DuckDB; views built on DuckDB"

@@ -16,6 +16,7 @@ inside the dbt process, so this is where the Spark session lives; it does three 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ def main(argv: list[str]) -> int:
         print("crmwh.spark_dbt: a Spark build is a full rebuild from the lake: pass --full-refresh", file=sys.stderr)
         return 2
     keep_profile_ansi_mode()
+    # pyspark logs every failing statement with its Java stack as JSON; dbt reports the error itself, in one line
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     from dbt.cli.main import dbtRunner
 
     outcome = dbtRunner().invoke(argv)
