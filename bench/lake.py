@@ -73,6 +73,7 @@ def _partial_landing(landing: Path, target: Path, last_day: str | None) -> None:
 
 
 def _baseline(warehouse: Path, lake: Path) -> dict[str, object]:
+    lake.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = [t for (t,) in con.execute(

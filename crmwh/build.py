@@ -215,10 +215,17 @@ def run_build(
                 from contracts.profile import load_profile
 
                 assert lake is not None
-                report.messages.append(_timed(report, "lake", lambda: spark_build.refresh_lake(  # type: ignore[arg-type]
-                    work, lake, progress)))
-                report.messages.append(_timed(report, "dbt build (spark, full)", lambda: spark_build.build_on_spark(  # type: ignore[arg-type]
-                    work, lake, load_profile().spark, plan.dbt_args, quiet=not progress)))
+                spark_lake: Path = lake
+
+                def on_spark() -> str:
+                    return spark_build.build_on_spark(
+                        work, spark_lake, load_profile().spark, plan.dbt_args, quiet=not progress,
+                        project_dir=DBT_PROJECT_DIR, env=dbt_env(work), run_child=run_child,
+                        run_duckdb_dbt=lambda args: run_dbt(work, args, quiet=not progress))
+
+                report.messages.append(str(_timed(report, "lake", lambda: spark_build.refresh_lake(
+                    work, spark_lake, progress))))
+                report.messages.append(str(_timed(report, "dbt build (spark, full)", on_spark)))
             else:
                 _timed(report, f"dbt build ({plan.mode})", lambda: run_dbt(work, plan.dbt_args, quiet=not progress))
             dbt_runs.record_build(work, plan, started_at, report.steps[-1][1])

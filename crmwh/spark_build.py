@@ -20,8 +20,11 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 
@@ -124,11 +127,15 @@ def refresh_lake(work: Path, lake: Path, progress: bool) -> str:
         con.close()
 
 
-def run_dbt_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tuple[str, ...], quiet: bool,
-                     project_dir: Path, env: dict[str, str]) -> list[dict[str, str]]:
-    """Run dbt on Spark over the lake (crmwh/spark_dbt.py) and return the tables it exported (under the spark home)."""
-    from crmwh.build import run_child
+class ChildRunner(Protocol):
+    def __call__(self, cmd: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]: ...
 
+
+def run_dbt_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: Sequence[str], quiet: bool,
+                     project_dir: Path, env: dict[str, str], run_child: ChildRunner) -> list[dict[str, str]]:
+    """Run dbt on Spark over the lake (crmwh/spark_dbt.py) and return the tables it exported (under the spark home).
+
+    ``run_child`` starts the child (crmwh.build.run_child: it dies with the build)."""
     spark_home = spark_home_for(work, spark)
     shutil.rmtree(spark_home, ignore_errors=True)
     export_dir = spark_home / "export"
@@ -187,14 +194,15 @@ def write_back(work: Path, exported: list[dict[str, str]]) -> int:
     return len(exported)
 
 
-def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: tuple[str, ...], quiet: bool) -> str:
-    """Steps 2 and 3 of the module docstring on the working copy ``work``; a one-line summary."""
-    from crmwh.build import DBT_PROJECT_DIR, dbt_env, run_dbt
-
+def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: Sequence[str], quiet: bool, *,
+                   project_dir: Path, env: dict[str, str], run_child: ChildRunner,
+                   run_duckdb_dbt: Callable[[Sequence[str]], None]) -> str:
+    """Steps 2 and 3 of the module docstring on the working copy ``work``; a one-line summary. The build passes its
+    dbt project, dbt's environment, its child runner and its way of running dbt on DuckDB (crmwh/build.py)."""
     try:
-        exported = run_dbt_on_spark(work, lake, spark, dbt_args, quiet, DBT_PROJECT_DIR, dbt_env(work))
+        exported = run_dbt_on_spark(work, lake, spark, dbt_args, quiet, project_dir, env, run_child)
         tables = write_back(work, exported)
     finally:
         shutil.rmtree(spark_home_for(work, spark), ignore_errors=True)
-    run_dbt(work, DUCKDB_AFTER_SPARK_ARGS, quiet=quiet)
+    run_duckdb_dbt(DUCKDB_AFTER_SPARK_ARGS)
     return f"spark ({spark.master}): {tables} tables and seeds written back to DuckDB; views built on DuckDB"
