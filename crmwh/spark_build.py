@@ -185,7 +185,10 @@ def write_back(work: Path, exported: list[dict[str, str]]) -> int:
             schema, name = table["schema"], table["name"]
             files = str(Path(table["path"]) / "*.parquet").replace("'", "''")
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            con.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"')
+            is_view = con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ? "
+                                  "AND NOT internal", [schema, name]).fetchone()
+            if is_view and is_view[0]:  # a model that was a view on DuckDB before
+                con.execute(f'DROP VIEW "{schema}"."{name}"')
             con.execute(f'CREATE OR REPLACE TABLE "{schema}"."{name}" AS SELECT * FROM read_parquet(\'{files}\')')
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
