@@ -5,7 +5,7 @@
 
 {#-
   The lake's tables (ingest/lake.py: raw and audit as parquet) defined in Spark's catalog at the start of every run, so
-  that `source('core', 'balances')` reads raw.core__balances as on DuckDB. crmwh/spark_build.py puts the statements in
+  that the core balances source reads raw.core__balances as on DuckDB. crmwh/spark_build.py puts the statements in
   CRMWH_SPARK_LAKE_TABLES (a JSON list, one statement each, built from the lake's _tables.json with DuckDB's column
   types mapped to Spark's); whoever runs dbt on a cluster through a Thrift server sets the same variable
   (`crmwh lake --ddl` prints it).
