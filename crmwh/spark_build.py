@@ -148,6 +148,9 @@ def run_dbt_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: Sequ
     if result.returncode != 0:
         failed = failed_nodes(target / "run_results.json")
         listing = "".join(f"\n  {node}: {message}" for node, message in failed)
+        skipped = skipped_models(target / "run_results.json")
+        if skipped:
+            listing += f"\n  and {len(skipped)} model(s) skipped for them: {', '.join(skipped)}"
         tail = ((result.stdout or "") + (result.stderr or ""))[-3000:] if quiet and not failed else ""
         raise SparkError(f"`dbt {' '.join(dbt_args)}` on Spark failed with exit code {result.returncode}"
                          + (f"; {len(failed)} node(s) failed:{listing}" if failed else "") + f"\n{tail}".rstrip())
@@ -174,6 +177,15 @@ def failed_nodes(run_results: Path) -> list[tuple[str, str]]:
                                                                             "Compilation Error"))), "")
             out.append((result["unique_id"], detail[:300]))
     return out
+
+
+def skipped_models(run_results: Path) -> list[str]:
+    """The models a dbt run skipped because something upstream failed (run_results.json)."""
+    if not run_results.is_file():
+        return []
+    results = json.loads(run_results.read_text(encoding="utf-8")).get("results", [])
+    return sorted(r["unique_id"].rsplit(".", 1)[-1] for r in results
+                  if r.get("status") == "skipped" and r["unique_id"].startswith("model."))
 
 
 def write_back(work: Path, exported: list[dict[str, str]]) -> int:
