@@ -144,3 +144,19 @@ def test_spark_runs_are_full_rebuilds() -> None:
     from crmwh.spark_dbt import main
 
     assert main(["--", "build", "--selector", "full"]) == 2
+
+
+def test_a_failed_spark_run_names_its_failed_and_skipped_models(tmp_path: Path) -> None:
+    from crmwh.spark_build import failed_nodes, skipped_models
+
+    results = tmp_path / "run_results.json"
+    results.write_text(json.dumps({"results": [
+        {"unique_id": "model.crmwh.int_parties", "status": "error",
+         "message": "Runtime Error in model int_parties\n  Runtime Error\n    [UNRESOLVED_ROUTINE] arg_min"},
+        {"unique_id": "model.crmwh.dim_customer", "status": "skipped", "message": None},
+        {"unique_id": "test.crmwh.not_null_x", "status": "skipped", "message": None},
+        {"unique_id": "model.crmwh.stg_core__balances", "status": "success", "message": "OK"},
+    ]}), encoding="utf-8")
+    assert failed_nodes(results) == [("model.crmwh.int_parties", "[UNRESOLVED_ROUTINE] arg_min")]
+    assert skipped_models(results) == ["dim_customer"]
+    assert failed_nodes(tmp_path / "none.json") == [] and skipped_models(tmp_path / "none.json") == []
