@@ -31,8 +31,10 @@ import duckdb
 from contracts.errors import CrmwhError
 from contracts.profile import SparkProfile
 
-# what dbt runs on DuckDB after the write-back: the views (DuckDB SQL over the tables Spark built), never a table
-DUCKDB_AFTER_SPARK_ARGS = ("run", "--select", "config.materialized:view")
+# dbt_project/selectors.yml: what runs on Spark (the full build but for the served file's catalog tests), and what
+# runs on DuckDB after the write-back (the views, DuckDB SQL over the tables Spark built, and those catalog tests)
+SPARK_SELECTOR = "spark"
+DUCKDB_AFTER_SPARK_ARGS = ("build", "--selector", "after_spark")
 LAKE_SCHEMAS = ("raw", "audit")
 ENV_LAKE_TABLES = "CRMWH_SPARK_LAKE_TABLES"
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
@@ -214,8 +216,11 @@ def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: Sequen
                    run_duckdb_dbt: Callable[[Sequence[str]], None]) -> str:
     """Steps 2 and 3 of the module docstring on the working copy ``work``; a one-line summary. The build passes its
     dbt project, dbt's environment, its child runner and its way of running dbt on DuckDB (crmwh/build.py)."""
+    args = list(dbt_args)
+    if "--selector" in args:  # the build's own `full` selection, as Spark runs it
+        args[args.index("--selector") + 1] = SPARK_SELECTOR
     try:
-        exported = run_dbt_on_spark(work, lake, spark, dbt_args, quiet, project_dir, env, run_child)
+        exported = run_dbt_on_spark(work, lake, spark, args, quiet, project_dir, env, run_child)
         tables = write_back(work, exported)
     finally:
         shutil.rmtree(spark_home_for(work, spark), ignore_errors=True)
