@@ -137,3 +137,30 @@ def test_spark_build_gives_the_duckdb_marts(spark_ready: None, generated_bank: G
     differences = _differences(duck, spark)
     assert not differences, (f"{len(differences)} of {len(duck)} marts and seeds differ between DuckDB and Spark:\n"
                              + "\n".join(differences))
+
+
+def test_ansi_mode_makes_a_decimal_overflow_an_error(spark_ready: None, tmp_path: Path) -> None:
+    """dbt-spark forces ANSI off; crmwh/spark_dbt.py keeps the profile's `true`, under which Spark refuses a DECIMAL
+    overflow that it would otherwise turn into NULL (the profile's value, not dbt-spark's, reaches the session)."""
+    from dbt.adapters.spark.connections import SparkCredentials
+    from pyspark.sql import SparkSession
+
+    from crmwh.spark_dbt import ANSI, keep_profile_ansi_mode
+
+    keep_profile_ansi_mode()
+    kept = SparkCredentials(host="localhost", method="session", schema="main", server_side_parameters={ANSI: "true"})
+    assert kept.server_side_parameters[ANSI] == "true"
+    unset = SparkCredentials(host="localhost", method="session", schema="main")
+    assert unset.server_side_parameters[ANSI] == "false"  # dbt-spark's own default when the profile says nothing
+
+    overflow = "select cast(99999999999999999.99 as decimal(19, 2)) * 10 + cast(0 as decimal(18, 2)) as x"
+    spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+             .config("spark.sql.warehouse.dir", str(tmp_path / "warehouse")).getOrCreate())
+    try:
+        spark.conf.set(ANSI, "false")
+        assert spark.sql(f"select cast(({overflow}) as decimal(18, 2)) as x").collect()[0]["x"] is None
+        spark.conf.set(ANSI, kept.server_side_parameters[ANSI])
+        with pytest.raises(Exception, match=r"NUMERIC_VALUE_OUT_OF_RANGE|overflow"):
+            spark.sql(f"select cast(({overflow}) as decimal(18, 2)) as x").collect()
+    finally:
+        spark.stop()
