@@ -225,4 +225,5 @@ def build_on_spark(work: Path, lake: Path, spark: SparkProfile, dbt_args: Sequen
     finally:
         shutil.rmtree(spark_home_for(work, spark), ignore_errors=True)
     run_duckdb_dbt(DUCKDB_AFTER_SPARK_ARGS)
-    return f"spark ({spark.master}): {tables} tables and seeds written back to DuckDB; views and catalog tests on DuckDB"
+    return (f"spark ({spark.master}): {tables} tables and seeds written back to DuckDB; "
+            "views and catalog tests on DuckDB")
