@@ -13,7 +13,7 @@ DAYS ?= 365
 START ?= 2025-01-01
 SEED ?= 20260101
 
-.PHONY: help setup demo generate ingest build serve serve-production mailsink test test-unit test-e2e lint format bench bench-models docs quality-docs assets lock superset-lock clean
+.PHONY: help setup setup-spark demo generate ingest build serve serve-production mailsink test test-unit test-e2e lint format bench bench-models docs quality-docs assets lock superset-lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ help:  ## list the targets
 setup:  ## create/update both virtualenvs, .venv (warehouse) and .venv-superset (idempotent)
 	@scripts/setup.sh
 	@scripts/superset_setup.sh
+
+setup-spark: setup  ## add the Spark engine to .venv (Java 17 from apt, pyspark, dbt-spark) for `crmwh build --engine spark`
+	@scripts/setup_spark.sh
 
 demo: setup  ## the main job: generate a small bank → ingest → dbt build → validate → publish → Superset on :8088
 	$(CRMWH) generate --scale $(SCALE) --days $(DAYS) --start $(START) --seed $(SEED)
@@ -88,7 +91,8 @@ superset-lock:  ## re-resolve requirements/superset.lock from requirements/super
 
 lock:  ## rewrite requirements/warehouse.lock from the current .venv
 	(echo "# Exact versions of the warehouse virtualenv (.venv). Regenerate with: make lock"; \
-	  $(VENV)/bin/pip freeze --exclude-editable) > requirements/warehouse.lock
+	  $(VENV)/bin/pip freeze --exclude-editable --exclude pyspark --exclude py4j --exclude dbt-spark \
+	    --exclude sqlparams) > requirements/warehouse.lock
 
 clean:  ## remove generated data (var/), keep the virtualenvs
 	rm -rf var bench/out

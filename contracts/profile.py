@@ -19,7 +19,11 @@ which of them this bank delivers and how:
   unchanged);
 - ``codes``: code values the bank adds to a contract's code list (``<system>.<extract>.<column>``: code → label);
 - ``optional_fields``: fields the bank cannot send (``<system>.<extract>.<column>``); only fields whose contract says
-  what happens then (``if_missing``: a default loaded in their place, or empty, and the derivation downstream).
+  what happens then (``if_missing``: a default loaded in their place, or empty, and the derivation downstream);
+- ``engine``: ``duckdb`` (the default) or ``spark``, what ``crmwh build`` runs the dbt models on; ``spark``: the Spark
+  settings (``master``, ``driver_memory``, ``executor_memory``, ``executor_instances``, ``executor_cores``,
+  ``shuffle_partitions``, ``lake``: where the parquet copy of the raw layer lives, ``scratch``: where Spark writes
+  during a build; docs/scale-out.md, "Running on a cluster").
 
 ``load_profile()`` reads the profile of the contracts folder; ``CRMWH_BANK_PROFILE`` names another file.
 """
@@ -50,7 +54,10 @@ DEFAULT_CHINESE_ENCODING = "gb18030"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SYSTEM_KEYS = {"encoding", "calendar", "extracts", "on_change"}
 _TOP_KEYS = {"bank", "reporting_currency", "currency_names", "calendar", "office_calendar", "systems", "codes",
-             "optional_fields"}
+             "optional_fields", "engine", "spark"}
+ENGINES = ("duckdb", "spark")
+_SPARK_KEYS = {"master", "driver_memory", "executor_memory", "executor_instances", "executor_cores",
+               "shuffle_partitions", "lake", "scratch"}
 
 
 class ProfileError(CrmwhError, ValueError):
@@ -67,6 +74,23 @@ class SystemProfile:
 
 
 @dataclass(frozen=True)
+class SparkProfile:
+    """Where and how the Spark engine runs (dbt_project/profiles.yml, output ``spark``); the defaults run it in this
+    process on two cores."""
+
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    executor_memory: str = "2g"
+    executor_instances: int = 1
+    executor_cores: int = 1
+    shuffle_partitions: int = 4
+    lake: str | None = None  # None: var/lake (crmwh/settings.py)
+    # where Spark writes its tables and their export during a build (deleted after); None: beside the working copy.
+    # On a cluster both this and the lake are on a filesystem the driver and every executor mount at the same path.
+    scratch: str | None = None
+
+
+@dataclass(frozen=True)
 class BankProfile:
     bank: str
     reporting_currency: str
@@ -77,6 +101,8 @@ class BankProfile:
     optional_fields: tuple[str, ...] = ()  # <system>.<extract>.<column> the bank cannot send (contract if_missing)
     source_path: Path | None = None
     office_calendar: BusinessCalendar | None = None  # None: the bank's calendar
+    engine: str = "duckdb"  # what `crmwh build` runs the dbt models on (ENGINES)
+    spark: SparkProfile = field(default_factory=SparkProfile)
 
     @property
     def report_calendar(self) -> BusinessCalendar:
@@ -121,6 +147,27 @@ def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ProfileError(f"{where}: {key} is a list of extract names")
     return tuple(value)
+
+
+def _spark(raw: Any, where: str) -> SparkProfile:
+    if raw is None:
+        return SparkProfile()
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: spark is a mapping of {sorted(_SPARK_KEYS)}")
+    unknown = set(raw) - _SPARK_KEYS
+    if unknown:
+        raise ProfileError(f"{where}: spark: unknown key(s) {sorted(unknown)}; known: {sorted(_SPARK_KEYS)}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        kind = type(getattr(SparkProfile(), key))
+        if key in ("lake", "scratch"):
+            kind = str
+        if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            raise ProfileError(f"{where}: spark.{key} is a positive whole number, not {value!r}")
+        if kind is str and not (isinstance(value, str) and value.strip()):
+            raise ProfileError(f"{where}: spark.{key} is a text such as {getattr(SparkProfile(), key) or 'var/lake'!r}")
+        values[key] = value
+    return SparkProfile(**values)
 
 
 def parse_profile(path: Path, calendars_dir: Path = CALENDARS_DIR) -> BankProfile:
@@ -176,7 +223,11 @@ def parse_profile(path: Path, calendars_dir: Path = CALENDARS_DIR) -> BankProfil
     optional = raw.get("optional_fields") or []
     if not isinstance(optional, list) or not all(isinstance(f, str) and f.count(".") == 2 for f in optional):
         raise ProfileError(f"{where}: optional_fields lists <system>.<extract>.<column> names")
-    return BankProfile(bank=str(raw.get("bank", "")), reporting_currency=currency,
+    engine = raw.get("engine", "duckdb")
+    if engine not in ENGINES:
+        raise ProfileError(f"{where}: engine must be one of {list(ENGINES)}, not {engine!r}")
+    return BankProfile(bank=str(raw.get("bank", "")), reporting_currency=currency, engine=engine,
+                       spark=_spark(raw.get("spark"), where),
                        currency_names={k: str(v) for k, v in names.items()}, calendar=calendar, systems=systems,
                        codes=codes, optional_fields=tuple(optional), source_path=path,
                        office_calendar=(_calendar(raw["office_calendar"], where, calendars_dir)

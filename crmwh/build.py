@@ -85,13 +85,18 @@ def dbt_threads_env(environ: Mapping[str, str], cores: int | None) -> dict[str, 
     return {ENV_DBT_THREADS: str(dbt_threads), ENV_DUCKDB_THREADS: duckdb_threads}
 
 
-def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
-    """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
+def dbt_env(database: Path) -> dict[str, str]:
+    """The environment dbt runs in on ``database`` (the working copy)."""
     from contracts.profile import load_profile
 
     # the profile in force (CRMWH_BANK_PROFILE or contracts/bank.yaml): dbt's macro reporting_currency reads it
-    env = {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1",
-           ENV_REPORTING_CURRENCY: load_profile().reporting_currency, **dbt_threads_env(os.environ, os.cpu_count())}
+    return {**os.environ, ENV_DBT_DATABASE: str(database), "DO_NOT_TRACK": "1",
+            ENV_REPORTING_CURRENCY: load_profile().reporting_currency, **dbt_threads_env(os.environ, os.cpu_count())}
+
+
+def run_dbt(database: Path, args: Sequence[str], quiet: bool = False) -> None:
+    """Run a dbt command on ``database`` (the working copy); raise BuildError when it fails."""
+    env = dbt_env(database)
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     try:
         result = run_child(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=quiet)
@@ -168,6 +173,8 @@ def run_build(
     progress: bool = True,
     models: Path | None = None,
     reload: ReloadScope | None = None,
+    engine: str = "duckdb",
+    lake: Path | None = None,
 ) -> BuildReport:
     """Build the warehouse into a working copy and publish it atomically over ``served``.
 
@@ -175,8 +182,17 @@ def run_build(
     rest of the bank's data still publishes. A failed dbt build or a failed critical expectation stops it and the last
     good warehouse keeps being served. ``reload``: a corrected delivery of a past date (and systems) replaces its
     loaded batch — under the build's lock, in the working copy, like everything else the build does.
+    ``engine="spark"``: dbt runs on Spark over the lake ``lake`` (crmwh/spark_build.py), always in full, and its tables
+    are written back into the working copy before scoring, validation and publishing.
     """
     from ingest.loader import ingest_landing
+
+    if engine == "spark":
+        from crmwh import spark_build
+
+        spark_build.check_installed()
+        if lake is None:
+            raise BuildError("the Spark engine needs a lake folder")
 
     report = BuildReport()
     lock = "build" if reload is None else f"build --reload {reload.day:%Y-%m-%d}"
@@ -192,10 +208,26 @@ def run_build(
                 )
                 report.messages.append(ingested.summary())  # type: ignore[attr-defined]
                 report.rejected_deliveries = len(ingested.rejected)  # type: ignore[attr-defined]
-            plan = dbt_runs.plan_build(work, DBT_PROJECT_DIR, force_full=full_refresh)
+            plan = dbt_runs.plan_build(work, DBT_PROJECT_DIR, force_full=full_refresh or engine == "spark")
             report.messages.append(f"dbt build: {plan.mode} ({plan.reason})")
             started_at = dbt_runs.now()
-            _timed(report, f"dbt build ({plan.mode})", lambda: run_dbt(work, plan.dbt_args, quiet=not progress))
+            if engine == "spark":
+                from contracts.profile import load_profile
+
+                assert lake is not None
+                spark_lake: Path = lake
+
+                def on_spark() -> str:
+                    return spark_build.build_on_spark(
+                        work, spark_lake, load_profile().spark, plan.dbt_args, quiet=not progress,
+                        project_dir=DBT_PROJECT_DIR, env=dbt_env(work), run_child=run_child,
+                        run_duckdb_dbt=lambda args: run_dbt(work, args, quiet=not progress))
+
+                report.messages.append(str(_timed(report, "lake", lambda: spark_build.refresh_lake(
+                    work, spark_lake, progress))))
+                report.messages.append(str(_timed(report, "dbt build (spark, full)", on_spark)))
+            else:
+                _timed(report, f"dbt build ({plan.mode})", lambda: run_dbt(work, plan.dbt_args, quiet=not progress))
             dbt_runs.record_build(work, plan, started_at, report.steps[-1][1])
             if models is not None:
                 scored = _timed(report, "score", lambda: score_with_latest_model(work, models))

@@ -29,6 +29,7 @@ _FAILURE_PREFIX = {
     "validate": "validate failed, the served warehouse is unchanged",
     "withdraw": "withdraw failed, the served warehouse is unchanged",
     "restore": "restore failed, the served warehouse is unchanged",
+    "lake": "lake failed, the served warehouse is unchanged",
 }
 
 
@@ -71,6 +72,7 @@ def cli() -> None:
       status        per system and business date: loaded, held, refused, rejected, missing; last publish
       withdraw      take a wrongly dated or wrong delivery out, with what depends on it
       restore       serve the previous published version again
+      lake          the raw layer as parquet for the Spark engine (`build --engine spark`, docs/scale-out.md)
     Serving:
       users sync    give each branch manager (支行行长) their branch subtree and each RM (客户经理) their own
                     customers in Superset (also on serve)
@@ -155,19 +157,29 @@ def ingest(landing: Path | None, warehouse: Path | None, reload_: bool, systems:
               help="Replace the loaded deliveries of this business date whose files changed (a correction of a past "
                    "delivery), instead of refusing them; with --system, only those systems'.")
 @click.option("--system", "systems", multiple=True, help="With --reload: only these source systems (repeatable).")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="What dbt runs on (default: the bank profile's `engine`, else duckdb). spark: the raw layer is "
+                   "copied to the lake as parquet, dbt rebuilds everything on Spark and the tables are written back "
+                   "(needs `make setup-spark`; docs/scale-out.md).")
+@click.option("--lake", type=click.Path(path_type=Path, file_okay=False), envvar=settings.ENV_LAKE,
+              help="With the Spark engine: the lake folder (default: the profile's spark.lake, else var/lake).")
 @options.models_dir
 @options.quiet
 def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_validate: bool, full_refresh: bool,
-          reload_day: date | None, systems: tuple[str, ...], models: Path | None, quiet: bool) -> None:
+          reload_day: date | None, systems: tuple[str, ...], engine: str | None, lake: Path | None,
+          models: Path | None, quiet: bool) -> None:
     """Ingest new deliveries, run `dbt build`, validate, and publish the warehouse atomically.
 
     Everything happens on a working copy; the served file is replaced only when dbt and the critical expectations pass.
     A corrected past delivery is reloaded the same way: `crmwh build --reload 2025-01-31 --system core`.
     Exits 1 when a delivery was rejected (the rest is still published), 2 when nothing was published.
     """
+    from contracts.profile import load_profile
     from crmwh.build import run_build
     from ingest.loader import ReloadScope
 
+    profile = load_profile()
+    engine = engine or profile.engine
     if systems and reload_day is None:
         raise click.UsageError("--system goes with --reload DATE")
     if reload_day is not None and no_ingest:
@@ -182,10 +194,42 @@ def build(landing: Path | None, warehouse: Path | None, no_ingest: bool, no_vali
         progress=not quiet,
         models=settings.models_dir(models),
         reload=None if reload_day is None else ReloadScope(reload_day, systems),
+        engine=engine,
+        lake=settings.lake_dir(lake, profile.spark.lake) if engine == "spark" else None,
     )
     click.echo(report.summary())
     if report.rejected_deliveries:
         sys.exit(ExitCode.REJECTED)
+
+
+@cli.command()
+@options.warehouse
+@click.option("--lake", type=click.Path(path_type=Path, file_okay=False), envvar=settings.ENV_LAKE,
+              help="The lake folder (default: the profile's spark.lake, else var/lake).")
+@click.option("--ddl", is_flag=True, help="Only print the Spark statements defining the lake's tables (JSON), for a "
+                                          "Thrift server's CRMWH_SPARK_LAKE_TABLES.")
+@options.quiet
+def lake(warehouse: Path | None, lake: Path | None, ddl: bool, quiet: bool) -> None:
+    """Write or refresh the lake: the served warehouse's raw and audit tables as parquet, for the Spark engine.
+
+    One file per delivery batch and raw table (`raw/<system>__<extract>/business_date=YYYY-MM-DD/`), the audit tables
+    whole; files of batches the warehouse no longer holds are removed. `crmwh build --engine spark` does this itself;
+    this rebuilds a lake from any warehouse. Reads the served version read-only.
+    """
+    import json
+
+    from contracts.profile import load_profile
+    from crmwh import publish, spark_build
+    from ingest.lake import export_warehouse
+
+    folder = settings.lake_dir(lake, load_profile().spark.lake)
+    if ddl:
+        click.echo(json.dumps(spark_build.lake_table_statements(folder), indent=1))
+        return
+    served = settings.warehouse_path(warehouse)
+    if not served.exists():
+        raise click.UsageError(f"no warehouse at {served}")
+    click.echo(export_warehouse(publish.resolve_served(served), folder, progress=not quiet).summary())
 
 
 @cli.command("check-delivery")

@@ -29,3 +29,12 @@ def warehouse_path(flag: str | Path | None = None) -> Path:
 def models_dir(flag: str | Path | None = None) -> Path:
     """Where trained model artifacts live, one folder per version (ignored by git)."""
     return Path(flag or os.environ.get(ENV_MODELS) or REPO_ROOT / DEFAULT_MODELS).absolute()
+
+ENV_LAKE = "CRMWH_LAKE"
+DEFAULT_LAKE = "var/lake"
+
+
+def lake_dir(flag: str | Path | None = None, profile_lake: str | None = None) -> Path:
+    """The lake (ingest/lake.py): the parquet copy of the raw layer the Spark engine reads. A flag, else the
+    environment, else the bank profile's ``spark.lake``, else ``var/lake``."""
+    return Path(flag or os.environ.get(ENV_LAKE) or profile_lake or REPO_ROOT / DEFAULT_LAKE).absolute()

@@ -30,6 +30,7 @@ if WORKER:
 # started last would keep one worker busy while the other has nothing left to do.
 LONGEST_FIRST = (
     "e2e/test_dbt_generated_bank.py",
+    "e2e/test_spark_parity.py",
     "e2e/test_marketing_models.py",
     "e2e/test_superset_rebuild.py",
     "e2e/test_superset_dashboards.py",
