@@ -161,8 +161,8 @@ def test_a_reload_of_an_older_date_after_daily_builds_gives_the_full_build(tmp_p
                                                WHERE t._batch_id = d.batch_id) >= 2
                                         ORDER BY d.business_date LIMIT 1""").fetchone()
         new_batch = con.execute("SELECT max(batch_id) + 1 FROM audit.deliveries").fetchone()[0]
-        txns = [t for (t,) in con.execute("SELECT txn_id FROM raw.core__transactions WHERE _batch_id = ? ORDER BY txn_id",
-                                          [old_batch]).fetchall()]
+        txns = [t for (t,) in con.execute(
+            "SELECT txn_id FROM raw.core__transactions WHERE _batch_id = ? ORDER BY txn_id", [old_batch]).fetchall()]
         assert len(txns) >= 2, "the reloaded day must carry transactions for the test to mean something"
         dropped, late = txns[0], txns[-1]
         tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
