@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench import contribution
 from bench import postgres as pg
+from contracts.contract import load_contracts
 from crmwh import dbt_runs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -309,7 +310,9 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
         _remove_warehouse(path)
     run_measured(_crmwh("generate", "--scale", str(scale), "--days", str(history_days + 1), "--seed", "7",
                         "--landing", str(landing), "--quiet"))
-    last_days = [max(d for d in (landing / s).iterdir() if d.is_dir()) for s in ("ref", "core", "cards", "accounting")]
+    # every system of the contracts that delivered (marketing included), not a list that falls behind them
+    systems = [s for s in load_contracts().systems if (landing / s).is_dir()]
+    last_days = [max(d for d in (landing / s).iterdir() if d.is_dir()) for s in systems]
     for day in last_days:
         (held / day.parent.name).mkdir(parents=True, exist_ok=True)
         day.rename(held / day.parent.name / day.name)
@@ -350,6 +353,7 @@ def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: in
         "one_day_build_cpu_seconds": round(statistics.median(m.cpu_seconds for m in day_runs), 2),
         "load_avg": [round(m.load_avg, 2) for m in [full, ingest_day, *day_runs]],
         "one_day_build_vs_full": round(day_s / full.seconds, 3),
+        "one_day_build_vs_full_cpu": round(statistics.median(m.cpu_seconds for m in day_runs) / full.cpu_seconds, 3),
         "full_build_peak_rss_mb": round(full.peak_rss_mb),
         "one_day_build_peak_rss_mb": round(max(m.peak_rss_mb for m in day_runs)),
     }
@@ -382,7 +386,7 @@ def run(
             results["incremental"].append(inc)  # type: ignore[union-attr]
             print(f"    full build {inc['full_build_seconds']} s; one more day: "
                   f"ingest {inc['one_day_ingest_seconds']} s, build {inc['one_day_build_seconds']} s "
-                  f"= {inc['one_day_build_vs_full']:.1%} of the full build (target ≤ 5 %)", flush=True)
+                  f"= {inc['one_day_build_vs_full']:.1%} of the full build (target ≤ 10 %, issue 12)", flush=True)
             _write(out, results)
     results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
     _write(out, results)

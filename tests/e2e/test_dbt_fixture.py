@@ -144,6 +144,59 @@ def test_a_reload_of_a_past_date_replaces_its_rows(built: Path, tmp_path: Path) 
     assert counts == [(before - 1, 0, 0)]
 
 
+@pytest.mark.parametrize("late_posting", [False, True], ids=["same-month", "late-posting"])
+def test_a_reload_of_an_older_date_after_daily_builds_gives_the_full_build(tmp_path: Path, late_posting: bool) -> None:
+    # the fixture's history built in parts, then a reload of an older February date that drops one transaction (and,
+    # with late_posting, dates another one in the month before): the incremental build must recount the months it
+    # reaches and give what a full build of the same raw gives
+    db = tmp_path / "reload-parts.duckdb"
+    for start_after, through in [(None, date(2025, 2, 10)), (date(2025, 2, 10), raw_fixture.LAST_DATE)]:
+        raw_fixture.load_fixture(db, through=through, start_after=start_after)
+        dbt_harness.build_models(db)
+    with duckdb.connect(str(db)) as con:
+        old_batch, day = con.execute("""SELECT d.batch_id, d.business_date FROM audit.deliveries AS d
+                                        WHERE d.system = 'core' AND d.status = 'LOADED'
+                                          AND d.business_date >= DATE '2025-02-01'
+                                          AND (SELECT count(*) FROM raw.core__transactions AS t
+                                               WHERE t._batch_id = d.batch_id) >= 2
+                                        ORDER BY d.business_date LIMIT 1""").fetchone()
+        new_batch = con.execute("SELECT max(batch_id) + 1 FROM audit.deliveries").fetchone()[0]
+        txns = [t for (t,) in con.execute(
+            "SELECT txn_id FROM raw.core__transactions WHERE _batch_id = ? ORDER BY txn_id", [old_batch]).fetchall()]
+        assert len(txns) >= 2, "the reloaded day must carry transactions for the test to mean something"
+        dropped, late = txns[0], txns[-1]
+        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw' AND table_name LIKE 'core__%'").fetchall()]
+        for table in tables:
+            if table == "core__transactions":
+                con.execute(f"""INSERT INTO raw.{table} SELECT * REPLACE ({new_batch} AS _batch_id, CASE WHEN txn_id = ?
+                                THEN CAST(date_trunc('month', txn_date) - INTERVAL 1 DAY AS DATE) ELSE txn_date END
+                                AS txn_date) FROM raw.{table} WHERE _batch_id = ? AND txn_id <> ?""",
+                            [late if late_posting else None, old_batch, dropped])
+            else:
+                con.execute(f"INSERT INTO raw.{table} SELECT * REPLACE ({new_batch} AS _batch_id) FROM raw.{table} "
+                            f"WHERE _batch_id = ?", [old_batch])
+        con.execute("UPDATE audit.deliveries SET status = 'SUPERSEDED' WHERE batch_id = ?", [old_batch])
+        con.execute("INSERT INTO audit.deliveries (batch_id, system, business_date, status, reason) "
+                    "VALUES (?, 'core', ?, 'LOADED', 'reload')", [new_batch, day])
+    dbt_harness.run_dbt(db, ["run"])
+    full = tmp_path / "reload-full.duckdb"
+    shutil.copyfile(db, full)
+    dbt_harness.run_dbt(full, ["run", "--full-refresh"])
+    differing = dbt_harness.differing_tables(dbt_harness.table_fingerprints(full), dbt_harness.table_fingerprints(db))
+    if not late_posting:
+        assert differing == []
+        return
+    # the late posting lands in the month before the reloaded day, a month whose watermark did not move: the activity
+    # counts (int_account_activity_monthly) recount it
+    moved = _rows(db, f"SELECT txn_on FROM staging.stg_core__transactions WHERE txn_id = '{late}'")
+    assert moved and moved[0][0] < date(day.year, day.month, 1)
+    assert not [t for t in differing if "activity" in t.split(":")[0]], differing
+    if differing:
+        # known: the balance continuity check rebuilds the months whose watermark moved only (issue 12, h12d report)
+        pytest.xfail(f"month-level models miss a posting dated before the reloaded month: {differing}")
+
+
 def _parameter(name: str) -> Decimal:
     import csv
 
