@@ -24,6 +24,18 @@ months as (
       and greatest(w.month_start, core_dates.first_on) <= least(w.month_end, core_dates.last_on)
 ),
 
+-- each balance row with the date of the account's next row, found once per row (not once per month it reaches):
+-- the window sorts the history once; rows before the first month built (less the carried-in month) cannot reach it
+balances as (
+    select
+        account_no,
+        balance_on,
+        balance,
+        lead(balance_on) over (partition by account_no order by balance_on) as next_balance_on
+    from {{ ref('stg_core__balances') }}
+    where balance_on >= (select cast(min(month_start) - interval 1 month as date) from months)
+),
+
 balance_rows as (
     select
         months.month_start,
@@ -32,9 +44,10 @@ balance_rows as (
         months.observed_to,
         b.account_no,
         b.balance_on,
-        b.balance
+        b.balance,
+        b.next_balance_on
     from months
-    inner join {{ ref('stg_core__balances') }} as b
+    inner join balances as b
         on b.balance_on >= {{ add_months('months.month_start', -1) }}
        and b.balance_on <= months.observed_to
 ),
@@ -43,13 +56,7 @@ segments as (
     select
         *,
         -- the day the next row replaces this balance (the day after the window when none does)
-        least(
-            coalesce(
-                lead(balance_on) over (partition by month_start, account_no order by balance_on),
-                observed_to + 1
-            ),
-            observed_to + 1
-        ) as held_until,
+        least(coalesce(next_balance_on, observed_to + 1), observed_to + 1) as held_until,
         greatest(balance_on, observed_from) as held_from
     from balance_rows
 ),

@@ -313,16 +313,15 @@ amounts as (
     select
         *,
         cast(
-            case when ftp_rate = 0 then 0 else {{ divide_round(
-                'cast(average_daily_balance_cny as decimal(38, 2)) * ftp_rate * ftp_days', 'day_count_basis', 2) }}
+            case when ftp_rate = 0 then 0 else {{ money_rate_days(
+                'average_daily_balance_cny', 'ftp_rate', 'ftp_days', 'day_count_basis') }}
             end
             as decimal(18, 2)
         ) as ftp_amount,
         {% for component in ['reserve_cost', 'deposit_insurance'] %}
         cast(
-            case when coalesce({{ component }}_rate, 0) = 0 then 0 else {{ divide_round(
-                'cast(average_daily_balance_cny as decimal(38, 2)) * ' ~ component ~ '_rate * ftp_days',
-                'day_count_basis', 2) }}
+            case when coalesce({{ component }}_rate, 0) = 0 then 0 else {{ money_rate_days(
+                'average_daily_balance_cny', component ~ '_rate', 'ftp_days', 'day_count_basis') }}
             end
             as decimal(18, 2)
         ) as {{ component }}_amount{{ ',' if not loop.last }}

@@ -19,12 +19,18 @@ accounts as (
     select account_id, party_id, product_code, branch_code from {{ ref('int_accounts') }}
 ),
 
+-- the customer version valid on the transaction day; the first version also covers the days before it (a transaction
+-- dated before its customer's first version takes that version). Versions of a party are contiguous (valid_to is the
+-- next valid_from), so a range join finds exactly one: cheaper than an ASOF join here, and portable to Spark.
 customers as (
-    select customer_key, party_id, valid_from from {{ ref('dim_customer') }}
-),
-
-first_versions as (
-    select party_id, arg_min(customer_key, valid_from) as customer_key from customers group by party_id
+    select
+        customer_key,
+        party_id,
+        case when valid_from = min(valid_from) over (partition by party_id) then {{ open_start_date() }}
+            else valid_from
+        end as valid_from,
+        valid_to
+    from {{ ref('dim_customer') }}
 ),
 
 final as (
@@ -32,7 +38,7 @@ final as (
         t.txn_id,
         t.account_no as account_id,
         a.party_id,
-        coalesce(c.customer_key, fv.customer_key, {{ unknown_key() }}) as customer_key,
+        coalesce(c.customer_key, {{ unknown_key() }}) as customer_key,
         {{ dimension_key('a.product_code') }} as product_code,
         {{ dimension_key('a.branch_code') }} as branch_code,
         {{ dimension_key("'core:' || t.channel_code") }} as channel_key,
@@ -60,9 +66,8 @@ final as (
     left join accounts as a on a.account_id = t.account_no
     left join {{ ref('int_fx_rates_daily') }} as fx
         on fx.currency_code = t.currency_code and fx.rate_on = t.txn_on
-    asof left join customers as c
-        on c.party_id = a.party_id and t.txn_on >= c.valid_from
-    left join first_versions as fv on fv.party_id = a.party_id
+    left join customers as c
+        on c.party_id = a.party_id and t.txn_on >= c.valid_from and t.txn_on < c.valid_to
 )
 
 select * from final
