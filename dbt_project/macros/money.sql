@@ -140,3 +140,13 @@
 {% macro ratio(numerator, denominator, scale=6) -%}
     cast({{ divide_round(numerator, denominator, scale) }} as decimal(18, {{ scale }}))
 {%- endmacro %}
+
+{#-
+  The product of two rates in [0, 10) with at most 6 decimals (PD x LGD), exact and typed DECIMAL(13, 12): narrow
+  enough that its product with an amount (DECIMAL(18, 2)) and a day count (DECIMAL(5, 0)) fits DECIMAL(38, 14). Spark
+  multiplies DECIMALs exactly only while the result's precision fits 38 digits; past that it keeps 6 decimals
+  (spark.sql.decimalOperations.allowPrecisionLoss), so wide operands (DECIMAL(38, 6)) would round the product there.
+-#}
+{% macro product_of_rates(rate_a, rate_b) -%}
+    cast(cast({{ rate_a }} as decimal(9, 6)) * cast({{ rate_b }} as decimal(9, 6)) as decimal(13, 12))
+{%- endmacro %}

@@ -218,7 +218,7 @@ account_rates as (
         month_start,
         account_id,
         max(pricing_on) as pricing_on,
-        arg_max(curve_on, pricing_on) as curve_on,
+        max_by(curve_on, pricing_on) as curve_on,
         cast(count(*) as integer) as pricing_periods,
         bool_or(is_curve_date_fallback) as is_curve_date_fallback,
         -- the day-weighted base rate of the month (the rate of its one period in most months)

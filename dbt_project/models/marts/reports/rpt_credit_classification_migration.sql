@@ -93,10 +93,10 @@ final as (
         w.to_classification,
         -- sortable labels for pivot tables: NEW first, the five classes in order of severity, CLOSED last
         case when w.from_classification = 'NEW' then '0 新增'
-             else cast(from_class.sort_order as varchar) || ' ' || w.from_classification
+             else cast(from_class.sort_order as string) || ' ' || w.from_classification
         end as from_classification_label,
         case when w.to_classification = 'CLOSED' then '9 结清/移出'
-             else cast(to_class.sort_order as varchar) || ' ' || w.to_classification
+             else cast(to_class.sort_order as string) || ' ' || w.to_classification
         end as to_classification_label,
         cast(count(*) as integer) as loans,
         cast(sum(w.previous_exposure_at_default_cny) as decimal(18, 2)) as previous_exposure_at_default_cny,
