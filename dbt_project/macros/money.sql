@@ -148,5 +148,5 @@
   (spark.sql.decimalOperations.allowPrecisionLoss), so wide operands (DECIMAL(38, 6)) would round the product there.
 -#}
 {% macro product_of_rates(rate_a, rate_b) -%}
-    cast(cast({{ rate_a }} as decimal(9, 6)) * cast({{ rate_b }} as decimal(9, 6)) as decimal(13, 12))
+    cast(cast({{ rate_a }} as decimal(18, 6)) * cast({{ rate_b }} as decimal(18, 6)) as decimal(13, 12))
 {%- endmacro %}
