@@ -142,11 +142,21 @@
 {%- endmacro %}
 
 {#-
-  The product of two rates in [0, 10) with at most 6 decimals (PD x LGD), exact and typed DECIMAL(13, 12): narrow
+  The product of two rates in [0, 10) with at most 6 decimals (PD x LGD), exact; on Spark typed DECIMAL(13, 12): narrow
   enough that its product with an amount (DECIMAL(18, 2)) and a day count (DECIMAL(5, 0)) fits DECIMAL(38, 14). Spark
   multiplies DECIMALs exactly only while the result's precision fits 38 digits; past that it keeps 6 decimals
   (spark.sql.decimalOperations.allowPrecisionLoss), so wide operands (DECIMAL(38, 6)) would round the product there.
 -#}
 {% macro product_of_rates(rate_a, rate_b) -%}
+    {{ return(adapter.dispatch('product_of_rates', 'crmwh')(rate_a, rate_b)) }}
+{%- endmacro %}
+
+{#- DuckDB keeps the wide product (DECIMAL(38, 12)): it multiplies DECIMAL(38) exactly, and a product narrowed to
+    DECIMAL(13, 12) made DuckDB pick a 64-bit multiplication that overflowed. -#}
+{% macro duckdb__product_of_rates(rate_a, rate_b) -%}
+    (cast({{ rate_a }} as decimal(38, 6)) * {{ rate_b }})
+{%- endmacro %}
+
+{% macro spark__product_of_rates(rate_a, rate_b) -%}
     cast(cast({{ rate_a }} as decimal(18, 6)) * cast({{ rate_b }} as decimal(18, 6)) as decimal(13, 12))
 {%- endmacro %}
