@@ -160,3 +160,21 @@
 {% macro spark__product_of_rates(rate_a, rate_b) -%}
     cast(cast({{ rate_a }} as decimal(18, 6)) * cast({{ rate_b }} as decimal(18, 6)) as decimal(13, 12))
 {%- endmacro %}
+
+{#-
+  amount_type(precision): the type an amount is cast to before it is multiplied by a rate. Spark: DECIMAL(precision, 2),
+  as narrow as the product needs to fit DECIMAL(38) (Spark multiplies exactly only then; past it keeps 6 decimals).
+  DuckDB: DECIMAL(38, 2), as before: DuckDB multiplies DECIMAL(38) exactly, and narrower operands let it choose a
+  64-bit multiplication that overflows on large amounts.
+-#}
+{% macro amount_type(precision) -%}
+    {{ return(adapter.dispatch('amount_type', 'crmwh')(precision)) }}
+{%- endmacro %}
+
+{% macro duckdb__amount_type(precision) -%}
+    decimal(38, 2)
+{%- endmacro %}
+
+{% macro spark__amount_type(precision) -%}
+    decimal({{ precision }}, 2)
+{%- endmacro %}

@@ -78,9 +78,9 @@ weighted as (
 with_capital as (
     select
         w.*,
-        {{ round_money('cast(w.exposure_at_default_cny as decimal(18, 2)) * cast(w.risk_weight as decimal(9, 6))')
+        {{ round_money('cast(w.exposure_at_default_cny as ' ~ amount_type(18) ~ ') * cast(w.risk_weight as decimal(9, 6))')
         }} as risk_weighted_assets,
-        {{ round_money('cast(w.exposure_at_default_cny as decimal(18, 2)) * cast(w.risk_weight as decimal(9, 6))'
+        {{ round_money('cast(w.exposure_at_default_cny as ' ~ amount_type(18) ~ ') * cast(w.risk_weight as decimal(9, 6))'
                        ~ ' * cast(' ~ param('capital_ratio') ~ ' as decimal(9, 6))') }} as economic_capital
     from weighted as w
 ),
@@ -96,7 +96,7 @@ final as (
         w.risk_weight,
         w.risk_weighted_assets,
         w.economic_capital,
-        cast({{ divide_round('cast(w.economic_capital as decimal(18, 2)) * cast(' ~ param('hurdle_rate')
+        cast({{ divide_round('cast(w.economic_capital as ' ~ amount_type(18) ~ ') * cast(' ~ param('hurdle_rate')
                               ~ ' as decimal(9, 6)) * cast(m.observed_days as decimal(5, 0))', param('annualisation_days'), 2) }}
             as decimal(18, 2)) as capital_charge,
         w._max_batch_id

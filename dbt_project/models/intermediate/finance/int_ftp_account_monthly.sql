@@ -342,14 +342,14 @@ amounts as (
         *,
         cast(
             case when ftp_rate = 0 then 0 else {{ divide_round(
-                'cast(average_daily_balance_cny as decimal(20, 2)) * ftp_rate * cast(ftp_days as decimal(5, 0))', 'day_count_basis', 2) }}
+                'cast(average_daily_balance_cny as ' ~ amount_type(20) ~ ') * ftp_rate * cast(ftp_days as decimal(5, 0))', 'day_count_basis', 2) }}
             end
             as decimal(18, 2)
         ) as ftp_amount,
         {% for component in ['reserve_cost', 'deposit_insurance'] %}
         cast(
             case when coalesce({{ component }}_rate, 0) = 0 then 0 else {{ divide_round(
-                'cast(average_daily_balance_cny as decimal(20, 2)) * ' ~ component ~ '_rate'
+                'cast(average_daily_balance_cny as ' ~ amount_type(20) ~ ') * ' ~ component ~ '_rate'
                 ~ ' * cast(ftp_days as decimal(5, 0))',
                 'day_count_basis', 2) }}
             end

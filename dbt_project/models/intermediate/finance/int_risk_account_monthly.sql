@@ -67,8 +67,8 @@ loan_days as (
 loan_days_ead as (
     select
         d.*,
-        {{ round_money('cast(d.outstanding_cny as decimal(27, 2))'
-                       ~ ' + cast(d.undrawn_cny as decimal(27, 2)) * cast(d.credit_conversion_factor as decimal(9, 6))') }}
+        {{ round_money('cast(d.outstanding_cny as ' ~ amount_type(27) ~ ')'
+                       ~ ' + cast(d.undrawn_cny as ' ~ amount_type(27) ~ ') * cast(d.credit_conversion_factor as decimal(9, 6))') }}
             as exposure_at_default_cny
     from loan_days as d
 ),
@@ -101,7 +101,7 @@ loans as (
         -- stage-3 provision on the month's first observed day (the loan outstanding and non-performing that day)
         max(case when d.snapshot_on = months.as_of_on - months.observed_days + 1
                       and d.is_non_performing
-                 then {{ round_money('cast(d.loss_given_default as decimal(9, 6)) * cast(d.outstanding_cny as decimal(20, 2))') }}
+                 then {{ round_money('cast(d.loss_given_default as decimal(9, 6)) * cast(d.outstanding_cny as ' ~ amount_type(20) ~ ')') }}
             end) as first_day_provision
     from loan_days_ead as d
     inner join months on months.month_start = d.month_start
@@ -153,11 +153,11 @@ cards as (
 cards_ead as (
     select
         c.*,
-        {{ round_money('cast(c.drawn_cny as decimal(27, 2))'
-                       ~ ' + cast(c.undrawn_cny as decimal(27, 2)) * cast(c.credit_conversion_factor as decimal(9, 6))') }}
+        {{ round_money('cast(c.drawn_cny as ' ~ amount_type(27) ~ ')'
+                       ~ ' + cast(c.undrawn_cny as ' ~ amount_type(27) ~ ') * cast(c.credit_conversion_factor as decimal(9, 6))') }}
             as exposure_at_default_cny,
-        {{ round_money('cast(c.outstanding_cny as decimal(27, 2))'
-                       ~ ' + cast(c.closing_undrawn_cny as decimal(27, 2)) * cast(c.credit_conversion_factor as decimal(9, 6))') }}
+        {{ round_money('cast(c.outstanding_cny as ' ~ amount_type(27) ~ ')'
+                       ~ ' + cast(c.closing_undrawn_cny as ' ~ amount_type(27) ~ ') * cast(c.credit_conversion_factor as decimal(9, 6))') }}
             as closing_exposure_at_default_cny
     from cards as c
 ),
@@ -210,7 +210,7 @@ unioned as (
         end as performing_loss_days_cny,
         months.as_of_on as last_outstanding_on,
         case when c.was_non_performing_at_start
-            then {{ round_money('cast(c.loss_given_default as decimal(9, 6)) * cast(c.opening_cny as decimal(20, 2))') }}
+            then {{ round_money('cast(c.loss_given_default as decimal(9, 6)) * cast(c.opening_cny as ' ~ amount_type(20) ~ ')') }}
         end as first_day_provision
     from cards_ead as c
     inner join months on months.month_start = c.month_start
@@ -243,7 +243,7 @@ final as (
             as performing_expected_loss,
         cast(coalesce(u.first_day_provision, 0) as decimal(18, 2)) as first_day_provision,
         cast(case when u.last_outstanding_on = months.as_of_on and coalesce(classes.is_non_performing, false)
-            then {{ round_money('cast(u.loss_given_default as decimal(9, 6)) * cast(u.outstanding_cny as decimal(20, 2))') }}
+            then {{ round_money('cast(u.loss_given_default as decimal(9, 6)) * cast(u.outstanding_cny as ' ~ amount_type(20) ~ ')') }}
             else 0
         end as decimal(18, 2)) as closing_provision,
         months._max_batch_id

@@ -139,7 +139,7 @@ margins as (
 ),
 
 taxed as (
-    select *, {{ round_money('cast(nc as decimal(19, 2)) * ' ~ param('income_tax_rate')) }} as tax
+    select *, {{ round_money('cast(nc as ' ~ amount_type(19) ~ ') * ' ~ param('income_tax_rate')) }} as tax
     from margins
 ),
 
