@@ -30,7 +30,7 @@ branches as (
 cells as (
     select
         campaign_id,
-        case grouping(segment_code, branch_code) when 3 then 'CAMPAIGN' when 1 then 'SEGMENT' else 'BRANCH' end
+        case grouping(segment_code) * 2 + grouping(branch_code) when 3 then 'CAMPAIGN' when 1 then 'SEGMENT' else 'BRANCH' end
             as breakdown_code,
         segment_code,
         branch_code,
