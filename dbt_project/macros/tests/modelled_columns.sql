@@ -1,8 +1,8 @@
 {#-
   modelled_columns(schemas): a subquery of (table_schema, table_name, column_name, data_type), one row per column of
   every relation in `schemas`, for the tests that look at the warehouse's columns. DuckDB reads its
-  information_schema; Spark's session catalog has none, so the columns are listed through the adapter when the test
-  compiles and pasted as rows (data_type as Spark names it: double, float, ...).
+  information_schema; Spark's session catalog has none, so the columns of every relation dbt builds there are read
+  through the adapter when the test compiles and pasted as rows (data_type as Spark names it: double, float, ...).
 -#}
 {% macro modelled_columns(schemas) -%}
     {{ return(adapter.dispatch('modelled_columns', 'crmwh')(schemas)) }}
@@ -18,13 +18,15 @@
 {% macro spark__modelled_columns(schemas) -%}
     {%- set rows = [] -%}
     {%- if execute -%}
-        {%- for schema in schemas -%}
-            {%- for relation in adapter.list_relations(database=none, schema=schema) -%}
+        {%- for node in graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed', 'snapshot']) -%}
+            {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
+                                                    identifier=node.alias) if node.schema in schemas else none -%}
+            {%- if relation is not none -%}
                 {%- for column in adapter.get_columns_in_relation(relation) -%}
-                    {%- do rows.append("('" ~ schema ~ "', '" ~ relation.identifier ~ "', '" ~ column.name ~ "', '"
-                                       ~ column.dtype ~ "')") -%}
+                    {%- do rows.append("('" ~ node.schema ~ "', '" ~ relation.identifier ~ "', '" ~ column.name
+                                       ~ "', '" ~ column.dtype ~ "')") -%}
                 {%- endfor -%}
-            {%- endfor -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {%- if rows -%}
