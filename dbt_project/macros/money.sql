@@ -7,8 +7,14 @@
   - otherwise 128-bit integers: both operands scaled to integers at 12 decimals (exact for every DECIMAL in this
     warehouse: money has 2, rates 6, their products 8 or 12).
   Both round the integer quotient the same way: (2 |N| 10^scale + |D|) // (2 |D|), with the sign of n / d.
+  Spark (spark__divide_round) computes the same integers in DECIMAL(38, 0), which Spark multiplies, adds and compares
+  exactly; see there.
 -#}
 {% macro divide_round(numerator, denominator, scale=2) -%}
+    {{ return(adapter.dispatch('divide_round', 'crmwh')(numerator, denominator, scale)) }}
+{%- endmacro %}
+
+{% macro duckdb__divide_round(numerator, denominator, scale=2) -%}
     {%- set unit = '1' ~ '0' * 12 -%}
     {%- set result_unit = '1' ~ '0' * scale -%}
     {%- set n12 = 'cast(' ~ numerator ~ ' as decimal(38, 12))' -%}
@@ -51,6 +57,45 @@
     )
 {%- endmacro %}
 
+{#-
+  Spark has no 128-bit integer and no `//`; its DECIMAL arithmetic is exact while a result fits 38 digits, except
+  division, which rounds to a scale of Spark's choosing. So both operands are scaled to integers at 12 decimals in
+  DECIMAL(38, 0) (n * 10^12 is typed DECIMAL(38, 6) by Spark's precision-loss rule, exact since it is a whole number,
+  for |n| < 10^20), the quotient (2 |N| 10^scale + |D|) / (2 |D|) is floored after Spark's division and corrected by
+  one when that division rounded up to the next integer (checked with an exact product), and the sign is applied by
+  comparison (Spark's sign() is DOUBLE). Same integers as DuckDB's, so the same rounded DECIMAL(38, scale). Beyond
+  DECIMAL(38) (|n| >= 10^20, or a quotient of 36 - scale digits) Spark gives NULL where DuckDB stops with an error;
+  the not-null tests on the money columns catch it.
+-#}
+{% macro spark__divide_round(numerator, denominator, scale=2) -%}
+    {%- set n_units = 'cast(cast(' ~ numerator ~ ' as decimal(38, 12)) * 1000000000000 as decimal(38, 0))' -%}
+    {%- set d_units = 'cast(cast(' ~ denominator ~ ' as decimal(38, 12)) * 1000000000000 as decimal(38, 0))' -%}
+    {%- set twice_n = '(2 * abs(' ~ n_units ~ ') * 1' ~ '0' * scale ~ ' + abs(' ~ d_units ~ '))' -%}
+    {%- set twice_d = '(2 * abs(' ~ d_units ~ '))' -%}
+    (
+        case
+        when {{ d_units }} = 0 then null
+        else cast(
+            cast(
+                case when ({{ n_units }} < 0) <> ({{ d_units }} < 0) then -1 else 1 end
+                * {{ spark_floor_quotient(twice_n, twice_d) }}
+                as decimal({{ 36 - scale }}, 0)
+            ) * cast({{ '1' if scale == 0 else '0.' ~ '0' * (scale - 1) ~ '1' }} as decimal({{ scale + 1 }}, {{ scale }}))
+            as decimal(38, {{ scale }})
+        )
+        end
+    )
+{%- endmacro %}
+
+{#-
+  floor(a / b) for whole numbers a >= 0, b > 0 typed DECIMAL(38, 0), exact on Spark: Spark's division rounds half up
+  at 6 decimals (DECIMAL(38, 0) / DECIMAL(38, 0) is DECIMAL(38, 6)), so its floor is the true floor or one more when
+  the true quotient lies within half a millionth below the next integer; the exact product tells which.
+-#}
+{% macro spark_floor_quotient(a, b) -%}
+    (floor({{ a }} / {{ b }}) - case when floor({{ a }} / {{ b }}) * {{ b }} > {{ a }} then 1 else 0 end)
+{%- endmacro %}
+
 {#- Money rounded to the cent (half away from zero), typed DECIMAL(18,2). -#}
 {% macro round_money(expression) -%}
     cast(round(cast({{ expression }} as decimal(38, 12)), 2) as decimal(18, 2))
@@ -65,6 +110,10 @@
   arithmetic overflows and stops the build with an error rather than round wrong. NULL when either is NULL.
 -#}
 {% macro to_cny(amount, cny_per_unit) -%}
+    {{ return(adapter.dispatch('to_cny', 'crmwh')(amount, cny_per_unit)) }}
+{%- endmacro %}
+
+{% macro duckdb__to_cny(amount, cny_per_unit) -%}
     {%- set cents = '(cast(cast(' ~ amount ~ ' as decimal(18, 2)) * 100 as bigint))' -%}
     {%- set units = '(cast(cast(' ~ cny_per_unit ~ ' as decimal(18, 6)) * 1000000 as bigint))' -%}
     cast(
@@ -78,6 +127,15 @@
     )
 {%- endmacro %}
 
+{#-
+  Spark: the product of DECIMAL(18, 2) and DECIMAL(18, 6) is an exact DECIMAL(37, 8), and Spark's round() rounds half
+  away from zero (Java's HALF_UP), so the DECIMAL product is both exact and fast enough there. Beyond DECIMAL(18, 2)
+  the cast gives NULL where DuckDB stops with an error.
+-#}
+{% macro spark__to_cny(amount, cny_per_unit) -%}
+    cast(round(cast({{ amount }} as decimal(18, 2)) * cast({{ cny_per_unit }} as decimal(18, 6)), 2) as decimal(18, 2))
+{%- endmacro %}
+
 {#- A ratio n / d as DECIMAL(18,6), exact and rounded half away from zero; NULL when d is 0. -#}
 {% macro ratio(numerator, denominator, scale=6) -%}
     cast({{ divide_round(numerator, denominator, scale) }} as decimal(18, {{ scale }}))
@@ -86,11 +144,17 @@
 {#-
   amount × rate × days / basis rounded to the cent (half away from zero), typed DECIMAL(18,2): interest-like charges
   on a balance (amount: money, rate: at most 6 decimals, days and basis: integers; basis > 0). The same value
-  divide_round gives for that product, computed in 64-bit integers when it fits (|amount| < 10^8, |rate| < 1,
+  divide_round gives for that product, computed on DuckDB in 64-bit integers when it fits (|amount| < 10^8, |rate| < 1,
   0 <= days < 400: |cents × micro-rate × days| < 4 × 10^18), about 15x faster than divide_round's 128-bit way, which
   stays for the rows that do not fit.
+  On Spark (no integer `//`) it is divide_round of the product, the amount typed as narrow as Spark needs to multiply
+  exactly (amount_type).
 -#}
 {% macro money_rate_days(amount, rate, days, basis) -%}
+    {{ return(adapter.dispatch('money_rate_days', 'crmwh')(amount, rate, days, basis)) }}
+{%- endmacro %}
+
+{% macro duckdb__money_rate_days(amount, rate, days, basis) -%}
     {%- set cents = 'cast(cast(' ~ amount ~ ' as decimal(18, 2)) * 100 as bigint)' -%}
     {%- set micro = 'cast(cast(' ~ rate ~ ' as decimal(18, 6)) * 1000000 as bigint)' -%}
     {%- set basis_micro = 'cast(' ~ basis ~ ' as bigint) * 1000000' -%}
@@ -107,4 +171,47 @@
         end
         as decimal(18, 2)
     )
+{%- endmacro %}
+
+{% macro default__money_rate_days(amount, rate, days, basis) -%}
+    cast({{ divide_round('cast(' ~ amount ~ ' as ' ~ amount_type(20) ~ ') * ' ~ rate ~ ' * cast(' ~ days ~ ' as decimal(5, 0))',
+                         basis, 2) }} as decimal(18, 2))
+{%- endmacro %}
+
+{#-
+  The product of two rates in [0, 10) with at most 6 decimals (PD x LGD), exact; on Spark typed DECIMAL(13, 12): narrow
+  enough that its product with an amount (DECIMAL(18, 2)) and a day count (DECIMAL(5, 0)) fits DECIMAL(38, 14). Spark
+  multiplies DECIMALs exactly only while the result's precision fits 38 digits; past that it keeps 6 decimals
+  (spark.sql.decimalOperations.allowPrecisionLoss), so wide operands (DECIMAL(38, 6)) would round the product there.
+-#}
+{% macro product_of_rates(rate_a, rate_b) -%}
+    {{ return(adapter.dispatch('product_of_rates', 'crmwh')(rate_a, rate_b)) }}
+{%- endmacro %}
+
+{#- DuckDB keeps the wide product (DECIMAL(38, 12)): it multiplies DECIMAL(38) exactly, and a product narrowed to
+    DECIMAL(13, 12) made DuckDB pick a 64-bit multiplication that overflowed. -#}
+{% macro duckdb__product_of_rates(rate_a, rate_b) -%}
+    (cast({{ rate_a }} as decimal(38, 6)) * {{ rate_b }})
+{%- endmacro %}
+
+{% macro spark__product_of_rates(rate_a, rate_b) -%}
+    cast(cast({{ rate_a }} as decimal(18, 6)) * cast({{ rate_b }} as decimal(18, 6)) as decimal(13, 12))
+{%- endmacro %}
+
+{#-
+  amount_type(precision): the type an amount is cast to before it is multiplied by a rate. Spark: DECIMAL(precision, 2),
+  as narrow as the product needs to fit DECIMAL(38) (Spark multiplies exactly only then; past it keeps 6 decimals).
+  DuckDB: DECIMAL(38, 2), as before: DuckDB multiplies DECIMAL(38) exactly, and narrower operands let it choose a
+  64-bit multiplication that overflows on large amounts.
+-#}
+{% macro amount_type(precision) -%}
+    {{ return(adapter.dispatch('amount_type', 'crmwh')(precision)) }}
+{%- endmacro %}
+
+{% macro duckdb__amount_type(precision) -%}
+    decimal(38, 2)
+{%- endmacro %}
+
+{% macro spark__amount_type(precision) -%}
+    decimal({{ precision }}, 2)
 {%- endmacro %}

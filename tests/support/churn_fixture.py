@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 
@@ -28,10 +29,28 @@ FEATURES_DDL = """create table intermediate.int_churn_features_monthly (
     max_days_past_due integer, risk_rating_code varchar)"""
 
 
+def scoring_ddl(macro_file: str, macro: str) -> str:
+    """The DDL a scoring-tables macro renders on DuckDB, from the dbt macro that owns it (dispatch resolved to the
+    default__ implementations of macros/scoring_tables.sql)."""
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    macros: dict[str, object] = {}
+
+    class _Adapter:
+        @staticmethod
+        def dispatch(name: str, _package: str) -> object:
+            return macros[f"default__{name}"]
+
+    env.globals.update(adapter=_Adapter(), **{"return": lambda value: value})
+    shared = env.from_string((DBT_DIR / "macros" / "scoring_tables.sql").read_text(encoding="utf-8")).module
+    macros.update((name, getattr(shared, name)) for name in dir(shared) if not name.startswith("_"))
+    env.globals.update(create_tables_if_missing=shared.create_tables_if_missing)
+    module = env.from_string((DBT_DIR / "macros" / macro_file).read_text(encoding="utf-8")).module
+    return str(getattr(module, macro)())
+
+
 def scoring_tables_sql() -> str:
-    """The DDL of the scoring tables, from the dbt macro that owns it (plain SQL inside the macro)."""
-    text = (DBT_DIR / "macros" / "scoring_tables.sql").read_text(encoding="utf-8")
-    return text.split("{% macro create_scoring_tables() -%}")[1].split("{%- endmacro %}")[0]
+    """The DDL of the scoring tables."""
+    return scoring_ddl("scoring_tables.sql", "create_scoring_tables")
 
 
 def build_churn_warehouse(path: Path, months: int = 8, customers: int = 1500, leave_rate: float = 0.06,

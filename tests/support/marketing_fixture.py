@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from support.churn_fixture import build_churn_warehouse
+from support.churn_fixture import build_churn_warehouse, scoring_ddl
 from support.dbt_harness import DBT_DIR
 
 HORIZON = 3
@@ -19,8 +19,7 @@ HORIZON = 3
 
 def marketing_scoring_tables_sql() -> str:
     """The DDL of the marketing scoring tables, from the dbt macro that owns it."""
-    text = (DBT_DIR / "macros" / "marketing_scoring_tables.sql").read_text(encoding="utf-8")
-    return text.split("{% macro create_marketing_scoring_tables() -%}")[1].split("{%- endmacro %}")[0]
+    return scoring_ddl("marketing_scoring_tables.sql", "create_marketing_scoring_tables")
 
 
 def build_marketing_warehouse(path: Path, months: int = 8, customers: int = 1500, seed: int = 5,

@@ -33,7 +33,7 @@ where not coalesce(({{ expression }}), false)
 {% test unknown_member(model, column_name, label_column) %}
 select count(*) as unknown_members
 from {{ model }}
-where cast({{ column_name }} as varchar) = {{ unknown_key() }} and {{ label_column }} = {{ unknown_label() }}
+where cast({{ column_name }} as string) = {{ unknown_key() }} and {{ label_column }} = {{ unknown_label() }}
 having count(*) <> 1
 {% endtest %}
 
@@ -43,7 +43,7 @@ having count(*) <> 1
     select {{ column_name }}
     from {{ model }}
     where {{ column_name }} is not null
-      and cast({{ column_name }} as varchar) not in (
+      and cast({{ column_name }} as string) not in (
           select code from {{ ref('code_values') }} where code_set = '{{ code_set }}'
       )
 {% endtest %}

@@ -56,7 +56,7 @@ computed as (
 ),
 
 fact_breaks as (
-    select coalesce(f.month_start, c.month_start) as month_start, cast(null as varchar) as account_id,
+    select coalesce(f.month_start, c.month_start) as month_start, cast(null as string) as account_id,
            'the fact does not deduct the credit cost worked out' as failure
     from fact as f
     full outer join computed as c on c.month_start = f.month_start

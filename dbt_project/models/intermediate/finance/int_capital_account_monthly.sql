@@ -78,10 +78,10 @@ weighted as (
 with_capital as (
     select
         w.*,
-        {{ round_money('cast(w.exposure_at_default_cny as decimal(38, 2)) * w.risk_weight')
+        {{ round_money('cast(w.exposure_at_default_cny as ' ~ amount_type(18) ~ ') * cast(w.risk_weight as decimal(9, 6))')
         }} as risk_weighted_assets,
-        {{ round_money('cast(w.exposure_at_default_cny as decimal(38, 2)) * w.risk_weight * '
-                       ~ param('capital_ratio')) }} as economic_capital
+        {{ round_money('cast(w.exposure_at_default_cny as ' ~ amount_type(18) ~ ') * cast(w.risk_weight as decimal(9, 6))'
+                       ~ ' * cast(' ~ param('capital_ratio') ~ ' as decimal(9, 6))') }} as economic_capital
     from weighted as w
 ),
 
@@ -96,8 +96,8 @@ final as (
         w.risk_weight,
         w.risk_weighted_assets,
         w.economic_capital,
-        cast({{ divide_round('cast(w.economic_capital as decimal(38, 2)) * ' ~ param('hurdle_rate')
-                              ~ ' * m.observed_days', param('annualisation_days'), 2) }}
+        cast({{ divide_round('cast(w.economic_capital as ' ~ amount_type(18) ~ ') * cast(' ~ param('hurdle_rate')
+                              ~ ' as decimal(9, 6)) * cast(m.observed_days as decimal(5, 0))', param('annualisation_days'), 2) }}
             as decimal(18, 2)) as capital_charge,
         w._max_batch_id
     from with_capital as w

@@ -81,7 +81,7 @@ residual as (
         pools.operating_expense,
         {{ dimension_key('pools.cost_centre_branch_code') }} as receiving_branch_code,
         'RESIDUAL' as activity_code,
-        cast(null as varchar) as customer_type_code,
+        cast(null as string) as customer_type_code,
         cast(0 as decimal(18, 6)) as volume,
         cast(0 as decimal(18, 4)) as standard_cost,
         pools._max_batch_id,

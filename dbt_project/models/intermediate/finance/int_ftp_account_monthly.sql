@@ -166,12 +166,40 @@ pricing_periods as (
     window w as (partition by d.month_start, d.account_id order by d.pricing_on)
 ),
 
+-- the latest curve date on or before each pricing date (in its curve currency): pricing dates and curve dates in one
+-- date order per currency, a curve date before a pricing date of the same day, the running latest curve date read
+-- at each pricing date
+period_curve_dates as (
+    select month_start, account_id, pricing_on, curve_on
+    from (
+        select
+            month_start,
+            account_id,
+            pricing_on,
+            is_pricing_date,
+            max(curve_on) over (
+                partition by currency_code order by on_date, is_pricing_date
+                rows between unbounded preceding and current row
+            ) as curve_on
+        from (
+            select pp.month_start, pp.account_id, pp.pricing_on, p.curve_currency_code as currency_code,
+                   pp.pricing_on as on_date, 1 as is_pricing_date, cast(null as date) as curve_on
+            from pricing_periods as pp
+            inner join priced as p on p.month_start = pp.month_start and p.account_id = pp.account_id
+            union all
+            select cast(null as date), cast(null as string), cast(null as date), currency_code, curve_on, 0, curve_on
+            from curve_dates
+        ) as dated
+    ) as running
+    where is_pricing_date = 1
+),
+
 periods_with_curve as (
     select
         pp.month_start,
         pp.account_id,
         pp.pricing_on,
-        cast(pp.priced_to - pp.priced_from + 1 as integer) as priced_days,
+        cast({{ dbt.datediff('pp.priced_from', 'pp.priced_to', 'day') }} + 1 as integer) as priced_days,
         p.ftp_method,
         p.curve_currency_code,
         p.matched_term_months,
@@ -183,8 +211,8 @@ periods_with_curve as (
         cd.curve_on is null as is_curve_date_fallback
     from pricing_periods as pp
     inner join priced as p on p.month_start = pp.month_start and p.account_id = pp.account_id
-    asof left join curve_dates as cd
-        on cd.currency_code = p.curve_currency_code and pp.pricing_on >= cd.curve_on
+    left join period_curve_dates as cd
+        on cd.month_start = pp.month_start and cd.account_id = pp.account_id and cd.pricing_on = pp.pricing_on
     left join curve_currencies as cc on cc.currency_code = p.curve_currency_code
     where pp.priced_to >= pp.priced_from
 ),
@@ -218,7 +246,7 @@ account_rates as (
         month_start,
         account_id,
         max(pricing_on) as pricing_on,
-        arg_max(curve_on, pricing_on) as curve_on,
+        max_by(curve_on, pricing_on) as curve_on,
         cast(count(*) as integer) as pricing_periods,
         bool_or(is_curve_date_fallback) as is_curve_date_fallback,
         -- the day-weighted base rate of the month (the rate of its one period in most months)

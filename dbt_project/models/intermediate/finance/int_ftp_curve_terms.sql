@@ -12,8 +12,7 @@ with points as (
 -- every whole term up to the longest point, and the terms of accounts and parameters beyond it (a 30-year mortgage:
 -- flat at the longest point); terms nobody needs beyond the curve are not gridded
 terms as (
-    select cast(generate_series as integer) as term_months
-    from generate_series(0, (select max(term_months) from points))
+    select term_months from {{ integer_series('0', '(select max(term_months) from points)', 'term_months') }} as s
     union
     select term_months from {{ ref('int_accounts') }} where term_months is not null
     union
@@ -37,6 +36,19 @@ grid as (
     where terms.term_months >= 0
 ),
 
+-- the delivered points either side of each term: the longest at or below it and the shortest at or above it
+bounds as (
+    select
+        grid.curve_on,
+        grid.currency_code,
+        grid.term_months,
+        max(case when p.term_months <= grid.term_months then p.term_months end) as lower_term,
+        min(case when p.term_months >= grid.term_months then p.term_months end) as upper_term
+    from grid
+    inner join points as p on p.curve_on = grid.curve_on and p.currency_code = grid.currency_code
+    group by grid.curve_on, grid.currency_code, grid.term_months
+),
+
 bracketed as (
     select
         grid.curve_on,
@@ -48,13 +60,15 @@ bracketed as (
         upper_point.term_months as upper_term,
         upper_point.base_ftp_rate as upper_rate
     from grid
-    asof left join points as lower_point
+    inner join bounds
+        on bounds.curve_on = grid.curve_on and bounds.currency_code = grid.currency_code
+       and bounds.term_months = grid.term_months
+    left join points as lower_point
         on lower_point.curve_on = grid.curve_on and lower_point.currency_code = grid.currency_code
-       and grid.term_months >= lower_point.term_months
-    asof left join (select curve_on, currency_code, -term_months as neg_term, term_months, base_ftp_rate
-                    from points) as upper_point
+       and lower_point.term_months = bounds.lower_term
+    left join points as upper_point
         on upper_point.curve_on = grid.curve_on and upper_point.currency_code = grid.currency_code
-       and -grid.term_months >= upper_point.neg_term
+       and upper_point.term_months = bounds.upper_term
 ),
 
 final as (

@@ -67,8 +67,8 @@ loan_days as (
 loan_days_ead as (
     select
         d.*,
-        {{ round_money('cast(d.outstanding_cny as decimal(38, 2))'
-                       ~ ' + cast(d.undrawn_cny as decimal(38, 2)) * d.credit_conversion_factor') }}
+        {{ round_money('cast(d.outstanding_cny as ' ~ amount_type(27) ~ ')'
+                       ~ ' + cast(d.undrawn_cny as ' ~ amount_type(27) ~ ') * cast(d.credit_conversion_factor as decimal(9, 6))') }}
             as exposure_at_default_cny
     from loan_days as d
 ),
@@ -80,28 +80,28 @@ loans as (
         'loan' as exposure_source,
         cast(count(*) as integer) as days_outstanding,
         sum(d.exposure_at_default_cny) as exposure_days_cny,
-        sum(cast(d.probability_of_default as decimal(38, 6)) * d.loss_given_default * d.exposure_at_default_cny)
+        sum({{ product_of_rates('d.probability_of_default', 'd.loss_given_default') }} * d.exposure_at_default_cny)
             as loss_days_cny,
-        coalesce(sum(cast(d.probability_of_default as decimal(38, 6)) * d.loss_given_default
-                      * d.exposure_at_default_cny) filter (where not coalesce(d.is_non_performing, false)), 0)
+        coalesce(sum({{ product_of_rates('d.probability_of_default', 'd.loss_given_default') }} * d.exposure_at_default_cny)
+                 filter (where not coalesce(d.is_non_performing, false)), 0)
             as performing_loss_days_cny,
         -- the exposure as it stood on its last day in the month
-        arg_max(d.facility_type, d.snapshot_on) as facility_type,
-        arg_max(d.five_class_code, d.snapshot_on) as five_class_code,
-        arg_max(d.days_past_due, d.snapshot_on) as days_past_due,
-        arg_max(d.collateral_type_code, d.snapshot_on) as collateral_type_code,
-        arg_max(d.probability_of_default, d.snapshot_on) as probability_of_default,
-        arg_max(d.loss_given_default, d.snapshot_on) as loss_given_default,
-        arg_max(d.outstanding_cny, d.snapshot_on) as outstanding_cny,
-        arg_max(d.undrawn_cny, d.snapshot_on) as undrawn_cny,
-        arg_max(d.credit_conversion_factor, d.snapshot_on) as credit_conversion_factor,
-        arg_max(d.exposure_at_default_cny, d.snapshot_on) as closing_exposure_at_default_cny,
-        arg_max(d.collateral_value_cny, d.snapshot_on) as collateral_value_cny,
+        max_by(d.facility_type, d.snapshot_on) as facility_type,
+        max_by(d.five_class_code, d.snapshot_on) as five_class_code,
+        max_by(d.days_past_due, d.snapshot_on) as days_past_due,
+        max_by(d.collateral_type_code, d.snapshot_on) as collateral_type_code,
+        max_by(d.probability_of_default, d.snapshot_on) as probability_of_default,
+        max_by(d.loss_given_default, d.snapshot_on) as loss_given_default,
+        max_by(d.outstanding_cny, d.snapshot_on) as outstanding_cny,
+        max_by(d.undrawn_cny, d.snapshot_on) as undrawn_cny,
+        max_by(d.credit_conversion_factor, d.snapshot_on) as credit_conversion_factor,
+        max_by(d.exposure_at_default_cny, d.snapshot_on) as closing_exposure_at_default_cny,
+        max_by(d.collateral_value_cny, d.snapshot_on) as collateral_value_cny,
         max(d.snapshot_on) as last_outstanding_on,
         -- stage-3 provision on the month's first observed day (the loan outstanding and non-performing that day)
         max(case when d.snapshot_on = months.as_of_on - months.observed_days + 1
                       and d.is_non_performing
-                 then {{ round_money('cast(d.loss_given_default as decimal(38, 6)) * d.outstanding_cny') }}
+                 then {{ round_money('cast(d.loss_given_default as decimal(9, 6)) * cast(d.outstanding_cny as ' ~ amount_type(20) ~ ')') }}
             end) as first_day_provision
     from loan_days_ead as d
     inner join months on months.month_start = d.month_start
@@ -121,7 +121,7 @@ cards as (
         facilities.facility_type,
         dq.five_class as five_class_code,
         s.days_past_due,
-        cast(null as varchar) as collateral_type_code,
+        cast(null as string) as collateral_type_code,
         classes.card_pd as probability_of_default,
         classes.card_lgd as loss_given_default,
         classes.is_non_performing,
@@ -153,11 +153,11 @@ cards as (
 cards_ead as (
     select
         c.*,
-        {{ round_money('cast(c.drawn_cny as decimal(38, 2))'
-                       ~ ' + cast(c.undrawn_cny as decimal(38, 2)) * c.credit_conversion_factor') }}
+        {{ round_money('cast(c.drawn_cny as ' ~ amount_type(27) ~ ')'
+                       ~ ' + cast(c.undrawn_cny as ' ~ amount_type(27) ~ ') * cast(c.credit_conversion_factor as decimal(9, 6))') }}
             as exposure_at_default_cny,
-        {{ round_money('cast(c.outstanding_cny as decimal(38, 2))'
-                       ~ ' + cast(c.closing_undrawn_cny as decimal(38, 2)) * c.credit_conversion_factor') }}
+        {{ round_money('cast(c.outstanding_cny as ' ~ amount_type(27) ~ ')'
+                       ~ ' + cast(c.closing_undrawn_cny as ' ~ amount_type(27) ~ ') * cast(c.credit_conversion_factor as decimal(9, 6))') }}
             as closing_exposure_at_default_cny
     from cards as c
 ),
@@ -204,15 +204,13 @@ unioned as (
         cast(null as decimal(18, 2)) as collateral_value_cny,
         -- a card is outstanding every observed day: its average exposure × those days
         c.exposure_at_default_cny * c.days_outstanding as exposure_days_cny,
-        cast(c.probability_of_default as decimal(38, 6)) * c.loss_given_default * c.exposure_at_default_cny
-            * c.days_outstanding as loss_days_cny,
+        {{ product_of_rates('c.probability_of_default', 'c.loss_given_default') }} * c.exposure_at_default_cny * cast(c.days_outstanding as decimal(5, 0)) as loss_days_cny,
         case when coalesce(c.is_non_performing, false) then 0
-            else cast(c.probability_of_default as decimal(38, 6)) * c.loss_given_default * c.exposure_at_default_cny
-                 * c.days_outstanding
+            else {{ product_of_rates('c.probability_of_default', 'c.loss_given_default') }} * c.exposure_at_default_cny * cast(c.days_outstanding as decimal(5, 0))
         end as performing_loss_days_cny,
         months.as_of_on as last_outstanding_on,
         case when c.was_non_performing_at_start
-            then {{ round_money('cast(c.loss_given_default as decimal(38, 6)) * c.opening_cny') }}
+            then {{ round_money('cast(c.loss_given_default as decimal(9, 6)) * cast(c.opening_cny as ' ~ amount_type(20) ~ ')') }}
         end as first_day_provision
     from cards_ead as c
     inner join months on months.month_start = c.month_start
@@ -245,7 +243,7 @@ final as (
             as performing_expected_loss,
         cast(coalesce(u.first_day_provision, 0) as decimal(18, 2)) as first_day_provision,
         cast(case when u.last_outstanding_on = months.as_of_on and coalesce(classes.is_non_performing, false)
-            then {{ round_money('cast(u.loss_given_default as decimal(38, 6)) * u.outstanding_cny') }}
+            then {{ round_money('cast(u.loss_given_default as decimal(9, 6)) * cast(u.outstanding_cny as ' ~ amount_type(20) ~ ')') }}
             else 0
         end as decimal(18, 2)) as closing_provision,
         months._max_batch_id

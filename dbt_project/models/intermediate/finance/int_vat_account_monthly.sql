@@ -37,9 +37,9 @@ vat as (
         account_id,
         interest_income,
         fee_income,
-        cast({{ divide_round('cast(interest_income as decimal(38, 2)) * ' ~ param('vat_rate'),
+        cast({{ divide_round('cast(interest_income as ' ~ amount_type(19) ~ ') * ' ~ param('vat_rate'),
                              '1 + ' ~ param('vat_rate'), 2) }} as decimal(18, 2)) as output_vat_on_interest,
-        cast({{ divide_round('cast(fee_income as decimal(38, 2)) * ' ~ param('vat_rate'),
+        cast({{ divide_round('cast(fee_income as ' ~ amount_type(19) ~ ') * ' ~ param('vat_rate'),
                              '1 + ' ~ param('vat_rate'), 2) }} as decimal(18, 2)) as output_vat_on_fees
     from income
     where interest_income <> 0 or fee_income <> 0
@@ -54,7 +54,7 @@ final as (
         v.output_vat_on_interest,
         v.output_vat_on_fees,
         cast(v.output_vat_on_interest + v.output_vat_on_fees as decimal(18, 2)) as output_vat,
-        {{ round_money('cast(v.output_vat_on_interest + v.output_vat_on_fees as decimal(38, 2)) * '
+        {{ round_money('cast(v.output_vat_on_interest + v.output_vat_on_fees as ' ~ amount_type(19) ~ ') * '
                        ~ param('vat_surcharge_rate')) }} as vat_surcharges,
         months._max_batch_id
     from vat as v

@@ -48,21 +48,32 @@ final as (
     left join ancestors as a on a.branch_code = b.branch_code
 ),
 
--- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at, its
+-- columns in the order of final (a positional union: Spark has no UNION BY NAME)
 unknown_member as (
     select
         {{ unknown_key() }} as branch_code,
         {{ unknown_label() }} as branch_name,
+        null as branch_level_code,
         {{ unknown_label() }} as branch_level_name,
+        null as hierarchy_depth,
+        null as parent_branch_code,
+        null as head_office_code,
         {{ unknown_label() }} as head_office_name,
+        null as region_code,
         {{ unknown_label() }} as region_name,
+        null as level3_branch_code,
         {{ unknown_label() }} as level3_branch_name,
+        null as sub_branch_code,
         {{ unknown_label() }} as sub_branch_name,
         {{ unknown_label() }} as city,
+        null as opened_on,
+        null as closed_on,
+        null as branch_status_code,
         {{ unknown_label() }} as branch_status_name,
         false as is_open
 )
 
 select * from final
-union all by name
+union all
 select * from unknown_member

@@ -26,14 +26,19 @@ final as (
 ),
 
 -- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+-- the unknown member's columns in the order of the rows it joins (a positional union: Spark has no UNION BY NAME)
 unknown_member as (
     select
         {{ unknown_key() }} as channel_key,
+        null as source_system,
+        null as channel_code,
         {{ unknown_label('en') }} as channel_name_en,
         {{ unknown_label() }} as channel_name_zh,
-        false as is_digital
+        null as activity_code,
+        false as is_digital,
+        null as unit_cost_cny
 )
 
 select * from final
-union all by name
+union all
 select * from unknown_member

@@ -67,6 +67,14 @@ versions as (
     from change_points as cp
 ),
 
+-- the AUM tier in force when each version begins: the latest tier change on or before it
+version_tiers as (
+    select v.party_id, v.valid_from, max_by(t.aum_tier_code, t.tier_from) as aum_tier_code
+    from versions as v
+    inner join tier_history as t on t.party_id = v.party_id and t.tier_from <= v.valid_from
+    group by v.party_id, v.valid_from
+),
+
 masked as (
     select
         parties.party_id,
@@ -127,8 +135,7 @@ final as (
     inner join parties as p on p.party_id = v.party_id
     left join core_history as h
         on h.party_id = v.party_id and v.valid_from >= h.valid_from and v.valid_from < h.valid_to
-    asof left join tier_history as t
-        on t.party_id = v.party_id and v.valid_from >= t.tier_from
+    left join version_tiers as t on t.party_id = v.party_id and t.valid_from = v.valid_from
     left join {{ ref('aum_tiers') }} as tiers on tiers.aum_tier_code = t.aum_tier_code
     left join masked as m on m.party_id = v.party_id
 ),
@@ -159,6 +166,7 @@ with_relationships as (
 ),
 
 -- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+-- the unknown member's columns in the order of the rows it joins (a positional union: Spark has no UNION BY NAME)
 unknown_member as (
     select
         {{ unknown_key() }} as customer_key,
@@ -170,15 +178,35 @@ unknown_member as (
         {{ unknown_label() }} as segment_name,
         {{ unknown_key() }} as customer_type_code,
         {{ unknown_label() }} as customer_type_name,
+        null as aum_tier_code,
         {{ unknown_label('en') }} as aum_tier_name_en,
         {{ unknown_label() }} as aum_tier_name_zh,
         {{ unknown_key() }} as rm_id,
         {{ unknown_key() }} as home_branch_code,
+        null as risk_rating_code,
+        null as customer_status_code,
         {{ unknown_label() }} as customer_status_name,
+        null as household_code,
+        null as group_code,
+        null as industry_code,
+        null as survivor_cif_no,
+        null as party_source_system,
+        null as core_cif_count,
+        null as card_customer_count,
         false as is_in_both_systems,
-        {{ unknown_label() }} as customer_name_masked
+        null as birth_year,
+        null as first_opened_on,
+        null as closed_on,
+        {{ unknown_label() }} as customer_name_masked,
+        null as id_number_masked,
+        null as mobile_phone_masked,
+        null as address_masked,
+        null as primary_holder_accounts,
+        null as joint_holder_accounts,
+        null as authorised_user_accounts,
+        null as guaranteed_accounts
 )
 
 select * from with_relationships
-union all by name
+union all
 select * from unknown_member

@@ -27,16 +27,27 @@ final as (
     from products
 ),
 
--- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at
+-- the unknown member (macros/unknown_member.sql): the row a fact without this dimension's key points at, its
+-- columns in the order of final (a positional union: Spark has no UNION BY NAME)
 unknown_member as (
     select
         {{ unknown_key() }} as product_code,
         {{ unknown_label() }} as product_name,
+        null as category_code,
         {{ unknown_label() }} as category_name,
+        null as product_line_code,
         {{ unknown_label() }} as product_line_name,
-        {{ unknown_label() }} as balance_side_name
+        null as balance_side_code,
+        {{ unknown_label() }} as balance_side_name,
+        null as eligible_customer_type_code,
+        null as is_term_product,
+        null as standard_term_months,
+        null as list_rate,
+        null as default_ftp_method,
+        null as gl_interest_account_code,
+        null as gl_fee_account_code
 )
 
 select * from final
-union all by name
+union all
 select * from unknown_member

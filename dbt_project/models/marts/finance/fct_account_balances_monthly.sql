@@ -29,6 +29,10 @@ customers as (
     select customer_key, party_id, valid_from from {{ ref('dim_customer') }}
 ),
 
+customer_versions as (
+    {{ customer_version_keys('keys', 'customers', ['month_start', 'account_id'], 'as_of_on') }}
+),
+
 final as (
     select
         k.month_start,
@@ -56,7 +60,7 @@ final as (
     left join card_balances as kb on kb.month_start = k.month_start and kb.account_id = k.account_id
     left join interest as i on i.month_start = k.month_start and i.account_id = k.account_id
     left join accruals as acc on acc.month_start = k.month_start and acc.account_id = k.account_id
-    asof left join customers as c on c.party_id = k.party_id and k.as_of_on >= c.valid_from
+    left join customer_versions as c on c.month_start = k.month_start and c.account_id = k.account_id
     where cb.account_id is not null or kb.account_id is not null or i.account_id is not null
 )
 

@@ -69,6 +69,10 @@ customers as (
     select customer_key, party_id, valid_from from {{ ref('dim_customer') }}
 ),
 
+customer_versions as (
+    {{ customer_version_keys('keys', 'customers', ['month_start', 'account_id'], 'as_of_on') }}
+),
+
 watermarks as (
     select month_start, is_complete, observed_days from {{ ref('int_month_watermarks') }}
 ),
@@ -119,7 +123,7 @@ steps as (
     left join capital on capital.month_start = k.month_start and capital.account_id = k.account_id
     left join credit_cost on credit_cost.month_start = k.month_start and credit_cost.account_id = k.account_id
     left join watermarks as w on w.month_start = k.month_start
-    asof left join customers as c on c.party_id = k.party_id and k.as_of_on >= c.valid_from
+    left join customer_versions as c on c.month_start = k.month_start and c.account_id = k.account_id
 ),
 
 margins as (
@@ -135,7 +139,7 @@ margins as (
 ),
 
 taxed as (
-    select *, {{ round_money('cast(nc as decimal(38, 2)) * ' ~ param('income_tax_rate')) }} as tax
+    select *, {{ round_money('cast(nc as ' ~ amount_type(19) ~ ') * ' ~ param('income_tax_rate')) }} as tax
     from margins
 ),
 

@@ -159,7 +159,7 @@ final as (
         l.line_code,
         l.line_group,
         -- the ordinal keeps the lines in bridge order wherever they are sorted by name (the dashboard's waterfall)
-        lpad(cast(l.line_order as varchar), 2, '0') || ' ' || l.line_name as step_name,
+        lpad(cast(l.line_order as string), 2, '0') || ' ' || l.line_name as step_name,
         cast(l.amount as decimal(18, 2)) as amount,
         months.observed_days,
         months.is_complete as is_month_complete,

@@ -9,8 +9,10 @@
 -- customer who was contacted is left out of the uplift (int_campaign_members.is_in_uplift).
 with members as (
     select
-        * replace (coalesce(segment_code, '-1') as segment_code, coalesce(branch_code, '-1') as branch_code)
-    from {{ ref('fct_campaign_members') }}
+        {{ all_columns_except('m', ['segment_code', 'branch_code']) }},
+        coalesce(m.segment_code, '-1') as segment_code,
+        coalesce(m.branch_code, '-1') as branch_code
+    from {{ ref('fct_campaign_members') }} as m
 ),
 
 campaigns as (
@@ -28,7 +30,7 @@ branches as (
 cells as (
     select
         campaign_id,
-        case grouping(segment_code, branch_code) when 3 then 'CAMPAIGN' when 1 then 'SEGMENT' else 'BRANCH' end
+        case grouping(segment_code) * 2 + grouping(branch_code) when 3 then 'CAMPAIGN' when 1 then 'SEGMENT' else 'BRANCH' end
             as breakdown_code,
         segment_code,
         branch_code,

@@ -10,7 +10,7 @@
 -- The warehouse's first month has no previous month end and no migration. Credit cards are not classified by the
 -- five categories in the core system (their class follows days past due) and are left out.
 with rebuilt_months as (
-    {{ months_to_build() }}
+    {{ months_to_build(['is_complete', 'observed_days']) }}
 ),
 
 -- the warehouse's first month has no previous month end to migrate from
@@ -93,15 +93,17 @@ final as (
         w.to_classification,
         -- sortable labels for pivot tables: NEW first, the five classes in order of severity, CLOSED last
         case when w.from_classification = 'NEW' then '0 新增'
-             else cast(from_class.sort_order as varchar) || ' ' || w.from_classification
+             else cast(from_class.sort_order as string) || ' ' || w.from_classification
         end as from_classification_label,
         case when w.to_classification = 'CLOSED' then '9 结清/移出'
-             else cast(to_class.sort_order as varchar) || ' ' || w.to_classification
+             else cast(to_class.sort_order as string) || ' ' || w.to_classification
         end as to_classification_label,
         cast(count(*) as integer) as loans,
         cast(sum(w.previous_exposure_at_default_cny) as decimal(18, 2)) as previous_exposure_at_default_cny,
         cast(sum(w.exposure_at_default_cny) as decimal(18, 2)) as exposure_at_default_cny,
-        {{ month_status('w.month_start') }},
+        -- month_status() as columns of the months CTE: Spark takes no correlated subquery beside an aggregate
+        months.is_complete as is_month_complete,
+        months.observed_days,
         months._max_batch_id
     from with_branch as w
     inner join months on months.month_start = w.month_start
@@ -114,6 +116,8 @@ final as (
         w.to_classification,
         from_class.sort_order,
         to_class.sort_order,
+        months.is_complete,
+        months.observed_days,
         months._max_batch_id
 )
 

@@ -42,7 +42,7 @@ account_days as (
     select
         a.as_of_on,
         r.account_no,
-        arg_max(r.balance, r.balance_on) as balance
+        max_by(r.balance, r.balance_on) as balance
     from as_of as a
     inner join balance_rows as r on r.balance_on <= a.as_of_on
     group by a.as_of_on, r.account_no

@@ -80,8 +80,8 @@ retention as (
 ),
 
 horizon as (
-    select cast(generate_series as integer) as year_number
-    from generate_series(1, cast({{ param('clv_horizon_years') }} as integer))
+    select year_number
+    from {{ integer_series('1', 'cast(' ~ param('clv_horizon_years') ~ ' as integer)', 'year_number') }} as s
 ),
 
 factors as (
@@ -125,7 +125,7 @@ final as (
         cast({{ param('hurdle_rate') }} as decimal(9, 6)) as annual_discount_rate,
         f.annuity_factor,
         case when latest.customer_status_code = '9' then cast(0 as decimal(18, 2))
-            else {{ round_money('cast(coalesce(m.annual_margin, 0) as decimal(38, 2)) * coalesce(f.annuity_factor, 0)') }}
+            else {{ round_money('cast(coalesce(m.annual_margin, 0) as ' ~ amount_type(19) ~ ') * cast(coalesce(f.annuity_factor, 0) as decimal(18, 6))') }}
         end as customer_lifetime_value
     from latest
     left join margins as m on m.party_id = latest.party_id
