@@ -291,7 +291,7 @@ def bench_superset(warehouse: Path, workdir: Path) -> dict[str, object]:
     out = workdir / "superset-latency.json"
     run_measured([PYTHON, "-m", "bench.charts", "--warehouse", str(warehouse), "--rounds", "3", "--json", str(out)])
     figures = json.loads(out.read_text(encoding="utf-8"))
-    return {k: figures[k] for k in ("charts", "requests", "p50_ms", "p95_ms") if k in figures}
+    return {k: figures[k] for k in ("charts", "requests", "p50_ms", "p95_ms", "database") if k in figures}
 
 
 def bench_incremental(scale: float, history_days: int, workdir: Path, repeat: int) -> dict[str, object]:
