@@ -41,16 +41,31 @@ per_cost_centre as (
        and b.cost_centre_code = coalesce(l.cost_centre_code, s.cost_centre_code)
 ),
 
+-- the accounts' allocated cost and the residual lines per month, summed before the join (Spark refuses a correlated
+-- scalar subquery beside an aggregate)
+account_cost as (
+    select month_start, sum(allocated_operating_cost) as allocated
+    from {{ ref('fct_contribution_monthly') }}
+    where {{ months_rebuilt_by_this_build('month_start') }}
+    group by month_start
+),
+
+residual as (
+    select month_start, sum(allocated_amount) as allocated
+    from {{ ref('int_cost_allocation_branch_monthly') }}
+    where activity_code = 'RESIDUAL'
+      and {{ months_rebuilt_by_this_build('month_start') }}
+    group by month_start
+),
+
 per_month as (
     select
         l.month_start,
-        sum(l.gl_amount) as gl_amount,
-        (select coalesce(sum(f.allocated_operating_cost), 0) from {{ ref('fct_contribution_monthly') }} as f
-         where f.month_start = l.month_start)
-        + (select coalesce(sum(r.allocated_amount), 0) from {{ ref('int_cost_allocation_branch_monthly') }} as r
-           where r.month_start = l.month_start and r.activity_code = 'RESIDUAL') as accounts_plus_residual
-    from ledger as l
-    group by l.month_start
+        l.gl_amount,
+        coalesce(a.allocated, 0) + coalesce(r.allocated, 0) as accounts_plus_residual
+    from (select month_start, sum(gl_amount) as gl_amount from ledger group by month_start) as l
+    left join account_cost as a on a.month_start = l.month_start
+    left join residual as r on r.month_start = l.month_start
 )
 
 select 'cost centre' as level, month_start, cost_centre_code, gl_amount, stage1_allocated as compared_amount

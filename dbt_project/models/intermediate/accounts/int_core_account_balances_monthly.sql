@@ -33,7 +33,7 @@ balances as (
         balance,
         lead(balance_on) over (partition by account_no order by balance_on) as next_balance_on
     from {{ ref('stg_core__balances') }}
-    where balance_on >= (select cast(min(month_start) - interval 1 month as date) from months)
+    where balance_on >= (select {{ add_months('min(month_start)', -1) }} from months)
 ),
 
 balance_rows as (
