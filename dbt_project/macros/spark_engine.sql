@@ -49,27 +49,6 @@
 {%- endmacro %}
 
 {#-
-  The scoring tables' DDL (macros/scoring_tables.sql, macros/marketing_scoring_tables.sql, written for DuckDB and
-  defined once there) run on Spark: one statement at a time, `varchar` as `string`, without the NOT NULL and primary
-  key constraints a parquet table cannot hold, as parquet tables. On Spark they stay empty: the predictions views over
-  them are rebuilt on DuckDB after the marts are written back (crmwh/spark_build.py), where `crmwh build` scores.
--#}
-{% macro run_ddl_on_spark(ddl) -%}
-    {%- if execute -%}
-        {%- for statement in ddl.split(';') if statement | trim -%}
-            {%- set spark_sql = modules.re.sub('\\bvarchar\\b', 'string', statement, flags=modules.re.I) -%}
-            {%- set spark_sql = modules.re.sub('\\s+not null', '', spark_sql, flags=modules.re.I) -%}
-            {%- set spark_sql = modules.re.sub(',\\s*primary key\\s*\\([^)]*\\)', '', spark_sql,
-                                               flags=modules.re.I) -%}
-            {%- if (spark_sql | trim | lower).startswith('create table') -%}
-                {%- set spark_sql = spark_sql | trim ~ ' using parquet' -%}
-            {%- endif -%}
-            {%- do run_query(spark_sql) -%}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
   Seeds on Spark. dbt-spark's session mode pastes each value between quotes without escaping (an apostrophe breaks the
   statement, a backslash is read as an escape: '\N' becomes 'N'), turns empty cells into the text 'None' and numbers
   into floats (a long DECIMAL loses digits). These render every value as an escaped string literal cast to the seed's
