@@ -138,7 +138,7 @@ class Phase:
     wall_s: float
     cpu_s: float  # everything: the Python process and its descendants (the JVM included)
     python_cpu_s: float
-    jvm_cpu_s: float  # descendants named java (Spark), 0 for DuckDB phases
+    jvm_cpu_s: float  # the descendants (Spark's JVM and its launcher), 0 for DuckDB phases
     peak_rss_mb: float
     load_avg: float
     detail: dict[str, Any] = field(default_factory=dict)
@@ -168,8 +168,9 @@ def run_child_measured(name: str, cmd: Sequence[str], env: dict[str, str], cwd: 
         raise SystemExit(f"{name}: {' '.join(cmd)} failed:\n{output[-4000:]}")
     waited = usage.ru_utime + usage.ru_stime  # the child and the descendants it waited for
     python = sampler.own_ticks / CLOCK_TICKS
-    jvm = sum(t for pid, t in sampler.child_ticks.items() if sampler.child_names.get(pid) == "java") / CLOCK_TICKS
-    sampled = python + sum(sampler.child_ticks.values()) / CLOCK_TICKS
+    # the descendants: Spark's launcher scripts (bash) that exec the JVM, so the JVM's pid first shows as bash
+    jvm = sum(sampler.child_ticks.values()) / CLOCK_TICKS
+    sampled = python + jvm
     return Phase(name, wall, max(waited, sampled), python, jvm,
                  max(sampler.peak_rss_pages * PAGE_BYTES / 2**20, usage.ru_maxrss / 1024), load,
                  {"rusage_cpu_s": round(waited, 2), "sampled_cpu_s": round(sampled, 2)})
@@ -336,6 +337,35 @@ def lake_partitions(lake: Path) -> dict[str, Any]:
     return {"business_dates": len(days), "files": spread("files"), "rows": spread("rows"), "bytes": spread("bytes")}
 
 
+def linear_fit(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Least squares ``y = fixed + per_x * x``: (fixed, per_x)."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    per_x = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else 0.0
+    return mean_y - per_x * mean_x, per_x
+
+
+def node_cost_fit(copy: Path, duck_nodes: dict[str, float], spark_nodes: dict[str, float]) -> dict[str, Any]:
+    """Per engine, a model's seconds as a fixed part plus a part per output row, fitted over every model built as
+    a table (the fixed part is what a small model costs; the per-row part is what grows with the bank)."""
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        rows = {t: int(n) for t, n in con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name IN "
+            f"({', '.join('?' for _ in MODEL_SCHEMAS)})", list(MODEL_SCHEMAS)).fetchall()}
+    finally:
+        con.close()
+    out: dict[str, Any] = {}
+    for engine, nodes in (("duckdb", duck_nodes), ("spark", spark_nodes)):
+        points = [(float(rows[n.rsplit(".", 1)[1]]), s) for n, s in nodes.items()
+                  if n.startswith("model.") and n.rsplit(".", 1)[1] in rows]
+        fixed, per_row = linear_fit(points)
+        out[engine] = {"models": len(points), "fixed_s": round(fixed, 3), "us_per_row": round(per_row * 1e6, 3)}
+    return out
+
+
 def _summarise(runs: list[list[Phase]]) -> dict[str, Any]:
     names = [p.name for p in runs[0]]
     out: dict[str, Any] = {}
@@ -416,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                                  for n, s in spark_nodes.items()), key=lambda d: -float(d["spark_s"] or 0))[:15],
         "model_partitions": model_partitions(work / "duckdb.duckdb", export, duck_nodes, spark_nodes, args.biggest),
         "lake_partitions": lake_partitions(work / "lake"),
+        "model_cost_fit": node_cost_fit(work / "duckdb.duckdb", duck_nodes, spark_nodes),
     }
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

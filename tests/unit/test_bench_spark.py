@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bench.spark import descendants, parse_proc_stat, partition_column
+from bench.spark import descendants, linear_fit, parse_proc_stat, partition_column
 
 
 def _stat_line(pid: int, comm: str, ppid: int, utime: int, stime: int, rss: int) -> str:
@@ -35,3 +35,9 @@ def test_partition_column_prefers_the_month_then_any_date() -> None:
     assert partition_column([("party_id", "BIGINT"), ("business_date", "DATE"), ("month_end", "DATE")]) == "month_end"
     assert partition_column([("x", "VARCHAR"), ("opened_on", "DATE")]) == "opened_on"
     assert partition_column([("month_end", "VARCHAR")]) is None
+
+
+def test_linear_fit_recovers_a_fixed_and_a_per_row_cost() -> None:
+    fixed, per_row = linear_fit([(0.0, 2.0), (1000.0, 3.0), (3000.0, 5.0)])
+    assert abs(fixed - 2.0) < 1e-9 and abs(per_row - 0.001) < 1e-12
+    assert linear_fit([(5.0, 1.0), (5.0, 3.0)]) == (2.0, 0.0)
