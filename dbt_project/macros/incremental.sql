@@ -70,8 +70,35 @@
   column of int_month_watermarks (month_end, days_in_month, observed_days, is_complete, ...) or one of
     as_of_on  the month's last observed day: the month end, or the latest business date of a month in progress;
     rate_on   the day of the month-end FX rate: the month end, or the latest rate day while the month is in progress.
+  `postings_from` (source system -> its raw transactions, as first_posting_month_delivered_since takes them): the
+  model's months follow the transaction date, so it also rebuilds every month a transaction delivered since it last
+  ran reaches.
 -#}
-{% macro months_to_build(columns=[]) -%}
+{#-
+  Transactions are dated by their own business date (txn_date), which can lie in an earlier month than the delivery
+  that carries them: a late posting, or a reload of a past date that drops or re-dates one. Such a month's watermark
+  does not move, so a model whose months follow the transaction date also rebuilds every month from the month of the
+  earliest transaction date found in the raw rows of the business dates delivered since it last ran (`relation`'s
+  newest _max_batch_id; the rows a reload superseded included, which the base models filter out by design, so a
+  dropped transaction is uncounted too). `raw_transactions`: source system -> the raw transaction table the model
+  reads, passed as `source(...)` by the model (the one exception to "only base models read a source":
+  tests/unit/test_dbt_project.py, RAW_LOOKUPS). The model declares `-- depends_on:` stg_audit__deliveries (dbt sees
+  refs only as a full build renders them). NULL when nothing was delivered since.
+-#}
+{% macro first_posting_month_delivered_since(relation, raw_transactions) -%}
+    {{ 'least(' if raw_transactions | length > 1 else '(' }}
+        {%- for system, raw in raw_transactions | dictsort %}
+        (select {{ month_start('min(r.txn_date)') }} from {{ raw }} as r
+         where r._business_date in (
+             select d.business_date from {{ ref('stg_audit__deliveries') }} as d
+             where d.source_system = '{{ system }}'
+               and d.batch_id > (select coalesce(max(_max_batch_id), -1) from {{ relation }})
+         )){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro months_to_build(columns=[], postings_from={}) -%}
     select
         w.month_start,
         w.max_batch_id as _max_batch_id
@@ -86,6 +113,9 @@
         {%- endfor %}
     from {{ ref('int_month_watermarks') }} as w
     where {{ months_to_rebuild('w.month_start') }}
+    {%- if postings_from and is_incremental() %}
+       or w.month_start >= {{ first_posting_month_delivered_since(this, postings_from) }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro get_incremental_replace_loaded_sql(arg_dict) %}

@@ -5,7 +5,8 @@
   - 64-bit integers when both operands are typed with at most 2 decimals (money, counts, days) and are small enough
     that 2 * |n| * 100 * 10^scale fits (|n| < 10^(16 - scale), |d| < 10^12): the usual case, ~15x faster;
   - otherwise 128-bit integers: both operands scaled to integers at 12 decimals (exact for every DECIMAL in this
-    warehouse: money has 2, rates 6, their products 8 or 12).
+    warehouse: money has 2, rates 6, their products 8 or 12), for |n| < 0.85 x 10^(26 - scale) (2 |N| 10^scale fits
+    HUGEINT): 10^19 and more, so a product of two branch totals divides too.
   Both round the integer quotient the same way: (2 |N| 10^scale + |D|) // (2 |D|), with the sign of n / d.
   Spark (spark__divide_round) computes the same integers in DECIMAL(38, 0), which Spark multiplies, adds and compares
   exactly; see there.
@@ -19,6 +20,12 @@
     {%- set result_unit = '1' ~ '0' * scale -%}
     {%- set n12 = 'cast(' ~ numerator ~ ' as decimal(38, 12))' -%}
     {%- set d12 = 'cast(' ~ denominator ~ ' as decimal(38, 12))' -%}
+    {#- the operands as whole numbers of 10^-12 in HUGEINT, the whole part and the fraction scaled apart: scaling the
+        DECIMAL(38, 12) itself would stop at |n| >= 10^14, which a product of two branch totals passes -#}
+    {%- set n_units = '(cast(trunc(' ~ n12 ~ ') as hugeint) * ' ~ unit ~ ' + cast((' ~ n12 ~ ' - trunc(' ~ n12 ~ ')) * '
+                      ~ unit ~ ' as hugeint))' -%}
+    {%- set d_units = '(cast(trunc(' ~ d12 ~ ') as hugeint) * ' ~ unit ~ ' + cast((' ~ d12 ~ ' - trunc(' ~ d12 ~ ')) * '
+                      ~ unit ~ ' as hugeint))' -%}
     {%- set n2 = 'cast(' ~ numerator ~ ' as decimal(18, 2))' -%}
     {%- set d2 = 'cast(' ~ denominator ~ ' as decimal(18, 2))' -%}
     {%- set n_cents = 'cast(' ~ n2 ~ ' * 100 as bigint)' -%}
@@ -46,10 +53,10 @@
             sign({{ n12 }}) * sign({{ d12 }})
             * (
                 (
-                    2 * abs(cast({{ n12 }} * {{ unit }} as hugeint)) * {{ result_unit }}
-                    + abs(cast({{ d12 }} * {{ unit }} as hugeint))
+                    2 * abs({{ n_units }}) * {{ result_unit }}
+                    + abs({{ d_units }})
                 )
-                // (2 * abs(cast({{ d12 }} * {{ unit }} as hugeint)))
+                // (2 * abs({{ d_units }}))
             )
             as decimal(38, 0)
         ) * cast(1 / {{ result_unit }} as decimal(38, {{ scale }}))

@@ -58,9 +58,12 @@ def test_every_extract_has_a_staging_model_named_by_convention() -> None:
 
 
 # The one exception to "only the base model reads a source": a look-up of the raw rows a build's new deliveries
-# superseded (which the base model filters out by design), to find the transaction months a reload changed.
+# superseded (which the base model filters out by design), to find the transaction months a late posting or a reload
+# changed (macro first_posting_month_delivered_since), in the models whose months follow the transaction date.
 RAW_LOOKUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "int_account_activity_monthly": (("core", "transactions"), ("cards", "card_transactions")),
+    "int_balance_continuity_daily": (("core", "transactions"), ("cards", "card_transactions")),
+    "int_card_balances_monthly": (("cards", "card_transactions"),),
 }
 
 

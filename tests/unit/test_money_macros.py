@@ -162,6 +162,33 @@ def test_divide_round_is_exact_on_both_of_its_ways(scale: int, n_type: str, d_ty
         assert got == _exact_quotient(n, d, scale), (i, n, d)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("scale", [0, 2, 6])
+def test_divide_round_takes_a_product_of_branch_totals(scale: int, engine: str,
+                                                       request: pytest.FixtureRequest) -> None:
+    """A product of two sums of money, as 量价分析 divides it (ΔADB × last month's NII / last month's ADB per branch and
+    product line: 2 × 10^14 and more at scale 1, where the 128-bit way overflowed scaling it to 12 decimals), is
+    divided exactly up to |n| < 10^19 (DECIMAL(38, 4) / DECIMAL(38, 2))."""
+    import decimal
+
+    decimal.getcontext().prec = 60
+    rng = random.Random(1000 + scale)
+    pairs: list[tuple[Decimal, Decimal]] = [
+        (Decimal("-19810049219681.7611"), Decimal("123456789.01")),
+        (Decimal("9999999999999999999.9999"), Decimal("3.00")), (Decimal("-9999999999999999999.9999"), Decimal("7")),
+        (Decimal("5000000000000000000.0000"), Decimal("0.02")), (Decimal("1.0000"), Decimal("0")),
+    ]
+    for _ in range(1500):
+        n = Decimal(rng.randint(-10**23, 10**23)).scaleb(-4)
+        d = Decimal(rng.randint(-10**14, 10**14)).scaleb(-2)
+        pairs.append((n, d))
+    sql = _macros(engine).divide_round("n", "d", scale)
+    rows = _query(engine, request, "i INTEGER, n DECIMAL(38, 4), d DECIMAL(38, 2)",
+                  [(i, n, d) for i, (n, d) in enumerate(pairs)], f"SELECT i, {sql} FROM t ORDER BY i")
+    for (i, got), (n, d) in zip(rows, pairs, strict=True):
+        assert got == _exact_quotient(n, d, scale), (i, n, d)
+
+
 def _exact_allocation(rows: list[tuple[int, int, Decimal, Decimal]]) -> dict[int, Decimal]:
     """Largest-remainder split in cents of each group's amount by weight (ties to the lower row id), in Decimal."""
     groups: dict[int, list[tuple[int, Decimal, Decimal]]] = {}

@@ -17,8 +17,12 @@
 -- The breaks, named, are rpt_balance_continuity_breaks. Rebuilt month by month like every month-level model: a run
 -- reads the balances from the month before the first month it rebuilds (its month-end row carries every open account
 -- in) and the postings of the rebuilt months only.
+-- A transaction delivered late, or re-dated by a reload, is checked again in its own month (macros/incremental.sql,
+-- first_posting_month_delivered_since): that month's watermark need not move.
+-- depends_on: {{ ref('stg_audit__deliveries') }}
 with months as (
-    {{ months_to_build() }}
+    {{ months_to_build(postings_from={'core': source('core', 'transactions'),
+                                      'cards': source('cards', 'card_transactions')}) }}
 ),
 
 first_core_delivery as (

@@ -15,20 +15,11 @@ with months as (
 ),
 
 {% if is_incremental() -%}
-delivered_since as (
-    select source_system, business_date
-    from {{ ref('stg_audit__deliveries') }}
-    where batch_id > (select coalesce(max(_max_batch_id), -1) from {{ this }})
-      and source_system in ('core', 'cards')
-),
-
 first_month as (
     select least(
         (select min(month_start) from ({{ months_to_rebuild_query(this) }})),
-        (select {{ month_start('min(r.txn_date)') }} from {{ source('core', 'transactions') }} as r
-         where r._business_date in (select business_date from delivered_since where source_system = 'core')),
-        (select {{ month_start('min(r.txn_date)') }} from {{ source('cards', 'card_transactions') }} as r
-         where r._business_date in (select business_date from delivered_since where source_system = 'cards'))
+        {{ first_posting_month_delivered_since(this, {'core': source('core', 'transactions'),
+                                                     'cards': source('cards', 'card_transactions')}) }}
     ) as month_start
 ),
 {%- endif %}
