@@ -63,7 +63,6 @@ def test_every_extract_has_a_staging_model_named_by_convention() -> None:
 RAW_LOOKUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "int_account_activity_monthly": (("core", "transactions"), ("cards", "card_transactions")),
     "int_balance_continuity_daily": (("core", "transactions"), ("cards", "card_transactions")),
-    "int_card_balances_monthly": (("cards", "card_transactions"),),
 }
 
 

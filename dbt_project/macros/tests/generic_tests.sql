@@ -1,10 +1,19 @@
 {#- Small generic tests written for this project (dbt packages such as dbt_utils are not available offline). -#}
 
-{#- Rows where the columns together are not unique. -#}
+{#-
+  Rows where the columns together are not unique. Repeats are first looked for on one hash of the combination (a
+  single integer per row instead of the columns themselves: on the 14 M rows of the cost allocation at scale 1 about
+  half the CPU of grouping by four columns); only the rows of a hash seen twice are then grouped by the columns, so a
+  hash collision never reports a duplicate that is not one. NULLs repeat as GROUP BY counts them (hash(NULL) is fixed).
+-#}
 {% test unique_combination(model, columns) %}
-select {{ columns | join(', ') }}, count(*) as n_rows
+{%- set combination = columns | join(', ') -%}
+select {{ combination }}, count(*) as n_rows
 from {{ model }}
-group by {{ columns | join(', ') }}
+where hash({{ combination }}) in (
+    select hash({{ combination }}) from {{ model }} group by hash({{ combination }}) having count(*) > 1
+)
+group by {{ combination }}
 having count(*) > 1
 {% endtest %}
 

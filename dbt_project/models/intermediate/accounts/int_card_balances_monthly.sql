@@ -7,11 +7,8 @@
 --   ADB              = Σ daily balances / days in month, rounded to the cent once
 --   rebuilt closing  = opening + Σ postings, which must equal the statement's closing balance
 --                      (tests/reconciliation/assert_card_balances_reconcile_to_statements.sql).
--- A card transaction delivered late, or re-dated by a reload, is added again in its own month (macros/incremental.sql,
--- first_posting_month_delivered_since).
--- depends_on: {{ ref('stg_audit__deliveries') }}
 with months as (
-    {{ months_to_build(['days_in_month'], postings_from={'cards': source('cards', 'card_transactions')}) }}
+    {{ months_to_build(['days_in_month']) }}
 ),
 
 statements as (

@@ -41,9 +41,15 @@ actual as (
     select month_start, branch_code, 'NET_CONTRIBUTION', net_contribution from branch_months
 ),
 
+business_plan as (
+    -- read once: the staging view picks the latest delivery of every key, and both uses below need all of them
+    select branch_code, plan_month, plan_measure_code, target_amount_cny, plan_version
+    from {{ ref('stg_ref__business_plan') }}
+),
+
 plan as (
     select p.plan_month as month_start, p.branch_code, p.plan_measure_code, p.target_amount_cny, p.plan_version
-    from {{ ref('stg_ref__business_plan') }} as p
+    from business_plan as p
     inner join months on months.month_start = p.plan_month
 ),
 
@@ -58,7 +64,7 @@ full_year as (
                                  'sum(' ~ days_in_month('p.plan_month') ~ ')') }}
             else sum(p.target_amount_cny)
         end as plan_full_year_cny
-    from {{ ref('stg_ref__business_plan') }} as p
+    from business_plan as p
     inner join measures as m on m.plan_measure_code = p.plan_measure_code
     group by p.branch_code, year(p.plan_month), p.plan_measure_code, m.is_balance_measure
 ),
