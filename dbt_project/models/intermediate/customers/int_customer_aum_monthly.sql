@@ -13,8 +13,10 @@ with months as (
 ),
 
 accounts as (
-    select month_start, account_id, party_id, product_line_code, balance_side_code
-    from {{ ref('int_account_attributes_monthly') }}
+    -- the months built only: the holder shares below are a window, which the months filter cannot pass
+    select a.month_start, a.account_id, a.party_id, a.product_line_code, a.balance_side_code
+    from {{ ref('int_account_attributes_monthly') }} as a
+    inner join months on months.month_start = a.month_start
 ),
 
 related as (
