@@ -54,7 +54,9 @@
                     select
                         {{ part }},
                         row_number() over () as _part_id,
-                        sum(cast(round(cast({{ weight }} as decimal(38, 6)) * 1000000) as hugeint)) as _total_units
+                        {#- the sum of the rows' units (each the weight at 6 decimals x 10^6): the weights summed at 6
+                            decimals, scaled once per partition rather than once per row -#}
+                        cast(sum(cast({{ weight }} as decimal(38, 6))) * 1000000 as hugeint) as _total_units
                     from {{ relation }}
                     group by {{ part }}
                 ) as parts

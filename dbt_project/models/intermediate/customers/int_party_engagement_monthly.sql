@@ -54,16 +54,34 @@ transactions as (
       and {{ since_first_rebuilt_month('t._delivered_on', 'months') }}
 ),
 
+-- each party's transactions of the month counted per channel first, then the channels summed: one pass over the
+-- transactions instead of a second one for the distinct channels, and the channel list joined per channel, not per
+-- transaction (int_party_engagement_monthly at scale 0.3, issue 12)
+party_channels as (
+    select
+        month_start,
+        party_id,
+        source_system,
+        channel_code,
+        count(*) as transactions,
+        max(txn_on) as last_transaction_on
+    from transactions
+    group by month_start, party_id, source_system, channel_code
+),
+
 activity as (
     select
         t.month_start,
         t.party_id,
-        count(*) as transactions,
-        count(*) filter (where ch.is_digital) as digital_transactions,
-        count(*) filter (where t.source_system = 'core' and t.channel_code = 'CTR') as counter_transactions,
-        count(distinct t.source_system || ':' || t.channel_code) as channels_used,
-        max(t.txn_on) as last_transaction_on
-    from transactions as t
+        cast(sum(t.transactions) as bigint) as transactions,
+        coalesce(cast(sum(t.transactions) filter (where ch.is_digital) as bigint), 0) as digital_transactions,
+        coalesce(
+            cast(sum(t.transactions) filter (where t.source_system = 'core' and t.channel_code = 'CTR') as bigint), 0
+        ) as counter_transactions,
+        -- the channels used: one row each (a transaction without a channel code counts none)
+        count(t.channel_code) as channels_used,
+        max(t.last_transaction_on) as last_transaction_on
+    from party_channels as t
     left join channels as ch on ch.source_system = t.source_system and ch.channel_code = t.channel_code
     group by t.month_start, t.party_id
 ),

@@ -118,19 +118,27 @@ unioned as (
     where volume > 0
 ),
 
+-- summed per account and activity before the account's branch and customer type are joined: accounts has one row
+-- per month and account, so the join adds columns, not rows, and the volumes need no second grouping by them
+-- (int_activity_volumes_monthly at scale 0.3, issue 12)
+volumes as (
+    select month_start, account_id, activity_code, cast(sum(volume) as decimal(18, 6)) as volume
+    from unioned
+    group by month_start, account_id, activity_code
+),
+
 final as (
     select
-        u.month_start,
-        u.account_id,
-        u.activity_code,
+        v.month_start,
+        v.account_id,
+        v.activity_code,
         a.branch_code,
         a.customer_type_code,
-        cast(sum(u.volume) as decimal(18, 6)) as volume,
-        any_value(months._max_batch_id) as _max_batch_id
-    from unioned as u
-    inner join months on months.month_start = u.month_start
-    inner join accounts as a on a.month_start = u.month_start and a.account_id = u.account_id
-    group by u.month_start, u.account_id, u.activity_code, a.branch_code, a.customer_type_code
+        v.volume,
+        months._max_batch_id
+    from volumes as v
+    inner join months on months.month_start = v.month_start
+    inner join accounts as a on a.month_start = v.month_start and a.account_id = v.account_id
 )
 
 select * from final
