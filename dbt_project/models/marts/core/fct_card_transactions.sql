@@ -20,18 +20,9 @@ cards as (
     where account_source = 'cards'
 ),
 
--- the customer version valid on the transaction day; the first version also covers the days before it (a transaction
--- dated before its customer's first version takes that version). Versions of a party are contiguous (valid_to is the
--- next valid_from), so a range join finds exactly one: cheaper than an ASOF join here, and portable to Spark.
+-- the customer version valid on the transaction day (macros/customer_versions.sql), found by a range join
 customers as (
-    select
-        customer_key,
-        party_id,
-        case when valid_from = min(valid_from) over (partition by party_id) then {{ open_start_date() }}
-            else valid_from
-        end as valid_from,
-        valid_to
-    from {{ ref('dim_customer') }}
+    {{ customer_versions_covering_every_day() }}
 ),
 
 final as (
