@@ -192,6 +192,49 @@ def test_a_reload_of_an_older_date_after_daily_builds_gives_the_full_build(tmp_p
         assert moved and moved[0][0] < date(day.year, day.month, 1)
 
 
+CARRIED_OVER = ("int_churn_features_monthly", "int_product_family_holdings_monthly", "rpt_customer_lifetime_value")
+
+
+@pytest.mark.parametrize("late_posting", [False, True], ids=["inside-the-month", "late-posting"])
+def test_tables_of_complete_months_are_carried_over_until_one_of_those_months_changes(tmp_path: Path,
+                                                                                     late_posting: bool) -> None:
+    # built through 2 March (January and February complete), then 3 March's deliveries: a day inside March leaves what
+    # the complete months hold as it was, so the tables that read complete months only are carried over; one of its
+    # transactions dated in February instead (a late posting, February's watermark does not move) must recompute them.
+    # Either way the build gives what a full build of the same raw gives (macros/rebuild_when_inputs_change.sql).
+    db = tmp_path / "carry.duckdb"
+    raw_fixture.load_fixture(db, through=date(2025, 3, 2))
+    dbt_harness.build_models(db)
+    recorded = dict(_rows(db, "SELECT model, max_batch_id FROM audit.dbt_rebuild_inputs"))
+    assert set(recorded) == set(CARRIED_OVER)
+    before = dbt_harness.table_fingerprints(db)
+    raw_fixture.load_fixture(db, through=raw_fixture.LAST_DATE, start_after=date(2025, 3, 2))
+    if late_posting:
+        with duckdb.connect(str(db)) as con:
+            moved = con.execute("""UPDATE raw.core__transactions SET txn_date = DATE '2025-02-14'
+                                   WHERE txn_id = (SELECT max(txn_id) FROM raw.core__transactions
+                                                   WHERE txn_date = DATE '2025-03-03'
+                                                     AND txn_type IN ('DEP', 'WDL', 'TRO', 'PAY'))
+                                   RETURNING txn_id""").fetchall()
+        assert len(moved) == 1, "3 March must carry a customer's transaction for the test to mean something"
+    dbt_harness.run_dbt(db, ["run"])
+    newest = _rows(db, "SELECT max(batch_id) FROM audit.deliveries WHERE status = 'LOADED'")[0][0]
+    now = dict(_rows(db, "SELECT model, max_batch_id FROM audit.dbt_rebuild_inputs"))
+    after = dbt_harness.table_fingerprints(db)
+    if late_posting:
+        assert now == {model: newest for model in CARRIED_OVER}
+        # the posting reached the features: carrying them over would have been wrong
+        assert before["intermediate.int_churn_features_monthly"] != after["intermediate.int_churn_features_monthly"]
+    else:
+        assert now == recorded
+        assert recorded["int_churn_features_monthly"] < newest
+        assert all(before[name] == after[name] for name in after if name.split(".")[1] in CARRIED_OVER)
+    full = tmp_path / "carry-full.duckdb"
+    shutil.copyfile(db, full)
+    dbt_harness.run_dbt(full, ["run", "--full-refresh"])
+    assert dbt_harness.differing_tables(dbt_harness.table_fingerprints(full), after) == []
+
+
 def _parameter(name: str) -> Decimal:
     import csv
 

@@ -15,6 +15,7 @@
   past it (`replace_months` models, `_max_batch_id`). Older rows were tested by the build that wrote them and no later
   build changed them; both strategies replace whole keys or months, so a key cannot repeat between old and new rows.
   Tests of views, of tables rebuilt in full and of sources read everything; a view is computed once for all its tests.
+  A table a daily build carried over unchanged (macros/rebuild_when_inputs_change.sql) is not tested again.
   "The previous build" is the newest row of audit.dbt_builds (crmwh/dbt_runs.py records every build there), read when
   the query is compiled, so the dbt command stays the same every day and dbt keeps its partial parse.
 -#}
@@ -187,6 +188,10 @@
 
 {#- The filter on the rows this daily build wrote into the tested node, or none (test everything). -#}
 {% macro rows_written_by_this_build(tested, after) -%}
+    {%- if after is not none and tested.resource_type == 'model' and tested.config.materialized == 'table' -%}
+        {#- a table carried over unchanged was tested when it was recomputed (macros/rebuild_when_inputs_change.sql) -#}
+        {{- return(rows_recomputed_by_this_build(tested, after)) -}}
+    {%- endif -%}
     {%- if after is none or tested.resource_type != 'model' or tested.config.materialized != 'incremental' -%}
         {{- return(none) -}}
     {%- endif -%}

@@ -1,8 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ record_rebuild_inputs('churn_features_rebuild_state') }}") }}
 -- Point-in-time features of each personal customer at each complete month end T, the input of the churn and value
 -- models (models/): every figure reads month T and the months before it only (monthly models computed from data up
 -- to their month end, windows that look back, versions valid at T), so a feature at T never sees data after T.
 -- tests/e2e/test_churn_leakage.py builds a bank cut at T and compares. Ratios are DECIMAL like every modelled column.
+-- A daily build recomputes it only when a complete month or the state it reads may have changed, else carries it
+-- over (macros/rebuild_when_inputs_change.sql, churn_features_rebuild_state).
 with months as (
     select month_start, month_end, row_number() over (order by month_start) as month_no
     from {{ ref('int_month_watermarks') }}
@@ -172,4 +174,8 @@ final as (
     from rm_changes
 )
 
+{% if rebuild_needed('churn_features_rebuild_state') %}
 select * from final
+{% else %}
+{{ carried_over() }}
+{% endif %}

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ record_rebuild_inputs() }}") }}
 -- Customer lifetime value (客户终身价值) per party, as of the latest complete month: the rule-based reference
 -- (docs/methodology.md, "Customer lifetime value").
 --   annual margin  the party's economic profit (net contribution less the capital charge) over the trailing 12
@@ -11,6 +11,8 @@
 --                  economic profit is what is left after paying for capital at the hurdle rate, so the same rate
 --                  discounts it; 0 for a customer who has left.
 -- The annuity factor is a rate (DECIMAL(18,6)); the CLV is money, rounded to the cent.
+-- A daily build recomputes it only when a complete month may have changed, else carries it over
+-- (macros/rebuild_when_inputs_change.sql).
 with as_of as (
     select coalesce(
         (select max(month_start) from {{ ref('int_month_watermarks') }} where is_complete),
@@ -133,4 +135,8 @@ final as (
         on f.customer_type_code = latest.customer_type_code and f.aum_tier_code = coalesce(latest.aum_tier_code, '-')
 )
 
+{% if rebuild_needed() %}
 select * from final
+{% else %}
+{{ carried_over() }}
+{% endif %}
