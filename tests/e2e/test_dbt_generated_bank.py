@@ -458,3 +458,7 @@ def test_incremental_builds_in_parts_give_the_full_build(tmp_path: Path, bank: t
     for before, after in pairwise(builds):
         assert after[1] == "build --selector daily"
         assert after[2] > before[2]
+    # 30 May alone changed no complete month: the tables of complete months were carried over by the last build (their
+    # record is that of the build before), and still equal the full build's (above)
+    ((batch, through),) = _rows(parts, "SELECT DISTINCT max_batch_id, complete_through FROM audit.dbt_rebuild_inputs")
+    assert batch <= builds[-2][2] < builds[-1][2] and through == date(2025, 4, 1)
