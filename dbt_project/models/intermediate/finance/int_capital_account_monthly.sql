@@ -23,11 +23,13 @@ with risk as (
 
 accounts as (
     select month_start, account_id, customer_type_code, party_id from {{ ref('int_account_attributes_monthly') }}
+    where {{ since_first_rebuilt_month('month_start') }}
 ),
 
 parties as (
     select month_start, party_id, risk_rating_code, enterprise_scale_code
     from {{ ref('int_party_attributes_monthly') }}
+    where {{ since_first_rebuilt_month('month_start') }}
 ),
 
 grades as (

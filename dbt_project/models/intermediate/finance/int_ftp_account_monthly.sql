@@ -56,6 +56,7 @@ balances as (
 
 accounts as (
     select * from {{ ref('int_account_attributes_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 curve_dates as (

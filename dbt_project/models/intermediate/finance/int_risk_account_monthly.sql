@@ -24,6 +24,7 @@ with months as (
 accounts as (
     select month_start, account_id, currency_code, product_code, credit_limit
     from {{ ref('int_account_attributes_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 facilities as (
@@ -110,6 +111,7 @@ loans as (
 
 card_balances as (
     select month_start, account_id, average_daily_balance from {{ ref('int_card_balances_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 cards as (

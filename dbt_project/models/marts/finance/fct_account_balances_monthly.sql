@@ -2,7 +2,11 @@
 -- Balances per account and month: average daily balance (日均), month-end balance and the interest accrued in the
 -- month, in account currency and in CNY (month-end rate). Core accounts from daily balances; credit cards from the
 -- monthly statement and the card postings (the daily balance rebuilt from them, statement balance, interest charged).
-with keys as (
+with months as (
+    {{ months_to_build() }}
+),
+
+keys as (
     select *
     from {{ ref('int_measured_accounts_monthly') }}
     where {{ months_to_rebuild() }}
@@ -10,19 +14,23 @@ with keys as (
 
 core_balances as (
     select * from {{ ref('int_core_account_balances_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 card_balances as (
     select * from {{ ref('int_card_balances_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 interest as (
     select * from {{ ref('int_interest_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 accruals as (
     select month_start, account_no as account_id, accrued_interest
     from {{ ref('stg_core__interest_accruals') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 customers as (

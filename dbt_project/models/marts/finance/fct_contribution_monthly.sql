@@ -19,7 +19,11 @@
 -- Sums over any set of rows (customer, product, branch, RM) add up:
 -- tests/reconciliation/assert_contribution_rollups_agree.sql; the bank's sum bridges to the ledger in
 -- fct_profit_bridge_monthly.
-with keys as (
+with months as (
+    {{ months_to_build() }}
+),
+
+keys as (
     select *
     from {{ ref('int_measured_accounts_monthly') }}
     where {{ months_to_rebuild() }}
@@ -27,14 +31,17 @@ with keys as (
 
 ftp as (
     select * from {{ ref('int_ftp_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 interest as (
     select * from {{ ref('int_interest_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 fees as (
     select * from {{ ref('int_fee_income_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 costs as (
@@ -45,24 +52,28 @@ costs as (
         sum(allocated_amount) filter (where cost_layer = 'INDIRECT') as indirect_operating_cost,
         sum(allocated_amount) filter (where cost_layer = 'OVERHEAD') as head_office_overhead
     from {{ ref('int_cost_allocation_account_monthly') }}
-    where {{ since_first_rebuilt_month('month_start') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
     group by month_start, account_id
 ),
 
 vat as (
     select * from {{ ref('int_vat_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 risk as (
     select * from {{ ref('int_risk_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 capital as (
     select * from {{ ref('int_capital_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 credit_cost as (
     select * from {{ ref('int_credit_cost_account_monthly') }}
+    where {{ since_first_rebuilt_month('month_start', months='months') }}
 ),
 
 customers as (
